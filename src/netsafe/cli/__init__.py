@@ -1,0 +1,35 @@
+"""The ``netsafe`` command: one Typer sub-command (or group) per package."""
+
+from __future__ import annotations
+
+import typer
+
+from netsafe import __version__
+from netsafe.cli import demo_cmd, hash_cmd
+
+app = typer.Typer(
+    name="netsafe",
+    help="Recognise known abuse imagery by hash, manage hash lists, triage seized media.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("hash")(hash_cmd.hash_command)
+app.command("demo")(demo_cmd.demo_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"netsafe {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print version."),
+) -> None:
+    """netsafe: hashing, hash lists, triage, hotline and service for CSAM/IIOC work."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Media sources and what their bytes are (content sniffing)."""

@@ -1,0 +1,88 @@
+"""What a file is, decided from its first bytes, never from its name.
+
+Evidence is renamed all the time (a JPEG saved as ``.txt`` or ``.dll``), so the extension is ignored.
+Only the kinds netsafe treats differently are told apart: images (PDQ), videos (vPDQ), and everything else
+(cryptographic hashes only). Ambiguous containers (Ogg, ISO-BMFF with an unknown brand) are reported as
+video candidates: the video decoder has the final word on whether a picture track exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["image", "video", "other"]
+
+# Bytes needed to recognise every format below.
+SNIFF_BYTES = 512
+
+
+@dataclass(frozen=True, slots=True)
+class Sniffed:
+    kind: Kind
+    mime: str | None
+
+
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
+_AUDIO_BRANDS = {b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B "}
+_QT_BRANDS = {b"qt  "}
+
+_IMAGE_MAGIC: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\xff\xd8\xff", "image/jpeg"),
+    (0, b"\x89PNG\r\n\x1a\n", "image/png"),
+    (0, b"GIF87a", "image/gif"),
+    (0, b"GIF89a", "image/gif"),
+    (0, b"II*\x00", "image/tiff"),
+    (0, b"MM\x00*", "image/tiff"),
+    (0, b"\x00\x00\x01\x00", "image/vnd.microsoft.icon"),
+    (0, b"\x00\x00\x00\x0cjP  \r\n\x87\n", "image/jp2"),
+    (0, b"\xff\x4f\xff\x51", "image/jp2"),
+    (0, b"8BPS", "image/vnd.adobe.photoshop"),
+    (0, b"qoif", "image/qoi"),
+)
+
+_VIDEO_MAGIC: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\x1a\x45\xdf\xa3", "video/x-matroska"),
+    (0, b"FLV\x01", "video/x-flv"),
+    (0, b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", "video/x-ms-asf"),
+    (0, b"\x00\x00\x01\xba", "video/mpeg"),
+    (0, b"\x00\x00\x01\xb3", "video/mpeg"),
+    (0, b"OggS", "video/ogg"),
+)
+
+
+def sniff(head: bytes) -> Sniffed:
+    """Classify a file from its first :data:`SNIFF_BYTES` bytes."""
+    for offset, magic, mime in _IMAGE_MAGIC:
+        if head.startswith(magic, offset):
+            return Sniffed("image", mime)
+    if head[:4] == b"RIFF" and len(head) >= 12:
+        form = head[8:12]
+        if form == b"WEBP":
+            return Sniffed("image", "image/webp")
+        if form == b"AVI ":
+            return Sniffed("video", "video/x-msvideo")
+        return Sniffed("other", None)
+    if head[:2] == b"BM" and len(head) >= 14 and head[6:10] == b"\x00\x00\x00\x00":
+        return Sniffed("image", "image/bmp")
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in _HEIF_BRANDS:
+            return Sniffed("image", "image/avif" if brand.startswith(b"avi") else "image/heic")
+        if brand in _AUDIO_BRANDS:
+            return Sniffed("other", "audio/mp4")
+        if brand in _QT_BRANDS:
+            return Sniffed("video", "video/quicktime")
+        if brand.startswith(b"3g"):
+            return Sniffed("video", "video/3gpp")
+        return Sniffed("video", "video/mp4")
+    if len(head) >= 8 and head[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip"):
+        return Sniffed("video", "video/quicktime")
+    for offset, magic, mime in _VIDEO_MAGIC:
+        if head.startswith(magic, offset):
+            return Sniffed("video", mime)
+    if len(head) >= 377 and head[0] == head[188] == head[376] == 0x47:
+        return Sniffed("video", "video/mp2t")
+    if len(head) >= 3 and head[0:1] == b"P" and head[1:2] in b"123456" and head[2:3] in b" \t\r\n":
+        return Sniffed("image", "image/x-portable-anymap")
+    return Sniffed("other", None)

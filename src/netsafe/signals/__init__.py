@@ -1,0 +1,1 @@
+"""Signals: what a file is reduced to so it can be recognised (cryptographic and perceptual hashes)."""

@@ -1,0 +1,5 @@
+"""The one exception type signal code raises for bad input: its message is a single line for the user."""
+
+
+class SignalError(Exception):
+    """A file could not be turned into a signal; ``str(err)`` is a one-line reason."""
