@@ -26,10 +26,13 @@ from netsafe.signals.errors import SignalError
 PdqMode = Literal["fast", "exact"]
 
 DEFAULT_MAX_PIXELS = 200_000_000
-# In fast mode a JPEG is decoded by libjpeg at 1/2, 1/4 or 1/8 scale (DCT-domain downscaling) while both
-# sides stay at least this long. PDQ filters down to 64x64, so 4 source pixels per output cell are plenty;
-# benchmarks/README.md has the measured distance from the exact hash.
+# In fast mode an image is reduced by 2, 4 or 8 (JPEG: by libjpeg in the DCT domain; others: a box average)
+# while both sides stay at least this long: 4 reduced pixels per PDQ cell. Fewer measurably move the hash
+# away from the exact one (benchmarks/README.md); more only cost decode time.
 FAST_MIN_SIDE = 256
+FAST_SCALES = (8, 4, 2)
+# Modes Pillow turns into luma itself with PDQ's coefficients (ITU-R 601-2), alpha dropped as in to_rgb.
+_LUMA_DIRECT = frozenset({"1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBX", "RGBa"})
 
 _heif_registered = False
 
@@ -74,17 +77,18 @@ def open_image(source: bytes | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
 
 
 def decode_rgb(im: Image.Image, mode: PdqMode = "fast") -> npt.NDArray[np.uint8]:
-    """Decode ``im`` into a C-contiguous ``(h, w, 3)`` uint8 array, reduced in the DCT domain in fast mode."""
+    """Decode ``im`` into a C-contiguous ``(h, w, 3)`` uint8 array, reduced in the DCT domain in fast mode.
+
+    PDQ itself takes the faster :func:`decode_luma_reduced` route in fast mode; this stays for callers that
+    want pixels.
+    """
     try:
         if mode == "fast" and im.format == "JPEG":
             w, h = im.size
-            scale = min(w, h) / FAST_MIN_SIDE
-            if scale >= 2:
-                # draft() keeps both sides >= the requested size; ask in the image's own aspect ratio.
-                im.draft("RGB", (max(1, int(w / scale)), max(1, int(h / scale))))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            im.load()
+            scale = fast_scale(w, h)
+            if scale > 1:
+                im.draft("RGB", (w // scale, h // scale))
+        _load(im)
         return to_rgb(im)
     except SignalError:
         raise
@@ -92,6 +96,65 @@ def decode_rgb(im: Image.Image, mode: PdqMode = "fast") -> npt.NDArray[np.uint8]
         raise SignalError(one_line(err)) from None
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, MemoryError) as err:
         raise SignalError(f"cannot decode image: {one_line(err)}") from None
+
+
+def fast_scale(width: int, height: int) -> int:
+    """The largest reduction (8, 4, 2 or 1) that keeps both sides at least ``FAST_MIN_SIDE`` long."""
+    for scale in FAST_SCALES:
+        if min(width, height) >= FAST_MIN_SIDE * scale:
+            return scale
+    return 1
+
+
+def decode_luma_reduced(im: Image.Image) -> tuple[npt.NDArray[np.uint8], int]:
+    """Luma of ``im`` as a 2-D uint8 array, reduced by the returned factor (see :func:`fast_scale`).
+
+    A reduced pixel is the mean of the ``factor x factor`` block it covers (a partial block at the right and
+    bottom edges), so the result has ``ceil(side / factor)`` pixels a side. JPEGs are decoded straight to it:
+    libjpeg scales in the DCT domain and, asked for greyscale, skips the chroma planes altogether, which is
+    the bulk of a colour decode. PDQ hashes luma only, so nothing it uses is lost.
+    """
+    width, height = im.size
+    scale = fast_scale(width, height)
+    try:
+        applied = 1
+        if im.format == "JPEG":
+            drafted = im.draft("L", (width // scale, height // scale) if scale > 1 else None)
+            if drafted:  # the factor libjpeg will really apply (None: draft not possible for this file)
+                applied = round(width / drafted[1][2])
+        _load(im)
+        luma = _to_luma(im)
+        if applied < scale:
+            luma = luma.reduce(scale // applied)
+        pixels = np.asarray(luma)
+    except SignalError:
+        raise
+    except Image.DecompressionBombError as err:
+        raise SignalError(one_line(err)) from None
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, MemoryError) as err:
+        raise SignalError(f"cannot decode image: {one_line(err)}") from None
+    expected = (-(-height // scale), -(-width // scale))
+    if pixels.shape != expected:  # a decoder that ignored the request: never hash misaligned pixels
+        raise SignalError(
+            f"decoder returned {pixels.shape[1]}x{pixels.shape[0]} pixels, expected "
+            f"{expected[1]}x{expected[0]}"
+        )
+    return pixels, scale
+
+
+def _load(im: Image.Image) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        im.load()
+
+
+def _to_luma(im: Image.Image) -> Image.Image:
+    if im.mode == "L":
+        return im
+    if im.mode in _LUMA_DIRECT:
+        return im.convert("L")
+    # High-bit-depth, LAB, CMYK and the rest: the same RGB the exact mode hashes, then its luma.
+    return Image.fromarray(to_rgb(im), "RGB").convert("L")
 
 
 def to_rgb(im: Image.Image) -> npt.NDArray[np.uint8]:
