@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The benchmarks' own environment: netsafe (editable, with its dev extra for scikit-image) plus the
+# competitors it is measured against. python-threatexchange is installed here only, never as a netsafe
+# dependency.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+venv="$here/.venv-bench"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install -q --upgrade pip 2>/dev/null || true
+"$venv/bin/python" -m pip install -q -e "$here/..[dev]" "threatexchange>=1.2"
+echo "benchmark environment ready: $venv"
