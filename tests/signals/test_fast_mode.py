@@ -128,3 +128,15 @@ def test_fast_hashes_greyscale_jpeg_and_odd_modes_alike() -> None:
     reference = pdq_from_source(_encoded(photo, "PNG"), "exact")
     for data in (grey_jpeg, cmyk_jpeg, deep_png):
         assert hamming_hex(pdq_from_source(data, "fast").hash, reference.hash) <= 16
+
+
+def test_mpo_camera_files_decode_reduced_like_jpeg() -> None:
+    buf = io.BytesIO()
+    first, second = synthetic_photo(1, 2048, 1536), synthetic_photo(2, 2048, 1536)
+    first.save(buf, format="MPO", save_all=True, append_images=[second])
+    im = open_image(buf.getvalue())
+    assert im.format == "MPO"
+    luma, scale = decode_luma_reduced(im)
+    assert (luma.shape, scale) == ((384, 512), 4)
+    fast = pdq_from_source(buf.getvalue(), "fast")
+    assert hamming_hex(fast.hash, pdq_from_source(_encoded(first, "JPEG"), "exact").hash) <= 8

@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageCms, UnidentifiedImageError
+from PIL import Image, ImageCms, JpegImagePlugin, UnidentifiedImageError
 
 from netsafe.signals.errors import SignalError
 
@@ -83,7 +83,7 @@ def decode_rgb(im: Image.Image, mode: PdqMode = "fast") -> npt.NDArray[np.uint8]
     want pixels.
     """
     try:
-        if mode == "fast" and im.format == "JPEG":
+        if mode == "fast" and isinstance(im, JpegImagePlugin.JpegImageFile):
             w, h = im.size
             scale = fast_scale(w, h)
             if scale > 1:
@@ -118,7 +118,8 @@ def decode_luma_reduced(im: Image.Image) -> tuple[npt.NDArray[np.uint8], int]:
     scale = fast_scale(width, height)
     try:
         applied = 1
-        if im.format == "JPEG":
+        # JpegImageFile covers MPO too (the multi-picture JPEGs many cameras write).
+        if isinstance(im, JpegImagePlugin.JpegImageFile):
             drafted = im.draft("L", (width // scale, height // scale) if scale > 1 else None)
             if drafted:  # the factor libjpeg will really apply (None: draft not possible for this file)
                 applied = round(width / drafted[1][2])
