@@ -103,6 +103,10 @@ def _netsafe(options: HashOptions) -> Callable[[Path], str]:
     return run
 
 
+def by_key(methods: list[Method]) -> dict[str, Method]:
+    return {m.key: m for m in methods}
+
+
 def _time_pass(method: Method, paths: list[Path]) -> None:
     times: list[float] = []
     hashes: list[str] = []
@@ -130,6 +134,48 @@ def _all_cores(paths: list[Path], workers: int, repeat: int, rounds: int) -> tup
         best = min(best, time.perf_counter() - t0)
         hashes = [r.pdq or "" for r in records[: len(paths)]]
     return best, hashes
+
+
+def _pdqhash_on_reduced_rgb(path: Path) -> str:
+    """netsafe's first fast mode, for comparison: pdqhash on libjpeg's 1/2-1/8 RGB decode (no own filter)."""
+    with Image.open(path) as im:
+        w, h = im.size
+        scale = min(w, h) / 256
+        if scale >= 2:
+            im.draft("RGB", (max(1, int(w / scale)), max(1, int(h / scale))))
+        vector, _quality = pdqhash.compute(np.asarray(im.convert("RGB")))
+    return bits_to_hex(vector)
+
+
+def _tuning(paths: list[Path], exact: list[str], repeat: int) -> list[str]:
+    """Fast mode's speed and distance from exact for other FAST_MIN_SIDE values (one core, CPU time)."""
+    from netsafe.signals import imaging
+
+    chosen = imaging.FAST_MIN_SIDE
+    lines = [
+        "Fast-mode tuning, one core (images/s by CPU time; distance to exact over the corpus):",
+        "",
+        "| fast-mode variant | images/s | distance to exact |",
+        "|---|---:|---|",
+    ]
+    variants: list[tuple[str, Callable[[Path], str], int]] = [
+        ("pdqhash on the 1/2-1/8 RGB decode (first fast mode)", _pdqhash_on_reduced_rgb, chosen)
+    ]
+    for side in (64, 128, 256, 512):
+        mark = " (chosen)" if side == chosen else ""
+        variants.append((f"netsafe fast, FAST_MIN_SIDE={side}{mark}", _netsafe(FAST), side))
+    try:
+        for label, fn, side in variants:
+            imaging.FAST_MIN_SIDE = side
+            method = Method("t", label, fn)
+            method.hash_one(paths[0])
+            for _ in range(repeat):
+                _time_pass(method, paths)
+            dist = [hamming_hex(a, b) for a, b in zip(method.hashes, exact, strict=True)]
+            lines.append(f"| {label} | {len(paths) / method.cpu:.1f} | {_stats(dist)} |")
+    finally:
+        imaging.FAST_MIN_SIDE = chosen
+    return lines
 
 
 def _stats(values: list[int]) -> str:
@@ -192,6 +238,9 @@ def main() -> None:
     parser.add_argument(
         "--corpus", type=Path, default=HERE / "out" / "corpus", help="where images are cached"
     )
+    parser.add_argument(
+        "--tune", action="store_true", help="also time fast mode at other FAST_MIN_SIDE values"
+    )
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE, help="shared/reference folder")
     args = parser.parse_args()
     count = args.images or (12 if args.quick else 60)
@@ -226,6 +275,7 @@ def main() -> None:
             print(f"pass {r + 1}/{repeat}: {m.label} ...", file=sys.stderr)
             _time_pass(m, paths)
 
+    tuning = _tuning(paths, by_key(methods)["c"].hashes, repeat) if args.tune else []
     if all_cpus:
         os.sched_setaffinity(0, all_cpus)
     workers = args.workers or default_workers()
@@ -233,7 +283,7 @@ def main() -> None:
     rounds = max(1, -(-MULTI_MIN_FILES // len(paths)))
     multi_wall, multi_hashes = _all_cores(paths, workers, repeat, rounds)
 
-    by = {m.key: m for m in methods}
+    by = by_key(methods)
     tx, fast, exact, plain = by["a"], by["d"], by["c"], by["b"]
     n = len(paths)
     out = ["## Hashing throughput (issue 2)", ""]
@@ -282,6 +332,7 @@ def main() -> None:
         f"- netsafe exact == Pillow + pdqhash bit for bit: {identical}/{n}; "
         f"threatexchange == Pillow + pdqhash: {tx_same}/{n}; (e) == (d): {multi_same}/{n}",
         "",
+        *([*tuning, ""] if tuning else []),
         "Distance to Meta's reference hashes (shared/reference/pdq/expected.csv):",
         "",
         *_reference_table(args.reference),
