@@ -16,7 +16,7 @@ from PIL import Image
 
 from netsafe.samples import synthetic_photo
 from netsafe.signals.codecs import hamming_hex
-from netsafe.signals.imaging import decode_luma_reduced, fast_scale, open_image
+from netsafe.signals.imaging import FAST_MAX_SIDE, decode_luma_reduced, fast_factors, fast_scale, open_image
 from netsafe.signals.pdq import _cell_weights, downscale_to_cells, pdq_from_source
 
 Floats = npt.NDArray[np.float64]
@@ -91,8 +91,8 @@ def test_reduced_path_equals_full_path_when_blocks_are_flat() -> None:
         )
     )
     full = np.repeat(np.repeat(small, scale, axis=0), scale, axis=1)[:height, :width]
-    from_reduced = downscale_to_cells(small, scale, (width, height)).astype(int)
-    from_full = downscale_to_cells(np.ascontiguousarray(full), 1, (width, height)).astype(int)
+    from_reduced = downscale_to_cells(small, (scale, scale), (width, height)).astype(int)
+    from_full = downscale_to_cells(np.ascontiguousarray(full), (1, 1), (width, height)).astype(int)
     assert np.abs(from_reduced - from_full).max() <= 1
 
 
@@ -111,7 +111,7 @@ def test_fast_decodes_reduced_and_stays_close_to_exact(fmt: str, size: tuple[int
     data = _encoded(synthetic_photo(11, width, height), fmt)
     assert fast_scale(width, height) == scale
     luma, applied = decode_luma_reduced(open_image(data))
-    assert applied == scale
+    assert applied == (scale, scale)
     assert luma.shape == (-(-height // scale), -(-width // scale))
     fast = pdq_from_source(data, "fast")
     exact = pdq_from_source(data, "exact")
@@ -137,6 +137,36 @@ def test_mpo_camera_files_decode_reduced_like_jpeg() -> None:
     im = open_image(buf.getvalue())
     assert im.format == "MPO"
     luma, scale = decode_luma_reduced(im)
-    assert (luma.shape, scale) == ((384, 512), 4)
+    assert (luma.shape, scale) == ((384, 512), (4, 4))
     fast = pdq_from_source(buf.getvalue(), "fast")
     assert hamming_hex(fast.hash, pdq_from_source(_encoded(first, "JPEG"), "exact").hash) <= 8
+
+
+def test_panorama_reduces_its_long_side_further_and_stays_close() -> None:
+    data = _encoded(synthetic_photo(5, 6000, 600), "JPEG")
+    assert fast_scale(6000, 600) == 2
+    luma, factors = decode_luma_reduced(open_image(data))
+    assert factors == (4, 2)
+    assert luma.shape == (300, 1500)
+    assert hamming_hex(pdq_from_source(data, "fast").hash, pdq_from_source(data, "exact").hash) <= 8
+
+
+def test_extreme_strip_keeps_work_bounded() -> None:
+    # The pixel limit allows any shape: a 4-million-pixel-long strip must not cost 64 x 4M weights.
+    width = 4_000_000
+    strip = Image.fromarray(np.tile(np.arange(256, dtype=np.uint8), width // 256)[np.newaxis, :])
+    factors = fast_factors(width, 1)
+    assert -(-width // factors[0]) <= FAST_MAX_SIDE
+    index, weight = _cell_weights(width, factors[0])
+    assert index.shape == weight.shape and index.shape[1] <= 64
+    fast = pdq_from_source(_encoded(strip, "PNG"), "fast")
+    assert fast == pdq_from_source(_encoded(strip, "PNG"), "exact")  # under 5 rows: cleared, quality 0
+
+
+@pytest.mark.parametrize("size", [(4, 100), (100, 3), (1, 1)])
+def test_images_under_five_pixels_a_side_are_cleared_as_pdqhash_does(size: tuple[int, int]) -> None:
+    data = _encoded(synthetic_photo(1, 64, 64).resize(size), "PNG")
+    for dihedral in (False, True):
+        fast = pdq_from_source(data, "fast", dihedral=dihedral)
+        assert fast == pdq_from_source(data, "exact", dihedral=dihedral)
+        assert fast.quality == 0

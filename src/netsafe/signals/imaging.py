@@ -26,11 +26,15 @@ from netsafe.signals.errors import SignalError
 PdqMode = Literal["fast", "exact"]
 
 DEFAULT_MAX_PIXELS = 200_000_000
-# In fast mode an image is reduced by 2, 4 or 8 (JPEG: by libjpeg in the DCT domain; others: a box average)
-# while both sides stay at least this long: 4 reduced pixels per PDQ cell. Fewer measurably move the hash
-# away from the exact one (benchmarks/README.md); more only cost decode time.
+# In fast mode an image is reduced by the largest power of two that leaves both sides at least this long:
+# 4 reduced pixels per PDQ cell. JPEGs are reduced by up to 8 in the DCT domain by libjpeg, anything more
+# (other formats, huge images) by box averaging. Fewer pixels measurably move the hash away from the exact
+# one (benchmarks/README.md); more only cost time.
 FAST_MIN_SIDE = 256
-FAST_SCALES = (8, 4, 2)
+# A side still longer than this after that (panoramas, strips) is reduced further on its own, which keeps
+# fast mode's work and memory bounded for any shape the pixel limit lets through.
+FAST_MAX_SIDE = 2048
+JPEG_MAX_DCT_SCALE = 8
 # Modes Pillow turns into luma itself with PDQ's coefficients (ITU-R 601-2), alpha dropped as in to_rgb.
 _LUMA_DIRECT = frozenset({"1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBX", "RGBa"})
 
@@ -98,35 +102,49 @@ def decode_rgb(im: Image.Image, mode: PdqMode = "fast") -> npt.NDArray[np.uint8]
         raise SignalError(f"cannot decode image: {one_line(err)}") from None
 
 
+def fast_factors(width: int, height: int) -> tuple[int, int]:
+    """How many times fast mode reduces each side (powers of two; see ``FAST_MIN_SIDE``)."""
+    factor = 1
+    while min(width, height) // (factor * 2) >= FAST_MIN_SIDE:
+        factor *= 2
+    return _capped(width, factor), _capped(height, factor)
+
+
+def _capped(side: int, factor: int) -> int:
+    while -(-side // factor) > FAST_MAX_SIDE:
+        factor *= 2
+    return factor
+
+
 def fast_scale(width: int, height: int) -> int:
-    """The largest reduction (8, 4, 2 or 1) that keeps both sides at least ``FAST_MIN_SIDE`` long."""
-    for scale in FAST_SCALES:
-        if min(width, height) >= FAST_MIN_SIDE * scale:
-            return scale
-    return 1
+    """The DCT-domain reduction (1, 2, 4 or 8) a JPEG of this size is decoded at in fast mode."""
+    return min(*fast_factors(width, height), JPEG_MAX_DCT_SCALE)
 
 
-def decode_luma_reduced(im: Image.Image) -> tuple[npt.NDArray[np.uint8], int]:
-    """Luma of ``im`` as a 2-D uint8 array, reduced by the returned factor (see :func:`fast_scale`).
+def decode_luma_reduced(im: Image.Image) -> tuple[npt.NDArray[np.uint8], tuple[int, int]]:
+    """Luma of ``im`` as a 2-D uint8 array, each side reduced by its factor from :func:`fast_factors`,
+    returned as ``(width factor, height factor)``.
 
-    A reduced pixel is the mean of the ``factor x factor`` block it covers (a partial block at the right and
-    bottom edges), so the result has ``ceil(side / factor)`` pixels a side. JPEGs are decoded straight to it:
-    libjpeg scales in the DCT domain and, asked for greyscale, skips the chroma planes altogether, which is
-    the bulk of a colour decode. PDQ hashes luma only, so nothing it uses is lost.
+    A reduced pixel is the mean of the block it covers (partial blocks at the right and bottom edges), so
+    a side has ``ceil(side / factor)`` pixels. JPEGs are decoded straight to it: libjpeg scales in the DCT
+    domain and, asked for greyscale, skips the chroma planes altogether, the bulk of a colour decode. PDQ
+    hashes luma only, so nothing it uses is lost.
     """
     width, height = im.size
-    scale = fast_scale(width, height)
+    factors = fast_factors(width, height)
     try:
         applied = 1
         # JpegImageFile covers MPO too (the multi-picture JPEGs many cameras write).
         if isinstance(im, JpegImagePlugin.JpegImageFile):
+            scale = fast_scale(width, height)
             drafted = im.draft("L", (width // scale, height // scale) if scale > 1 else None)
             if drafted:  # the factor libjpeg will really apply (None: draft not possible for this file)
                 applied = round(width / drafted[1][2])
         _load(im)
         luma = _to_luma(im)
-        if applied < scale:
-            luma = luma.reduce(scale // applied)
+        rest = (factors[0] // applied, factors[1] // applied)
+        if rest != (1, 1):
+            luma = luma.reduce(rest)
         pixels = np.asarray(luma)
     except SignalError:
         raise
@@ -134,13 +152,13 @@ def decode_luma_reduced(im: Image.Image) -> tuple[npt.NDArray[np.uint8], int]:
         raise SignalError(one_line(err)) from None
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, MemoryError) as err:
         raise SignalError(f"cannot decode image: {one_line(err)}") from None
-    expected = (-(-height // scale), -(-width // scale))
+    expected = (-(-height // factors[1]), -(-width // factors[0]))
     if pixels.shape != expected:  # a decoder that ignored the request: never hash misaligned pixels
         raise SignalError(
             f"decoder returned {pixels.shape[1]}x{pixels.shape[0]} pixels, expected "
             f"{expected[1]}x{expected[0]}"
         )
-    return pixels, scale
+    return pixels, factors
 
 
 def _load(im: Image.Image) -> None:

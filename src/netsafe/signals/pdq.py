@@ -37,6 +37,7 @@ QUALITY_THRESHOLD = 50
 MATCH_THRESHOLD = 31
 # PDQ's intermediate image is CELLS x CELLS; its filter window is a side over 2 * CELLS (pdqhashing.cpp).
 CELLS = 64
+MIN_HASHABLE_SIDE = 5  # pdqhashing.cpp's MIN_HASHABLE_DIM
 
 # Order of pdqhash.compute_dihedral's output (the reference's names). Geometric meaning, checked in tests:
 # rotations are counter-clockwise; flip_x mirrors top-bottom, flip_y mirrors left-right, flip_plus1
@@ -86,31 +87,37 @@ def pdq_from_source(
         if mode == "exact":
             rgb = decode_rgb(im, "exact")
         else:
-            width, height = im.size
-            luma, scale = decode_luma_reduced(im)
+            full_size = im.size
+            luma, factors = decode_luma_reduced(im)
     finally:
         im.close()
     if mode == "exact":
         return pdq_from_rgb(rgb, dihedral)
-    return pdq_from_luma(luma, scale, (width, height), dihedral)
+    return pdq_from_luma(luma, factors, full_size, dihedral)
 
 
 def pdq_from_luma(
-    luma: npt.NDArray[np.uint8], scale: int, full_size: tuple[int, int], dihedral: bool = False
+    luma: npt.NDArray[np.uint8],
+    factors: tuple[int, int],
+    full_size: tuple[int, int],
+    dihedral: bool = False,
 ) -> PdqHash:
-    """PDQ of a ``full_size`` (width, height) image given as its luma reduced ``scale`` times (fast mode)."""
-    cells = downscale_to_cells(luma, scale, full_size)
+    """PDQ of a ``full_size`` (width, height) image given as its luma, each side reduced by its factor."""
+    if min(full_size) < MIN_HASHABLE_SIDE:
+        # pdqhash clears the hash and scores quality 0 below this size; a 64x64 stand-in would not.
+        return pdq_from_rgb(np.zeros((1, 1, 3), dtype=np.uint8), dihedral)
+    cells = downscale_to_cells(luma, factors, full_size)
     rgb = np.repeat(cells[:, :, np.newaxis], 3, axis=2)
     return pdq_from_rgb(rgb, dihedral)
 
 
 def downscale_to_cells(
-    luma: npt.NDArray[np.uint8], scale: int, full_size: tuple[int, int]
+    luma: npt.NDArray[np.uint8], factors: tuple[int, int], full_size: tuple[int, int]
 ) -> npt.NDArray[np.uint8]:
     """PDQ's 64x64 tent-filtered luma of the full-size image, computed from its reduced luma."""
-    width, height = full_size
-    row_index, row_weight = _cell_weights(height, scale)
-    col_index, col_weight = _cell_weights(width, scale)
+    (width, height), (width_factor, height_factor) = full_size, factors
+    row_index, row_weight = _cell_weights(height, height_factor)
+    col_index, col_weight = _cell_weights(width, width_factor)
     # Rows first: (64, taps, reduced width) -> (64, reduced width); then columns -> (64, 64).
     # einsum without optimize= runs numpy's own loops: no BLAS threads to fight the worker processes.
     rows: npt.NDArray[np.float32] = np.einsum("rtw,rt->rw", luma[row_index], row_weight)
@@ -119,45 +126,67 @@ def downscale_to_cells(
     return out
 
 
-@lru_cache(maxsize=64)
-def _cell_weights(side: int, scale: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
-    """For one axis of ``side`` full-size pixels read reduced ``scale`` times: the reduced pixels (``taps``
+@lru_cache(maxsize=256)
+def _cell_weights(side: int, factor: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+    """For one axis of ``side`` full-size pixels read reduced ``factor`` times: the reduced pixels (``taps``
     per cell, as indices) each of PDQ's 64 cells sums, and their weights.
 
-    PDQ's box pass over ``x`` averages ``[x - (w - h), x + h - 1]`` clipped to the image, ``h = (w + 2) // 2``
-    (box1DFloat); two passes give the tent; cell ``i`` samples pixel ``int((i + 0.5) * side / 64)``
-    (decimateFloat). A reduced pixel covers ``scale`` full-size pixels, so its weight is the sum of theirs.
+    PDQ's box pass writes at ``x`` the mean of ``[x - (w - h), x + h - 1]`` clipped to the image, with
+    ``h = (w + 2) // 2`` (box1DFloat); two passes make the tent; cell ``i`` samples the second pass at pixel
+    ``int((i + 0.5) * side / 64)`` (decimateFloat). A reduced pixel stands for ``factor`` full-size pixels,
+    so its weight is the sum of theirs. Work and memory grow with the window, not the side: cells are done
+    in chunks small enough for any side the pixel limit allows.
     """
     window = (side + 2 * CELLS - 1) // (2 * CELLS)
-    half = (window + 2) // 2
-    pixels = np.arange(side)
-    lo = np.maximum(pixels - (window - half), 0)
-    hi = np.minimum(pixels + half - 1, side - 1)
-    inverse = 1.0 / (hi - lo + 1)
-    samples = ((np.arange(CELLS) + 0.5) * side / CELLS).astype(np.intp)
-    # Second pass, read backwards: pixel x reaches the outputs o with lo[o] <= x <= hi[o], i.e.
-    # o in [x - h + 1, x + w - h]; the first pass's output at the sampled pixel is 1/n on [lo, hi].
-    first = np.where(
-        (pixels >= lo[samples, None]) & (pixels <= hi[samples, None]), inverse[samples, None], 0.0
-    )
-    cumulative = np.zeros((CELLS, side + 1))
-    np.cumsum(first * inverse, axis=1, out=cumulative[:, 1:])
-    reach_lo = np.maximum(pixels - half + 1, 0)
-    reach_hi = np.minimum(pixels + window - half, side - 1)
-    full = cumulative[:, reach_hi + 1] - cumulative[:, reach_lo]
-    reduced_side = -(-side // scale)
-    padded = np.zeros((CELLS, reduced_side * scale))
-    padded[:, :side] = full
-    reduced = padded.reshape(CELLS, reduced_side, scale).sum(axis=2)
-    # Keep each cell's band of non-zero weights (a tent is contiguous); pad short bands with weight 0.
-    nonzero = reduced > 1e-12
-    start = nonzero.argmax(axis=1)
-    stop = reduced_side - nonzero[:, ::-1].argmax(axis=1)
-    taps = int((stop - start).max())
-    index = start[:, None] + np.arange(taps)
-    inside = index < stop[:, None]
-    index = np.minimum(index, reduced_side - 1)
-    weight = np.where(inside, np.take_along_axis(reduced, index, axis=1), 0.0).astype(np.float32)
+    chunk = max(1, min(CELLS, (1 << 21) // (2 * window + 2)))
+    parts = [
+        _weights_of_cells(side, factor, window, c, min(c + chunk, CELLS)) for c in range(0, CELLS, chunk)
+    ]
+    taps = max(band.shape[1] for _, band in parts)
+    last = -(-side // factor) - 1
+    first = np.concatenate([first for first, _ in parts])
+    # Short bands are padded with weight 0 on an in-range index.
+    index = np.minimum(first[:, None] + np.arange(taps), last)
+    weight = np.zeros((CELLS, taps), dtype=np.float32)
+    row = 0
+    for _, band in parts:
+        weight[row : row + band.shape[0], : band.shape[1]] = band
+        row += band.shape[0]
     index.setflags(write=False)
     weight.setflags(write=False)
     return index, weight
+
+
+def _weights_of_cells(
+    side: int, factor: int, window: int, begin: int, end: int
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    """First reduced pixel and band of weights for cells ``begin`` to ``end`` (see ``_cell_weights``)."""
+    half = (window + 2) // 2
+
+    def box(x: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        return np.maximum(x - (window - half), 0), np.minimum(x + half - 1, side - 1)
+
+    cells = np.arange(begin, end)
+    count = len(cells)
+    rows = np.arange(count)[:, None]
+    samples = (((cells + 0.5) * side) / CELLS).astype(np.intp)
+    first_lo, first_hi = box(samples)
+    used = first_hi - first_lo + 1
+    # The first-pass outputs each sample averages (padded to one length), each the mean of its own box.
+    outputs = first_lo[:, None] + np.arange(int(used.max()))
+    valid = outputs <= first_hi[:, None]
+    lo, hi = box(np.minimum(outputs, side - 1))
+    share = np.where(valid, 1.0 / (used[:, None] * (hi - lo + 1)), 0.0)
+    start = lo[:, 0]  # a box's ends grow with its centre, so the first output reaches furthest left
+    width = int((np.where(valid, hi, 0) - start[:, None]).max()) + 2
+    # Each output adds its share to the pixels [lo, hi]: a difference array, then a running sum.
+    enter = np.where(valid, lo - start[:, None], 0)
+    leave = np.where(valid, hi + 1 - start[:, None], 0)
+    spread = np.bincount((rows * width + enter).ravel(), share.ravel(), count * width)
+    spread -= np.bincount((rows * width + leave).ravel(), share.ravel(), count * width)
+    pixel_weight = np.cumsum(spread.reshape(count, width)[:, :-1], axis=1)
+    blocks = (start[:, None] + np.arange(width - 1)) // factor
+    relative = blocks - blocks[:, :1]
+    span = int(relative.max()) + 1
+    band = np.bincount((rows * span + relative).ravel(), pixel_weight.ravel(), count * span)
+    return blocks[:, 0], np.asarray(band, dtype=np.float64).reshape(count, span)
