@@ -134,7 +134,7 @@ def test_fast_finds_the_same_copies_as_exact(corpus: dict[str, dict[str, bytes]]
     sizes = {p: Image.open(io.BytesIO(corpus[p]["original"])).size for p in photos}
     exact = _hashes(corpus, "exact")
     fast = _hashes(corpus, "fast")
-    # Photos PDQ can work with: quality >= 50, and big enough that halving leaves a picture (wee.jpg is 34x42).
+    # Photos PDQ can work with: quality >= 50, big enough that halving leaves a picture (wee.jpg: 34x42).
     usable = [p for p in photos if exact[p, "original"].quality >= 50 and min(sizes[p]) >= 64]
     assert len(usable) >= 15
     found_exact = _found(exact, usable)
