@@ -239,3 +239,11 @@ def test_progress_reports_bytes(tmp_path: Any) -> None:
     seen: list[int] = []
     list(vics.read(path, progress=seen.append))
     assert seen and seen[-1] == path.stat().st_size and seen == sorted(seen)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_byte_order_marks_and_utf16(encoding: str) -> None:
+    text = doc([{"MediaID": i, "MD5": f"{i:032x}", "Comments": "café ünïcode"} for i in range(3000)]).decode()
+    entries, issues = read_bytes(vics.read, text.encode(encoding))
+    assert issues == [] and len(entries) == 3000
+    assert entries[-1].comments == "café ünïcode" and entries[-1].source_id == "2999"

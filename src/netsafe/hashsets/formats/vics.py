@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal, TextIO
+from typing import Any, Literal, Protocol, TextIO
 
 import ijson  # type: ignore[import-untyped]
 
@@ -121,10 +121,58 @@ def profile_for_region(region: str | None) -> GradingProfile | None:
     return None
 
 
+class _Transcoder(io.RawIOBase):
+    """UTF-8 bytes from a UTF-16 stream (older Windows VICS writers emit UTF-16 with a BOM)."""
+
+    def __init__(self, raw: io.BufferedReader, encoding: str) -> None:
+        super().__init__()
+        self._text = io.TextIOWrapper(raw, encoding=encoding, errors="replace")
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            data = self._pending + self._text.read().encode("utf-8")
+            self._pending = b""
+            return data
+        while len(self._pending) < size:
+            chunk = self._text.read(max(size // 2, 1024))
+            if not chunk:
+                break
+            self._pending += chunk.encode("utf-8")
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _utf8_stream(stream: io.BufferedReader) -> _Readable:
+    """The stream as UTF-8 without a byte-order mark (yajl reads UTF-8 only)."""
+    head = stream.peek(4)[:4]
+    if head.startswith(b"\xef\xbb\xbf"):
+        stream.read(3)
+        return stream
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16-le" if head.startswith(b"\xff\xfe") else "utf-16-be"
+        stream.read(2)
+        return _Transcoder(stream, encoding)
+    return stream
+
+
 class _Replay(io.RawIOBase):
     """Records what the peek reads, then plays it back before the rest of the stream."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: _Readable) -> None:
         super().__init__()
         self._raw = raw
         self._recorded = bytearray()
@@ -270,7 +318,7 @@ def _read_stream(
     progress: Progress | None,
     header_out: VicsHeader | None,
 ) -> Iterator[ReadItem]:
-    replay = _Replay(stream)
+    replay = _Replay(_utf8_stream(stream))
     header, fatal, fatal_record = _peek(replay)
     if header_out is not None:
         header_out.context, header_out.version = header.context, header.version
