@@ -15,7 +15,7 @@ from netsafe.hashsets.model import Entry, ImportIssue
 
 MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
-FUZZ = settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+FUZZ = settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 
 
 @pytest.mark.parametrize(
