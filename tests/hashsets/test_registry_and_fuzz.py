@@ -158,3 +158,13 @@ def test_vics_reader_never_raises_on_json_shaped_input(
     if cut is not None:
         data = data[:cut]
     _check(list(formats.read("vics", io.BytesIO(data), name="fuzz")))
+
+
+def test_options_a_format_does_not_take_are_refused() -> None:
+    with pytest.raises(FormatError, match="reading vics does not take signal"):
+        formats.read("vics", io.BytesIO(b"{}"), signal="pdq")
+    with pytest.raises(FormatError, match="writing csv does not take bare"):
+        formats.write("csv", [], io.StringIO(), bare=True)
+    assert formats.get("tx").read is not None
+    items = list(formats.read("tx", io.BytesIO(f"{PDQ}\n".encode()), signal="pdq", profile="vic-us"))
+    assert isinstance(items[0], Entry)
