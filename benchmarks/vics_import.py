@@ -133,13 +133,19 @@ def main() -> None:
     version = sys.version.split()[0]
     print(f"file: {args.n:,} Media records, {size_mb:.0f} MB; Python {version}, {os.cpu_count()} cores")
     modes = ("json.load", "json.load+convert", "netsafe", "netsafe(no-dup)")
+    load_before = os.getloadavg()[0]
     results = {mode: run(mode, path) for mode in modes}
-    print(
-        f"load average before: {os.getloadavg()[0]:.1f} (wall time suffers on a busy machine; CPU time less)"
+    load_after = os.getloadavg()[0]
+    print(f"load average {load_before:.1f} before, {load_after:.1f} after (a busy machine slows wall time)")
+    titles = (
+        ("wall s", 8),
+        ("CPU s", 8),
+        ("records/CPU s", 15),
+        ("MB/CPU s", 10),
+        ("peak MB", 10),
+        ("base MB", 9),
     )
-    print(
-        f"{'reader':<20}{'wall s':>8}{'CPU s':>8}{'records/CPU s':>15}{'MB/CPU s':>10}{'peak MB':>10}{'base MB':>9}"
-    )
+    print(f"{'reader':<20}" + "".join(f"{title:>{width}}" for title, width in titles))
     for mode, r in results.items():
         cpu = r["cpu_seconds"]
         print(
@@ -150,8 +156,8 @@ def main() -> None:
     for name in ("netsafe", "netsafe(no-dup)"):
         r = results[name]
         print(
-            f"{name}: speed (CPU time) {naive['cpu_seconds'] / r['cpu_seconds']:.2f}x json.load (parse only), "
-            f"{full['cpu_seconds'] / r['cpu_seconds']:.2f}x json.load+convert; "
+            f"{name}: CPU time ratio {naive['cpu_seconds'] / r['cpu_seconds']:.2f}x json.load (parse only), "
+            f"{full['cpu_seconds'] / r['cpu_seconds']:.2f}x json.load+convert (>1: netsafe faster); "
             f"memory {r['peak_mb'] / max(naive['peak_mb'], 1):.3f}x json.load's"
         )
     assert ours["entries"] == args.n, ours
