@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from netsafe.hashsets.formats import csv, hashdeep, threatexchange, vics
@@ -23,6 +24,7 @@ from netsafe.hashsets.model import Entry, ImportIssue
 
 __all__ = [
     "FORMATS",
+    "MODULES",
     "Format",
     "FormatError",
     "detect",
@@ -74,6 +76,16 @@ FORMATS: dict[str, Format] = {
         threatexchange.write,
         (".txt",),
     ),
+}
+# The module behind each format name (the md5sum family lives with hashdeep).
+MODULES: dict[str, ModuleType] = {
+    "vics": vics,
+    "csv": csv,
+    "hashdeep": hashdeep,
+    "md5sum": hashdeep,
+    "sha1sum": hashdeep,
+    "sha256sum": hashdeep,
+    "tx": threatexchange,
 }
 ALIASES = {"threatexchange": "tx", "json": "vics", "sums": "md5sum"}
 
