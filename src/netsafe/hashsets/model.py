@@ -11,7 +11,7 @@ import base64
 import binascii
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -389,9 +389,3 @@ def merge_tags(*groups: Iterable[str]) -> list[str]:
             if tag and tag not in seen:
                 seen[tag] = None
     return list(seen)
-
-
-def entry_from_signals(signals: Mapping[str, str], **kwargs: Any) -> Entry:
-    """An entry from raw signal values, normalised; raises :class:`HashFormatError` on a bad one."""
-    clean = {name: normalise_signal(name, value) for name, value in signals.items()}
-    return Entry(signals=clean, **kwargs)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from types import ModuleType
@@ -41,7 +41,6 @@ class Format:
     read: Callable[..., Iterator[ReadItem]]
     write: Callable[..., int]
     extensions: tuple[str, ...] = ()
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 FORMATS: dict[str, Format] = {
