@@ -57,7 +57,7 @@ def run(*args: str, stdin: bytes | None = None) -> None:
 
 @dataclass(frozen=True)
 class DiskEvidence:
-    """A partitioned disk (FAT16 + ext4), its split and E01 forms, and what each file system holds."""
+    """A partitioned disk (FAT12 + ext4), its split and E01 forms, and what each file system holds."""
 
     raw: Path
     split: list[Path]
@@ -126,7 +126,9 @@ def mbr_disk(partitions: list[tuple[int, bytes]]) -> bytes:
     body = bytearray()
     for i, (ptype, fs) in enumerate(partitions):
         count = len(fs) // sector
-        mbr[446 + 16 * i : 462 + 16 * i] = bytes([0, 0, 0, 0, ptype, 0, 0, 0]) + struct.pack("<II", start, count)
+        mbr[446 + 16 * i : 462 + 16 * i] = bytes([0, 0, 0, 0, ptype, 0, 0, 0]) + struct.pack(
+            "<II", start, count
+        )
         body += fs
         start += count
     mbr[510:512] = b"\x55\xaa"

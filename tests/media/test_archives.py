@@ -44,7 +44,9 @@ def test_nested_zip_in_tar_gz_in_7z_named_as_anything(tmp_path: Path, build: typ
         f"{root} > 7z:middle.tgz > tar.gz:inner.zip > zip:b.dat",
         f"{root} > 7z:middle.tgz > tar.gz:c.txt",
     ]
-    assert md5(found[f"{root} > 7z:middle.tgz > tar.gz:inner.zip > zip:deep/a.jpg"].read_bytes()) == md5(photo_a)
+    assert md5(found[f"{root} > 7z:middle.tgz > tar.gz:inner.zip > zip:deep/a.jpg"].read_bytes()) == md5(
+        photo_a
+    )
     assert found[f"{root} > 7z:middle.tgz > tar.gz:c.txt"].read_bytes() == photo_c
     assert found[root].host_path == root
     assert issues(events) == []
@@ -75,11 +77,15 @@ def test_bare_gzip_member_is_named_from_its_header() -> None:
     assert found["x.gz > gzip:camera.jpg"].read_bytes() == photo
 
 
-def test_traversal_names_are_reported_scanned_and_never_written(tmp_path: Path, build: type[Builders]) -> None:
+def test_traversal_names_are_reported_scanned_and_never_written(
+    tmp_path: Path, build: type[Builders]
+) -> None:
     photo = jpeg(22)
     evidence = tmp_path / "evidence"
     evidence.mkdir()
-    (evidence / "t.zip").write_bytes(build.zip({"../../etc/x": photo, "/abs/path": b"abs", "C:/win.jpg": photo}))
+    (evidence / "t.zip").write_bytes(
+        build.zip({"../../etc/x": photo, "/abs/path": b"abs", "C:/win.jpg": photo})
+    )
     (evidence / "t.tar").write_bytes(build.tar({"../../../up.jpg": photo}))
     before = sorted(p for p in tmp_path.rglob("*"))
     cwd = os.getcwd()
@@ -169,7 +175,9 @@ def test_encrypted_zip_member_and_7z_are_reported(build: type[Builders]) -> None
     cd = data.find(b"PK\x01\x02")
     data[cd + 8] |= 0x1
     events = list(iter_bytes(bytes(data), "locked.zip"))
-    assert [(str(i.location), i.code) for i in issues(events)] == [("locked.zip > zip:secret.jpg", "encrypted")]
+    assert [(str(i.location), i.code) for i in issues(events)] == [
+        ("locked.zip > zip:secret.jpg", "encrypted")
+    ]
     assert "locked.zip > zip:open.jpg" in items(events)
 
     sealed = build.sevenzip({"a.jpg": jpeg(26)}, password="hunter2")
