@@ -202,6 +202,44 @@ def _7z(members: dict[str, bytes], password: str | None = None) -> bytes:
     return out.getvalue()
 
 
+def fuse_populate(
+    image: Path, mount_cmd: list[str], live: dict[str, bytes], deleted: dict[str, bytes]
+) -> None:
+    """Write files into a file-system image through a FUSE driver, then delete some.
+
+    Used only where no Debian tool writes into an unmounted image (exFAT; deleting on NTFS). Needs
+    /dev/fuse and, for exFAT, a loop device: where the machine refuses either, the test is skipped with
+    the reason (a container without those privileges), never passed.
+    """
+    mnt = image.parent / (image.name + ".mnt")
+    mnt.mkdir()
+    loop = None
+    try:
+        device = str(image)
+        if "--loop" in mount_cmd:
+            mount_cmd = [c for c in mount_cmd if c != "--loop"]
+            proc = subprocess.run(["losetup", "-f", "--show", str(image)], capture_output=True, check=False)
+            if proc.returncode != 0:
+                pytest.skip(f"no loop device to mount {image.name}: {proc.stderr.decode().strip()}")
+            loop = device = proc.stdout.decode().strip()
+        proc = subprocess.run([*mount_cmd, device, str(mnt)], capture_output=True, check=False)
+        if proc.returncode != 0 or not os.path.ismount(mnt):
+            pytest.skip(f"cannot FUSE-mount {image.name} here: {proc.stderr.decode().strip()[-200:]}")
+        try:
+            for name, data in {**live, **deleted}.items():
+                target = mnt / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            for name in deleted:
+                (mnt / name).unlink()
+        finally:
+            subprocess.run(["umount", str(mnt)], capture_output=True, check=False)
+    finally:
+        if loop:
+            subprocess.run(["losetup", "-d", loop], capture_output=True, check=False)
+        mnt.rmdir()
+
+
 @pytest.fixture()
 def build() -> type[Builders]:
     return Builders
@@ -217,3 +255,4 @@ class Builders:
     make_fat = staticmethod(make_fat)
     make_ext4 = staticmethod(make_ext4)
     make_ntfs = staticmethod(make_ntfs)
+    fuse_populate = staticmethod(fuse_populate)

@@ -10,7 +10,7 @@ import pytest
 
 from netsafe.media import Limits, Location, MediaItem, SourceIssue, iter_source, iter_sources
 
-from .conftest import Builders, DiskEvidence, jpeg, md5
+from .conftest import Builders, DiskEvidence, jpeg, md5, run, tool
 
 
 def walk(path: Path | str, limits: Limits | None = None) -> list[MediaItem | SourceIssue]:
@@ -192,3 +192,36 @@ def test_several_sources_in_order(disk_evidence: DiskEvidence, tmp_path: Path) -
     events = list(iter_sources([str(tmp_path / "loose.jpg"), str(disk_evidence.raw)]))
     assert str(events[0].location) == str(tmp_path / "loose.jpg")
     assert str(events[1].location).startswith(str(disk_evidence.raw))
+
+
+def test_exfat_with_a_deleted_file(tmp_path: Path, build: type[Builders]) -> None:
+    tool("mkfs.exfat", "exfatprogs")
+    tool("mount.exfat-fuse", "exfat-fuse")
+    image = tmp_path / "exfat.img"
+    with image.open("wb") as fh:
+        fh.truncate(4 * 1024 * 1024)
+    run("mkfs.exfat", str(image))
+    photos = {"a.jpg": jpeg(70), "d/keep.jpg": jpeg(71)}
+    gone = jpeg(72)
+    build.fuse_populate(image, ["mount.exfat-fuse", "--loop"], photos, {"d/gone.jpg": gone})
+    events = walk(image)
+    assert [e for e in events if isinstance(e, SourceIssue)] == []
+    found = {e.location.steps[-1].name: e for e in events if isinstance(e, MediaItem)}
+    assert set(found) == {"/a.jpg", "/d/keep.jpg", "/d/gone.jpg"}  # $UPCASE_TABLE etc. are not items
+    assert found["/d/gone.jpg"].deleted and not found["/a.jpg"].deleted
+    assert found["/d/gone.jpg"].read_bytes() == gone
+    assert found["/a.jpg"].location.steps[1].fs == "exfat"
+
+
+def test_ntfs_deleted_file(tmp_path: Path, build: type[Builders]) -> None:
+    tool("ntfs-3g", "ntfs-3g")
+    image = tmp_path / "ntfs.img"
+    build.make_ntfs(image, {"keep.jpg": jpeg(73)})
+    gone = jpeg(74)
+    build.fuse_populate(image, ["ntfs-3g"], {"Users/x/b.jpg": jpeg(75)}, {"Users/x/gone.jpg": gone})
+    events = walk(image)
+    found = {e.location.steps[-1].name: e for e in events if isinstance(e, MediaItem)}
+    assert not found["/keep.jpg"].deleted and not found["/Users/x/b.jpg"].deleted
+    deleted = [e for e in found.values() if e.deleted]
+    assert [e.read_bytes() for e in deleted] == [gone]
+    assert deleted[0].location.steps[-1].name.endswith("gone.jpg")
