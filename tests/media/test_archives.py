@@ -256,3 +256,15 @@ def test_tar_special_entries_carry_no_content() -> None:
         tf.addfile(info, io.BytesIO(photo))
     found = items(list(iter_bytes(out.getvalue(), "s.tar")))
     assert list(found) == ["s.tar", "s.tar > tar:real.jpg"]
+
+
+def test_7z_bomb_and_oversized_7z_member_are_caught_before_decompressing(build: type[Builders]) -> None:
+    photo = jpeg(44)
+    data = build.sevenzip({"zeros.bin": bytes(24 * MiB), "ok.jpg": photo})
+    assert len(data) < 100_000
+    events = list(iter_bytes(data, "b.7z", Limits(max_ratio=100, ratio_grace=1 * MiB)))
+    assert [(str(i.location), i.code) for i in issues(events)] == [("b.7z", "zip-bomb")]
+    assert list(items(events)) == ["b.7z"]
+    events = list(iter_bytes(data, "b.7z", Limits(max_file_size=1 * MiB)))
+    assert [(str(i.location), i.code) for i in issues(events)] == [("b.7z > 7z:zeros.bin", "too-large")]
+    assert items(events)["b.7z > 7z:ok.jpg"].read_bytes() == photo
