@@ -33,7 +33,11 @@ def iter_sources(paths: Iterable[str], limits: Limits | None = None) -> Iterator
     """Every media item and issue under ``paths``, in a stable order."""
     walker = _Walker(limits or Limits())
     for path in paths:
-        yield from walker.source(path)
+        try:
+            yield from walker.source(path)
+        except Exception as err:  # last resort: one source lost, never the whole scan
+            loc = Location.file(os.path.abspath(path))
+            yield SourceIssue(loc, "unreadable", f"unexpected {type(err).__name__}: {one_line(err)}")
 
 
 def iter_source(path: str, limits: Limits | None = None) -> Iterator[Event]:
@@ -46,7 +50,10 @@ def iter_bytes(data: bytes, name: str, limits: Limits | None = None) -> Iterator
     loc = Location.file(name)
     opener = bytes_opener(data)
     yield MediaItem(loc, len(data), opener)
-    yield from walker.expand(opener, len(data), loc, None)
+    try:
+        yield from walker.expand(opener, len(data), loc, None)
+    except Exception as err:  # last resort, as in iter_sources
+        yield SourceIssue(loc, "unreadable", f"unexpected {type(err).__name__}: {one_line(err)}")
 
 
 def _host_opener(path: str) -> Opener:
@@ -224,22 +231,30 @@ class _Walker:
                 events = archives.walk_7z(stream, size, loc, budget)
             else:
                 events = archives.walk_compressed(kind, stream, size, loc, budget)
-            for event in events:
+            try:
+                for event in events:
+                    if isinstance(event, SourceIssue):
+                        yield event
+                        continue
+                    member_opener = _content_opener(event.content)
+                    yield MediaItem(event.location, event.size, member_opener, times=event.times)
+                    yield from self.expand(member_opener, event.size, event.location, budget)
+            except Exception as err:  # a library bug on hostile input costs this archive, never the scan
+                yield SourceIssue(loc, "corrupt-archive", f"unexpected {type(err).__name__}: {one_line(err)}")
+
+    def disk(self, reader: RangeReader, loc: Location, image: str, budget: Budget | None) -> Iterator[Event]:
+        try:
+            for event in disk.walk_disk(reader, loc, image, self.limits):
                 if isinstance(event, SourceIssue):
                     yield event
                     continue
-                member_opener = _content_opener(event.content)
-                yield MediaItem(event.location, event.size, member_opener, times=event.times)
-                yield from self.expand(member_opener, event.size, event.location, budget)
-
-    def disk(self, reader: RangeReader, loc: Location, image: str, budget: Budget | None) -> Iterator[Event]:
-        for event in disk.walk_disk(reader, loc, image, self.limits):
-            if isinstance(event, SourceIssue):
-                yield event
-                continue
-            yield MediaItem(event.location, event.size, event.open, deleted=event.deleted, times=event.times)
-            if event.size > 0:
-                yield from self.expand(event.open, event.size, event.location, budget)
+                yield MediaItem(
+                    event.location, event.size, event.open, deleted=event.deleted, times=event.times
+                )
+                if event.size > 0:
+                    yield from self.expand(event.open, event.size, event.location, budget)
+        except Exception as err:  # a library bug on hostile input costs this disk, never the scan
+            yield SourceIssue(loc, "corrupt-filesystem", f"unexpected {type(err).__name__}: {one_line(err)}")
 
 
 def _content_opener(content: bytes | Spill) -> Opener:
