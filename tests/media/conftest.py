@@ -13,7 +13,9 @@ import shutil
 import struct
 import subprocess
 import tarfile
+import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,6 +137,36 @@ def mbr_disk(partitions: list[tuple[int, bytes]]) -> bytes:
     return bytes(mbr) + bytes(2048 * sector - 512) + bytes(body)
 
 
+def gpt_disk(partitions: list[bytes]) -> bytes:
+    """A disk with a GUID partition table (protective MBR, header, 128 entries), 1 MiB aligned."""
+    sector = 512
+    basic_data = uuid.UUID("EBD0A0A2-B9E5-4433-87C0-68B6B72699C7").bytes_le
+    entries = bytearray(128 * 128)
+    start = 2048
+    body = bytearray()
+    for i, fs in enumerate(partitions):
+        count = len(fs) // sector
+        name = f"part{i + 1}".encode("utf-16-le").ljust(72, b"\x00")
+        entries[128 * i : 128 * (i + 1)] = (
+            basic_data + uuid.uuid4().bytes_le + struct.pack("<QQQ", start, start + count - 1, 0) + name
+        )
+        body += fs
+        start += count
+    total = start + 34
+    header = bytearray(92)
+    header[0:8] = b"EFI PART"
+    struct.pack_into("<IIIIQQQQ", header, 8, 0x00010000, 92, 0, 0, 1, total - 1, 34, total - 34)
+    header[56:72] = uuid.uuid4().bytes_le
+    struct.pack_into("<QIII", header, 72, 2, 128, 128, zlib.crc32(entries))
+    struct.pack_into("<I", header, 16, zlib.crc32(header))
+    mbr = bytearray(512)
+    mbr[446:462] = bytes([0, 0, 2, 0, 0xEE, 0xFF, 0xFF, 0xFF]) + struct.pack("<II", 1, total - 1)
+    mbr[510:512] = b"\x55\xaa"
+    lba1 = bytes(header).ljust(sector, b"\x00")
+    gap = bytes(2048 * sector - 512 - sector - len(entries))
+    return bytes(mbr) + lba1 + bytes(entries) + gap + bytes(body) + bytes(34 * sector)
+
+
 @pytest.fixture(scope="session")
 def disk_evidence(tmp_path_factory: pytest.TempPathFactory) -> DiskEvidence:
     base = tmp_path_factory.mktemp("disk")
@@ -252,6 +284,7 @@ class Builders:
     jpeg = staticmethod(jpeg)
     png = staticmethod(png)
     mbr_disk = staticmethod(mbr_disk)
+    gpt_disk = staticmethod(gpt_disk)
     make_fat = staticmethod(make_fat)
     make_ext4 = staticmethod(make_ext4)
     make_ntfs = staticmethod(make_ntfs)

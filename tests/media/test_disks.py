@@ -225,3 +225,20 @@ def test_ntfs_deleted_file(tmp_path: Path, build: type[Builders]) -> None:
     deleted = [e for e in found.values() if e.deleted]
     assert [e.read_bytes() for e in deleted] == [gone]
     assert deleted[0].location.steps[-1].name.endswith("gone.jpg")
+
+
+def test_gpt_partitioned_disk(tmp_path: Path, build: type[Builders]) -> None:
+    fat = tmp_path / "fat.img"
+    ext = tmp_path / "ext.img"
+    build.make_fat(fat, {"a.jpg": jpeg(76)}, {}, size_kib=512)
+    build.make_ext4(ext, {"b.jpg": jpeg(77)}, {}, size="1M")
+    disk = tmp_path / "gpt.dd"
+    disk.write_bytes(build.gpt_disk([fat.read_bytes(), ext.read_bytes()]))
+    events = walk(disk)
+    assert [e for e in events if isinstance(e, SourceIssue)] == []
+    found = {str(e.location).removeprefix(str(disk)): e for e in events if isinstance(e, MediaItem)}
+    assert list(found) == [
+        " > partition 1 (fat12 @ 1048576) > /a.jpg",
+        f" > partition 2 (ext4 @ {1048576 + 512 * 1024}) > /b.jpg",
+    ]
+    assert found[" > partition 1 (fat12 @ 1048576) > /a.jpg"].read_bytes() == jpeg(76)
