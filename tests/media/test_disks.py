@@ -213,18 +213,29 @@ def test_exfat_with_a_deleted_file(tmp_path: Path, build: type[Builders]) -> Non
     assert found["/a.jpg"].location.steps[1].fs == "exfat"
 
 
-def test_ntfs_deleted_file(tmp_path: Path, build: type[Builders]) -> None:
+def test_ntfs_deleted_file_and_alternate_data_stream(tmp_path: Path, build: type[Builders]) -> None:
     tool("ntfs-3g", "ntfs-3g")
     image = tmp_path / "ntfs.img"
     build.make_ntfs(image, {"keep.jpg": jpeg(73)})
-    gone = jpeg(74)
-    build.fuse_populate(image, ["ntfs-3g"], {"Users/x/b.jpg": jpeg(75)}, {"Users/x/gone.jpg": gone})
+    gone, hidden = jpeg(74), jpeg(78)
+    build.fuse_populate(
+        image,
+        ["ntfs-3g", "-o", "streams_interface=windows"],
+        {"Users/x/b.jpg": jpeg(75), "Users/x/note.txt": b"nothing here", "Users/x/note.txt:h.jpg": hidden},
+        {"Users/x/gone.jpg": gone},
+    )
     events = walk(image)
+    assert [e for e in events if isinstance(e, SourceIssue)] == []
     found = {e.location.steps[-1].name: e for e in events if isinstance(e, MediaItem)}
     assert not found["/keep.jpg"].deleted and not found["/Users/x/b.jpg"].deleted
     deleted = [e for e in found.values() if e.deleted]
     assert [e.read_bytes() for e in deleted] == [gone]
     assert deleted[0].location.steps[-1].name.endswith("gone.jpg")
+    # A picture hidden in an alternate data stream is an item of its own, next to its file.
+    assert found["/Users/x/note.txt"].read_bytes() == b"nothing here"
+    stream = found["/Users/x/note.txt:h.jpg"]
+    assert stream.read_bytes() == hidden
+    assert stream.location.steps[-1].inode == found["/Users/x/note.txt"].location.steps[-1].inode
 
 
 def test_gpt_partitioned_disk(tmp_path: Path, build: type[Builders]) -> None:

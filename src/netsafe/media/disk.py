@@ -139,17 +139,20 @@ class FsFile:
     fs: Any
     inode: int
     lock: threading.Lock
+    stream: int | None = None  # NTFS attribute id of a named data stream; None for the file's own data
 
     def open(self) -> BinaryIO:
-        return reader_stream(_TskFileReader(self.fs, self.inode, self.size, self.lock), owns=True)
+        reader = _TskFileReader(self.fs, self.inode, self.size, self.lock, self.stream)
+        return reader_stream(reader, owns=True)
 
 
 class _TskFileReader:
-    def __init__(self, fs: Any, inode: int, size: int, lock: threading.Lock) -> None:
+    def __init__(self, fs: Any, inode: int, size: int, lock: threading.Lock, stream: int | None) -> None:
         self._lock = lock
         with lock:
             self._file = fs.open_meta(inode=inode)
         self._size = size
+        self._stream = stream
 
     @property
     def size(self) -> int:
@@ -160,7 +163,11 @@ class _TskFileReader:
         if length == 0:
             return b""
         with self._lock:
-            return bytes(self._file.read_random(offset, length))
+            if self._stream is None:
+                return bytes(self._file.read_random(offset, length))
+            return bytes(
+                self._file.read_random(offset, length, pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA, self._stream)
+            )
 
     def close(self) -> None:
         self._file = None
@@ -246,7 +253,8 @@ def _walk_fs(
         yield SourceIssue(base, "corrupt-filesystem", f"cannot read the root folder ({_tsk_error(err)})")
         return
     root_addr = int(fs.info.root_inum)
-    yield from _walk_dir(fs, root, "", base, {root_addr}, 0, limits, lock, in_orphans=False)
+    ntfs = part.fs == "ntfs"
+    yield from _walk_dir(fs, root, "", base, {root_addr}, 0, limits, lock, in_orphans=False, ntfs=ntfs)
 
 
 def _walk_dir(
@@ -260,6 +268,7 @@ def _walk_dir(
     lock: threading.Lock,
     *,
     in_orphans: bool,
+    ntfs: bool,
 ) -> Iterator[FsFile | SourceIssue]:
     try:
         entries = sorted(directory, key=lambda e: bytes(e.info.name.name))
@@ -322,6 +331,7 @@ def _walk_dir(
                 limits,
                 lock,
                 in_orphans=in_orphans or (depth == 0 and name == _ORPHANS),
+                ntfs=ntfs,
             )
             continue
         if meta is None or mtype != pytsk3.TSK_FS_META_TYPE_REG:
@@ -334,6 +344,39 @@ def _walk_dir(
             yield SourceIssue(loc, "too-large", f"file larger than the {limits.max_file_size}-byte limit")
             continue
         yield FsFile(loc, size, deleted, _times(meta), fs, int(meta.addr), lock)
+        if ntfs and entry.info.meta is not None:
+            yield from _named_streams(entry, full, base, deleted, _times(meta), fs, lock, limits)
+
+
+def _named_streams(
+    entry: Any,
+    full: str,
+    base: Location,
+    deleted: bool,
+    times: FileTimes,
+    fs: Any,
+    lock: threading.Lock,
+    limits: Limits,
+) -> Iterator[FsFile | SourceIssue]:
+    """NTFS alternate data streams (``file.txt:hidden.jpg``): a classic place to hide a picture."""
+    data_type = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)
+    try:
+        with lock:
+            streams = [
+                (bytes(a.info.name), int(a.info.id), int(a.info.size))
+                for a in entry
+                if int(a.info.type) == data_type and a.info.name
+            ]
+    except Exception:
+        return
+    addr = int(entry.info.meta.addr)
+    for raw, attr_id, size in streams:
+        name = raw.decode("utf-8", "replace")
+        loc = base.child(Step("path", f"{full}:{name}", inode=addr))
+        if size > limits.max_file_size:
+            yield SourceIssue(loc, "too-large", f"stream larger than the {limits.max_file_size}-byte limit")
+            continue
+        yield FsFile(loc, size, deleted, times, fs, addr, lock, attr_id)
 
 
 def _unallocated_meta(fs: Any, name_info: Any, lock: threading.Lock) -> Any:
