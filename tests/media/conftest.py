@@ -224,10 +224,10 @@ def _tar(members: dict[str, bytes], mode: str = "w") -> bytes:
     return out.getvalue()
 
 
-def _7z(members: dict[str, bytes], password: str | None = None) -> bytes:
+def _7z(members: dict[str, bytes], password: str | None = None, encrypt_header: bool = True) -> bytes:
     out = io.BytesIO()
     with py7zr.SevenZipFile(out, "w", password=password) as sz:
-        if password:
+        if password and encrypt_header:
             sz.set_encrypted_header(True)
         for name, data in members.items():
             sz.writestr(data, name)

@@ -180,9 +180,19 @@ def test_encrypted_zip_member_and_7z_are_reported(build: type[Builders]) -> None
     ]
     assert "locked.zip > zip:open.jpg" in items(events)
 
+    aes = bytearray(build.zip({"aes.jpg": bytes(64)}))
+    aes[8:10] = (99).to_bytes(2, "little")  # WinZip AES: compression method 99 in both headers
+    cd = aes.find(b"PK\x01\x02")
+    aes[cd + 10 : cd + 12] = (99).to_bytes(2, "little")
+    events = list(iter_bytes(bytes(aes), "aes.zip"))
+    assert [(str(i.location), i.code) for i in issues(events)] == [("aes.zip > zip:aes.jpg", "encrypted")]
+
     sealed = build.sevenzip({"a.jpg": jpeg(26)}, password="hunter2")
     events = list(iter_bytes(sealed, "sealed.7z"))
     assert [(str(i.location), i.code) for i in issues(events)] == [("sealed.7z", "encrypted")]
+    content_only = build.sevenzip({"a.jpg": jpeg(26)}, password="hunter2", encrypt_header=False)
+    events = list(iter_bytes(content_only, "half.7z"))
+    assert [(str(i.location), i.code) for i in issues(events)] == [("half.7z", "encrypted")]
 
 
 @pytest.mark.parametrize("cut", [0.3, 0.7, 0.95])

@@ -132,7 +132,7 @@ def walk_zip(stream: BinaryIO, size: int, where: Location, budget: Budget) -> It
                 yield _issue(
                     loc, "unsafe-path", "member name is absolute or contains '..': scanned in memory"
                 )
-            if info.flag_bits & 0x1:
+            if info.flag_bits & 0x1 or info.compress_type == 99:  # 99: WinZip AES
                 yield _issue(loc, "encrypted", "member is encrypted: content not scanned")
                 continue
             try:
