@@ -43,16 +43,23 @@ def png(seed: int) -> bytes:
     return out.getvalue()
 
 
+# mkfs and friends live in /usr/sbin, which is not on an ordinary user's PATH on Debian.
+_TOOL_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+
+
 def tool(name: str, package: str) -> str:
-    path = shutil.which(name)
+    path = shutil.which(name, path=_TOOL_PATH)
     if path is None:
         pytest.fail(f"{name} not found: install the Debian package {package} (make system-deps)")
     return path
 
 
+def _env() -> dict[str, str]:
+    return {**os.environ, "MTOOLS_SKIP_CHECK": "1", "PATH": _TOOL_PATH}
+
+
 def run(*args: str, stdin: bytes | None = None) -> None:
-    env = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
-    proc = subprocess.run(args, input=stdin, capture_output=True, env=env, check=False)
+    proc = subprocess.run(args, input=stdin, capture_output=True, env=_env(), check=False)
     if proc.returncode != 0:
         raise AssertionError(f"{args[0]} failed: {proc.stderr.decode(errors='replace')[-400:]}")
 
@@ -82,7 +89,9 @@ def make_fat(path: Path, live: dict[str, bytes], deleted: dict[str, bytes], size
         parts = name.strip("/").split("/")
         for i in range(1, len(parts)):
             folder = "::/" + "/".join(parts[:i])
-            subprocess.run(["mmd", "-D", "s", "-i", str(path), folder], capture_output=True, check=False)
+            subprocess.run(
+                ["mmd", "-D", "s", "-i", str(path), folder], capture_output=True, check=False, env=_env()
+            )
         local = work / parts[-1]
         local.write_bytes(data)
         run("mcopy", "-i", str(path), str(local), "::/" + "/".join(parts))
@@ -250,11 +259,13 @@ def fuse_populate(
         device = str(image)
         if "--loop" in mount_cmd:
             mount_cmd = [c for c in mount_cmd if c != "--loop"]
-            proc = subprocess.run(["losetup", "-f", "--show", str(image)], capture_output=True, check=False)
+            proc = subprocess.run(
+                ["losetup", "-f", "--show", str(image)], capture_output=True, check=False, env=_env()
+            )
             if proc.returncode != 0:
                 pytest.skip(f"no loop device to mount {image.name}: {proc.stderr.decode().strip()}")
             loop = device = proc.stdout.decode().strip()
-        proc = subprocess.run([*mount_cmd, device, str(mnt)], capture_output=True, check=False)
+        proc = subprocess.run([*mount_cmd, device, str(mnt)], capture_output=True, check=False, env=_env())
         if proc.returncode != 0 or not os.path.ismount(mnt):
             pytest.skip(f"cannot FUSE-mount {image.name} here: {proc.stderr.decode().strip()[-200:]}")
         try:
@@ -265,10 +276,10 @@ def fuse_populate(
             for name in deleted:
                 (mnt / name).unlink()
         finally:
-            subprocess.run(["umount", str(mnt)], capture_output=True, check=False)
+            subprocess.run(["umount", str(mnt)], capture_output=True, check=False, env=_env())
     finally:
         if loop:
-            subprocess.run(["losetup", "-d", loop], capture_output=True, check=False)
+            subprocess.run(["losetup", "-d", loop], capture_output=True, check=False, env=_env())
         mnt.rmdir()
 
 
