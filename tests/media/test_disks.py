@@ -253,3 +253,17 @@ def test_gpt_partitioned_disk(tmp_path: Path, build: type[Builders]) -> None:
         f" > partition 2 (ext4 @ {1048576 + 512 * 1024}) > /b.jpg",
     ]
     assert found[" > partition 1 (fat12 @ 1048576) > /a.jpg"].read_bytes() == jpeg(76)
+
+
+def test_deleted_name_whose_inode_was_reused_is_not_an_item(tmp_path: Path, build: type[Builders]) -> None:
+    image = tmp_path / "reuse.img"
+    build.make_ext4(image, {"a.jpg": jpeg(79), "d/x.jpg": jpeg(80)}, {"d/gone.jpg": jpeg(81)}, size="1M")
+    newcomer = tmp_path / "new.jpg"
+    newcomer.write_bytes(jpeg(82))
+    run("debugfs", "-w", "-R", f"write {newcomer} new.jpg", str(image))  # takes the freed inode
+    events = walk(image)
+    found = {e.location.steps[-1].name: e for e in events if isinstance(e, MediaItem)}
+    # "/d/gone.jpg" still names the inode, but it now holds new.jpg: listing it would put new.jpg's
+    # content at a deleted name it never had.
+    assert set(found) == {"/a.jpg", "/d/x.jpg", "/new.jpg"}
+    assert found["/new.jpg"].read_bytes() == jpeg(82)

@@ -27,7 +27,7 @@ from netsafe.media.blobs import MemberBuffer, Spill
 from netsafe.media.item import FileTimes, IssueCode, SourceIssue
 from netsafe.media.limits import Budget, Layer, LimitError, Limits
 from netsafe.media.location import Location
-from netsafe.media.sniff import ContainerKind, _is_tar_header
+from netsafe.media.sniff import ContainerKind, is_tar_header
 from netsafe.signals.imaging import one_line
 
 _CHUNK = 1024 * 1024
@@ -189,7 +189,7 @@ def walk_compressed(
     except Exception as err:
         yield _broken(where, err)
         return
-    if _is_tar_header(head):
+    if is_tar_header(head):
         yield from _walk_tar_stream(counted, where, tar_name, None, budget)
         return
     loc = where.member(_inner_name(kind, stream, where), layer_name)

@@ -289,7 +289,10 @@ def _walk_dir(
         if meta is None and int(name_info.flags) & int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC):
             meta = _unallocated_meta(fs, name_info, lock)
         full = f"{path}/{name}"
-        deleted = in_orphans or bool(int(name_info.flags) & int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC))
+        name_freed = bool(int(name_info.flags) & int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC))
+        deleted = in_orphans or name_freed
+        if name_freed and meta is not None and int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_ALLOC):
+            continue  # a deleted name whose record now belongs to a live file: that file is listed itself
         if meta is not None:
             deleted = deleted or bool(int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_UNALLOC))
             mtype = meta.type

@@ -115,14 +115,14 @@ def container_kind(head: bytes) -> ContainerKind | None:
             return kind
     if len(head) >= 4 and head[:3] == b"BZh" and head[3:4] in b"123456789":
         return "bzip2"
-    if _is_tar_header(head):
+    if is_tar_header(head):
         return "tar"
     if _is_disk(head):
         return "disk"
     return None
 
 
-def _is_tar_header(head: bytes) -> bool:
+def is_tar_header(head: bytes) -> bool:
     if len(head) < 512:
         return False
     if head[257:262] == b"ustar":
