@@ -316,8 +316,8 @@ def _walk_dir(
             if depth + 1 > limits.max_fs_depth:
                 yield SourceIssue(
                     _here(base, full),
-                    "corrupt-filesystem",
-                    f"folders nested deeper than {limits.max_fs_depth}",
+                    "too-deep",
+                    f"folders nested deeper than max_fs_depth={limits.max_fs_depth}",
                 )
                 continue
             try:

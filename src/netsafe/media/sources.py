@@ -92,7 +92,7 @@ class _Walker:
             yield _os_issue(loc, err)
             return
         if stat.S_ISDIR(st.st_mode):
-            yield from self.folder(full, {(st.st_dev, st.st_ino)})
+            yield from self.folder(full, {(st.st_dev, st.st_ino)}, 0)
             return
         if stat.S_ISBLK(st.st_mode):
             try:
@@ -116,7 +116,7 @@ class _Walker:
             return
         yield from self.host_file(full, loc, st)
 
-    def folder(self, path: str, entered: set[tuple[int, int]]) -> Iterator[Event]:
+    def folder(self, path: str, entered: set[tuple[int, int]], depth: int) -> Iterator[Event]:
         try:
             with os.scandir(path) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -143,7 +143,12 @@ class _Walker:
                         loc, "symlink-loop", "link leads back into a folder being walked: skipped"
                     )
                     continue
-                yield from self.folder(full, entered | {key})
+                if depth + 1 > self.limits.max_fs_depth:
+                    yield SourceIssue(
+                        loc, "too-deep", f"folders nested deeper than max_fs_depth={self.limits.max_fs_depth}"
+                    )
+                    continue
+                yield from self.folder(full, entered | {key}, depth + 1)
             elif stat.S_ISREG(st.st_mode):
                 yield from self.host_file(full, loc, st)
             else:
