@@ -267,3 +267,20 @@ def test_deleted_name_whose_inode_was_reused_is_not_an_item(tmp_path: Path, buil
     # content at a deleted name it never had.
     assert set(found) == {"/a.jpg", "/d/x.jpg", "/new.jpg"}
     assert found["/new.jpg"].read_bytes() == jpeg(82)
+
+
+def test_e01_inside_an_archive(tmp_path: Path, build: type[Builders]) -> None:
+    tool("ewfacquirestream", "ewf-tools")
+    fat = tmp_path / "fat.img"
+    photo = jpeg(83)
+    build.make_fat(fat, {"in/e01.jpg": photo}, {}, size_kib=512)
+    run("ewfacquirestream", "-q", "-c", "fast", "-t", str(tmp_path / "small"), stdin=fat.read_bytes())
+    e01 = (tmp_path / "small.E01").read_bytes()
+    bundle = tmp_path / "bundle.tar"
+    bundle.write_bytes(build.tar({"exhibit/small.E01": e01}))
+    events = walk(bundle)
+    assert [e for e in events if isinstance(e, SourceIssue)] == []
+    found = {str(e.location): e for e in events if isinstance(e, MediaItem)}
+    key = f"{bundle} > tar:exhibit/small.E01 > file system (fat12 @ 0) > /in/e01.jpg"
+    assert found[key].read_bytes() == photo
+    assert found[key].location.steps[2].image == "e01"
