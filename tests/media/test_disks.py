@@ -284,3 +284,23 @@ def test_e01_inside_an_archive(tmp_path: Path, build: type[Builders]) -> None:
     key = f"{bundle} > tar:exhibit/small.E01 > file system (fat12 @ 0) > /in/e01.jpg"
     assert found[key].read_bytes() == photo
     assert found[key].location.steps[2].image == "e01"
+
+
+def test_encrypted_volumes_are_reported_as_encrypted(tmp_path: Path, build: type[Builders]) -> None:
+    bitlocker = bytearray(os.urandom(256 * 1024))
+    bitlocker[0:11] = b"\xebX\x90-FVE-FS-"
+    bitlocker[510:512] = b"\x55\xaa"
+    luks = bytearray(os.urandom(256 * 1024))
+    luks[0:8] = b"LUKS\xba\xbe\x00\x02"
+    disk = tmp_path / "laptop.dd"
+    disk.write_bytes(build.mbr_disk([(0x07, bytes(bitlocker)), (0x83, bytes(luks))]))
+    events = walk(disk)
+    assert [(type(e).__name__, getattr(e, "code", None), e.location.steps[-1].index) for e in events] == [
+        ("SourceIssue", "encrypted", 1),
+        ("SourceIssue", "encrypted", 2),
+    ]
+    assert "BitLocker" in str(events[0]) and "LUKS" in str(events[1])
+    whole = tmp_path / "home.img"
+    whole.write_bytes(bytes(luks))
+    [issue] = walk(whole)
+    assert isinstance(issue, SourceIssue) and issue.code == "encrypted"

@@ -205,6 +205,19 @@ def walk_disk(
         yield SourceIssue(where, "corrupt-filesystem", "partition table lists no partitions")
 
 
+def _encrypted_volume(img: Any, offset: int) -> str | None:
+    """Name the full-volume encryption whose header sits at ``offset``, if any."""
+    try:
+        head = bytes(img.read(offset, 16))
+    except Exception:
+        return None
+    if head[3:11] == b"-FVE-FS-":
+        return "BitLocker"
+    if head[:6] == b"LUKS\xba\xbe":
+        return "LUKS"
+    return None
+
+
 def _desc(part: Any) -> str:
     try:
         return str(part.desc.decode("utf-8", "replace"))
@@ -239,6 +252,10 @@ def _walk_fs(
         fs = pytsk3.FS_Info(img, offset=offset)
     except OSError as err:
         loc = where if whole else where.child(step)
+        sealed = _encrypted_volume(img, offset)
+        if sealed:
+            yield SourceIssue(loc, "encrypted", f"{sealed} volume: not readable without its key")
+            return
         what = "no file system netsafe can read on the disk image" if whole else "no readable file system"
         yield SourceIssue(loc, "corrupt-filesystem", f"{what} ({_tsk_error(err)})")
         return
@@ -271,7 +288,8 @@ def _walk_dir(
     ntfs: bool,
 ) -> Iterator[FsFile | SourceIssue]:
     try:
-        entries = sorted(directory, key=lambda e: bytes(e.info.name.name))
+        with lock:  # TSK handles are not thread-safe: items may be read from other threads meanwhile
+            entries = sorted(directory, key=lambda e: bytes(e.info.name.name))
     except Exception as err:
         yield SourceIssue(
             _here(base, path or "/"), "corrupt-filesystem", f"cannot list folder ({_tsk_error(err)})"
@@ -321,7 +339,8 @@ def _walk_dir(
                 )
                 continue
             try:
-                sub = entry.as_directory()
+                with lock:
+                    sub = entry.as_directory()
             except Exception:
                 continue  # deleted folders often no longer parse; their files show under $OrphanFiles
             yield from _walk_dir(
