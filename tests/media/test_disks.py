@@ -304,3 +304,19 @@ def test_encrypted_volumes_are_reported_as_encrypted(tmp_path: Path, build: type
     whole.write_bytes(bytes(luks))
     [issue] = walk(whole)
     assert isinstance(issue, SourceIssue) and issue.code == "encrypted"
+
+
+def test_e01_set_in_a_folder_is_read_once_from_its_first_segment(
+    disk_evidence: DiskEvidence, tmp_path: Path
+) -> None:
+    folder = tmp_path / "exhibits"
+    folder.mkdir()
+    for segment in disk_evidence.e01:
+        (folder / segment.name).symlink_to(segment)
+    events = walk(folder, Limits(follow_symlinks=True))
+    assert [e for e in events if isinstance(e, SourceIssue)] == []
+    segments = [e for e in events if isinstance(e, MediaItem) and len(e.location.steps) == 1]
+    assert len(segments) == len(disk_evidence.e01)  # every segment file is an item
+    inside = [e for e in events if isinstance(e, MediaItem) and len(e.location.steps) > 1]
+    assert {str(e.location.steps[0]) for e in inside} == {str(folder / disk_evidence.e01[0].name)}
+    assert len(by_path(inside)) == len(by_path(walk(disk_evidence.e01[0])))

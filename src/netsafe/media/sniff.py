@@ -123,6 +123,13 @@ def container_kind(head: bytes) -> ContainerKind | None:
     return None
 
 
+def ewf_segment(head: bytes) -> int | None:
+    """The segment number of an EWF (E01) file: 1 opens the set, later ones only continue it."""
+    if len(head) < 11 or not head.startswith(b"EVF\x09\x0d\x0a\xff\x00"):
+        return None
+    return int.from_bytes(head[9:11], "little")
+
+
 def is_tar_header(head: bytes) -> bool:
     if len(head) < 512:
         return False

@@ -22,7 +22,7 @@ from netsafe.media.blobs import FdReader, RangeReader, Spill, StreamReader, open
 from netsafe.media.item import FileTimes, MediaItem, SourceIssue, bytes_opener
 from netsafe.media.limits import Budget, Limits
 from netsafe.media.location import Location
-from netsafe.media.sniff import CONTAINER_SNIFF_BYTES, ContainerKind, container_kind
+from netsafe.media.sniff import CONTAINER_SNIFF_BYTES, ContainerKind, container_kind, ewf_segment
 from netsafe.signals.imaging import one_line
 
 Event = MediaItem | SourceIssue
@@ -167,10 +167,13 @@ class _Walker:
         else:
             yield MediaItem(loc, st.st_size, opener, times=_stat_times(st), host_path=path)
         try:
-            kind = container_kind(_head(opener))
+            head = _head(opener)
         except OSError as err:
             yield _os_issue(loc, err)
             return
+        kind = container_kind(head)
+        if kind == "e01" and (ewf_segment(head) or 1) > 1:
+            return  # a later segment of an E01 set: read as part of the set, from its first segment
         if kind in ("disk", "e01"):
             yield from self.host_disk(path, kind, loc)
         elif kind is not None and st.st_size <= self.limits.max_file_size:
@@ -193,11 +196,12 @@ class _Walker:
     # ---- containers, wherever they are ---------------------------------------------------------------
     def expand(self, opener: Opener, size: int, loc: Location, budget: Budget | None) -> Iterator[Event]:
         try:
-            kind = container_kind(_head(opener))
+            head = _head(opener)
         except Exception as err:
             yield SourceIssue(loc, "unreadable", f"cannot read: {one_line(err)}")
             return
-        if kind is None:
+        kind = container_kind(head)
+        if kind is None or (kind == "e01" and (ewf_segment(head) or 1) > 1):
             return
         if kind in ("disk", "e01"):
             if loc.depth >= self.limits.max_depth:
