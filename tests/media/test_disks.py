@@ -79,6 +79,18 @@ def test_split_image_reads_as_one_disk(disk_evidence: DiskEvidence) -> None:
     expect_disk(events, disk_evidence, "split")
 
 
+def test_split_on_a_partition_start_lists_each_file_once(disk_evidence: DiskEvidence, tmp_path: Path) -> None:
+    data = disk_evidence.raw.read_bytes()
+    cut = disk_evidence.ext_offset  # the second segment starts with the ext4 superblock area
+    (tmp_path / "cut.001").write_bytes(data[:cut])
+    (tmp_path / "cut.002").write_bytes(data[cut:])
+    events = walk(tmp_path)
+    assert [e for e in events if isinstance(e, SourceIssue)] == []
+    inside = [e for e in events if isinstance(e, MediaItem) and len(e.location.steps) > 1]
+    assert {e.location.steps[0].name for e in inside} == {str(tmp_path / "cut.001")}
+    assert len(by_path(inside)) == len(by_path(walk(disk_evidence.raw)))
+
+
 def test_e01_in_several_segments(disk_evidence: DiskEvidence) -> None:
     assert len(disk_evidence.e01) > 1, "ewfacquirestream should have written several segments"
     events = walk(disk_evidence.e01[0])

@@ -116,6 +116,19 @@ def split_segments(path: str) -> list[str] | None:
     return parts if len(parts) > 1 else None
 
 
+def later_split_segment(path: str) -> bool:
+    """``x.002`` (or later) next to an ``x.001``: part of a split image, read from its first segment.
+
+    Such a segment may start with a boot sector (where the split fell on a partition start); opened on its
+    own it would list the same files again under a second location.
+    """
+    m = _SEGMENT.match(path)
+    if not m or int(m["num"]) < 2:
+        return False
+    width = len(m["num"])
+    return any(os.path.isfile(f"{m['stem']}.{n:0{width}d}") for n in (0, 1))
+
+
 def open_split(parts: list[str]) -> SplitReader:
     readers: list[RangeReader] = []
     try:

@@ -172,8 +172,10 @@ class _Walker:
             yield _os_issue(loc, err)
             return
         kind = container_kind(head)
-        if kind == "e01" and (ewf_segment(head) or 1) > 1:
-            return  # a later segment of an E01 set: read as part of the set, from its first segment
+        if (kind == "e01" and (ewf_segment(head) or 1) > 1) or (
+            kind == "disk" and disk.later_split_segment(path)
+        ):
+            return  # a later segment of an E01 set or split image: read with the set, from its first segment
         if kind in ("disk", "e01"):
             yield from self.host_disk(path, kind, loc)
         elif kind is not None and st.st_size <= self.limits.max_file_size:
