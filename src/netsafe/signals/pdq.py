@@ -10,8 +10,9 @@ by up to 8 (:func:`netsafe.signals.imaging.decode_luma_reduced`) and applies *th
 windows and sample positions of the full-resolution size, to the reduced pixels: each output cell is a
 weighted sum of a few reduced rows and columns. The 64x64 result goes to ``pdqhash``, for which a 64x64
 input passes through that step unchanged (window 1, every pixel sampled), so the DCT, median threshold and
-quality score are Meta's own. What differs from exact is only that each reduced pixel stands for the mean of
-its block, and the 64x64 cells are rounded to integers; benchmarks/README.md has the measured distance.
+quality score are Meta's own (dihedral variants rotate/flip that 64x64). What differs from exact is only
+that each reduced pixel stands for the mean of its block, and the 64x64 cells are rounded to integers;
+benchmarks/README.md has the measured distance.
 """
 
 from __future__ import annotations
