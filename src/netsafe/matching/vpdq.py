@@ -135,8 +135,8 @@ def match_videos(
     near = _near(q_words, c_words, distance_tolerance)
 
     q_unique, c_unique = _dedupe(q_frames), _dedupe(c_frames)
-    q_any = [bool(v) for v in near.any(axis=1)]
-    c_any = [bool(v) for v in near.any(axis=0)]
+    q_any: list[bool] = (near.sum(axis=1) > 0).tolist()
+    c_any: list[bool] = (near.sum(axis=0) > 0).tolist()
     q_hit = dict(zip((f.pdq for f in q_frames), q_any, strict=True))
     c_hit = dict(zip((f.pdq for f in c_frames), c_any, strict=True))
     q_share = 100.0 * sum(q_hit[f.pdq] for f in q_unique) / len(q_unique)
