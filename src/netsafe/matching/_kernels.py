@@ -24,11 +24,12 @@ import numba
 import numpy as np
 from llvmlite import ir  # type: ignore[import-untyped]
 from numba import extending, types
-from numba.core import cgutils
+from numba.core import cgutils as _cgutils
 
 # numba's own annotations do not describe jit-compiled call signatures; treat its decorators as untyped.
 njit: Any = numba.njit
 intrinsic: Any = extending.intrinsic
+cgutils: Any = _cgutils
 
 N_TABLES = 8
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -67,7 +68,7 @@ def high_bits_for(rows: int) -> int:
     Small buckets make the exact-low-bits probes, most of the work, one cache line each (measured: at 10M
     rows 20 bits beat 16 and 18).
     """
-    return min(20, max(16, int(round(np.log2(max(rows, 1)))) - 3))
+    return min(20, max(16, round(math.log2(max(rows, 1))) - 3))
 
 
 def table_radii(max_distance: int) -> npt.NDArray[np.int64]:
