@@ -375,7 +375,7 @@ class PDQIndex:
         delta_rows: int = DELTA_ROWS,
         mode: SearchMode = "auto",
     ) -> PDQIndex:
-        """Open a saved index; large arrays are memory-mapped read-only unless ``mmap`` is False."""
+        """Open a saved index; large arrays are memory-mapped (copy-on-write) unless ``mmap`` is False."""
         root = Path(directory)
         manifest = _read_manifest(root)
         index = cls(delta_rows=delta_rows, mode=mode)
@@ -383,8 +383,10 @@ class PDQIndex:
             arrays: dict[str, Any] = {}
             for field in _FIELDS:
                 path = root / f"{entry['name']}.{field}.npy"
-                # The alive flags are written by remove(), so they are read into memory.
-                mmap_mode: Literal["r"] | None = "r" if mmap and field != "alive" else None
+                # Copy-on-write maps: pages load on first touch and any write stays private, and the arrays
+                # are writable like in-memory ones, so the compiled kernels need no second signature. The
+                # alive flags are written by remove(), so they are read into memory.
+                mmap_mode: Literal["c"] | None = "c" if mmap and field != "alive" else None
                 try:
                     arrays[field] = np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
                 except (OSError, ValueError) as err:
