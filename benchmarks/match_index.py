@@ -32,6 +32,7 @@ import numpy.typing as npt
 
 THRESHOLD = 31
 METHODS = ("numpy", "faiss-flat", "faiss-multihash", "netsafe")
+_SHARED = ("n", "queries", "brute_queries", "slow_queries", "nflip", "cpu", "seed")
 Words = npt.NDArray[np.uint64]
 
 
@@ -93,7 +94,7 @@ def run_method(method: str, args: argparse.Namespace) -> dict[str, Any]:
     # figure is the index's own; the runtime's fixed cost is reported separately.
     base = rss()
     if method.startswith("faiss"):
-        import faiss  # noqa: F401
+        import faiss
     elif method == "netsafe":
         from netsafe.matching import PDQIndex
 
@@ -222,11 +223,12 @@ def main() -> None:
         sys.stdout.write(json.dumps(run_method(args.child, args)))
         return
 
+    load = os.getloadavg()[0]
     print(f"N={args.n:,} hashes, {args.queries:,} queries (half near-duplicates), threshold {THRESHOLD}, "
-          f"one CPU (#{args.cpu}); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
+          f"one CPU (#{args.cpu}); load average {load:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
     runs: dict[str, dict[str, Any]] = {}
     for method in args.methods.split(","):
-        argv = [a for a in sys.argv[1:] if not a.startswith("--json")]
+        argv = [f"--{name.replace('_', '-')}={getattr(args, name)}" for name in _SHARED]
         proc = subprocess.run(
             [sys.executable, __file__, *argv, "--child", method], capture_output=True, text=True, check=False
         )
