@@ -71,19 +71,28 @@ def high_bits_for(rows: int) -> int:
     return min(20, max(16, round(math.log2(max(rows, 1))) - 3))
 
 
+@functools.cache
 def table_radii(max_distance: int) -> npt.NDArray[np.int64]:
-    """Per-table probe radii r_t with sum(r_t + 1) = max_distance + 1 (-1 means: skip the table)."""
+    """Per-table probe radii r_t with sum(r_t + 1) = max_distance + 1 (-1 means: skip the table).
+
+    Cached per threshold and read-only: single queries are a few hundred microseconds, so per-call setup
+    shows.
+    """
     q, s = divmod(max_distance + 1, N_TABLES)
     radii = np.full(N_TABLES, q - 1, dtype=np.int64)
     radii[:s] += 1
+    radii.flags.writeable = False
     return radii
 
 
-def _mih_cost(radii: npt.NDArray[np.int64], rows: int, high_bits: int) -> float:
-    """Rough cost of an MIH probe in units of one linear-scan row (a bucket visit ~ 16 rows)."""
+@functools.cache
+def _use_mih(max_distance: int, rows: int, high_bits: int) -> bool:
+    """Whether an MIH probe beats a linear scan: its rough cost in scan rows (a bucket visit ~ 16 rows)."""
     per_bucket = rows / float(1 << high_bits)
     ends = _masks(high_bits)[1]
-    return sum(float(ends[min(int(r), high_bits)]) * (per_bucket + 16.0) for r in radii if r >= 0)
+    radii = table_radii(max_distance)
+    cost = sum(float(ends[min(int(r), high_bits)]) * (per_bucket + 16.0) for r in radii if r >= 0)
+    return cost < rows
 
 
 def as_words(hashes: Sequence[str] | npt.ArrayLike) -> WordArray:
@@ -150,9 +159,7 @@ class _Segment:
     def search(
         self, q: WordArray, max_distance: int, radii: npt.NDArray[np.int64], mode: SearchMode
     ) -> SearchResult:
-        use_mih = mode == "mih" or (
-            mode == "auto" and _mih_cost(radii, self.rows, self.high_bits) < self.rows
-        )
+        use_mih = mode == "mih" or (mode == "auto" and _use_mih(max_distance, self.rows, self.high_bits))
         capacity = 256
         while True:
             rows = np.empty(capacity, dtype=np.int64)
