@@ -122,9 +122,16 @@ def _check_distance(max_distance: int) -> int:
     return value
 
 
+def _narrow(ids: IdArray) -> npt.NDArray[np.int32] | IdArray:
+    info = np.iinfo(np.int32)
+    if len(ids) and info.min <= int(ids.min()) and int(ids.max()) <= info.max:
+        return ids.astype(np.int32)
+    return ids
+
+
 @dataclass
 class _Segment:
-    ids: IdArray
+    ids: npt.NDArray[np.int32] | IdArray  # int32 when every id fits: 4 bytes a row saved
     hashes: WordArray
     alive: npt.NDArray[np.bool_]
     high_bits: int
@@ -142,19 +149,19 @@ class _Segment:
         first = np.ascontiguousarray(hashes.view(np.uint32).reshape(n, N_TABLES)[:, 0])
         offsets[0], low[0], order = _kernels.build_table(first, high_bits)
         # Rows go in table 0's order: its positions are the rows themselves, and its hash reads are local.
-        ids, hashes = ids[order], hashes[order]
+        stored_ids, hashes = _narrow(ids[order]), hashes[order]
         chunks = hashes.view(np.uint32).reshape(n, N_TABLES)
         for t in range(1, N_TABLES):
             keys = np.ascontiguousarray(chunks[:, t])
             offsets[t], low[t], pos[t - 1] = _kernels.build_table(keys, high_bits)
-        return cls(ids, hashes, np.ones(n, dtype=np.bool_), high_bits, offsets, low, pos)
+        return cls(stored_ids, hashes, np.ones(n, dtype=np.bool_), high_bits, offsets, low, pos)
 
     @property
     def rows(self) -> int:
         return len(self.ids)
 
     def live(self) -> tuple[IdArray, WordArray]:
-        return self.ids[self.alive], self.hashes[self.alive]
+        return self.ids[self.alive].astype(np.int64), self.hashes[self.alive]
 
     def search(
         self, q: WordArray, max_distance: int, radii: npt.NDArray[np.int64], mode: SearchMode
@@ -174,7 +181,7 @@ class _Segment:
             else:
                 count = _kernels.brute_search(q, max_distance, self.hashes, self.alive, rows, dists)
             if count <= capacity:
-                return self.ids[rows[:count]], dists[:count]
+                return self.ids[rows[:count]].astype(np.int64), dists[:count]
             capacity = count
 
 
@@ -451,7 +458,8 @@ def _validated(root: Path, entry: dict[str, Any], a: dict[str, Any]) -> _Segment
     where = root / f"{entry['name']}.*.npy"
     for field, (dtype, shape) in expect.items():
         arr = a[field]
-        if arr.dtype != dtype or arr.shape != shape or not arr.flags.c_contiguous:
+        wanted = np.int32 if field == "ids" and arr.dtype == np.int32 else dtype
+        if arr.dtype != wanted or arr.shape != shape or not arr.flags.c_contiguous:
             raise IndexFormatError(
                 f"{where}: field {field!r} is {arr.dtype}{arr.shape}, expected {np.dtype(dtype)}{shape}"
             )
