@@ -88,10 +88,20 @@ class ImportResult:
 def resolve_format(path: str | Path, name: str | None) -> str:
     if name:
         return formats.get(name).name
-    return formats.detect(path)
+    try:
+        return formats.detect(path)
+    except FormatError:
+        # Content detection wants every sampled line well-formed; a damaged list still has its extension.
+        suffix = Path(path).suffix.lower()
+        for spec in formats.FORMATS.values():
+            if suffix and suffix in spec.extensions:
+                return spec.name
+        raise
 
 
-def _reader(fmt: str, path: str | Path, profile: str, progress: Progress | None) -> Iterator[Entry | ImportIssue]:
+def _reader(
+    fmt: str, path: str | Path, profile: str, progress: Progress | None
+) -> Iterator[Entry | ImportIssue]:
     spec = formats.get(fmt)
     options: dict[str, Any] = {"profile": profile, "progress": progress}
     accepted = inspect.signature(spec.read).parameters
@@ -171,10 +181,14 @@ def import_file(
                     f"hash set {name!r} uses profile {row.profile}, not {profile}; "
                     "leave out --profile or import into a new set"
                 )
-            result = ImportResult(name=row.name, path=display, format=fmt, profile=row.profile, created=created)
+            result = ImportResult(
+                name=row.name, path=display, format=fmt, profile=row.profile, created=created
+            )
             result.rejects_path = rejects_path
             result.version = repo.next_version(session, row)
-            _run_import(session, row.id, result, _reader(fmt, path, row.profile, progress), skip_invalid, sink)
+            _run_import(
+                session, row.id, result, _reader(fmt, path, row.profile, progress), skip_invalid, sink
+            )
             if result.rejected and not skip_invalid:
                 raise ImportFailedError(result)  # leaves the transaction: everything rolls back
         result.committed = True
@@ -184,7 +198,12 @@ def import_file(
 
 
 def _run_import(
-    session: Any, set_id: int, result: ImportResult, items: Iterator[Entry | ImportIssue], skip: bool, sink: _Rejects
+    session: Any,
+    set_id: int,
+    result: ImportResult,
+    items: Iterator[Entry | ImportIssue],
+    skip: bool,
+    sink: _Rejects,
 ) -> None:
     batch: list[Entry] = []
     last_rejected = -1
@@ -244,7 +263,9 @@ def _run_import(
 # --- export, list, show, delete --------------------------------------------------------------------------
 
 
-def export_set(db: Database, name: str, out: str | Path | TextIO, format: str, profile: str | None = None) -> int:
+def export_set(
+    db: Database, name: str, out: str | Path | TextIO, format: str, profile: str | None = None
+) -> int:
     """Write every entry of ``name`` in ``format``; returns how many were written. Streams from the store."""
     spec = formats.get(format)
     with db.session() as session:
