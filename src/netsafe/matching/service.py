@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ EXACT_SIGNALS = ("md5", "sha1", "sha256", "photodna")
 # Store column holding each exact signal's canonical (hex) form.
 _COLUMN = {"md5": "md5", "sha1": "sha1", "sha256": "sha256", "photodna": "photodna_key"}
 _VERSION_DIR = re.compile(r"v(\d+)")
+_SET_DIR = re.compile(r"(\d+)-\d+")
 
 
 class MatchError(Exception):
@@ -137,9 +139,23 @@ def default_index_dir(db: Database) -> Path:
     return user_cache_path("netsafe", appauthor=False) / "indexes" / digest
 
 
+@dataclass(frozen=True, slots=True)
+class _SetRef:
+    set_id: int
+    key: str  # names the set's index directory: id plus creation time, unique even across recreated databases
+    version: int
+    profile: str
+
+
+def _key(set_id: int, created: datetime) -> str:
+    stamp = created if created.tzinfo else created.replace(tzinfo=UTC)
+    return f"{set_id}-{int(stamp.timestamp() * 1_000_000)}"
+
+
 @dataclass(slots=True)
 class _SetIndex:
     set_id: int
+    key: str
     name: str
     version: int
     profile: GradingProfile
@@ -163,8 +179,8 @@ class Matcher:
         self.db = db
         self.index_dir = index_dir or default_index_dir(db)
         self.refresh_seconds = refresh_seconds
-        self._sets: dict[int, _SetIndex] = {}
-        self._known: dict[str, tuple[int, int, str]] = {}  # name -> (id, version, profile)
+        self._sets: dict[str, _SetIndex] = {}  # by _SetRef.key
+        self._known: dict[str, _SetRef] = {}  # by name
         self._checked = float("-inf")
         self._lock = threading.RLock()
 
@@ -177,48 +193,63 @@ class Matcher:
                 return
             with self.db.session() as session:
                 rows = session.execute(
-                    select(HashSetRow.id, HashSetRow.name, HashSetRow.version, HashSetRow.profile)
+                    select(
+                        HashSetRow.id,
+                        HashSetRow.name,
+                        HashSetRow.version,
+                        HashSetRow.profile,
+                        HashSetRow.created,
+                    )
                 ).all()
-            self._known = {name: (int(i), int(v), str(p)) for i, name, v, p in rows}
-            live = {i for i, _, _ in self._known.values()}
-            for set_id in list(self._sets):
-                if set_id not in live:
-                    del self._sets[set_id]
-                    shutil.rmtree(self.index_dir / str(set_id), ignore_errors=True)
+            self._known = {
+                name: _SetRef(int(i), _key(int(i), created), int(v), str(p))
+                for i, name, v, p, created in rows
+            }
+            live = {ref.key for ref in self._known.values()}
+            for key in list(self._sets):
+                if key not in live:
+                    del self._sets[key]
+            self._sweep(live, max((ref.set_id for ref in self._known.values()), default=0))
             self._checked = now
+
+    def _sweep(self, live: set[str], max_id: int) -> None:
+        """Remove index directories of deleted sets, and of sets that only share an id with a live one (a
+        database recreated beside an old index directory). Ids above ``max_id`` may be sets another process
+        created since we looked: left alone."""
+        if not self.index_dir.is_dir():
+            return
+        for child in self.index_dir.iterdir():
+            m = _SET_DIR.fullmatch(child.name)
+            if m and child.name not in live and int(m.group(1)) <= max_id:
+                shutil.rmtree(child, ignore_errors=True)
 
     def hashset_names(self) -> list[str]:
         self.refresh()
         return sorted(self._known)
 
     def _index(self, name: str) -> _SetIndex:
-        set_id, version, profile = self._known[name]
-        current = self._sets.get(set_id)
-        if current is not None and current.version == version:
+        ref = self._known[name]
+        current = self._sets.get(ref.key)
+        if current is not None and current.version == ref.version:
             return current
-        loaded = (
-            current
-            if current is not None and current.version < version
-            else self._load_newest(set_id, version)
-        )
+        loaded = current if current is not None and current.version < ref.version else self._load_newest(ref)
         if loaded is None:
-            loaded = _SetIndex(
-                set_id, name, 0, _profile(profile), PDQIndex(), {s: ExactIndex(s) for s in EXACT_SIGNALS}
-            )
-        if loaded.version < version:
-            self._catch_up(loaded, version)
+            empty = {s: ExactIndex(s) for s in EXACT_SIGNALS}
+            loaded = _SetIndex(ref.set_id, ref.key, name, 0, _profile(ref.profile), PDQIndex(), empty)
+        if loaded.version < ref.version:
+            self._catch_up(loaded, ref.version)
             self._publish(loaded)
         loaded.name = name
-        self._sets[set_id] = loaded
+        self._sets[ref.key] = loaded
         return loaded
 
-    def _load_newest(self, set_id: int, version: int) -> _SetIndex | None:
-        root = self.index_dir / str(set_id)
+    def _load_newest(self, ref: _SetRef) -> _SetIndex | None:
+        root = self.index_dir / ref.key
         found: list[int] = []
         if root.is_dir():
             for child in root.iterdir():
                 m = _VERSION_DIR.fullmatch(child.name)
-                if m and int(m.group(1)) <= version:
+                if m and int(m.group(1)) <= ref.version:
                     found.append(int(m.group(1)))
         for v in sorted(found, reverse=True):
             directory = root / f"v{v}"
@@ -228,15 +259,8 @@ class Matcher:
             except (IndexFormatError, OSError, ValueError):
                 shutil.rmtree(directory, ignore_errors=True)  # damaged or half-written: rebuild
                 continue
-            name, profile = self._name_and_profile(set_id)
-            return _SetIndex(set_id, name, v, _profile(profile), pdq, exact)
+            return _SetIndex(ref.set_id, ref.key, "", v, _profile(ref.profile), pdq, exact)
         return None
-
-    def _name_and_profile(self, set_id: int) -> tuple[str, str]:
-        for name, (i, _, profile) in self._known.items():
-            if i == set_id:
-                return name, profile
-        raise MatchError(f"hash set {set_id} vanished")
 
     def _catch_up(self, index: _SetIndex, version: int) -> None:
         """Apply the entries imports since ``index.version`` added or replaced (not a full rebuild)."""
@@ -262,7 +286,7 @@ class Matcher:
         index.version = version
 
     def _publish(self, index: _SetIndex) -> None:
-        root = self.index_dir / str(index.set_id)
+        root = self.index_dir / index.key
         final = root / f"v{index.version}"
         if final.exists():
             return
@@ -386,3 +410,16 @@ def _label(profile: GradingProfile, category: str | None) -> str:
         return profile.label(category)
     except ProfileError:
         return category or profile.uncategorised_label
+
+
+def index_key(db: Database, name: str) -> str | None:
+    """The index-directory key of hash set ``name`` (None if there is no such set)."""
+    with db.session() as session:
+        row = repo.find_set(session, name)
+        return None if row is None else _key(row.id, row.created)
+
+
+def drop_index(db: Database, key: str, index_dir: Path | None = None) -> None:
+    """Remove a deleted set's persisted index (other processes drop theirs on their next refresh)."""
+    if _SET_DIR.fullmatch(key):
+        shutil.rmtree((index_dir or default_index_dir(db)) / key, ignore_errors=True)
