@@ -116,7 +116,8 @@ def import_command(
                 description=description, source=source, progress=on_progress,
             )  # fmt: skip
     except service.ImportFailedError as err:
-        _report_issues(err.result)
+        if len(err.result.issues) > 1:  # the error line itself names the first
+            _report_issues(err.result)
         if json_out:
             _json(err.result.as_dict())
         _error(str(err), EXIT_FAILURES)

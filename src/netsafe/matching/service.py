@@ -27,7 +27,7 @@ import numpy as np
 from platformdirs import user_cache_path
 from sqlalchemy import select
 
-from netsafe.hashsets.model import photodna_bytes
+from netsafe.hashsets.model import normalise_signal, photodna_bytes
 from netsafe.hashsets.profiles import GradingProfile, ProfileError, load_profile
 from netsafe.matching.dihedral import search_dihedral
 from netsafe.matching.exact import ExactIndex
@@ -324,6 +324,8 @@ class Matcher:
         """
         if not 0 <= max_distance <= 256:
             raise MatchError(f"--max-distance must be between 0 and 256, got {max_distance}")
+        for q in queries:
+            _check_query(q)
         with self._lock:
             self.refresh()
             names = list(hashsets) if hashsets else sorted(self._known)
@@ -396,6 +398,17 @@ class Matcher:
             return {}
         with self.db.session() as session:
             return repo.categories(session, ids)
+
+
+def _check_query(q: Query) -> None:
+    """Queries from the web come from strangers: a malformed hash is a MatchError, never a crash."""
+    try:
+        for signal, value in q.signals.items():
+            q.signals[signal] = normalise_signal(signal, value)
+        if q.pdq_dihedral is not None:
+            q.pdq_dihedral = [normalise_hex(h, "pdq") for h in q.pdq_dihedral]
+    except HashFormatError as err:
+        raise MatchError(f"{_clip(q.query)}: {err}") from None
 
 
 def _profile(name: str) -> GradingProfile:
