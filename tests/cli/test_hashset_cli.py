@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -38,7 +39,7 @@ def one_line_error(result: Result, code: int) -> str:
     return lines[0]
 
 
-def jsonl(result: Result) -> list[dict[str, object]]:
+def jsonl(result: Result) -> list[dict[str, Any]]:
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
@@ -68,8 +69,8 @@ def test_import_list_show_export_delete(cli: Cli, tmp_path: Path) -> None:
         ("vic", 15, 2, "vic-us"),
     ]
     [shown] = jsonl(cli("hashset", "show", "vic", "--json"))
-    assert shown["entries"] == 15 and shown["signals"]["md5"] == 15  # type: ignore[index]
-    counts = {c["category"]: c["entries"] for c in shown["categories"]}  # type: ignore[attr-defined, union-attr]
+    assert shown["entries"] == 15 and shown["signals"]["md5"] == 15
+    counts = {c["category"]: c["entries"] for c in shown["categories"]}
     assert counts == {"0": 3, "1": 3, "2": 3, "3": 3, "4": 3, None: 0}
 
     out = tmp_path / "out.json"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -27,7 +28,7 @@ class Cli:
     def __call__(self, *args: str | Path) -> Result:
         return self.runner.invoke(app, [str(a) for a in args], env=self.env)
 
-    def json(self, *args: str | Path, code: int = 0) -> list[dict[str, object]]:
+    def json(self, *args: str | Path, code: int = 0) -> list[dict[str, Any]]:
         result = self(*args, "--json", "--workers", "1")
         assert result.exit_code == code, result.output
         return [json.loads(line) for line in result.stdout.splitlines()]
@@ -59,7 +60,7 @@ def cli(database_url: str, tmp_path: Path, bridge: Path, reference: Path) -> Cli
 def test_bridge_edits_match_the_original(cli: Cli, bridge: Path) -> None:
     results = cli.json("match", bridge)
     assert len(results) == 12
-    bridge_id = {m["entry_id"] for r in results for m in r["matches"]}  # type: ignore[attr-defined]
+    bridge_id = {m["entry_id"] for r in results for m in r["matches"]}
     assert len(bridge_id) == 1  # every edit matches one entry, never the unrelated photo
     for obj in results:
         assert obj["query"] == obj["path"] and obj["error"] is None
@@ -80,7 +81,7 @@ def test_rotated_copy_matches_only_with_dihedral(cli: Cli, bridge: Path, tmp_pat
     [plain] = cli.json("match", rotated)
     assert plain["matches"] == []
     [turned] = cli.json("match", rotated, "--dihedral")
-    [hit] = turned["matches"]  # type: ignore[misc]
+    [hit] = turned["matches"]
     assert hit["signal"] == "pdq" and hit["distance"] <= 31 and hit["transform"] != "original"
 
 
@@ -88,13 +89,13 @@ def test_hashes_given_by_hand_and_thresholds(cli: Cli, bridge: Path) -> None:
     record = hash_file(str(bridge / "sharpen-a-lot.jpg"), HashOptions())
     assert record.pdq is not None
     [near] = cli.json("match", "--hash", f"pdq:{record.pdq}")
-    [hit] = near["matches"]  # type: ignore[misc]
+    [hit] = near["matches"]
     assert near["path"] is None and near["query"] == f"pdq:{record.pdq}"
     assert 0 < hit["distance"] <= 31
     [strict] = cli.json("match", "--hash", f"pdq:{record.pdq}", "--max-distance", str(hit["distance"] - 1))
     assert strict["matches"] == []
     [bare] = cli.json("match", "--hash", record.pdq)  # 64 hex: tried as SHA-256 and as PDQ
-    assert [m["signal"] for m in bare["matches"]] == ["pdq"]  # type: ignore[union-attr]
+    assert [m["signal"] for m in bare["matches"]] == ["pdq"]
 
 
 def test_only_named_hash_sets_are_searched(cli: Cli, bridge: Path, tmp_path: Path) -> None:
@@ -104,7 +105,7 @@ def test_only_named_hash_sets_are_searched(cli: Cli, bridge: Path, tmp_path: Pat
     [obj] = cli.json("match", bridge / "aaa-orig.jpg", "--hashset", "empty-ish")
     assert obj["matches"] == []
     [obj] = cli.json("match", bridge / "aaa-orig.jpg", "--hashset", "ref", "--hashset", "empty-ish")
-    assert {m["hashset"] for m in obj["matches"]} == {"ref"}  # type: ignore[attr-defined]
+    assert {m["hashset"] for m in obj["matches"]} == {"ref"}
 
 
 def test_unreadable_files_exit_1_and_keep_going(cli: Cli, bridge: Path, tmp_path: Path) -> None:

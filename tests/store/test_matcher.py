@@ -9,6 +9,7 @@ import pytest
 
 from netsafe.hashsets import service as svc
 from netsafe.matching.service import Matcher, MatchError, Query, parse_hash
+from netsafe.signals.vpdq import VpdqFrame
 from netsafe.store.db import Database
 
 rng = np.random.default_rng(7)
@@ -131,3 +132,35 @@ def test_parse_hash() -> None:
         with pytest.raises(MatchError) as err:
             parse_hash(bad)
         assert "\n" not in str(err.value)
+
+
+def test_videos_match_by_vpdq(db: Database, tmp_path: Path) -> None:
+    from netsafe.hashsets.model import Entry
+    from netsafe.samples import synthetic_photo, write_video
+    from netsafe.signals.vpdq import vpdq_from_source
+    from netsafe.store import repositories as repo
+
+    def video(name: str, seeds: list[int]) -> list[VpdqFrame]:
+        path = tmp_path / name
+        write_video(path, [np.asarray(synthetic_photo(s, 160, 120)) for s in seeds for _ in range(5)], fps=5)
+        return vpdq_from_source(str(path))
+
+    known = video("known.mp4", [1, 2, 3, 4])
+    with db.session() as s:
+        hs = repo.create_set(s, "videos", "uk-caid")
+        v = repo.next_version(s, hs)
+        repo.upsert_entries(s, hs.id, v, [Entry(vpdq=known, source_id="v1", category="C")])
+    matcher = Matcher(db, tmp_path / "idx")
+    same = video("copy.mp4", [1, 2, 3, 4])
+    other = video("other.mp4", [11, 12, 13, 14])
+    partial = video("partial.mp4", [1, 12, 13, 14])  # one shared scene in four: under vPDQ's 80%
+    hit, miss, part = matcher.match(
+        [Query(n, vpdq=f) for n, f in (("a", same), ("b", other), ("c", partial))]
+    )
+    [m] = hit
+    assert m.signal == "vpdq" and m.category == "C" and m.source_id == "v1"
+    body = m.as_dict()
+    assert body["query_match_percent"] >= 80 and body["compared_match_percent"] >= 80 and body["segments"]
+    assert miss == [] and part == []
+    # Persisted and reloaded: a new matcher finds it from the saved frame index.
+    assert len(Matcher(db, tmp_path / "idx").match([Query("a", vpdq=same)])[0]) == 1

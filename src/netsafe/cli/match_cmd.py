@@ -52,7 +52,7 @@ def match_command(
     json_out: bool = typer.Option(False, "--json", help="JSON Lines on stdout, one object per query."),
     workers: int = typer.Option(0, "--workers", min=0, help="Processes for hashing (default: all cores)."),
 ) -> None:
-    """Hash files (MD5, SHA-1, SHA-256, PDQ) and report which hash-set entries they match.
+    """Hash files (MD5, SHA-1, SHA-256, PDQ, vPDQ) and report which hash-set entries they match.
 
     Exit status: 0 every query looked up, 1 some files could not be read or hashed, 2 usage error.
     """
@@ -99,7 +99,7 @@ def _queries(by_hash: list[Query], paths: list[Path], dihedral: bool, workers: i
     if not paths:
         return
     found = list(walk([str(p) for p in paths]))
-    options = HashOptions(signals=frozenset({"md5", "sha1", "sha256", "pdq"}), dihedral=dihedral)
+    options = HashOptions(signals=frozenset({"md5", "sha1", "sha256", "pdq", "vpdq"}), dihedral=dihedral)
     n_workers = 1 if len(found) < 4 else (workers or default_workers())
     chunk: list[Query] = []
     with HashProgress(len(found), sum(f.size for f in found)) as progress:
@@ -118,7 +118,7 @@ def _file_query(record: FileRecord) -> Query:
         signals["pdq"] = record.pdq
     return Query(
         query=record.path, path=record.path, signals=signals, pdq_quality=record.pdq_quality,
-        pdq_dihedral=record.pdq_dihedral, error=record.error,
+        pdq_dihedral=record.pdq_dihedral, vpdq=record.vpdq, error=record.error,
     )  # fmt: skip
 
 

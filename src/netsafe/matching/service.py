@@ -32,8 +32,10 @@ from netsafe.hashsets.profiles import GradingProfile, ProfileError, load_profile
 from netsafe.matching.dihedral import search_dihedral
 from netsafe.matching.exact import ExactIndex
 from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE, IndexFormatError, PDQIndex
+from netsafe.matching.vpdq import VpdqMatch, match_videos
 from netsafe.signals.codecs import HashFormatError, normalise_hex
 from netsafe.signals.pdq import DIHEDRAL_NAMES, QUALITY_THRESHOLD
+from netsafe.signals.vpdq import VpdqFrame
 from netsafe.store import repositories as repo
 from netsafe.store.db import Database, StoreError, sqlite_path
 from netsafe.store.models import HashSetRow
@@ -59,6 +61,7 @@ class Query:
     signals: dict[str, str] = field(default_factory=dict)
     pdq_quality: int | None = None
     pdq_dihedral: list[str] | None = None
+    vpdq: list[VpdqFrame] | None = None
     error: str | None = None
 
 
@@ -72,6 +75,7 @@ class Match:
     category_label: str
     source_id: str | None = None
     transform: str | None = None  # dihedral variant of the query that matched ("original", "rotate90", ...)
+    video: VpdqMatch | None = None  # vPDQ: shares of matching frames and the matching segments
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -85,6 +89,19 @@ class Match:
         }
         if self.transform is not None:
             out["transform"] = self.transform
+        if self.video is not None:
+            out["query_match_percent"] = round(self.video.query_match_percent, 2)
+            out["compared_match_percent"] = round(self.video.compared_match_percent, 2)
+            out["segments"] = [
+                {
+                    "query_start": g.query_start,
+                    "query_end": g.query_end,
+                    "compared_start": g.candidate_start,
+                    "compared_end": g.candidate_end,
+                    "frames": g.frames,
+                }
+                for g in self.video.segments
+            ]
         return out
 
 
@@ -161,9 +178,11 @@ class _SetIndex:
     profile: GradingProfile
     pdq: PDQIndex
     exact: dict[str, ExactIndex]
+    vpdq: PDQIndex  # every frame of every video entry, under the entry's id: finds candidate videos
 
     def save(self, directory: Path) -> None:
         self.pdq.save(directory / "pdq")
+        self.vpdq.save(directory / "vpdq")
         for index in self.exact.values():
             index.save(directory / "exact")
 
@@ -235,7 +254,9 @@ class Matcher:
         loaded = current if current is not None and current.version < ref.version else self._load_newest(ref)
         if loaded is None:
             empty = {s: ExactIndex(s) for s in EXACT_SIGNALS}
-            loaded = _SetIndex(ref.set_id, ref.key, name, 0, _profile(ref.profile), PDQIndex(), empty)
+            loaded = _SetIndex(
+                ref.set_id, ref.key, name, 0, _profile(ref.profile), PDQIndex(), empty, PDQIndex()
+            )
         if loaded.version < ref.version:
             self._catch_up(loaded, ref.version)
             self._publish(loaded)
@@ -256,20 +277,22 @@ class Matcher:
             try:
                 pdq = PDQIndex.load(directory / "pdq")
                 exact = {s: ExactIndex.load(directory / "exact", s) for s in EXACT_SIGNALS}
+                frames = PDQIndex.load(directory / "vpdq")
             except (IndexFormatError, OSError, ValueError):
                 shutil.rmtree(directory, ignore_errors=True)  # damaged or half-written: rebuild
                 continue
-            return _SetIndex(ref.set_id, ref.key, "", v, _profile(ref.profile), pdq, exact)
+            return _SetIndex(ref.set_id, ref.key, "", v, _profile(ref.profile), pdq, exact, frames)
         return None
 
     def _catch_up(self, index: _SetIndex, version: int) -> None:
         """Apply the entries imports since ``index.version`` added or replaced (not a full rebuild)."""
-        columns = ("pdq", *(_COLUMN[s] for s in EXACT_SIGNALS))
+        columns = ("pdq", *(_COLUMN[s] for s in EXACT_SIGNALS), "vpdq")
         with self.db.session() as session:
             for page in repo.iter_columns(session, index.set_id, columns, since_version=index.version):
                 ids = np.fromiter((row[0] for row in page), dtype=np.int64, count=len(page))
                 if index.version > 0:
                     index.pdq.remove(ids)
+                    index.vpdq.remove(ids)
                     for exact in index.exact.values():
                         exact.remove(ids)
                 for k, name in enumerate(columns):
@@ -278,7 +301,10 @@ class Matcher:
                         continue
                     these = [p[0] for p in pairs]
                     values = [p[1] for p in pairs]
-                    if name == "pdq":
+                    if name == "vpdq":
+                        frame_ids = [i for i, frames in pairs for _ in frames]
+                        index.vpdq.add(frame_ids, [f["pdq"] for _, frames in pairs for f in frames])
+                    elif name == "pdq":
                         index.pdq.add(these, values)
                     else:
                         signal = "photodna" if name == "photodna_key" else name
@@ -333,64 +359,62 @@ class Matcher:
             if unknown:
                 raise MatchError(f"no hash set named {unknown[0]!r} (see `netsafe hashset list`)")
             indexes = [self._index(n) for n in names]
-        found: list[list[tuple[_SetIndex, int, str, int, str | None]]] = []
+        found: list[list[_Hit]] = []
         for q in queries:
-            hits: list[tuple[_SetIndex, int, str, int, str | None]] = []
+            hits: list[_Hit] = []
             if q.error is None:
                 for index in indexes:
-                    hits.extend(self._search(index, q, max_distance, min_quality, dihedral))
+                    hits.extend(_search(index, q, max_distance, min_quality, dihedral))
+                    if q.vpdq:
+                        hits.extend(self._search_video(index, q.vpdq, max_distance, min_quality))
             found.append(hits)
-        details = self._details({h[1] for hits in found for h in hits})
+        details = self._details({h.entry_id for hits in found for h in hits})
         out: list[list[Match]] = []
         for hits in found:
             matches = []
-            for index, entry_id, signal, distance, transform in hits:
-                category, source_id = details.get(entry_id, (None, None))
+            for h in hits:
+                category, source_id = details.get(h.entry_id, (None, None))
+                label = _label(h.index.profile, category)
                 matches.append(
-                    Match(
-                        index.name,
-                        entry_id,
-                        signal,
-                        distance,
-                        category,
-                        _label(index.profile, category),
-                        source_id,
-                        transform,
-                    )
-                )
+                    Match(h.index.name, h.entry_id, h.signal, h.distance, category, label, source_id,
+                          h.transform, h.video)
+                )  # fmt: skip
             matches.sort(key=lambda m: (m.distance, m.hashset, m.entry_id, m.signal))
             out.append(matches)
         return out
 
-    @staticmethod
-    def _search(
-        index: _SetIndex, q: Query, max_distance: int, min_quality: int, dihedral: bool
-    ) -> list[tuple[_SetIndex, int, str, int, str | None]]:
-        hits: list[tuple[_SetIndex, int, str, int, str | None]] = []
-        for signal in EXACT_SIGNALS:
-            value = q.signals.get(signal)
-            if value is None:
-                continue
-            key = photodna_bytes(value).hex() if signal == "photodna" else value
-            hits.extend((index, int(i), signal, 0, None) for i in index.exact[signal].lookup(key))
-        pdq = q.signals.get("pdq")
-        usable = q.pdq_quality is None or q.pdq_quality >= min_quality
-        if pdq is not None and usable and len(index.pdq):
-            if dihedral and q.pdq_dihedral:
-                res = search_dihedral(index.pdq, q.pdq_dihedral, max_distance)
-                hits.extend(
-                    (
-                        index,
-                        int(i),
-                        "pdq",
-                        int(d),
-                        DIHEDRAL_NAMES[int(v)] if int(v) < len(DIHEDRAL_NAMES) else str(v),
-                    )
-                    for i, d, v in zip(res.ids, res.distances, res.variants, strict=True)
-                )
-            else:
-                ids, dists = index.pdq.search(pdq, max_distance)
-                hits.extend((index, int(i), "pdq", int(d), None) for i, d in zip(ids, dists, strict=True))
+    def _search_video(
+        self, index: _SetIndex, frames: list[VpdqFrame], max_distance: int, min_quality: int
+    ) -> list[_Hit]:
+        """Videos of the set sharing enough frames with ``frames`` (vPDQ's rule, both shares >= 80%).
+
+        The frame index narrows the set to videos with at least one near frame; only those are compared
+        in full, with their frames read from the store.
+        """
+        usable = [f for f in frames if f.quality >= min_quality]
+        if not usable or not len(index.vpdq):
+            return []
+        closest: dict[int, int] = {}
+        for ids, dists in index.vpdq.search_many([f.pdq for f in usable], max_distance):
+            for i, d in zip(ids.tolist(), dists.tolist(), strict=True):
+                closest[i] = min(d, closest.get(i, d))
+        if not closest:
+            return []
+        with self.db.session() as session:
+            candidates = repo.vpdq_frames(session, closest)
+        hits = []
+        for entry_id, stored in candidates.items():
+            result = match_videos(
+                frames,
+                [
+                    VpdqFrame(int(f["frame"]), float(f["timestamp"]), int(f["quality"]), str(f["pdq"]))
+                    for f in stored
+                ],
+                distance_tolerance=max_distance,
+                quality_tolerance=min_quality,
+            )
+            if result.is_match:
+                hits.append(_Hit(index, entry_id, "vpdq", closest[entry_id], None, result))
         return hits
 
     def _details(self, ids: set[int]) -> dict[int, tuple[str | None, str | None]]:
@@ -400,6 +424,39 @@ class Matcher:
             return repo.categories(session, ids)
 
 
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    index: _SetIndex
+    entry_id: int
+    signal: str
+    distance: int
+    transform: str | None = None
+    video: VpdqMatch | None = None
+
+
+def _search(index: _SetIndex, q: Query, max_distance: int, min_quality: int, dihedral: bool) -> list[_Hit]:
+    hits: list[_Hit] = []
+    for signal in EXACT_SIGNALS:
+        value = q.signals.get(signal)
+        if value is None:
+            continue
+        key = photodna_bytes(value).hex() if signal == "photodna" else value
+        hits.extend(_Hit(index, int(i), signal, 0) for i in index.exact[signal].lookup(key))
+    pdq = q.signals.get("pdq")
+    usable = q.pdq_quality is None or q.pdq_quality >= min_quality
+    if pdq is None or not usable or not len(index.pdq):
+        return hits
+    if dihedral and q.pdq_dihedral:
+        res = search_dihedral(index.pdq, q.pdq_dihedral, max_distance)
+        for i, d, v in zip(res.ids.tolist(), res.distances.tolist(), res.variants.tolist(), strict=True):
+            name = DIHEDRAL_NAMES[v] if v < len(DIHEDRAL_NAMES) else str(v)
+            hits.append(_Hit(index, i, "pdq", d, name))
+    else:
+        ids, dists = index.pdq.search(pdq, max_distance)
+        hits.extend(_Hit(index, i, "pdq", d) for i, d in zip(ids.tolist(), dists.tolist(), strict=True))
+    return hits
+
+
 def _check_query(q: Query) -> None:
     """Queries from the web come from strangers: a malformed hash is a MatchError, never a crash."""
     try:
@@ -407,6 +464,8 @@ def _check_query(q: Query) -> None:
             q.signals[signal] = normalise_signal(signal, value)
         if q.pdq_dihedral is not None:
             q.pdq_dihedral = [normalise_hex(h, "pdq") for h in q.pdq_dihedral]
+        for frame in q.vpdq or []:
+            normalise_hex(frame.pdq, "pdq")
     except HashFormatError as err:
         raise MatchError(f"{_clip(q.query)}: {err}") from None
 

@@ -365,3 +365,19 @@ def signal_counts(session: Session, hash_set_id: int) -> dict[str, int]:
         select(*(func.count(getattr(EntryRow, n)) for n in names)).where(EntryRow.hash_set_id == hash_set_id)
     ).one()
     return {name: int(n) for name, n in zip(names, row, strict=True)}
+
+
+def vpdq_frames(session: Session, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """``entry_id -> vPDQ frames`` (as stored: frame, timestamp, quality, pdq) of those ids that have them."""
+    wanted = sorted(set(ids))
+    out: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(wanted), BATCH):
+        rows = session.execute(
+            select(EntryRow.id, EntryRow.vpdq).where(
+                EntryRow.id.in_(wanted[start : start + BATCH]), EntryRow.vpdq.is_not(None)
+            )
+        ).all()
+        for row_id, frames in rows:
+            if frames:
+                out[int(row_id)] = list(frames)
+    return out
