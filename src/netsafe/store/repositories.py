@@ -3,6 +3,7 @@ decides the transaction (an import is one transaction, a listing a short read)."
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -145,31 +146,27 @@ def upsert_entries(
     """
     result = UpsertResult(duplicates=[])
     assert result.duplicates is not None
-    batch: dict[tuple[str, str], dict[str, Any]] = {}
+    batch: dict[str, dict[str, Any]] = {}
     for entry in entries:
         values = entry_values(entry)
-        key = (values["key_kind"], values["key_value"])
-        if key in batch:
-            result.duplicates.append(Duplicate(entry, batch[key]["origin_record"]))
+        digest = key_digest(hash_set_id, values["key_kind"], values["key_value"])
+        if digest in batch:
+            result.duplicates.append(Duplicate(entry, batch[digest]["origin_record"]))
             continue
-        batch[key] = values
+        values["key_digest"] = digest
+        batch[digest] = values
     if not batch:
         return result
-    existing: dict[tuple[str, str], tuple[int, int, int | None]] = {}
-    for kind in {k for k, _ in batch}:
-        values_of_kind = [v for k, v in batch if k == kind]
-        for start in range(0, len(values_of_kind), BATCH):
-            rows = session.execute(
-                select(
-                    EntryRow.id, EntryRow.key_value, EntryRow.updated_version, EntryRow.origin_record
-                ).where(
-                    EntryRow.hash_set_id == hash_set_id,
-                    EntryRow.key_kind == kind,
-                    EntryRow.key_value.in_(values_of_kind[start : start + BATCH]),
-                )
-            ).all()
-            for row_id, value, updated_version, origin in rows:
-                existing[(kind, value)] = (row_id, updated_version, origin)
+    existing: dict[str, tuple[int, int, int | None]] = {}
+    digests = list(batch)
+    for start in range(0, len(digests), BATCH):
+        rows = session.execute(
+            select(EntryRow.key_digest, EntryRow.id, EntryRow.updated_version, EntryRow.origin_record).where(
+                EntryRow.key_digest.in_(digests[start : start + BATCH])
+            )
+        ).all()
+        for digest, row_id, updated_version, origin in rows:
+            existing[digest] = (row_id, updated_version, origin)
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for key, values in batch.items():
@@ -202,8 +199,13 @@ def upsert_entries(
     return result
 
 
+def key_digest(hash_set_id: int, kind: str, value: str) -> str:
+    return hashlib.sha256(f"{hash_set_id}\x00{kind}\x00{value}".encode()).hexdigest()
+
+
 def _entry_of(values: dict[str, Any]) -> Entry:
-    row = EntryRow(**{k: v for k, v in values.items() if k not in ("key_kind", "key_value", "photodna_key")})
+    skip = ("key_kind", "key_value", "key_digest", "photodna_key")
+    row = EntryRow(**{k: v for k, v in values.items() if k not in skip})
     return row_to_entry(row)
 
 
