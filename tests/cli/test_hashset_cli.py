@@ -115,6 +115,7 @@ def test_all_or_nothing_and_skip_invalid(cli: Cli, tmp_path: Path) -> None:
         (("hashset", "export", "nope", "--format", "csv"), "no hash set named 'nope'"),
         (("hashset", "export", "s", "--format", "csv", "--json"), "needs --output"),
         (("hashset", "delete", "nope", "--yes"), "no hash set named 'nope'"),
+        (("hashset", "delete", "s"), "without --yes"),
     ],
 )
 def test_usage_errors_exit_2(cli: Cli, tmp_path: Path, args: tuple[str, ...], words: str) -> None:
