@@ -5,8 +5,9 @@
     .venv/bin/python benchmarks/import_vics.py --sizes 100000
 
 Each import runs in a fresh child process so its peak RSS (ru_maxrss) is its own; a flat peak across sizes
-is what "constant memory" means. The file is synthetic (random MD5/SHA-1/PDQ, categories, tags, one
-MediaFiles item per record), written once per size.
+is what "constant memory" means. "client CPU s" is the importing process's own CPU time (user + sys), a
+steadier figure than wall time on a shared machine; PostgreSQL's server CPU is not in it. The file is
+synthetic (random MD5/SHA-1/PDQ, categories, tags, one MediaFiles item per record), written once per size.
 """
 
 from __future__ import annotations
@@ -51,17 +52,17 @@ db = open_database(sys.argv[1])
 t = time.perf_counter()
 r = import_file(db, sys.argv[2], "bench", format="vics")
 dt = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(f"{r.added} {dt:.2f} {peak:.0f}")
+use = resource.getrusage(resource.RUSAGE_SELF)
+print(f"{r.added} {dt:.2f} {use.ru_maxrss / 1024:.0f} {use.ru_utime + use.ru_stime:.2f}")
 """
 
 
-def run(url: str, path: Path) -> tuple[int, float, float]:
+def run(url: str, path: Path) -> tuple[int, float, float, float]:
     done = subprocess.run(
         [sys.executable, "-c", CHILD, url, str(path)], capture_output=True, text=True, check=True
     )
-    added, seconds, peak = done.stdout.split()
-    return int(added), float(seconds), float(peak)
+    added, seconds, peak, cpu = done.stdout.split()
+    return int(added), float(seconds), float(peak), float(cpu)
 
 
 def main() -> None:
@@ -76,9 +77,8 @@ def main() -> None:
 
             server = PostgresServer().start()
         try:
-            print(
-                f"{'backend':<11}{'entries':>10}{'file MB':>9}{'seconds':>9}{'entries/s':>11}{'peak RSS MB':>13}"
-            )
+            head = ("backend", "entries", "file MB", "wall s", "entries/s", "client CPU s", "peak RSS MB")
+            print(f"{head[0]:<11}" + "".join(f"{h:>13}" for h in head[1:]), flush=True)
             for n in args.sizes:
                 path = Path(tmp) / f"vics-{n}.json"
                 make_file(path, n)
@@ -87,10 +87,17 @@ def main() -> None:
                 if server is not None:
                     targets.append(("postgresql", server.create_database()))
                 for backend, url in targets:
-                    added, seconds, peak = run(url, path)
-                    print(
-                        f"{backend:<11}{added:>10,}{mb:>9.0f}{seconds:>9.1f}{added / seconds:>11,.0f}{peak:>13.0f}"
+                    added, seconds, peak, cpu = run(url, path)
+                    rate = added / seconds
+                    cells = (
+                        f"{added:,}",
+                        f"{mb:.0f}",
+                        f"{seconds:.1f}",
+                        f"{rate:,.0f}",
+                        f"{cpu:.1f}",
+                        f"{peak:.0f}",
                     )
+                    print(f"{backend:<11}" + "".join(f"{c:>13}" for c in cells), flush=True)
                 path.unlink()
         finally:
             if server is not None:
