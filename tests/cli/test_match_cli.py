@@ -94,6 +94,8 @@ def test_hashes_given_by_hand_and_thresholds(cli: Cli, bridge: Path) -> None:
     assert 0 < hit["distance"] <= 31
     [strict] = cli.json("match", "--hash", f"pdq:{record.pdq}", "--max-distance", str(hit["distance"] - 1))
     assert strict["matches"] == []
+    [own] = cli.json("match", "--hash", f"pdq:{record.pdq}", "--hashset", f"ref:{hit['distance'] - 1}")
+    assert own["matches"] == []
     [bare] = cli.json("match", "--hash", record.pdq)  # 64 hex: tried as SHA-256 and as PDQ
     assert [m["signal"] for m in bare["matches"]] == ["pdq"]
 

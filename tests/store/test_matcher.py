@@ -164,3 +164,14 @@ def test_videos_match_by_vpdq(db: Database, tmp_path: Path) -> None:
     assert miss == [] and part == []
     # Persisted and reloaded: a new matcher finds it from the saved frame index.
     assert len(Matcher(db, tmp_path / "idx").match([Query("a", vpdq=same)])[0]) == 1
+
+
+def test_per_set_distance(db: Database, tmp_path: Path) -> None:
+    pdq = random_pdq()
+    svc.import_file(db, tx_file(tmp_path / "a.txt", [f"pdq {pdq}"]), "loose")
+    svc.import_file(db, tx_file(tmp_path / "b.txt", [f"pdq {pdq}"]), "strict")
+    matcher = Matcher(db, tmp_path / "idx")
+    [hits] = matcher.match([Query("q", signals={"pdq": flip(pdq, 12)})], set_distances={"strict": 10})
+    assert [(m.hashset, m.distance) for m in hits] == [("loose", 12)]
+    with pytest.raises(MatchError):
+        matcher.match([Query("q", signals={"pdq": pdq})], set_distances={"strict": 300})

@@ -40,7 +40,9 @@ def match_command(
         help="A hash to look up (MD5/SHA-1/SHA-256/PDQ by length, or SIGNAL:VALUE); repeatable.",
     ),
     hashsets: list[str] | None = typer.Option(
-        None, "--hashset", help="Only these hash sets (repeatable; default: all)."
+        None,
+        "--hashset",
+        help="Only these hash sets (repeatable; default: all). NAME:N gives that set its own PDQ distance.",
     ),
     max_distance: int = typer.Option(
         DEFAULT_MAX_DISTANCE, "--max-distance", min=0, max=256, help="PDQ match threshold in bits."
@@ -65,6 +67,7 @@ def match_command(
         hash_queries = [Query(query=h, signals=parse_hash(h)) for h in hashes or []]
     except MatchError as err:
         _error(str(err))
+    names, set_distances = _split_hashsets(hashsets or [])
     try:
         db = open_database()
     except StoreError as err:
@@ -74,7 +77,7 @@ def match_command(
     rows: list[tuple[Query, list[Match]]] = []
     try:
         for chunk in _queries(hash_queries, paths or [], dihedral, workers):
-            results = matcher.match(chunk, hashsets, max_distance, min_quality, dihedral)
+            results = matcher.match(chunk, names, max_distance, min_quality, dihedral, set_distances)
             for query, matches in zip(chunk, results, strict=True):
                 failures += query.error is not None
                 if json_out:
@@ -91,6 +94,22 @@ def match_command(
         _write_table(rows)
     if failures:
         raise typer.Exit(EXIT_FAILURES)
+
+
+def _split_hashsets(given: list[str]) -> tuple[list[str], dict[str, int]]:
+    """``NAME`` or ``NAME:N`` (N = that set's PDQ distance)."""
+    names: list[str] = []
+    distances: dict[str, int] = {}
+    for item in given:
+        name, sep, tail = item.rpartition(":")
+        if sep and tail.isdigit() and name:
+            if int(tail) > 256:
+                _error(f"--hashset {item}: a PDQ distance is at most 256")
+            distances[name] = int(tail)
+            names.append(name)
+        else:
+            names.append(item)
+    return names, distances
 
 
 def _queries(by_hash: list[Query], paths: list[Path], dihedral: bool, workers: int) -> Iterator[list[Query]]:

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -341,21 +341,26 @@ class Matcher:
         max_distance: int = DEFAULT_MAX_DISTANCE,
         min_quality: int = QUALITY_THRESHOLD,
         dihedral: bool = False,
+        set_distances: Mapping[str, int] | None = None,
     ) -> list[list[Match]]:
         """Matches for each query, best first (distance, then hash set, then entry id).
 
         PDQ is searched within ``max_distance`` bits when the query's quality is at least ``min_quality``
         (hashes given by hand have no quality and are always searched); with ``dihedral`` the query's eight
         rotation/mirror variants are searched and the closest is reported. Exact signals match by value.
+        ``set_distances`` overrides ``max_distance`` for the hash sets it names (a list graded on a stricter
+        threshold, say).
         """
-        if not 0 <= max_distance <= 256:
-            raise MatchError(f"--max-distance must be between 0 and 256, got {max_distance}")
+        distances = dict(set_distances or {})
+        for limit in (max_distance, *distances.values()):
+            if not 0 <= limit <= 256:
+                raise MatchError(f"a PDQ distance must be between 0 and 256, got {limit}")
         for q in queries:
             _check_query(q)
         with self._lock:
             self.refresh()
             names = list(hashsets) if hashsets else sorted(self._known)
-            unknown = [n for n in names if n not in self._known]
+            unknown = [n for n in (*names, *distances) if n not in self._known]
             if unknown:
                 raise MatchError(f"no hash set named {unknown[0]!r} (see `netsafe hashset list`)")
             indexes = [self._index(n) for n in names]
@@ -364,9 +369,10 @@ class Matcher:
             hits: list[_Hit] = []
             if q.error is None:
                 for index in indexes:
-                    hits.extend(_search(index, q, max_distance, min_quality, dihedral))
+                    limit = distances.get(index.name, max_distance)
+                    hits.extend(_search(index, q, limit, min_quality, dihedral))
                     if q.vpdq:
-                        hits.extend(self._search_video(index, q.vpdq, max_distance, min_quality))
+                        hits.extend(self._search_video(index, q.vpdq, limit, min_quality))
             found.append(hits)
         details = self._details({h.entry_id for hits in found for h in hits})
         out: list[list[Match]] = []
