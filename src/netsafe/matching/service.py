@@ -251,7 +251,9 @@ class Matcher:
         current = self._sets.get(ref.key)
         if current is not None and current.version == ref.version:
             return current
-        loaded = current if current is not None and current.version < ref.version else self._load_newest(ref)
+        # Never catch up ``current`` in place: other threads may be searching it outside the lock. A fresh
+        # copy from disk is cheap (memory-mapped) and the old object stays valid until they finish.
+        loaded = self._load_newest(ref)
         if loaded is None:
             empty = {s: ExactIndex(s) for s in EXACT_SIGNALS}
             loaded = _SetIndex(
