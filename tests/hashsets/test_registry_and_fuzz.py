@@ -174,3 +174,11 @@ def test_every_format_has_its_module() -> None:
     assert set(formats.MODULES) == set(formats.FORMATS)
     assert formats.MODULES["vics"].NAME == "vics"
     assert formats.MODULES["md5sum"] is formats.MODULES["hashdeep"]
+
+
+def test_issue_quoting_a_line_break_stays_one_line() -> None:
+    # Found by hypothesis: a quoted CSV header holding a newline was echoed into the message.
+    items = formats.read("csv", io.BytesIO(b'"\x00\n'), name="fuzz")
+    issues = [i for i in items if isinstance(i, ImportIssue)]
+    assert issues
+    assert all("\n" not in i.message and len(str(i).splitlines()) == 1 for i in issues)

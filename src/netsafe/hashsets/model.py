@@ -313,6 +313,16 @@ class ImportIssue:
     severity: Severity = "error"
     raw: str | None = dataclasses.field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # Messages quote what was read (a header, a value); a line break in it must not break the one-line
+        # contract of every error netsafe prints, so control characters are shown escaped.
+        if any(ch in self.message for ch in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
+            escaped = "".join(
+                ch if ch not in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029" else repr(ch)[1:-1]
+                for ch in self.message
+            )
+            object.__setattr__(self, "message", escaped)
+
     def __str__(self) -> str:
         where = f"{self.file}:{self.record}"
         what = f"field {self.field}: " if self.field else ""
