@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from netsafe import __version__
-from netsafe.cli import demo_cmd, hash_cmd
+from netsafe.cli import audit_cmd, demo_cmd, hash_cmd, serve_cmd, token_cmd, user_cmd
 
 app = typer.Typer(
     name="netsafe",
@@ -16,6 +16,10 @@ app = typer.Typer(
 )
 app.command("hash")(hash_cmd.hash_command)
 app.command("demo")(demo_cmd.demo_command)
+app.command("serve")(serve_cmd.serve_command)
+app.add_typer(user_cmd.app, name="user")
+app.add_typer(token_cmd.app, name="token")
+app.add_typer(audit_cmd.app, name="audit")
 
 
 def _version(value: bool) -> None:

@@ -15,6 +15,9 @@ from typing import Any
 
 from netsafe.signals.imaging import DEFAULT_MAX_PIXELS
 
+# A server refuses images far smaller than the CLI would open: one request must not eat the memory of all.
+SERVICE_MAX_PIXELS = min(DEFAULT_MAX_PIXELS, 50_000_000)
+
 CONFIG_ENV = "NETSAFE_CONFIG"
 
 
@@ -29,7 +32,7 @@ class Settings:
     port: int = 8000
     workers: int = 1
     max_upload_bytes: int = 50 * 1024 * 1024
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_pixels: int = SERVICE_MAX_PIXELS
     rate_limit_per_minute: int = 600  # per token or session, per worker process; 0 = off
     rate_limit_burst: int = 100
     login_max_failures: int = 5  # per user name within login_window_seconds
