@@ -91,7 +91,9 @@ def resolve_format(path: str | Path, name: str | None) -> str:
     return formats.detect(path)
 
 
-def _reader(fmt: str, path: str | Path, profile: str, progress: Progress | None) -> Iterator[Entry | ImportIssue]:
+def _reader(
+    fmt: str, path: str | Path, profile: str, progress: Progress | None
+) -> Iterator[Entry | ImportIssue]:
     spec = formats.get(fmt)
     options: dict[str, Any] = {"profile": profile, "progress": progress}
     accepted = inspect.signature(spec.read).parameters
@@ -171,10 +173,14 @@ def import_file(
                     f"hash set {name!r} uses profile {row.profile}, not {profile}; "
                     "leave out --profile or import into a new set"
                 )
-            result = ImportResult(name=row.name, path=display, format=fmt, profile=row.profile, created=created)
+            result = ImportResult(
+                name=row.name, path=display, format=fmt, profile=row.profile, created=created
+            )
             result.rejects_path = rejects_path
             result.version = repo.next_version(session, row)
-            _run_import(session, row.id, result, _reader(fmt, path, row.profile, progress), skip_invalid, sink)
+            _run_import(
+                session, row.id, result, _reader(fmt, path, row.profile, progress), skip_invalid, sink
+            )
             if result.rejected and not skip_invalid:
                 raise ImportFailedError(result)  # leaves the transaction: everything rolls back
         result.committed = True
@@ -184,7 +190,12 @@ def import_file(
 
 
 def _run_import(
-    session: Any, set_id: int, result: ImportResult, items: Iterator[Entry | ImportIssue], skip: bool, sink: _Rejects
+    session: Any,
+    set_id: int,
+    result: ImportResult,
+    items: Iterator[Entry | ImportIssue],
+    skip: bool,
+    sink: _Rejects,
 ) -> None:
     batch: list[Entry] = []
     last_rejected = -1
@@ -244,7 +255,9 @@ def _run_import(
 # --- export, list, show, delete --------------------------------------------------------------------------
 
 
-def export_set(db: Database, name: str, out: str | Path | TextIO, format: str, profile: str | None = None) -> int:
+def export_set(
+    db: Database, name: str, out: str | Path | TextIO, format: str, profile: str | None = None
+) -> int:
     """Write every entry of ``name`` in ``format``; returns how many were written. Streams from the store."""
     spec = formats.get(format)
     with db.session() as session:

@@ -110,7 +110,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return RedirectResponse(f"/login?next={exc.next_path}", status_code=303)
 
     app.add_middleware(BaseHTTPMiddleware, dispatch=_security_headers)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + 64 * 1024)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_upload_bytes + 64 * 1024,
+        max_import_bytes=settings.max_import_bytes + 64 * 1024,
+    )
     return app
 
 
