@@ -1,36 +1,23 @@
-"""The worker's view of the hash sets for matching, kept current with the store.
-
-Placeholder until the store's match service lands: versions are tracked, matching is delegated.
-"""
+"""The worker's matcher: the store's :class:`netsafe.matching.service.Matcher` (the one ``netsafe match``
+uses), re-reading hash-set versions at most every ``index_refresh_seconds`` so that an entry added through
+any worker is matchable through every worker within that time."""
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
-from sqlalchemy import select
-
+from netsafe.matching.service import Matcher, MatchError, Query
 from netsafe.store.db import Database
-from netsafe.store.models import HashSetRow
+from netsafe.web.errors import ApiError
 
 
 class SharedMatcher:
     def __init__(self, db: Database, refresh_seconds: float) -> None:
-        self.db = db
-        self.refresh_seconds = refresh_seconds
-        self._checked = 0.0
-        self._versions: dict[str, int] = {}
-        self._lock = threading.Lock()
+        self.matcher = Matcher(db, refresh_seconds=refresh_seconds)
 
     def refresh(self) -> bool:
-        now = time.monotonic()
-        if now - self._checked < self.refresh_seconds:
-            return True
-        with self._lock, self.db.sessions() as session:
-            rows = session.execute(select(HashSetRow.name, HashSetRow.version)).all()
-            self._versions = {name: version for name, version in rows}
-            self._checked = now
+        """Versions re-read and every set's index loaded and caught up (what /ready reports)."""
+        self.matcher.match([Query(query="ready")])
         return True
 
     def match(
@@ -38,7 +25,13 @@ class SharedMatcher:
         signals: dict[str, str],
         dihedral: list[str] | None,
         hashsets: list[str] | None,
-        max_distance: int | None,
+        max_distance: int,
+        pdq_quality: int | None = None,
     ) -> list[dict[str, Any]]:
-        self.refresh()
-        return []
+        query = Query(query="api", signals=signals, pdq_quality=pdq_quality, pdq_dihedral=dihedral)
+        try:
+            found = self.matcher.match([query], hashsets or None, max_distance, dihedral=bool(dihedral))
+        except MatchError as err:
+            text = str(err)
+            raise ApiError(404 if text.startswith("no hash set") else 422, text) from None
+        return [m.as_dict() for m in found[0]]

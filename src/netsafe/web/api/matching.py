@@ -57,7 +57,8 @@ def run_match(
     """Match, then audit: shared by the API and the match page."""
     state = state_of(request)
     distance = state.settings.default_max_distance if max_distance is None else max_distance
-    matches = state.matcher.match(signals, dihedral, hashsets, distance)
+    quality = query.get("pdq_quality")
+    matches = state.matcher.match(signals, dihedral, hashsets, distance, quality)
     limit = state.settings.match_result_limit
     truncated = len(matches) > limit
     with state.db.session() as session:

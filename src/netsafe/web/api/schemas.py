@@ -61,6 +61,8 @@ class MatchOut(BaseModel):
     distance: int
     category: str | None
     category_label: str | None
+    source_id: str | None = None
+    transform: str | None = Field(default=None, description="dihedral variant of the query that matched")
 
 
 class MatchResultOut(BaseModel):
