@@ -88,7 +88,15 @@ class ImportResult:
 def resolve_format(path: str | Path, name: str | None) -> str:
     if name:
         return formats.get(name).name
-    return formats.detect(path)
+    try:
+        return formats.detect(path)
+    except FormatError:
+        # Content detection wants every sampled line well-formed; a damaged list still has its extension.
+        suffix = Path(path).suffix.lower()
+        for spec in formats.FORMATS.values():
+            if suffix and suffix in spec.extensions:
+                return spec.name
+        raise
 
 
 def _reader(
