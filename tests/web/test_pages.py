@@ -48,7 +48,9 @@ def test_sign_in_and_out(service: Service) -> None:
     assert client.get("/hashsets", follow_redirects=False).status_code == 303
     with service.db.session() as session:
         actions = [(r.action, r.outcome) for r in session.query(AuditEventRow).order_by(AuditEventRow.seq)]
-    assert ("login.failed", "failed") in actions and ("login", "ok") in actions and ("logout", "ok") in actions
+    assert (
+        ("login.failed", "failed") in actions and ("login", "ok") in actions and ("logout", "ok") in actions
+    )
 
 
 def test_open_redirects_are_refused(service: Service) -> None:
@@ -67,7 +69,9 @@ def test_login_throttling(sqlite_db: Database) -> None:
     client = service.client()
     token = _login_form(client)
     codes = [
-        client.post("/login", data={"username": "curator", "password": "bad", "csrf_token": token}).status_code
+        client.post(
+            "/login", data={"username": "curator", "password": "bad", "csrf_token": token}
+        ).status_code
         for _ in range(4)
     ]
     assert codes == [401, 401, 401, 429]
@@ -101,7 +105,8 @@ def test_a_matched_image_is_never_displayed(service: Service) -> None:
     assert 'data-matched="false"' in other.text and 'class="veiled"' in other.text
     assert "data:image" not in other.text
     fragment = analyst.post(
-        "/match", data={"csrf_token": csrf, "signals": f"sha256 {record.digests['sha256']}"},
+        "/match",
+        data={"csrf_token": csrf, "signals": f"sha256 {record.digests['sha256']}"},
         headers={"HX-Request": "true"},
     )
     assert fragment.status_code == 200 and "<html" not in fragment.text and "1 match found" in fragment.text
@@ -119,7 +124,9 @@ def test_admin_creates_users_and_tokens_shown_once(service: Service) -> None:
     )
     secret = re.search(r'id="new-token" readonly value="([^"]+)"', token.text)
     assert secret is not None
-    assert service.client().get("/api/v1/ready", headers={"Authorization": f"Bearer {secret.group(1)}"}).json()
+    assert (
+        service.client().get("/api/v1/ready", headers={"Authorization": f"Bearer {secret.group(1)}"}).json()
+    )
     assert secret.group(1) not in admin.get("/admin").text
     too_much = admin.post(
         "/admin/tokens", data={"csrf_token": csrf, "name": "x", "scopes": ["admin"], "user": "dora"}

@@ -61,9 +61,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(url: str, *args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def serving(
+    url: str, *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = _free_port()
-    full_env = os.environ | {"NETSAFE_DATABASE_URL": url, "NETSAFE_INDEX_REFRESH_SECONDS": "0.2"} | (env or {})
+    full_env = (
+        os.environ | {"NETSAFE_DATABASE_URL": url, "NETSAFE_INDEX_REFRESH_SECONDS": "0.2"} | (env or {})
+    )
     proc = subprocess.Popen(
         [*NETSAFE, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
         env=full_env,
