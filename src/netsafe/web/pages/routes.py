@@ -345,7 +345,7 @@ def audit_page(
     outcome: Annotated[str, Query(max_length=16)] = "",
     since: Annotated[str, Query(max_length=40)] = "",
     until: Annotated[str, Query(max_length=40)] = "",
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     check: Annotated[str, Query(max_length=5)] = "",
     principal: Principal = AUDITOR,
 ) -> Response:
