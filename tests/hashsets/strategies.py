@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,9 +17,14 @@ def hexes(nbytes: int) -> st.SearchStrategy[str]:
     return st.binary(min_size=nbytes, max_size=nbytes).map(bytes.hex)
 
 
+def _photodna_bytes(seed: int) -> bytes:
+    # Drawn from a seed: 144 random bytes per example would exhaust Hypothesis' entropy budget.
+    return random.Random(seed).randbytes(144)
+
+
 photodna = st.one_of(
-    st.binary(min_size=144, max_size=144).map(lambda b: b.hex().upper()),
-    st.binary(min_size=144, max_size=144).map(lambda b: base64.b64encode(b).decode()),
+    st.integers(0, 2**32).map(lambda n: _photodna_bytes(n).hex().upper()),
+    st.integers(0, 2**32).map(lambda n: base64.b64encode(_photodna_bytes(n)).decode()),
 )
 SIGNAL_STRATEGIES: dict[str, st.SearchStrategy[str]] = {
     "md5": hexes(16),
@@ -35,7 +41,8 @@ def signal_sets(draw: st.DrawFn, names: tuple[str, ...] = tuple(SIGNAL_STRATEGIE
     return {name: draw(SIGNAL_STRATEGIES[name]) for name in chosen}
 
 
-words = st.text(min_size=1, max_size=20).filter(lambda s: s.strip() != "")
+ALT_NAMES = st.sampled_from(["TLSH", "ssdeep", "Custom1"])
+words = st.text(min_size=1, max_size=12).filter(lambda s: s.strip() != "")
 times = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC))
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), words)
 frames = st.builds(
@@ -55,7 +62,7 @@ def full_entries(draw: st.DrawFn, codes: list[str]) -> Entry:
     return Entry(
         signals=draw(signal_sets()),
         vpdq=draw(st.none() | st.lists(frames, min_size=1, max_size=3)),
-        alternative_hashes=draw(st.dictionaries(st.sampled_from(["TLSH", "ssdeep", "Custom1"]), words, max_size=2)),
+        alternative_hashes=draw(st.dictionaries(ALT_NAMES, words, max_size=2)),
         source_id=draw(st.none() | st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True)),
         category=draw(st.none() | st.sampled_from(codes)),
         series=draw(st.none() | words),
@@ -75,5 +82,5 @@ def full_entries(draw: st.DrawFn, codes: list[str]) -> Entry:
     )
 
 
-def unique_entries(strategy: st.SearchStrategy[Entry], max_size: int = 8) -> st.SearchStrategy[list[Entry]]:
+def unique_entries(strategy: st.SearchStrategy[Entry], max_size: int = 5) -> st.SearchStrategy[list[Entry]]:
     return st.lists(strategy, max_size=max_size, unique_by=lambda e: e.key())

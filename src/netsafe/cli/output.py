@@ -17,14 +17,16 @@ from netsafe.hashing.record import JSON_FIELDS, FileRecord
 CSV_FIELDS = (*(f for f in JSON_FIELDS if f not in ("pdq_dihedral", "vpdq")), "vpdq_frames")
 
 
-def write_jsonl(records: Iterable[FileRecord], out: TextIO = sys.stdout) -> Iterator[FileRecord]:
+def write_jsonl(records: Iterable[FileRecord], out: TextIO | None = None) -> Iterator[FileRecord]:
+    out = out or sys.stdout
     for record in records:
         out.write(json.dumps(record.as_dict(), separators=(",", ":")) + "\n")
         out.flush()
         yield record
 
 
-def write_csv(records: Iterable[FileRecord], out: TextIO = sys.stdout) -> Iterator[FileRecord]:
+def write_csv(records: Iterable[FileRecord], out: TextIO | None = None) -> Iterator[FileRecord]:
+    out = out or sys.stdout
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for record in records:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from sqlalchemy.orm import Session
+
 from netsafe.hashsets import formats
 from netsafe.hashsets.formats import FormatError
 from netsafe.hashsets.model import Entry, HashSetError, HashSetInfo, ImportIssue
@@ -172,6 +174,7 @@ def import_file(
     sink = _Rejects(rejects_path)
     try:
         with db.session() as session:
+            repo.tune_for_import(session)
             row = repo.find_set(session, name)
             created = row is None
             if row is None:
@@ -198,7 +201,7 @@ def import_file(
 
 
 def _run_import(
-    session: Any,
+    session: Session,
     set_id: int,
     result: ImportResult,
     items: Iterator[Entry | ImportIssue],

@@ -7,6 +7,7 @@ the full-resolution RGB decode is hashed, which reproduces ``pdqhash`` on that d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ from netsafe.signals.imaging import DEFAULT_MAX_PIXELS, PdqMode, decode_rgb, ope
 QUALITY_THRESHOLD = 50
 MATCH_THRESHOLD = 31
 
-# Order of pdqhash.compute_dihedral's output (the reference's names). Geometric meaning, checked in tests:
+# The reference's names and order (pdqhash.compute_dihedral). Geometric meaning, checked in tests:
 # rotations are counter-clockwise; flip_x mirrors top-bottom, flip_y mirrors left-right, flip_plus1
 # transposes (main diagonal), flip_minus1 transposes about the anti-diagonal.
 DIHEDRAL_NAMES = (
@@ -46,14 +47,31 @@ class PdqHash:
         return self.quality < QUALITY_THRESHOLD
 
 
+_TRANSFORMS: tuple[Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]], ...] = (
+    lambda a: a,
+    lambda a: np.rot90(a, 1),
+    lambda a: np.rot90(a, 2),
+    lambda a: np.rot90(a, 3),
+    lambda a: a[::-1],
+    lambda a: a[:, ::-1],
+    lambda a: np.transpose(a, (1, 0, 2)),
+    lambda a: np.transpose(np.rot90(a, 2), (1, 0, 2)),
+)
+
+
 def pdq_from_rgb(rgb: npt.NDArray[np.uint8], dihedral: bool = False) -> PdqHash:
-    """PDQ of an ``(h, w, 3)`` uint8 array."""
-    if dihedral:
-        vectors, quality = pdqhash.compute_dihedral(rgb)
-        hexes = tuple(bits_to_hex(v) for v in vectors)
-        return PdqHash(hash=hexes[0], quality=int(quality), dihedral=hexes)
+    """PDQ of an ``(h, w, 3)`` uint8 array; with ``dihedral``, also of its 7 rotations/flips.
+
+    The variants hash the transformed pixels rather than permuting the DCT (``compute_dihedral``): a rotated
+    copy then lands 0-6 bits from its variant instead of up to 32 (measured on the robustness set), because
+    PDQ's downsampling filter is not symmetric under flips.
+    """
     vector, quality = pdqhash.compute(rgb)
-    return PdqHash(hash=bits_to_hex(vector), quality=int(quality))
+    first = bits_to_hex(vector)
+    if not dihedral:
+        return PdqHash(hash=first, quality=int(quality))
+    rest = (bits_to_hex(pdqhash.compute(np.ascontiguousarray(t(rgb)))[0]) for t in _TRANSFORMS[1:])
+    return PdqHash(hash=first, quality=int(quality), dihedral=(first, *rest))
 
 
 def pdq_from_source(

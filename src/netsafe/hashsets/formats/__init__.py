@@ -9,10 +9,13 @@ Every reader is ``read(source, *, profile=..., name=None, progress=None, **optio
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from netsafe.hashsets.formats import csv, hashdeep, threatexchange, vics
@@ -21,6 +24,7 @@ from netsafe.hashsets.model import Entry, ImportIssue
 
 __all__ = [
     "FORMATS",
+    "MODULES",
     "Format",
     "FormatError",
     "detect",
@@ -37,7 +41,6 @@ class Format:
     read: Callable[..., Iterator[ReadItem]]
     write: Callable[..., int]
     extensions: tuple[str, ...] = ()
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 FORMATS: dict[str, Format] = {
@@ -73,6 +76,16 @@ FORMATS: dict[str, Format] = {
         (".txt",),
     ),
 }
+# The module behind each format name (the md5sum family lives with hashdeep).
+MODULES: dict[str, ModuleType] = {
+    "vics": vics,
+    "csv": csv,
+    "hashdeep": hashdeep,
+    "md5sum": hashdeep,
+    "sha1sum": hashdeep,
+    "sha256sum": hashdeep,
+    "tx": threatexchange,
+}
 ALIASES = {"threatexchange": "tx", "json": "vics", "sums": "md5sum"}
 
 DETECT_BYTES = 64 * 1024
@@ -95,12 +108,19 @@ def detect(source: Source, name: str | None = None) -> str:
 
     Streams must be seekable: they are rewound to where they were.
     """
-    with open_source(source, name) as (stream, display):
-        raw = getattr(stream, "_raw", None)
-        start = raw.tell() if raw is not None and hasattr(raw, "seek") and raw.seekable() else None
-        head = stream.read(DETECT_BYTES)
-        if start is not None and raw is not None:
-            raw.seek(start)
+    if isinstance(source, str | Path):
+        with open_source(source, name) as (stream, display):
+            return detect_bytes(stream.read(DETECT_BYTES), display)
+    display = name or str(getattr(source, "name", "<stream>"))
+    if not source.seekable():
+        raise FormatError(
+            f"{display}: cannot detect the format of a stream that cannot seek; name the format"
+        )
+    start = source.tell()
+    try:
+        head = source.read(DETECT_BYTES)
+    finally:
+        source.seek(start)
     return detect_bytes(head, display)
 
 
@@ -137,9 +157,26 @@ def detect_bytes(head: bytes, display: str = "<data>") -> str:
     )
 
 
+def _check_options(function: Callable[..., Any], options: dict[str, Any], what: str) -> None:
+    accepted = {
+        name
+        for name, p in inspect.signature(function).parameters.items()
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and name not in ("source", "entries", "out")
+    }
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        takes = ", ".join(sorted(accepted))
+        raise FormatError(f"{what} does not take {', '.join(unknown)} (it takes {takes})")
+
+
 def read(format_name: str, source: Source, **options: Any) -> Iterator[Entry | ImportIssue]:
-    return get(format_name).read(source, **options)
+    """Read with the named format; an option the format does not take is a :class:`FormatError`."""
+    fmt = get(format_name)
+    _check_options(fmt.read, options, f"reading {fmt.name}")
+    return fmt.read(source, **options)
 
 
 def write(format_name: str, entries: Iterable[Entry], out: Sink, **options: Any) -> int:
-    return get(format_name).write(entries, out, **options)
+    fmt = get(format_name)
+    _check_options(fmt.write, options, f"writing {fmt.name}")
+    return fmt.write(entries, out, **options)

@@ -4,6 +4,7 @@ signal names as lists spell them, and the reader's issue helpers."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import re
@@ -147,6 +148,7 @@ _SIGNAL_ALIASES: dict[str, str] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def fold_name(name: str) -> str:
     """Lowercase without anything but letters and digits: "SHA-256" and "sha_256" give "sha256"."""
     return re.sub(r"[^0-9a-z]", "", name.casefold())
@@ -175,11 +177,6 @@ def issue(
     file: str, record: int, field: str | None, message: str, raw: str | None = None, warning: bool = False
 ) -> ImportIssue:
     return ImportIssue(file, record, field, message, "warning" if warning else "error", raw)
-
-
-def entry_issues(entry: Entry, file: str, record: int, raw: str | None = None) -> list[ImportIssue]:
-    """Validation problems of a fully built entry as issues."""
-    return [issue(file, record, f, m, raw) for f, m in entry.problems()]
 
 
 class DuplicateGuard:
