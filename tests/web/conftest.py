@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from netsafe.store.db import Database, open_database
-from netsafe.store.pytest_fixtures import database_url, db, postgres_server
+from netsafe.store.pytest_fixtures import database_url, db, postgres_server, postgres_store
 
 from .helpers import Service, make_service
 
-__all__ = ["database_url", "db", "postgres_server"]
+__all__ = ["database_url", "db", "postgres_server", "postgres_store"]
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from netsafe import __version__
 from netsafe.accounts.service import Principal, Throttle
+from netsafe.audit.writer import AuditWriter
 from netsafe.store.db import Database, open_database
 from netsafe.web import docs_page
 from netsafe.web.api import accounts as api_accounts
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ),
     )
     state.matcher = SharedMatcher(db, settings.index_refresh_seconds)
+    state.audit = AuditWriter(db)
 
     app = FastAPI(
         title="netsafe",

@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from netsafe.accounts.roles import Permission
 from netsafe.accounts.service import Principal, token_principal, web_session_principal
@@ -61,15 +62,19 @@ def cookie_secure(request: Request) -> bool:
     return mode == "true"
 
 
-def _from_token(request: Request, token: str) -> Principal | None:
+async def _from_token(request: Request, token: str) -> Principal | None:
     state = state_of(request)
     key = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
     hit, principal = state.cached_token(key)
     if not hit:
-        with state.db.sessions() as session:
-            principal = token_principal(session, token)
+        principal = await run_in_threadpool(_lookup_token, request, token)
         state.cache_token(key, principal)
     return principal
+
+
+def _lookup_token(request: Request, token: str) -> Principal | None:
+    with state_of(request).db.sessions() as session:
+        return token_principal(session, token)
 
 
 def _from_cookie(request: Request, key: str) -> Principal | None:
@@ -77,7 +82,7 @@ def _from_cookie(request: Request, key: str) -> Principal | None:
         return web_session_principal(session, key)
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     cookie: Annotated[str | None, Depends(cookie_scheme)],
@@ -85,13 +90,14 @@ def current_principal(
     """The principal, or None when the request carries no credentials. Bad credentials are a 401."""
     if "principal" in request.state._state:
         return request.state.principal  # type: ignore[no-any-return]
+    # Async with the database only on a cache miss (in a thread): the matching path makes no thread hop here.
     principal: Principal | None = None
     if bearer is not None:
-        principal = _from_token(request, bearer.credentials)
+        principal = await _from_token(request, bearer.credentials)
         if principal is None:
             raise ApiError(401, "invalid, expired or revoked token", headers={"WWW-Authenticate": "Bearer"})
     elif cookie:
-        principal = _from_cookie(request, cookie)
+        principal = await run_in_threadpool(_from_cookie, request, cookie)
     request.state.principal = principal
     return principal
 
@@ -116,10 +122,10 @@ def _rate_limit(request: Request, principal: Principal) -> None:
         )
 
 
-def require(permission: Permission) -> Callable[..., Principal]:
+def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
     """API dependency: 401 without credentials, 403 without ``permission``, 429 over the rate."""
 
-    def dependency(
+    async def dependency(
         request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
     ) -> Principal:
         if principal is None:
@@ -135,10 +141,10 @@ def require(permission: Permission) -> Callable[..., Principal]:
     return dependency
 
 
-def require_login() -> Callable[..., Principal]:
+def require_login() -> Callable[..., Awaitable[Principal]]:
     """API dependency for any signed-in principal, whatever it may do."""
 
-    def dependency(
+    async def dependency(
         request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
     ) -> Principal:
         if principal is None:
@@ -150,10 +156,10 @@ def require_login() -> Callable[..., Principal]:
     return dependency
 
 
-def require_page(permission: Permission | None) -> Callable[..., Principal]:
+def require_page(permission: Permission | None) -> Callable[..., Awaitable[Principal]]:
     """Page dependency: redirect to the login page without a session; 403 page without ``permission``."""
 
-    def dependency(
+    async def dependency(
         request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
     ) -> Principal:
         if principal is None or principal.session_id is None:

@@ -24,6 +24,7 @@ class ServiceState:
     limiter: RateLimiter
     throttle: Throttle
     matcher: Any = None  # netsafe.web.matching.SharedMatcher, set by the app factory
+    audit: Any = None  # netsafe.audit.writer.AuditWriter, set by the app factory
     _token_cache: dict[str, tuple[float, Principal | None]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

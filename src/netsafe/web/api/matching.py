@@ -12,7 +12,6 @@ from starlette.datastructures import UploadFile
 
 from netsafe.accounts.roles import Permission
 from netsafe.accounts.service import Principal
-from netsafe.audit.service import record
 from netsafe.signals.codecs import HashFormatError, normalise_hex
 from netsafe.web.api.hashing import hash_upload
 from netsafe.web.api.schemas import MatchOut, MatchResultOut, MatchSignalsIn
@@ -61,21 +60,19 @@ def run_match(
     matches = state.matcher.match(signals, dihedral, hashsets, distance, quality)
     limit = state.settings.match_result_limit
     truncated = len(matches) > limit
-    with state.db.session() as session:
-        record(
-            session,
-            actor_of(request, principal),
-            "match",
-            None,
-            {
-                **query,
-                "signals": signals,
-                "hashsets": hashsets,
-                "max_distance": distance,
-                "matches": len(matches),
-                "matched_sets": sorted({m["hashset"] for m in matches}),
-            },
-        )
+    state.audit.submit(
+        actor_of(request, principal),
+        "match",
+        None,
+        {
+            **query,
+            "signals": signals,
+            "hashsets": hashsets,
+            "max_distance": distance,
+            "matches": len(matches),
+            "matched_sets": sorted({m["hashset"] for m in matches}),
+        },
+    )
     return MatchResultOut(
         query=query | {"signals": signals},
         matches=[MatchOut(**m) for m in matches[:limit]],
