@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, text, update
 from typer.testing import CliRunner
 
 from netsafe.audit.chain import event_hash
@@ -116,4 +116,31 @@ def test_cli_verify_and_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     broken = runner.invoke(cli, ["audit", "verify"])
     assert broken.exit_code == 1
     assert "event 2" in broken.output
+    db.dispose()
+
+
+def test_group_commit_writer_keeps_the_chain_under_concurrency(db: Database) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from netsafe.audit.writer import AuditWriter
+
+    writer = AuditWriter(db)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda i: writer.submit(Actor(f"user:u{i}"), "match", None, {"i": i}), range(200)))
+    with db.session() as session:
+        result = verify(session)
+        seen = sorted(json.loads(r.details)["i"] for r in session.query(AuditEventRow).all())
+    assert result.ok and result.checked == 200 and seen == list(range(200))
+
+
+def test_group_commit_writer_reports_failures_to_every_waiter(tmp_path: Path) -> None:
+    from netsafe.audit.writer import AuditWriter
+
+    db = open_database(f"sqlite:///{tmp_path / 'w.db'}")
+    writer = AuditWriter(db)
+    writer.submit(Actor("user:a"), "match")
+    with db.session() as session:
+        session.execute(text("DROP TABLE audit_events"))
+    with pytest.raises(Exception, match="audit_events"):
+        writer.submit(Actor("user:a"), "match")
     db.dispose()
