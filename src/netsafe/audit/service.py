@@ -48,44 +48,68 @@ def record(
     details: dict[str, Any] | None = None,
     outcome: str = "ok",
 ) -> str:
-    """Append one event to the chain inside ``session``'s transaction."""
+    """Append one event to the chain inside ``session``'s transaction; returns its hash."""
+    return record_many(session, [(actor, action, target, details, outcome)])
+
+
+EventSpec = tuple[Actor, str, "str | None", "dict[str, Any] | None", str]
+
+
+def record_many(session: Session, events: list[EventSpec]) -> str:
+    """Append events in order, in three statements whatever their number; returns the last hash."""
+    if not events:
+        raise ValueError("no events to record")
     # Bumping the head first takes its write lock, which serialises appenders on every backend; RETURNING
     # hands back the new sequence number and the previous event's hash in the same round trip.
     bumped = session.execute(
         update(AuditHeadRow)
         .where(AuditHeadRow.id == HEAD_ID)
-        .values(seq=AuditHeadRow.seq + 1)
+        .values(seq=AuditHeadRow.seq + len(events))
         .returning(AuditHeadRow.seq, AuditHeadRow.hash)
     ).one_or_none()
     if bumped is None:  # a store created without the migration's head row
-        session.execute(insert(AuditHeadRow).values(id=HEAD_ID, seq=1, hash=GENESIS))
-        seq, prev = 1, GENESIS
+        session.execute(insert(AuditHeadRow).values(id=HEAD_ID, seq=len(events), hash=GENESIS))
+        last, prev = len(events), GENESIS
     else:
-        seq, prev = int(bumped[0]), str(bumped[1])
+        last, prev = int(bumped[0]), str(bumped[1])
+    seq = last - len(events)
+    rows = []
     at = datetime.now(UTC)
-    text = canonical_json(details or {})
-    who, what, outcome = actor.name[:200], action[:64], outcome[:16]
-    target = None if target is None else target[:MAX_TEXT]
-    ip = None if actor.ip is None else actor.ip[:64]
-    digest = event_hash(
-        seq=seq, at=at, actor=who, action=what, target=target, outcome=outcome, ip=ip, details=text, prev=prev
-    )
-    session.execute(
-        insert(AuditEventRow).values(
+    for actor, action, target, details, outcome in events:
+        seq += 1
+        text = canonical_json(details or {})
+        who, what, result = actor.name[:200], action[:64], outcome[:16]
+        where = None if target is None else target[:MAX_TEXT]
+        ip = None if actor.ip is None else actor.ip[:64]
+        digest = event_hash(
             seq=seq,
             at=at,
             actor=who,
             action=what,
-            target=target,
-            outcome=outcome,
+            target=where,
+            outcome=result,
             ip=ip,
             details=text,
-            prev_hash=prev,
-            hash=digest,
+            prev=prev,
         )
-    )
-    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).values(hash=digest))
-    return digest
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": who,
+                "action": what,
+                "target": where,
+                "outcome": result,
+                "ip": ip,
+                "details": text,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    session.execute(insert(AuditEventRow), rows)
+    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).values(hash=prev))
+    return prev
 
 
 @dataclass(slots=True)

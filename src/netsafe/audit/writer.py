@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from netsafe.audit.service import Actor, record
+from netsafe.audit.service import Actor, record_many
 from netsafe.store.db import Database
 
 MAX_BATCH = 500
@@ -73,8 +73,7 @@ class AuditWriter:
                     break
             try:
                 with self.db.session() as session:
-                    for item in batch:
-                        record(session, item.actor, item.action, item.target, item.details, item.outcome)
+                    record_many(session, [(i.actor, i.action, i.target, i.details, i.outcome) for i in batch])
             except BaseException as err:  # every waiting request must hear about it, whatever it was
                 for item in batch:
                     item.error = err
