@@ -1,0 +1,48 @@
+"""Service settings: defaults, TOML file, environment (highest), and clear errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from netsafe.web.config import ConfigError, Settings, load_settings, settings_env
+
+WEB = Path(__file__).resolve().parents[2] / "src" / "netsafe" / "web"
+
+
+def test_file_then_environment(tmp_path: Path) -> None:
+    conf = tmp_path / "netsafe.toml"
+    conf.write_text('[service]\nport = 9000\nworkers = 3\ncookie_secure = "true"\n')
+    got = load_settings(conf, {"NETSAFE_PORT": "9100", "NETSAFE_MAX_UPLOAD_BYTES": "1000"})
+    assert (got.port, got.workers, got.cookie_secure, got.max_upload_bytes) == (9100, 3, "true", 1000)
+    assert load_settings(None, {}) == Settings()
+    # What `netsafe serve` hands its worker processes rebuilds the same settings.
+    assert load_settings(None, settings_env(got)) == got
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "message"),
+    [
+        ("prot = 1\n", {}, "unknown setting 'prot'"),
+        ("port = 'x'\n", {}, "port"),
+        ("port = [\n", {}, "not valid TOML"),
+        ("", {"NETSAFE_WORKERS": "0"}, "workers: must be positive"),
+        ("", {"NETSAFE_COOKIE_SECURE": "maybe"}, "cookie_secure"),
+    ],
+)
+def test_bad_settings_are_one_line_errors(
+    tmp_path: Path, text: str, env: dict[str, str], message: str
+) -> None:
+    conf = tmp_path / "bad.toml"
+    conf.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(conf, env)
+
+
+def test_pages_load_nothing_from_elsewhere() -> None:
+    for path in [*WEB.glob("templates/*.html"), WEB / "static" / "app.js", WEB / "static" / "style.css"]:
+        text = path.read_text()
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), path
+        assert "@import" not in text and "url(http" not in text, path
