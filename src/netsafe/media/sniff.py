@@ -86,3 +86,91 @@ def sniff(head: bytes) -> Sniffed:
     if len(head) >= 3 and head[0:1] == b"P" and head[1:2] in b"123456" and head[2:3] in b" \t\r\n":
         return Sniffed("image", "image/x-portable-anymap")
     return Sniffed("other", None)
+
+
+ContainerKind = Literal["zip", "tar", "gzip", "bzip2", "xz", "7z", "e01", "disk"]
+
+# Bytes needed to recognise every container below: the ext superblock magic sits at 1080.
+CONTAINER_SNIFF_BYTES = 2048
+
+_CONTAINER_MAGIC: tuple[tuple[bytes, ContainerKind], ...] = (
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),  # an empty zip: only the end-of-central-directory record
+    (b"PK\x07\x08", "zip"),  # a spanned zip's marker before the first local header
+    (b"\x1f\x8b", "gzip"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"EVF\x09\x0d\x0a\xff\x00", "e01"),
+)
+
+
+def container_kind(head: bytes) -> ContainerKind | None:
+    """What kind of container ``head`` (the first :data:`CONTAINER_SNIFF_BYTES` bytes) opens, if any.
+
+    Decided by content only. ``disk`` means a raw disk image: a partition table (MBR or GPT) or a bare
+    NTFS, FAT, exFAT or ext file system; the file-system library has the final word on whether it opens.
+    """
+    for magic, kind in _CONTAINER_MAGIC:
+        if head.startswith(magic):
+            return kind
+    if len(head) >= 4 and head[:3] == b"BZh" and head[3:4] in b"123456789":
+        return "bzip2"
+    if _is_tar_header(head):
+        return "tar"
+    if _is_disk(head):
+        return "disk"
+    return None
+
+
+def _is_tar_header(head: bytes) -> bool:
+    if len(head) < 512:
+        return False
+    if head[257:262] == b"ustar":
+        return True
+    # A pre-POSIX (v7) header has no magic: its checksum field is the proof.
+    field = head[148:156].split(b"\x00", 1)[0].strip()
+    if not field or not head[:1].strip(b"\x00"):
+        return False
+    try:
+        stored = int(field, 8)
+    except ValueError:
+        return False
+    block = head[:148] + b" " * 8 + head[156:512]
+    return stored == sum(block)
+
+
+def _is_disk(head: bytes) -> bool:
+    if len(head) >= 520 and head[512:520] == b"EFI PART":
+        return True
+    if len(head) >= 1082 and head[1080:1082] == b"\x53\xef" and _ext_superblock_plausible(head):
+        return True
+    if len(head) < 512 or head[510:512] != b"\x55\xaa":
+        return False
+    if head[3:11] in (b"NTFS    ", b"EXFAT   "):
+        return True
+    if head[54:59] in (b"FAT12", b"FAT16") or head[82:87] == b"FAT32":
+        return True
+    return _mbr_plausible(head)
+
+
+def _ext_superblock_plausible(head: bytes) -> bool:
+    sb = head[1024:2048]
+    log_block_size = int.from_bytes(sb[24:28], "little")
+    inodes = int.from_bytes(sb[0:4], "little")
+    return log_block_size <= 6 and inodes > 0
+
+
+def _mbr_plausible(head: bytes) -> bool:
+    """Four 16-byte partition entries at 446: each empty or with a sane status, type and extent."""
+    used = 0
+    for i in range(4):
+        entry = head[446 + 16 * i : 462 + 16 * i]
+        status, ptype = entry[0], entry[4]
+        start = int.from_bytes(entry[8:12], "little")
+        count = int.from_bytes(entry[12:16], "little")
+        if ptype == 0:
+            continue
+        if status not in (0x00, 0x80) or start == 0 or count == 0:
+            return False
+        used += 1
+    return used > 0

@@ -1,0 +1,94 @@
+"""Safety limits for walking untrusted evidence, and the accounting that enforces them while streaming.
+
+Every limit is configurable and none stops a scan: crossing one becomes a :class:`SourceIssue` at the
+location where it happened, and the walk carries on with the next item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netsafe.media.item import IssueCode
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    # Items bigger than this are reported (``too-large``) and not yielded.
+    max_file_size: int = 16 * GiB
+    # Archives and disk images inside each other, counted from the evidence (a zip in a zip is depth 2).
+    max_depth: int = 10
+    # Bytes all archive layers below one outermost archive may produce together (zip-bomb guard).
+    max_expanded_size: int = 32 * GiB
+    # Bytes one archive layer may produce per byte of its own input, once it has produced ratio_grace bytes.
+    max_ratio: float = 200.0
+    ratio_grace: int = 16 * MiB
+    # Members of one archive; more are reported (``too-many-members``) and skipped.
+    max_members: int = 1_000_000
+    # Archive members up to this size are kept in memory; bigger ones go to a private temporary file.
+    max_member_in_memory: int = 64 * MiB
+    # Follow symbolic links in folders (never outside loops: each folder is entered once).
+    follow_symlinks: bool = False
+    # Directory nesting inside a file system image, a guard against corrupt looping directory trees.
+    max_fs_depth: int = 256
+
+
+class LimitError(Exception):
+    """A limit was crossed while reading; ``code`` is the issue code to report."""
+
+    def __init__(self, code: IssueCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Budget:
+    """Expanded bytes shared by every archive layer under one outermost archive."""
+
+    __slots__ = ("expanded", "limits")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.expanded = 0
+
+    def add(self, n: int) -> None:
+        self.expanded += n
+        if self.expanded > self.limits.max_expanded_size:
+            raise LimitError(
+                "zip-bomb",
+                f"archive expands past the {_size(self.limits.max_expanded_size)} limit "
+                "(max_expanded_size): rest of the archive skipped",
+            )
+
+
+class Layer:
+    """The bytes one archive layer produced from its input, for the ratio limit."""
+
+    __slots__ = ("budget", "input_size", "produced")
+
+    def __init__(self, budget: Budget, input_size: int) -> None:
+        self.budget = budget
+        self.input_size = max(input_size, 1)
+        self.produced = 0
+
+    def add(self, n: int) -> None:
+        self.produced += n
+        self.budget.add(n)
+        limits = self.budget.limits
+        if self.produced > limits.ratio_grace and self.produced > limits.max_ratio * self.input_size:
+            raise LimitError(
+                "zip-bomb",
+                f"archive expands more than {limits.max_ratio:g}x its size "
+                f"({_size(self.input_size)} -> over {_size(self.produced)}, max_ratio): "
+                "rest of the archive skipped",
+            )
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
