@@ -1,0 +1,139 @@
+"""Where the store lives and how to open it: one engine and session factory per database URL.
+
+SQLite is the embedded default (a file under the user's data directory, in WAL mode so readers never block
+the writer); ``NETSAFE_DATABASE_URL`` points netsafe at another database, PostgreSQL for teams and for the
+web service's several workers. The schema is owned by Alembic: :func:`open_database` upgrades it to head.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_path
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.engine.url import URL
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+ENV_URL = "NETSAFE_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class StoreError(Exception):
+    """A store problem a person can act on; ``str(err)`` is one line."""
+
+
+def default_database_path() -> Path:
+    return user_data_path("netsafe", appauthor=False) / "netsafe.db"
+
+
+def database_url(url: str | None = None) -> URL:
+    """The URL to use: ``url``, else ``$NETSAFE_DATABASE_URL``, else SQLite under the user's data dir.
+
+    ``postgresql://`` URLs get the psycopg (v3) driver, the one netsafe ships with.
+    """
+    text = url or os.environ.get(ENV_URL) or f"sqlite:///{default_database_path()}"
+    try:
+        parsed = make_url(text)
+    except ArgumentError:
+        raise StoreError(f"{ENV_URL}: not a database URL: {_hide_password(text)!r}") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"unsupported database {parsed.get_backend_name()!r}: use sqlite:///PATH or postgresql://..."
+        )
+    return parsed
+
+
+def _hide_password(text: str) -> str:
+    # Never echo a password back: URLs end up in logs and terminals.
+    head, sep, tail = text.partition("@")
+    if not sep or "://" not in head:
+        return text
+    scheme, _, creds = head.partition("://")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{tail}"
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file of a SQLite URL (None for in-memory or non-SQLite)."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL: readers (match, the web workers) keep reading while an import writes.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def make_engine(url: URL) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        # NullPool: each session opens its own connection, so the pragmas run on every one and nothing is
+        # shared between threads; opening a SQLite file costs microseconds.
+        engine = create_engine(url, poolclass=NullPool)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """An engine, its session factory, and the URL it was opened from."""
+
+    def __init__(self, url: URL) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def backend(self) -> str:
+        return self.url.get_backend_name()
+
+    @property
+    def display_url(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends, rolled back if it raises."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str | None = None, migrate: bool = True) -> Database:
+    """Open (and by default create or upgrade) the store at ``url`` / ``$NETSAFE_DATABASE_URL``."""
+    db = Database(database_url(url))
+    if migrate:
+        from netsafe.store.migrate import upgrade
+
+        try:
+            upgrade(db)
+        except Exception as err:
+            db.dispose()
+            raise StoreError(f"cannot open the store at {db.display_url}: {_first_line(err)}") from err
+    return db
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__

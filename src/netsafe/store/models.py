@@ -1,0 +1,122 @@
+"""Tables of the store. The schema itself is created and changed only by the Alembic migrations in
+``migrations/``; a test checks that these classes and the migrated schema agree."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Deterministic constraint names, so migrations can refer to them on every backend.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Time = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class HashSetRow(Base):
+    __tablename__ = "hash_sets"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    profile: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[datetime] = mapped_column(Time)
+    updated: Mapped[datetime] = mapped_column(Time)
+
+    entries: Mapped[list[EntryRow]] = relationship(
+        back_populates="hash_set", cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
+    )
+
+
+class EntryRow(Base):
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("hash_set_id", "key_kind", "key_value"),
+        Index(None, "md5"),
+        Index(None, "sha1"),
+        Index(None, "sha256"),
+        Index(None, "pdq"),
+        Index(None, "photodna_key"),
+        Index(None, "hash_set_id", "updated_version"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    hash_set_id: Mapped[int] = mapped_column(ForeignKey("hash_sets.id", ondelete="CASCADE"))
+    # Entry.key(): the identity under which a later import updates this entry instead of adding another.
+    key_kind: Mapped[str] = mapped_column(String(16))
+    key_value: Mapped[str] = mapped_column(Text)
+    md5: Mapped[str | None] = mapped_column(String(32))
+    sha1: Mapped[str | None] = mapped_column(String(40))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    pdq: Mapped[str | None] = mapped_column(String(64))
+    photodna: Mapped[str | None] = mapped_column(Text)  # verbatim, hex or base64 as the list carried it
+    photodna_key: Mapped[str | None] = mapped_column(String(288))  # its hex form, what exact matching uses
+    vpdq: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    alternative_hashes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    source_id: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(32))
+    series: Mapped[str | None] = mapped_column(Text)
+    victim_identified: Mapped[bool | None] = mapped_column(Boolean)
+    offender_identified: Mapped[bool | None] = mapped_column(Boolean)
+    distributed: Mapped[bool | None] = mapped_column(Boolean)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    comments: Mapped[str | None] = mapped_column(Text)
+    media_size: Mapped[int | None] = mapped_column(BigInteger)
+    mime_type: Mapped[str | None] = mapped_column(String(255))
+    media_files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    first_seen: Mapped[datetime | None] = mapped_column(Time)
+    last_seen: Mapped[datetime | None] = mapped_column(Time)
+    origin_file: Mapped[str | None] = mapped_column(Text)
+    origin_record: Mapped[int | None] = mapped_column(BigInteger)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The hash-set version of the import that added / last changed this entry: lets an index catch up
+    # incrementally and lets an import spot a key repeated within its own file in constant memory.
+    added_version: Mapped[int] = mapped_column(Integer)
+    updated_version: Mapped[int] = mapped_column(Integer)
+
+    hash_set: Mapped[HashSetRow] = relationship(back_populates="entries", lazy="raise")
+    votes: Mapped[list[VoteRow]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
+    )
+
+
+class VoteRow(Base):
+    __tablename__ = "votes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    grader: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(Time)
+    disputed: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    entry: Mapped[EntryRow] = relationship(back_populates="votes", lazy="raise")

@@ -1,0 +1,334 @@
+"""Reading and writing hash sets, entries and votes. Every function takes the caller's session, so the caller
+decides the transaction (an import is one transaction, a listing a short read)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from netsafe.hashsets.model import ConsensusResult, Entry, HashSetInfo, Vote, consensus, utc
+from netsafe.hashsets.profiles import load_profile
+from netsafe.store.convert import entry_values, now, row_to_entry, row_to_vote, set_info
+from netsafe.store.db import StoreError
+from netsafe.store.models import EntryRow, HashSetRow, VoteRow
+
+# Rows per statement: large enough to amortise round trips, small enough for SQLite's parameter limit.
+BATCH = 500
+MAX_NAME = 200
+
+
+class NotFoundError(StoreError):
+    """No hash set (or entry) by that name/id."""
+
+
+class AlreadyExistsError(StoreError):
+    """A hash set by that name exists already."""
+
+
+def check_name(name: str) -> str:
+    clean = name.strip()
+    if not clean or len(clean) > MAX_NAME or any(ord(c) < 32 for c in clean):
+        raise StoreError(f"hash set name must be 1-{MAX_NAME} printable characters, got {name!r}")
+    return clean
+
+
+# --- hash sets -------------------------------------------------------------------------------------------
+
+
+def find_set(session: Session, name: str) -> HashSetRow | None:
+    return session.scalars(select(HashSetRow).where(HashSetRow.name == name)).one_or_none()
+
+
+def get_set(session: Session, name: str) -> HashSetRow:
+    row = find_set(session, name)
+    if row is None:
+        raise NotFoundError(f"no hash set named {name!r} (see `netsafe hashset list`)")
+    return row
+
+
+def create_set(
+    session: Session, name: str, profile: str, description: str | None = None, source: str | None = None
+) -> HashSetRow:
+    name = check_name(name)
+    load_profile(profile)  # raises ProfileError for an unknown one
+    if find_set(session, name) is not None:
+        raise AlreadyExistsError(f"a hash set named {name!r} exists already")
+    stamp = now()
+    row = HashSetRow(
+        name=name,
+        profile=profile,
+        description=description,
+        source=source,
+        version=0,
+        created=stamp,
+        updated=stamp,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def next_version(session: Session, row: HashSetRow) -> int:
+    """Claim the next version of ``row`` for an import (an UPDATE, so concurrent imports serialise)."""
+    result = session.execute(
+        update(HashSetRow)
+        .where(HashSetRow.id == row.id)
+        .values(version=HashSetRow.version + 1, updated=now())
+        .returning(HashSetRow.version)
+    )
+    version = int(result.scalar_one())
+    session.refresh(row)
+    return version
+
+
+def entry_count(session: Session, hash_set_id: int) -> int:
+    return int(session.scalar(select(func.count()).where(EntryRow.hash_set_id == hash_set_id)) or 0)
+
+
+def set_infos(session: Session) -> list[HashSetInfo]:
+    counts = select(EntryRow.hash_set_id, func.count().label("n")).group_by(EntryRow.hash_set_id).subquery()
+    rows = session.execute(
+        select(HashSetRow, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.hash_set_id == HashSetRow.id)
+        .order_by(HashSetRow.name)
+    ).all()
+    return [set_info(row, int(n)) for row, n in rows]
+
+
+def set_info_by_name(session: Session, name: str) -> HashSetInfo:
+    row = get_set(session, name)
+    return set_info(row, entry_count(session, row.id))
+
+
+def delete_set(session: Session, name: str) -> HashSetInfo:
+    row = get_set(session, name)
+    info = set_info(row, entry_count(session, row.id))
+    # Bulk deletes in dependency order: no ORM loading of a million entries, and no reliance on the
+    # database honouring ON DELETE CASCADE (SQLite only does with foreign_keys=ON).
+    entry_ids = select(EntryRow.id).where(EntryRow.hash_set_id == row.id)
+    session.execute(delete(VoteRow).where(VoteRow.entry_id.in_(entry_ids)))
+    session.execute(delete(EntryRow).where(EntryRow.hash_set_id == row.id))
+    session.execute(delete(HashSetRow).where(HashSetRow.id == row.id))
+    session.expunge(row)
+    return info
+
+
+# --- entries ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Duplicate:
+    """An entry whose key already appeared earlier in the same import."""
+
+    entry: Entry
+    first_record: int | None
+
+
+@dataclass(slots=True)
+class UpsertResult:
+    added: int = 0
+    updated: int = 0
+    duplicates: list[Duplicate] | None = None
+
+
+def upsert_entries(
+    session: Session, hash_set_id: int, version: int, entries: Sequence[Entry]
+) -> UpsertResult:
+    """Add ``entries`` to the set, or replace the entries with the same key (keeping their ids and votes).
+
+    An entry whose key was already written by this same import (``version``) is a duplicate within the
+    file: it is not written and is returned for the caller to report. Memory is bounded by the batch.
+    """
+    result = UpsertResult(duplicates=[])
+    assert result.duplicates is not None
+    batch: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in entries:
+        values = entry_values(entry)
+        key = (values["key_kind"], values["key_value"])
+        if key in batch:
+            result.duplicates.append(Duplicate(entry, batch[key]["origin_record"]))
+            continue
+        batch[key] = values
+    if not batch:
+        return result
+    existing: dict[tuple[str, str], tuple[int, int, int | None]] = {}
+    for kind in {k for k, _ in batch}:
+        values_of_kind = [v for k, v in batch if k == kind]
+        for start in range(0, len(values_of_kind), BATCH):
+            rows = session.execute(
+                select(
+                    EntryRow.id, EntryRow.key_value, EntryRow.updated_version, EntryRow.origin_record
+                ).where(
+                    EntryRow.hash_set_id == hash_set_id,
+                    EntryRow.key_kind == kind,
+                    EntryRow.key_value.in_(values_of_kind[start : start + BATCH]),
+                )
+            ).all()
+            for row_id, value, updated_version, origin in rows:
+                existing[(kind, value)] = (row_id, updated_version, origin)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for key, values in batch.items():
+        found = existing.get(key)
+        if found is None:
+            inserts.append(
+                {**values, "hash_set_id": hash_set_id, "added_version": version, "updated_version": version}
+            )
+        elif found[1] == version:
+            result.duplicates.append(Duplicate(_entry_of(values), found[2]))
+        else:
+            updates.append({**values, "id": found[0], "updated_version": version})
+    for start in range(0, len(inserts), BATCH):
+        session.execute(insert(EntryRow), inserts[start : start + BATCH])
+    for start in range(0, len(updates), BATCH):
+        session.execute(update(EntryRow), updates[start : start + BATCH])
+    result.added, result.updated = len(inserts), len(updates)
+    return result
+
+
+def _entry_of(values: dict[str, Any]) -> Entry:
+    row = EntryRow(**{k: v for k, v in values.items() if k not in ("key_kind", "key_value", "photodna_key")})
+    return row_to_entry(row)
+
+
+def iter_entries(
+    session: Session, hash_set_id: int, since_version: int = 0, chunk: int = 2000
+) -> Iterator[tuple[int, Entry]]:
+    """``(entry_id, entry)`` in id order, by keyset pages: constant memory on every backend."""
+    last = 0
+    while True:
+        rows = session.scalars(
+            select(EntryRow)
+            .where(
+                EntryRow.hash_set_id == hash_set_id,
+                EntryRow.id > last,
+                EntryRow.updated_version > since_version,
+            )
+            .order_by(EntryRow.id)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            yield row.id, row_to_entry(row)
+        last = rows[-1].id
+        session.expunge_all()
+
+
+def iter_columns(
+    session: Session, hash_set_id: int, columns: Sequence[str], since_version: int = 0, chunk: int = 50_000
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Pages of ``(id, *columns)`` for building indexes without materialising whole entries."""
+    cols = [getattr(EntryRow, c) for c in columns]
+    last = 0
+    while True:
+        rows = session.execute(
+            select(EntryRow.id, *cols)
+            .where(
+                EntryRow.hash_set_id == hash_set_id,
+                EntryRow.id > last,
+                EntryRow.updated_version > since_version,
+            )
+            .order_by(EntryRow.id)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return
+        yield [tuple(r) for r in rows]
+        last = rows[-1][0]
+
+
+def entry_ids(session: Session, hash_set_id: int) -> list[int]:
+    return list(session.scalars(select(EntryRow.id).where(EntryRow.hash_set_id == hash_set_id)))
+
+
+def get_entry(session: Session, entry_id: int) -> tuple[str, Entry]:
+    """The hash-set name and the entry with id ``entry_id``."""
+    found = session.execute(
+        select(HashSetRow.name, EntryRow).join(EntryRow.hash_set).where(EntryRow.id == entry_id)
+    ).one_or_none()
+    if found is None:
+        raise NotFoundError(f"no entry with id {entry_id}")
+    return found[0], row_to_entry(found[1])
+
+
+def categories(session: Session, ids: Iterable[int]) -> dict[int, tuple[str | None, str | None]]:
+    """``entry_id -> (category, source_id)`` for the given ids (what a match report shows)."""
+    wanted = sorted(set(ids))
+    out: dict[int, tuple[str | None, str | None]] = {}
+    for start in range(0, len(wanted), BATCH):
+        rows = session.execute(
+            select(EntryRow.id, EntryRow.category, EntryRow.source_id).where(
+                EntryRow.id.in_(wanted[start : start + BATCH])
+            )
+        ).all()
+        for row_id, category, source_id in rows:
+            out[int(row_id)] = (category, source_id)
+    return out
+
+
+def find_exact(
+    session: Session, column: str, values: Sequence[str], hash_set_ids: Sequence[int] | None = None
+) -> list[tuple[int, int, str]]:
+    """``(entry_id, hash_set_id, value)`` of entries whose ``column`` equals one of ``values``."""
+    col = getattr(EntryRow, column)
+    query = select(EntryRow.id, EntryRow.hash_set_id, col).where(col.in_(list(values)))
+    if hash_set_ids is not None:
+        query = query.where(EntryRow.hash_set_id.in_(list(hash_set_ids)))
+    return [(int(a), int(b), str(c)) for a, b, c in session.execute(query).all()]
+
+
+# --- votes -----------------------------------------------------------------------------------------------
+
+
+def add_vote(session: Session, entry_id: int, vote: Vote) -> None:
+    hash_set_profile = session.execute(
+        select(HashSetRow.profile).join(EntryRow.hash_set).where(EntryRow.id == entry_id)
+    ).scalar_one_or_none()
+    if hash_set_profile is None:
+        raise NotFoundError(f"no entry with id {entry_id}")
+    if vote.category is not None:
+        load_profile(hash_set_profile).category(vote.category)  # ProfileError for a code the set lacks
+    session.add(
+        VoteRow(
+            entry_id=entry_id,
+            grader=vote.grader,
+            category=vote.category,
+            at=utc(vote.at),
+            disputed=vote.disputed,
+            comment=vote.comment,
+        )
+    )
+    session.flush()
+
+
+def votes_for(session: Session, entry_id: int) -> list[Vote]:
+    rows = session.scalars(
+        select(VoteRow).where(VoteRow.entry_id == entry_id).order_by(VoteRow.at, VoteRow.id)
+    )
+    return [row_to_vote(r) for r in rows]
+
+
+def consensus_for(session: Session, entry_id: int, required: int = 3) -> ConsensusResult:
+    return consensus(votes_for(session, entry_id), required=required)
+
+
+def disagreements(session: Session, hash_set_id: int, required: int = 3) -> list[tuple[int, ConsensusResult]]:
+    """Entries of the set whose votes disagree or dispute: what a grading lead must look at."""
+    voted = session.scalars(
+        select(VoteRow.entry_id)
+        .join(EntryRow, EntryRow.id == VoteRow.entry_id)
+        .where(EntryRow.hash_set_id == hash_set_id)
+        .distinct()
+        .order_by(VoteRow.entry_id)
+    ).all()
+    out: list[tuple[int, ConsensusResult]] = []
+    for entry_id in voted:
+        result = consensus_for(session, entry_id, required)
+        if result.disagreements:
+            out.append((entry_id, result))
+    return out
