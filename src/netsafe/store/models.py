@@ -120,3 +120,9 @@ class VoteRow(Base):
     comment: Mapped[str | None] = mapped_column(Text)
 
     entry: Mapped[EntryRow] = relationship(back_populates="votes", lazy="raise")
+
+
+# The service's tables (accounts, audit) share this metadata, so Alembic and the schema test see the whole
+# schema whichever module is imported first.
+from netsafe.accounts import models as _accounts_models  # noqa: E402, F401
+from netsafe.audit import models as _audit_models  # noqa: E402, F401

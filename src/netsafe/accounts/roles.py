@@ -1,0 +1,75 @@
+"""Roles of people and scopes of API tokens: one vocabulary of permissions for both.
+
+A person's role grants a fixed set of permissions; a token carries scopes (permissions) chosen when it was
+created, and is further limited to what its owner's role allows today (demoting a user demotes their tokens).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    MATCH = "match"  # hash uploads and match them or signals against the hash sets
+    HASHSETS_READ = "hashsets:read"  # list, show and export hash sets
+    HASHSETS_WRITE = "hashsets:write"  # create, import into, add to, remove from, delete hash sets
+    AUDIT_READ = "audit:read"  # read and export the audit log
+    ADMIN = "admin"  # manage users and tokens
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CURATOR = "curator"
+    ANALYST = "analyst"
+    AUDITOR = "auditor"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.CURATOR: frozenset({Permission.MATCH, Permission.HASHSETS_READ, Permission.HASHSETS_WRITE}),
+    Role.ANALYST: frozenset({Permission.MATCH, Permission.HASHSETS_READ}),
+    # Auditors read the log and nothing else: they oversee the people who look at hash lists.
+    Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
+}
+
+ROLE_HELP = {
+    Role.ADMIN: "everything, including users and tokens",
+    Role.CURATOR: "manage hash sets, match",
+    Role.ANALYST: "match and view hash sets",
+    Role.AUDITOR: "read the audit log",
+}
+
+
+class RoleError(ValueError):
+    pass
+
+
+def parse_role(text: str) -> Role:
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        raise RoleError(f"unknown role {text!r}: choose one of {', '.join(r.value for r in Role)}") from None
+
+
+def parse_scopes(texts: list[str] | tuple[str, ...] | str) -> frozenset[Permission]:
+    """Scopes from CLI/API text: repeated values and/or comma-separated lists."""
+    items = [texts] if isinstance(texts, str) else list(texts)
+    out: set[Permission] = set()
+    for item in items:
+        for part in item.split(","):
+            name = part.strip().lower()
+            if not name:
+                continue
+            try:
+                out.add(Permission(name))
+            except ValueError:
+                raise RoleError(
+                    f"unknown scope {name!r}: choose from {', '.join(p.value for p in Permission)}"
+                ) from None
+    if not out:
+        raise RoleError("give at least one scope")
+    return frozenset(out)
+
+
+def scopes_text(scopes: frozenset[Permission] | set[Permission]) -> str:
+    return ",".join(sorted(p.value for p in scopes))

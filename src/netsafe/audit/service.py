@@ -1,0 +1,230 @@
+"""Record, verify, search and export audit events.
+
+Events are written in the caller's transaction, so a change and its audit event commit or roll back
+together. Append order is serialised through ``audit_head`` (see models.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
+
+from netsafe.audit.chain import GENESIS, canonical_json, event_hash, normalise_time
+from netsafe.audit.models import AuditEventRow, AuditHeadRow
+
+HEAD_ID = 1
+MAX_TEXT = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did something: a person, a token (and whose), or the command line."""
+
+    name: str
+    ip: str | None = None
+
+    @staticmethod
+    def cli() -> Actor:
+        import getpass
+
+        try:
+            who = getpass.getuser()
+        except Exception:
+            who = "unknown"
+        return Actor(f"cli:{who}")
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    target: str | None = None,
+    details: dict[str, Any] | None = None,
+    outcome: str = "ok",
+) -> AuditEventRow:
+    """Append one event to the chain inside ``session``'s transaction."""
+    # Taking the head's write lock first serialises appenders; everything after reads a stable head.
+    bumped = session.execute(
+        update(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).values(seq=AuditHeadRow.seq + 1)
+    )
+    if bumped.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(AuditHeadRow(id=HEAD_ID, seq=1, hash=GENESIS))
+        session.flush()
+    head = session.execute(
+        select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).execution_options(populate_existing=True)
+    ).scalar_one()
+    at = datetime.now(UTC)
+    text = canonical_json(details or {})
+    row = AuditEventRow(
+        seq=head.seq,
+        at=at,
+        actor=actor.name[:200],
+        action=action[:64],
+        target=None if target is None else target[:MAX_TEXT],
+        outcome=outcome[:16],
+        ip=None if actor.ip is None else actor.ip[:64],
+        details=text,
+        prev_hash=head.hash,
+    )
+    row.hash = event_hash(
+        seq=row.seq,
+        at=at,
+        actor=row.actor,
+        action=row.action,
+        target=row.target,
+        outcome=row.outcome,
+        ip=row.ip,
+        details=text,
+        prev=head.hash,
+    )
+    head.hash = row.hash
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclass(slots=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    head_seq: int
+    head_hash: str
+    problem: str | None = None
+    broken_seq: int | None = None
+
+
+def _describe(row: AuditEventRow) -> str:
+    return f"event {row.seq} ({normalise_time(row.at)}, {row.action} by {row.actor})"
+
+
+def verify(session: Session, batch: int = 5000) -> VerifyResult:
+    """Walk the whole chain; report the first event that was edited or removed."""
+    prev_hash = GENESIS
+    expected = 1
+    checked = 0
+    rows = session.execute(
+        select(AuditEventRow).order_by(AuditEventRow.seq).execution_options(yield_per=batch)
+    )
+    for row in rows.scalars():
+        if row.seq != expected:
+            return VerifyResult(
+                False,
+                checked,
+                row.seq,
+                prev_hash,
+                f"event {expected} is missing (deleted): the log jumps from event {expected - 1} "
+                f"to event {row.seq}",
+                expected,
+            )
+        if row.prev_hash != prev_hash:
+            return VerifyResult(
+                False,
+                checked,
+                row.seq,
+                prev_hash,
+                f"{_describe(row)} does not follow event {expected - 1}: previous-hash field was altered",
+                row.seq,
+            )
+        actual = event_hash(
+            seq=row.seq,
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            target=row.target,
+            outcome=row.outcome,
+            ip=row.ip,
+            details=row.details,
+            prev=row.prev_hash,
+        )
+        if actual != row.hash:
+            return VerifyResult(
+                False,
+                checked,
+                row.seq,
+                prev_hash,
+                f"{_describe(row)} was edited: its content no longer matches its hash",
+                row.seq,
+            )
+        prev_hash = row.hash
+        expected += 1
+        checked += 1
+    head = session.get(AuditHeadRow, HEAD_ID)
+    head_seq = head.seq if head else 0
+    head_hash = head.hash if head else GENESIS
+    if head_seq != checked or head_hash != prev_hash:
+        if head_seq > checked:
+            problem = (
+                f"event {checked + 1} is missing (deleted): the log ends at event {checked} "
+                f"but {head_seq} were written"
+            )
+        else:
+            problem = f"the chain head (event {head_seq}) does not match the last event {checked}"
+        return VerifyResult(False, checked, checked, prev_hash, problem, checked + 1)
+    return VerifyResult(True, checked, head_seq, head_hash)
+
+
+@dataclass(slots=True)
+class AuditFilter:
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    outcome: str | None = None
+
+
+def _filtered(flt: AuditFilter) -> Select[tuple[AuditEventRow]]:
+    stmt = select(AuditEventRow)
+    if flt.actor:
+        stmt = stmt.where(AuditEventRow.actor == flt.actor)
+    if flt.action:
+        # "hashset" finds every hashset.* action
+        stmt = stmt.where(
+            (AuditEventRow.action == flt.action)
+            | AuditEventRow.action.startswith(flt.action.rstrip(".") + ".")
+        )
+    if flt.outcome:
+        stmt = stmt.where(AuditEventRow.outcome == flt.outcome)
+    if flt.since:
+        stmt = stmt.where(AuditEventRow.at >= flt.since)
+    if flt.until:
+        stmt = stmt.where(AuditEventRow.at < flt.until)
+    return stmt
+
+
+def search(
+    session: Session, flt: AuditFilter, limit: int = 100, before: int | None = None
+) -> list[AuditEventRow]:
+    """Newest first; ``before`` pages back from a sequence number."""
+    stmt = _filtered(flt)
+    if before is not None:
+        stmt = stmt.where(AuditEventRow.seq < before)
+    return list(session.execute(stmt.order_by(AuditEventRow.seq.desc()).limit(limit)).scalars())
+
+
+def as_dict(row: AuditEventRow) -> dict[str, Any]:
+    return {
+        "seq": row.seq,
+        "at": normalise_time(row.at) + "Z",
+        "actor": row.actor,
+        "action": row.action,
+        "target": row.target,
+        "outcome": row.outcome,
+        "ip": row.ip,
+        "details": json.loads(row.details),
+        "details_json": row.details,
+        "prev_hash": row.prev_hash,
+        "hash": row.hash,
+    }
+
+
+def export(session: Session, flt: AuditFilter | None = None, batch: int = 5000) -> Iterator[str]:
+    """JSON Lines, oldest first; ``details_json`` is the exact hashed text so the chain can be re-checked."""
+    stmt = _filtered(flt or AuditFilter()).order_by(AuditEventRow.seq).execution_options(yield_per=batch)
+    for row in session.execute(stmt).scalars():
+        yield json.dumps(as_dict(row), ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,104 @@
+"""Errors as JSON ``{"error": {"code", "message"}}`` with proper status codes, and never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("netsafe.web")
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "rate_limited",
+    500: "internal",
+    503: "unavailable",
+}
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, message: str, code: str | None = None, headers: dict[str, str] | None = None
+    ):
+        super().__init__(message)
+        self.status = status
+        self.code = code or STATUS_CODES.get(status, "error")
+        self.message = message
+        self.headers = headers or {}
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def _validation_message(err: RequestValidationError) -> str:
+    parts = []
+    for item in err.errors()[:5]:
+        loc = ".".join(str(x) for x in item.get("loc", ()) if x != "body")
+        parts.append(f"{loc}: {item.get('msg', 'invalid')}" if loc else str(item.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request"
+
+
+def install(app: FastAPI, page_handler: Any = None) -> None:
+    """Register the handlers; ``page_handler(request, status, message)`` renders errors for HTML pages."""
+
+    def wants_html(request: Request) -> bool:
+        return page_handler is not None and not request.url.path.startswith("/api/")
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        if wants_html(request):
+            return page_handler(request, exc.status, exc.message, exc.headers)  # type: ignore[no-any-return]
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = str(exc.detail) if exc.detail else "error"
+        if wants_html(request):
+            return page_handler(request, exc.status_code, message, exc.headers)  # type: ignore[no-any-return]
+        return error_response(
+            exc.status_code, STATUS_CODES.get(exc.status_code, "error"), message, dict(exc.headers or {})
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if wants_html(request):
+            return page_handler(request, 422, _validation_message(exc), None)  # type: ignore[no-any-return]
+        return error_response(422, "invalid_request", _validation_message(exc))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        # Log the type only: messages can carry hashes or file names, which are sensitive.
+        log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return error_response(500, "internal", "internal error: the incident was logged")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": code.replace("_", " ")}
+    for status, code in STATUS_CODES.items()
+    if status in (401, 403, 422, 429)
+}
