@@ -25,11 +25,11 @@ from netsafe.signals.imaging import one_line
 
 # Entries TSK invents (FAT tables, boot records) or file-system metadata: not user files.
 _SYSTEM_NAMES = frozenset(
-    {
-        "$MBR", "$FAT1", "$FAT2", "$MFT", "$MFTMirr", "$LogFile", "$Volume", "$AttrDef", "$Bitmap",
-        "$Boot", "$BadClus", "$Secure", "$UpCase", "$Extend", "$Upcase_Table", "$Alloc_Bitmap",
-        "$Volume_GUID_Entry",
-    }
+    name.upper()
+    for name in (
+        "$MBR", "$FAT1", "$FAT2", "$MFT", "$MFTMirr", "$LogFile", "$Volume", "$AttrDef", "$Bitmap", "$Boot",
+        "$BadClus", "$Secure", "$UpCase", "$Extend", "$Upcase_Table", "$Alloc_Bitmap", "$Volume_GUID_Entry",
+    )
 )  # fmt: skip
 _ORPHANS = "$OrphanFiles"
 
@@ -274,9 +274,11 @@ def _walk_dir(
         if raw in (b".", b".."):
             continue
         name = raw.decode("utf-8", "surrogateescape").encode("utf-8", "replace").decode("utf-8")
-        if depth == 0 and (name in _SYSTEM_NAMES or name.endswith("(Volume Label Entry)")):
+        if depth == 0 and (name.upper() in _SYSTEM_NAMES or name.endswith("(Volume Label Entry)")):
             continue  # TSK's view of FAT tables, boot records, labels and NTFS metadata: not user files
         meta = entry.info.meta
+        if meta is None and int(name_info.flags) & int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC):
+            meta = _unallocated_meta(fs, name_info, lock)
         full = f"{path}/{name}"
         deleted = in_orphans or bool(int(name_info.flags) & int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC))
         if meta is not None:
@@ -325,11 +327,32 @@ def _walk_dir(
         if meta is None or mtype != pytsk3.TSK_FS_META_TYPE_REG:
             continue  # links, devices and FIFOs inside an image carry no content
         size = int(meta.size)
+        if size == 0 and in_orphans:
+            continue  # TSK lists never-used NTFS records as empty orphans: nothing to scan
         loc = base.child(Step("path", full, inode=int(meta.addr)))
         if size > limits.max_file_size:
             yield SourceIssue(loc, "too-large", f"file larger than the {limits.max_file_size}-byte limit")
             continue
         yield FsFile(loc, size, deleted, _times(meta), fs, int(meta.addr), lock)
+
+
+def _unallocated_meta(fs: Any, name_info: Any, lock: threading.Lock) -> Any:
+    """The metadata a deleted name still points to, if that record is still free (not reused).
+
+    NTFS directory listings leave ``meta`` empty for deleted names; the MFT record is often intact. A
+    record that has since been allocated to another file holds that file's content, so it is not used.
+    """
+    addr = int(name_info.meta_addr)
+    if addr == 0:
+        return None
+    try:
+        with lock:
+            meta = fs.open_meta(inode=addr).info.meta
+    except OSError:
+        return None
+    if meta is None or not int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_UNALLOC):
+        return None
+    return meta
 
 
 def _here(base: Location, path: str) -> Location:

@@ -49,8 +49,8 @@ class Step:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
-        if self.kind != "partition":
-            out["name"] = self.name
+        if self.kind != "partition" or self.name:
+            out["name"] = self.name  # for a partition: the partition table's description of it
         for key in ("index", "offset", "fs", "image", "inode", "archive"):
             value = getattr(self, key)
             if value is not None:
