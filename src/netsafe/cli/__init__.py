@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from netsafe import __version__
-from netsafe.cli import demo_cmd, hash_cmd
+from netsafe.cli import demo_cmd, hash_cmd, hashset_cmd, match_cmd
 
 app = typer.Typer(
     name="netsafe",
@@ -16,6 +16,8 @@ app = typer.Typer(
 )
 app.command("hash")(hash_cmd.hash_command)
 app.command("demo")(demo_cmd.demo_command)
+app.add_typer(hashset_cmd.app, name="hashset")
+app.command("match")(match_cmd.match_command)
 
 
 def _version(value: bool) -> None:

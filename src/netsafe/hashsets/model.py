@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -259,7 +260,8 @@ class ImportIssue:
     """A problem found while reading a hash list, located by file, record (or line) and field.
 
     ``record`` is the 1-based record number for JSON formats and the 1-based line number for text formats;
-    0 means the file as a whole. Warnings (unknown fields, say) do not reject the record.
+    0 means the file as a whole. Warnings (unknown fields, say) do not reject the record. ``raw`` holds the
+    rejected record's text (its JSON or its line) for a rejects file; it is never part of the message.
     """
 
     file: str
@@ -267,6 +269,7 @@ class ImportIssue:
     field: str | None
     message: str
     severity: Severity = "error"
+    raw: str | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.record}"

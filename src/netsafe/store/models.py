@@ -79,7 +79,7 @@ class EntryRow(Base):
     pdq: Mapped[str | None] = mapped_column(String(64))
     photodna: Mapped[str | None] = mapped_column(Text)  # verbatim, hex or base64 as the list carried it
     photodna_key: Mapped[str | None] = mapped_column(String(288))  # its hex form, what exact matching uses
-    vpdq: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    vpdq: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
     alternative_hashes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     source_id: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(32))

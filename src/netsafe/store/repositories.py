@@ -332,3 +332,24 @@ def disagreements(session: Session, hash_set_id: int, required: int = 3) -> list
         if result.disagreements:
             out.append((entry_id, result))
     return out
+
+
+# --- summaries -------------------------------------------------------------------------------------------
+
+
+def category_counts(session: Session, hash_set_id: int) -> dict[str | None, int]:
+    rows = session.execute(
+        select(EntryRow.category, func.count())
+        .where(EntryRow.hash_set_id == hash_set_id)
+        .group_by(EntryRow.category)
+    ).all()
+    return {category: int(n) for category, n in rows}
+
+
+def signal_counts(session: Session, hash_set_id: int) -> dict[str, int]:
+    """How many entries carry each signal (vPDQ included)."""
+    names = ("md5", "sha1", "sha256", "pdq", "photodna", "vpdq")
+    row = session.execute(
+        select(*(func.count(getattr(EntryRow, n)) for n in names)).where(EntryRow.hash_set_id == hash_set_id)
+    ).one()
+    return {name: int(n) for name, n in zip(names, row, strict=True)}

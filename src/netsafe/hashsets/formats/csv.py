@@ -1,0 +1,405 @@
+"""CSV with a header row.
+
+Columns are found by name: common spellings are recognised (``md5``, ``MD5 Hash``, ``sha-256``, ``PDQ``,
+``MediaID``, ``Category``, ``File Name``...), and ``columns={"pdq": "Perceptual"}`` names any of them
+explicitly (field -> column header). The delimiter is sniffed from the header line (``,`` ``;`` tab ``|``)
+unless given. Columns netsafe does not know are kept in ``extra``.
+
+netsafe writes every field, with ``alternative_hashes``, ``media_files``, ``vpdq`` and ``extra`` as JSON
+in their cells, so that a CSV export re-imports to the same entries.
+"""
+
+from __future__ import annotations
+
+import csv as _csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from netsafe.hashsets.formats.base import (
+    PROGRESS_EVERY,
+    FormatError,
+    Progress,
+    ReadItem,
+    Sink,
+    Source,
+    clip,
+    consumed,
+    decode_line,
+    fold_name,
+    issue,
+    iter_lines,
+    json_text,
+    open_sink,
+    open_source,
+)
+from netsafe.hashsets.model import (
+    SIGNALS,
+    Entry,
+    ImportIssue,
+    format_time,
+    normalise_signal,
+    parse_bool,
+    parse_time,
+)
+from netsafe.hashsets.profiles import DEFAULT_PROFILE, GradingProfile, ProfileError, load_profile
+from netsafe.signals.codecs import HashFormatError
+from netsafe.signals.vpdq import VpdqFrame
+
+NAME = "csv"
+
+# Field -> header spellings recognised without configuration (compared after fold_name()).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "md5": ("md5", "md5hash", "hashmd5", "md5sum", "md5checksum"),
+    "sha1": ("sha1", "sha1hash", "hashsha1", "sha1sum"),
+    "sha256": ("sha256", "sha256hash", "hashsha256", "sha256sum"),
+    "pdq": ("pdq", "pdqhash", "hashpdq"),
+    "photodna": ("photodna", "pdna", "photodnahash"),
+    "source_id": ("mediaid", "sourceid", "id", "entryid", "hashid"),
+    "category": ("category", "cat", "grade", "grading", "categorycode"),
+    "series": ("series", "seriesname"),
+    "victim_identified": ("victimidentified",),
+    "offender_identified": ("offenderidentified",),
+    "distributed": ("distributed", "isdistributed"),
+    "tags": ("tags", "tag"),
+    "comments": ("comments", "comment", "notes", "note"),
+    "media_size": ("mediasize", "size", "filesize", "bytes", "sizebytes"),
+    "mime_type": ("mimetype", "mime", "contenttype"),
+    "first_seen": ("firstseen",),
+    "last_seen": ("lastseen",),
+    "file_name": ("filename", "name", "file", "path", "filepath"),
+    "alternative_hashes": ("alternativehashes",),
+    "media_files": ("mediafiles",),
+    "vpdq": ("vpdq",),
+    "extra": ("extra",),
+}
+FIELDS: tuple[str, ...] = tuple(SYNONYMS)
+# What netsafe writes, in this order, under these headers (unless renamed with ``columns``).
+WRITE_FIELDS: tuple[str, ...] = (
+    "source_id",
+    "category",
+    "md5",
+    "sha1",
+    "sha256",
+    "pdq",
+    "photodna",
+    "media_size",
+    "mime_type",
+    "series",
+    "victim_identified",
+    "offender_identified",
+    "distributed",
+    "tags",
+    "comments",
+    "first_seen",
+    "last_seen",
+    "alternative_hashes",
+    "media_files",
+    "vpdq",
+    "extra",
+)
+DEFAULT_HEADERS: dict[str, str] = {f: ("media_id" if f == "source_id" else f) for f in FIELDS}
+_DELIMITERS = ",;\t|"
+
+
+def map_columns(header: Sequence[str], columns: Mapping[str, str] | None = None) -> dict[int, str]:
+    """Column index -> field for a header row; explicit ``columns`` (field -> header) win over synonyms."""
+    explicit = dict(columns or {})
+    unknown = [f for f in explicit if f not in FIELDS]
+    if unknown:
+        raise FormatError(f"unknown CSV field(s) {unknown}: known fields are {', '.join(FIELDS)}")
+    wanted = {fold_name(col): field for field, col in explicit.items()}
+    result: dict[int, str] = {}
+    taken: set[str] = set()
+    for index, title in enumerate(header):
+        field = wanted.get(fold_name(title))
+        if field is not None and field not in taken:
+            result[index] = field
+            taken.add(field)
+    for index, title in enumerate(header):
+        if index in result:
+            continue
+        folded = fold_name(title)
+        for field, names in SYNONYMS.items():
+            if field not in taken and field not in explicit and folded in names:
+                result[index] = field
+                taken.add(field)
+                break
+    return result
+
+
+def _sniff(line: str) -> str:
+    counts = {d: line.count(d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read(
+    source: Source,
+    *,
+    profile: str | GradingProfile = DEFAULT_PROFILE,
+    name: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    delimiter: str | None = None,
+    progress: Progress | None = None,
+) -> Iterator[ReadItem]:
+    """Entries of a CSV file with a header; one issue per bad cell, located by line and column header."""
+    grading = load_profile(profile)
+    with open_source(source, name) as (stream, display):
+        yield from _read(stream, display, grading, columns, delimiter, progress)
+
+
+def _read(
+    stream: io.BufferedReader,
+    display: str,
+    profile: GradingProfile,
+    columns: Mapping[str, str] | None,
+    delimiter: str | None,
+    progress: Progress | None,
+) -> Iterator[ReadItem]:
+    pending: list[ImportIssue] = []
+    state: dict[str, str | None] = {"delimiter": delimiter}
+
+    def lines() -> Iterator[str]:
+        for number, raw in iter_lines(stream, keep_ends=True):
+            if raw is None:
+                pending.append(issue(display, number, None, "line too long (over 1 MiB); skipped"))
+                yield "\n"
+                continue
+            text, _ = decode_line(raw, number == 1)
+            if state["delimiter"] is None and text.strip():
+                state["delimiter"] = _sniff(text)
+            yield text
+
+    source_lines = lines()
+    # Peek the first non-empty line so the delimiter is known before csv sees it.
+    buffered: list[str] = []
+    for text in source_lines:
+        buffered.append(text)
+        if text.strip():
+            break
+
+    def chained() -> Iterator[str]:
+        yield from buffered
+        yield from source_lines
+
+    reader = _csv.reader(chained(), delimiter=state["delimiter"] or ",", strict=False)
+    header: list[str] | None = None
+    mapping: dict[int, str] = {}
+    last_line = -1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except _csv.Error as err:
+            yield from pending
+            pending.clear()
+            yield issue(display, reader.line_num, None, f"CSV syntax: {err}")
+            if reader.line_num == last_line:
+                return
+            last_line = reader.line_num
+            continue
+        yield from pending
+        pending.clear()
+        line = reader.line_num
+        if progress is not None and line % PROGRESS_EVERY == 0:
+            progress(consumed(stream))
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if header is None:
+            header = row
+            mapping = map_columns(header, columns)
+            if not any(f in SIGNALS for f in mapping.values()):
+                found = ", ".join(clip(h, 20) for h in header[:8])
+                yield issue(
+                    display,
+                    line,
+                    None,
+                    f"no hash column in the header ({found}); name one with columns={{'md5': 'Header'}} "
+                    "or check the delimiter",
+                )
+                return
+            missing = [f for f in (columns or {}) if f not in mapping.values()]
+            if missing:
+                yield issue(display, line, None, f"columns not found in the header: {missing}")
+                return
+            continue
+        yield from _row(display, line, row, header, mapping, profile)
+    yield from pending
+    if header is None:
+        yield issue(display, 0, None, "empty CSV file: expected a header row")
+    if progress is not None:
+        progress(consumed(stream))
+
+
+def _row(
+    display: str,
+    line: int,
+    row: list[str],
+    header: list[str],
+    mapping: dict[int, str],
+    profile: GradingProfile,
+) -> Iterator[ReadItem]:
+    raw = json_text(row)
+    if len(row) > len(header):
+        yield issue(display, line, None, f"{len(row)} cells but the header has {len(header)} columns", raw)
+        return
+    entry = Entry(origin_file=display, origin_record=line)
+    problems: list[tuple[str, str]] = []
+    file_name: str | None = None
+    for index, cell in enumerate(row):
+        field = mapping.get(index)
+        title = header[index]
+        if field is None:
+            if cell != "":
+                entry.extra[title] = cell
+            continue
+        if cell.strip() == "":
+            continue
+        try:
+            if field == "file_name":
+                file_name = cell
+            else:
+                _set(entry, field, cell, profile)
+        except (ValueError, HashFormatError, ProfileError) as err:
+            problems.append((title, str(err)))
+    if file_name is not None and not entry.media_files:
+        entry.media_files = [{"FileName": file_name}]
+    if not problems and not entry.signals and not entry.vpdq:
+        problems.append(("hash", "row has no hash"))
+    for title, message in problems:
+        yield issue(display, line, title, message, raw)
+    if not problems:
+        yield entry
+
+
+def _json_cell(cell: str, kind: type) -> Any:
+    try:
+        value = json.loads(cell)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not valid JSON: {err.msg} at character {err.pos}") from None
+    if not isinstance(value, kind):
+        raise ValueError(f"expected a JSON {'object' if kind is dict else 'list'}")
+    return value
+
+
+def _set(entry: Entry, field: str, cell: str, profile: GradingProfile) -> None:
+    if field in SIGNALS:
+        entry.signals[field] = normalise_signal(field, cell)
+    elif field == "source_id":
+        entry.source_id = cell
+    elif field == "category":
+        entry.category = profile.parse(cell)
+    elif field in ("victim_identified", "offender_identified", "distributed"):
+        setattr(entry, field, parse_bool(cell))
+    elif field in ("first_seen", "last_seen"):
+        setattr(entry, field, parse_time(cell))
+    elif field == "media_size":
+        if not cell.strip().isdigit():
+            raise ValueError(f"not a size in bytes: {clip(cell)}")
+        entry.media_size = int(cell)
+    elif field == "tags":
+        if cell.lstrip().startswith("["):
+            tags = _json_cell(cell, list)
+            if not all(isinstance(t, str) for t in tags):
+                raise ValueError("expected a list of strings")
+            entry.tags = tags
+        else:
+            entry.tags = [t.strip() for t in cell.replace(",", ";").split(";") if t.strip()]
+    elif field == "alternative_hashes":
+        table = _json_cell(cell, dict)
+        if not all(isinstance(v, str) for v in table.values()):
+            raise ValueError("expected an object of hash name -> value")
+        entry.alternative_hashes = table
+    elif field == "media_files":
+        files = _json_cell(cell, list)
+        if not all(isinstance(f, dict) for f in files):
+            raise ValueError("expected a list of objects")
+        entry.media_files = files
+    elif field == "vpdq":
+        entry.vpdq = _frames(_json_cell(cell, list))
+    elif field == "extra":
+        entry.extra.update(_json_cell(cell, dict))
+    else:  # series, comments, mime_type
+        setattr(entry, field, cell)
+
+
+def _frames(items: list[Any]) -> list[VpdqFrame]:
+    frames = []
+    for i, item in enumerate(items):
+        try:
+            frames.append(
+                VpdqFrame(
+                    frame=int(item["frame"]),
+                    timestamp=float(item["timestamp"]),
+                    quality=int(item["quality"]),
+                    pdq=normalise_signal("pdq", str(item["pdq"])),
+                )
+            )
+        except (KeyError, TypeError, ValueError, HashFormatError) as err:
+            raise ValueError(f"frame {i}: {err}") from None
+    return frames
+
+
+def _cell(entry: Entry, field: str, profile: GradingProfile) -> str:
+    if field in SIGNALS:
+        return entry.signals.get(field, "")
+    value: Any
+    if field == "source_id":
+        value = entry.source_id
+    elif field == "category":
+        return "" if entry.category is None else profile.category(entry.category).code
+    elif field == "tags":
+        if not entry.tags:
+            return ""
+        plain = all(t and t == t.strip() and "," not in t and ";" not in t for t in entry.tags)
+        if plain and not entry.tags[0].startswith("["):
+            return ";".join(entry.tags)
+        return json_text(entry.tags)
+    elif field == "alternative_hashes":
+        return json_text(entry.alternative_hashes) if entry.alternative_hashes else ""
+    elif field == "media_files":
+        return json_text(entry.media_files) if entry.media_files else ""
+    elif field == "extra":
+        return json.dumps(entry.extra, ensure_ascii=False, allow_nan=False) if entry.extra else ""
+    elif field == "vpdq":
+        return json_text([f.as_dict() for f in entry.vpdq]) if entry.vpdq else ""
+    else:
+        value = getattr(entry, field)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if field in ("first_seen", "last_seen"):
+        return format_time(value)
+    return str(value)
+
+
+def write(
+    entries: Iterable[Entry],
+    out: Sink,
+    profile: str | GradingProfile = DEFAULT_PROFILE,
+    *,
+    fields: Sequence[str] = WRITE_FIELDS,
+    columns: Mapping[str, str] | None = None,
+    delimiter: str = ",",
+) -> int:
+    """Write a header and one row per entry; ``columns`` renames headers (field -> header)."""
+    grading = load_profile(profile)
+    unknown = [f for f in [*fields, *(columns or {})] if f not in FIELDS or f == "file_name"]
+    if unknown:
+        raise FormatError(f"cannot write CSV field(s) {unknown}: choose from {', '.join(WRITE_FIELDS)}")
+    headers = {**DEFAULT_HEADERS, **(columns or {})}
+    count = 0
+    with open_sink(out) as sink:
+        writer = _csv.writer(sink, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerow([headers[f] for f in fields])
+        for entry in entries:
+            try:
+                writer.writerow([_cell(entry, f, grading) for f in fields])
+            except (TypeError, ValueError) as err:
+                raise FormatError(f"entry {count + 1}: cannot be written: {err}") from None
+            count += 1
+    return count
