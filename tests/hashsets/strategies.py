@@ -35,6 +35,7 @@ def signal_sets(draw: st.DrawFn, names: tuple[str, ...] = tuple(SIGNAL_STRATEGIE
     return {name: draw(SIGNAL_STRATEGIES[name]) for name in chosen}
 
 
+ALT_NAMES = st.sampled_from(["TLSH", "ssdeep", "Custom1"])
 words = st.text(min_size=1, max_size=20).filter(lambda s: s.strip() != "")
 times = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC))
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), words)
@@ -55,7 +56,7 @@ def full_entries(draw: st.DrawFn, codes: list[str]) -> Entry:
     return Entry(
         signals=draw(signal_sets()),
         vpdq=draw(st.none() | st.lists(frames, min_size=1, max_size=3)),
-        alternative_hashes=draw(st.dictionaries(st.sampled_from(["TLSH", "ssdeep", "Custom1"]), words, max_size=2)),
+        alternative_hashes=draw(st.dictionaries(ALT_NAMES, words, max_size=2)),
         source_id=draw(st.none() | st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True)),
         category=draw(st.none() | st.sampled_from(codes)),
         series=draw(st.none() | words),

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from netsafe.hashsets.formats import csv, hashdeep, threatexchange, vics
@@ -95,12 +96,19 @@ def detect(source: Source, name: str | None = None) -> str:
 
     Streams must be seekable: they are rewound to where they were.
     """
-    with open_source(source, name) as (stream, display):
-        raw = getattr(stream, "_raw", None)
-        start = raw.tell() if raw is not None and hasattr(raw, "seek") and raw.seekable() else None
-        head = stream.read(DETECT_BYTES)
-        if start is not None and raw is not None:
-            raw.seek(start)
+    if isinstance(source, str | Path):
+        with open_source(source, name) as (stream, display):
+            return detect_bytes(stream.read(DETECT_BYTES), display)
+    display = name or str(getattr(source, "name", "<stream>"))
+    if not source.seekable():
+        raise FormatError(
+            f"{display}: cannot detect the format of a stream that cannot seek; name the format"
+        )
+    start = source.tell()
+    try:
+        head = source.read(DETECT_BYTES)
+    finally:
+        source.seek(start)
     return detect_bytes(head, display)
 
 

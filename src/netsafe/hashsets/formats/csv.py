@@ -211,6 +211,10 @@ def _read(
         if header is None:
             header = row
             mapping = map_columns(header, columns)
+            missing = [f"{f}={c!r}" for f, c in (columns or {}).items() if f not in mapping.values()]
+            if missing:
+                yield issue(display, line, None, f"columns not found in the header: {', '.join(missing)}")
+                return
             if not any(f in SIGNALS for f in mapping.values()):
                 found = ", ".join(clip(h, 20) for h in header[:8])
                 yield issue(
@@ -220,10 +224,6 @@ def _read(
                     f"no hash column in the header ({found}); name one with columns={{'md5': 'Header'}} "
                     "or check the delimiter",
                 )
-                return
-            missing = [f for f in (columns or {}) if f not in mapping.values()]
-            if missing:
-                yield issue(display, line, None, f"columns not found in the header: {missing}")
                 return
             continue
         yield from _row(display, line, row, header, mapping, profile)
