@@ -38,7 +38,7 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(stored: str | None, password: str) -> bool:
-    """True when ``password`` matches; an unknown user (``stored`` None) costs the same time as a known one."""
+    """True when ``password`` matches; an unknown user (``stored`` None) costs as much time as a known one."""
     if len(password) > MAX_PASSWORD_LENGTH:
         return False
     try:

@@ -188,7 +188,7 @@ class Throttle:
     window: timedelta = timedelta(minutes=15)
 
 
-class LoginThrottled(AccountError):
+class LoginThrottledError(AccountError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many failed logins: try again in {retry_after} seconds")
         self.retry_after = retry_after
@@ -207,7 +207,7 @@ def _throttle_check(session: Session, name: str, ip: str, throttle: Throttle, at
         ).one()
         if count >= limit:
             retry = int((aware(oldest) + throttle.window - at).total_seconds()) + 1
-            raise LoginThrottled(max(retry, 1))
+            raise LoginThrottledError(max(retry, 1))
 
 
 def authenticate(
@@ -220,7 +220,7 @@ def authenticate(
     actor = Actor(f"user:{name}", ip)
     try:
         _throttle_check(session, name, ip, throttle, at)
-    except LoginThrottled:
+    except LoginThrottledError:
         record(session, actor, "login.throttled", f"user:{name}", outcome="denied")
         raise
     user = get_user(session, name)

@@ -1,9 +1,9 @@
 """The hash chain: what exactly is hashed for an event, so anyone can re-check it from an export.
 
 hash = SHA-256 over the UTF-8 of the canonical JSON (sorted keys, no spaces) of
-``{"seq", "at", "actor", "action", "target", "outcome", "ip", "details", "prev"}`` where ``at`` is UTC
-ISO 8601 with microseconds and no offset, ``details`` is the stored canonical JSON text and ``prev`` the previous
-event's hash (64 zeros for the first).
+``{"seq", "at", "actor", "action", "target", "outcome", "ip", "details", "prev"}`` where ``at`` is
+UTC ISO 8601 with microseconds and no offset, ``details`` is the stored canonical JSON text and ``prev``
+the previous event's hash (64 zeros for the first).
 """
 
 from __future__ import annotations

@@ -178,7 +178,7 @@ class AuditFilter:
     outcome: str | None = None
 
 
-def _filtered(flt: AuditFilter) -> Select[tuple[AuditEventRow]]:
+def _filtered(flt: AuditFilter) -> Select[AuditEventRow]:
     stmt = select(AuditEventRow)
     if flt.actor:
         stmt = stmt.where(AuditEventRow.actor == flt.actor)

@@ -15,6 +15,9 @@ from typing import Any
 
 from netsafe.signals.imaging import DEFAULT_MAX_PIXELS
 
+# A server refuses images far smaller than the CLI would open: one request must not eat the memory of all.
+SERVICE_MAX_PIXELS = min(DEFAULT_MAX_PIXELS, 50_000_000)
+
 CONFIG_ENV = "NETSAFE_CONFIG"
 
 
@@ -29,7 +32,8 @@ class Settings:
     port: int = 8000
     workers: int = 1
     max_upload_bytes: int = 50 * 1024 * 1024
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_import_bytes: int = 2 * 1024 * 1024 * 1024  # hash-list files (VICS exports run to gigabytes)
+    max_pixels: int = SERVICE_MAX_PIXELS
     rate_limit_per_minute: int = 600  # per token or session, per worker process; 0 = off
     rate_limit_burst: int = 100
     login_max_failures: int = 5  # per user name within login_window_seconds
@@ -93,7 +97,14 @@ def load_settings(config_file: str | Path | None = None, environ: dict[str, str]
 def _check(s: Settings) -> None:
     if s.cookie_secure not in ("auto", "true", "false"):
         raise ConfigError("setting cookie_secure: choose auto, true or false")
-    for name in ("max_upload_bytes", "max_pixels", "workers", "port", "login_max_failures"):
+    for name in (
+        "max_upload_bytes",
+        "max_import_bytes",
+        "max_pixels",
+        "workers",
+        "port",
+        "login_max_failures",
+    ):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
     if not 0 <= s.default_max_distance <= 256:

@@ -1,0 +1,67 @@
+"""``netsafe serve``: the API and web pages under uvicorn."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import typer
+from sqlalchemy import func, select
+
+from netsafe.accounts.models import UserRow
+from netsafe.cli.common import fail, open_store
+from netsafe.web.config import ConfigError, load_settings, settings_env
+
+
+def serve_command(
+    host: str | None = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1)."),
+    port: int | None = typer.Option(None, "--port", min=1, max=65535, help="Port (default 8000)."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Worker processes (default 1; use PostgreSQL for more)."
+    ),
+    config: Path | None = typer.Option(None, "--config", help="TOML settings file (see docs/service.md)."),
+) -> None:
+    """Run the netsafe service: JSON API under /api/v1 and the web pages."""
+    try:
+        settings = load_settings(config)
+    except ConfigError as err:
+        raise fail(str(err), 2) from None
+    settings = replace(
+        settings,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+    )
+    db = open_store(settings.database_url)  # creates or upgrades the schema
+    try:
+        with db.sessions() as session:
+            users = session.execute(select(func.count()).select_from(UserRow)).scalar_one()
+        url = db.url.render_as_string(hide_password=False)
+        backend, shown = db.backend, db.display_url
+    finally:
+        db.dispose()
+    typer.echo(f"netsafe store: {shown}", err=True)
+    if users == 0:
+        typer.echo(
+            "No users yet. Create the first administrator (password prompted, or piped on stdin):\n"
+            "    netsafe user add NAME --role admin",
+            err=True,
+        )
+    if backend == "sqlite" and settings.workers > 1:
+        typer.echo("note: several workers on SQLite share one writer; use PostgreSQL for a team.", err=True)
+    # Worker processes rebuild the same settings from the environment.
+    os.environ.update(settings_env(replace(settings, database_url=url)))
+    import uvicorn
+
+    typer.echo(f"serving on http://{settings.host}:{settings.port}/ (API docs at /api/v1/docs)", err=True)
+    uvicorn.run(
+        "netsafe.web.app:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        server_header=False,
+        proxy_headers=True,
+    )

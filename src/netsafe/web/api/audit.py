@@ -1,0 +1,101 @@
+"""The audit log for auditors: search, verify, export (JSON Lines)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from netsafe.accounts.roles import Permission
+from netsafe.accounts.service import Principal
+from netsafe.audit.service import AuditFilter, as_dict, export, record, search, verify
+from netsafe.web.api.schemas import AuditEventOut, AuditVerifyOut
+from netsafe.web.auth import actor_of, require
+from netsafe.web.errors import ERROR_RESPONSES
+from netsafe.web.state import state_of
+
+router = APIRouter(tags=["audit"], responses=ERROR_RESPONSES)
+AUDITOR = Depends(require(Permission.AUDIT_READ))
+
+
+def audit_filter(
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    action: Annotated[str | None, Query(max_length=64, description="e.g. login.failed, or hashset")] = None,
+    outcome: Annotated[str | None, Query(max_length=16)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> AuditFilter:
+    return AuditFilter(
+        actor=actor or None,
+        action=action or None,
+        outcome=outcome or None,
+        since=utc(since),
+        until=utc(until),
+    )
+
+
+def utc(at: datetime | None) -> datetime | None:
+    """Aware UTC (a naive time is taken as UTC), as the log stores it on every backend."""
+    if at is None:
+        return None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+@router.get("/audit/events", response_model=list[AuditEventOut], summary="Audit events, newest first")
+def audit_events(
+    request: Request,
+    flt: Annotated[AuditFilter, Depends(audit_filter)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: Annotated[int | None, Query(ge=1, description="Only events before this sequence number")] = None,
+    _: Principal = AUDITOR,
+) -> list[AuditEventOut]:
+    with state_of(request).db.sessions() as session:
+        return [AuditEventOut(**as_dict(row)) for row in search(session, flt, limit, before)]
+
+
+@router.get("/audit/verify", response_model=AuditVerifyOut, summary="Check the hash chain end to end")
+def audit_verify(request: Request, _: Principal = AUDITOR) -> AuditVerifyOut:
+    with state_of(request).db.sessions() as session:
+        result = verify(session)
+    return AuditVerifyOut(
+        ok=result.ok,
+        checked=result.checked,
+        head_seq=result.head_seq,
+        head_hash=result.head_hash,
+        problem=result.problem,
+        broken_seq=result.broken_seq,
+    )
+
+
+@router.get(
+    "/audit/export",
+    summary="Export the audit log as JSON Lines (oldest first)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+def audit_export(
+    request: Request, flt: Annotated[AuditFilter, Depends(audit_filter)], principal: Principal = AUDITOR
+) -> StreamingResponse:
+    db = state_of(request).db
+    with db.session() as session:
+        record(session, actor_of(request, principal), "audit.export", None, {"filter": _filter_dict(flt)})
+
+    def lines() -> Iterator[bytes]:
+        with db.sessions() as session:
+            for line in export(session, flt):
+                yield (line + "\n").encode()
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+def _filter_dict(flt: AuditFilter) -> dict[str, str | None]:
+    return {
+        "actor": flt.actor,
+        "action": flt.action,
+        "outcome": flt.outcome,
+        "since": None if flt.since is None else flt.since.isoformat(),
+        "until": None if flt.until is None else flt.until.isoformat(),
+    }

@@ -1,0 +1,348 @@
+"""Hash-set management over the same service as ``netsafe hashset`` (netsafe.hashsets.service)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile as AnyUpload
+
+from netsafe.accounts.roles import Permission
+from netsafe.accounts.service import Principal
+from netsafe.audit.service import record
+from netsafe.hashsets import formats
+from netsafe.hashsets import service as hs
+from netsafe.hashsets.model import EntryError, HashSetError, entry_from_signals
+from netsafe.hashsets.profiles import DEFAULT_PROFILE, ProfileError
+from netsafe.signals.codecs import HashFormatError
+from netsafe.store import repositories as repo
+from netsafe.store.db import StoreError
+from netsafe.web.auth import actor_of, require
+from netsafe.web.errors import ERROR_RESPONSES, ApiError
+from netsafe.web.state import state_of
+
+router = APIRouter(tags=["hashsets"], responses=ERROR_RESPONSES)
+READ = Depends(require(Permission.HASHSETS_READ))
+WRITE = Depends(require(Permission.HASHSETS_WRITE))
+MAX_ENTRIES_PER_REQUEST = 10_000
+
+
+class HashSetOut(BaseModel):
+    name: str
+    entries: int
+    version: int
+    profile: str
+    description: str | None
+    source: str | None
+    created: str | None
+    updated: str | None
+
+
+class HashSetDetailOut(HashSetOut):
+    categories: dict[str, int] = Field(description='entries per category code ("" = uncategorised)')
+    category_labels: dict[str, str]
+    signals: dict[str, int] = Field(description="entries carrying each signal")
+
+
+class HashSetIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    profile: str = Field(default=DEFAULT_PROFILE, max_length=64)
+    description: str | None = Field(default=None, max_length=10_000)
+    source: str | None = Field(default=None, max_length=10_000)
+
+
+class EntryIn(BaseModel):
+    signals: dict[str, str] = Field(description="md5, sha1, sha256, pdq, photodna")
+    source_id: str | None = Field(default=None, max_length=200)
+    category: str | None = Field(default=None, max_length=32)
+    series: str | None = Field(default=None, max_length=500)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    comments: str | None = Field(default=None, max_length=10_000)
+
+
+class EntriesIn(BaseModel):
+    entries: list[EntryIn] = Field(min_length=1, max_length=MAX_ENTRIES_PER_REQUEST)
+
+
+class EntriesOut(BaseModel):
+    name: str
+    version: int
+    added: int
+    updated: int
+
+
+class ImportOut(BaseModel):
+    name: str
+    format: str
+    profile: str
+    version: int
+    read: int
+    added: int
+    updated: int
+    rejected: int
+    warnings: int
+    created: bool
+    committed: bool
+    issues: list[dict[str, Any]]
+
+
+def _store_error(err: Exception) -> ApiError:
+    if isinstance(err, repo.NotFoundError):
+        return ApiError(404, str(err))
+    if isinstance(err, repo.AlreadyExistsError):
+        return ApiError(409, str(err))
+    return ApiError(422, str(err))
+
+
+def _out(info: Any) -> HashSetOut:
+    return HashSetOut(**hs.info_dict(info))
+
+
+@router.get("/hashsets", response_model=list[HashSetOut], summary="List hash sets")
+def list_hashsets(request: Request, _: Principal = READ) -> list[HashSetOut]:
+    return [_out(i) for i in hs.list_sets(state_of(request).db)]
+
+
+@router.post("/hashsets", response_model=HashSetOut, status_code=201, summary="Create an empty hash set")
+def create_hashset(request: Request, body: HashSetIn, principal: Principal = WRITE) -> HashSetOut:
+    try:
+        with state_of(request).db.session() as session:
+            row = repo.create_set(session, body.name, body.profile, body.description, body.source)
+            session.flush()
+            record(
+                session,
+                actor_of(request, principal),
+                "hashset.create",
+                f"hashset:{row.name}",
+                {"profile": body.profile},
+            )
+            info = repo.set_info_by_name(session, row.name)
+    except (StoreError, ProfileError) as err:
+        raise _store_error(err) from None
+    return _out(info)
+
+
+@router.get("/hashsets/{name}", response_model=HashSetDetailOut, summary="A hash set with its counts")
+def show_hashset(request: Request, name: str, _: Principal = READ) -> HashSetDetailOut:
+    try:
+        details = hs.show_set(state_of(request).db, name)
+    except StoreError as err:
+        raise _store_error(err) from None
+    from netsafe.hashsets.profiles import load_profile
+
+    profile = load_profile(details.info.profile)
+    labels = {c.code: c.label for c in profile.categories} | {"": profile.uncategorised_label}
+    return HashSetDetailOut(
+        **hs.info_dict(details.info),
+        categories={(k or ""): v for k, v in details.categories.items()},
+        category_labels=labels,
+        signals=details.signals,
+    )
+
+
+@router.delete("/hashsets/{name}", response_model=HashSetOut, summary="Delete a hash set and its entries")
+def delete_hashset(request: Request, name: str, principal: Principal = WRITE) -> HashSetOut:
+    try:
+        with state_of(request).db.session() as session:
+            info = repo.delete_set(session, name)
+            record(
+                session,
+                actor_of(request, principal),
+                "hashset.delete",
+                f"hashset:{name}",
+                {"entries": info.entry_count, "version": info.version},
+            )
+    except StoreError as err:
+        raise _store_error(err) from None
+    return _out(info)
+
+
+@router.post(
+    "/hashsets/{name}/entries",
+    response_model=EntriesOut,
+    summary="Add entries (or update those with the same key) as a new version of the set",
+)
+def add_entries(request: Request, name: str, body: EntriesIn, principal: Principal = WRITE) -> EntriesOut:
+    entries = []
+    for n, item in enumerate(body.entries):
+        try:
+            entries.append(
+                entry_from_signals(
+                    item.signals,
+                    source_id=item.source_id,
+                    category=item.category,
+                    series=item.series,
+                    tags=list(item.tags),
+                    comments=item.comments,
+                    origin_file="api",
+                    origin_record=n + 1,
+                )
+            )
+        except (HashFormatError, EntryError, HashSetError, ValueError) as err:
+            raise ApiError(422, f"entries[{n}]: {err}") from None
+        if not entries[-1].signals:
+            raise ApiError(422, f"entries[{n}].signals: give at least one signal")
+    try:
+        with state_of(request).db.session() as session:
+            row = repo.get_set(session, name)
+            from netsafe.hashsets.profiles import load_profile
+
+            profile = load_profile(row.profile)
+            for n, entry in enumerate(entries):
+                if not profile.has(entry.category):
+                    raise ApiError(
+                        422, f"entries[{n}].category: {entry.category!r} is not in profile {row.profile}"
+                    )
+            version = repo.next_version(session, row)
+            result = repo.upsert_entries(session, row.id, version, entries)
+            if result.duplicates:
+                dup = result.duplicates[0]
+                raise ApiError(
+                    422, f"entries[{(dup.entry.origin_record or 1) - 1}]: duplicate key in this request"
+                )
+            record(
+                session,
+                actor_of(request, principal),
+                "hashset.add",
+                f"hashset:{name}",
+                {"version": version, "added": result.added, "updated": result.updated},
+            )
+    except StoreError as err:
+        raise _store_error(err) from None
+    return EntriesOut(name=name, version=version, added=result.added, updated=result.updated)
+
+
+@router.post(
+    "/hashsets/{name}/import",
+    response_model=ImportOut,
+    summary="Import a hash-list file into the set (created if new), all-or-nothing unless skip_invalid",
+)
+def import_hashset(
+    request: Request,
+    name: str,
+    file: Annotated[UploadFile, File(description="VICS JSON, CSV, hashdeep, md5sum..., ThreatExchange text")],
+    format: Annotated[str | None, Form(max_length=32)] = None,
+    profile: Annotated[str | None, Form(max_length=64)] = None,
+    skip_invalid: Annotated[bool, Form()] = False,
+    principal: Principal = WRITE,
+) -> ImportOut:
+    return ImportOut(
+        **run_import(request, principal, name, file, format or None, profile or None, skip_invalid)
+    )
+
+
+def run_import(
+    request: Request,
+    principal: Principal,
+    name: str,
+    upload: AnyUpload,
+    fmt: str | None,
+    profile: str | None,
+    skip_invalid: bool,
+) -> dict[str, Any]:
+    """Spool the upload to a private temporary folder and import it as the CLI does; shared with the page."""
+    state = state_of(request)
+    folder = tempfile.mkdtemp(prefix="netsafe-import-")
+    try:
+        # The original name only as a hint for detection; never as a path.
+        path = os.path.join(folder, "upload" + _suffix(upload.filename))
+        with open(path, "wb") as spool:
+            shutil.copyfileobj(upload.file, spool, 1 << 20)
+        try:
+            result = hs.import_file(
+                state.db,
+                path,
+                name,
+                format=fmt,
+                profile=profile,
+                skip_invalid=skip_invalid,
+                rejects=os.path.join(folder, "rejects.jsonl") if skip_invalid else None,
+            )
+        except hs.ImportFailedError as err:
+            _audit_import(request, principal, name, err.result.as_dict(), "failed")
+            raise ApiError(422, str(err).replace(path, upload.filename or "upload")) from None
+        except (HashSetError, StoreError, formats.FormatError) as err:
+            raise ApiError(422, str(err).replace(path, upload.filename or "upload")) from None
+        out = result.as_dict()
+        _audit_import(request, principal, name, out, "ok")
+        for issue in out["issues"]:
+            issue["file"] = upload.filename or "upload"
+        return out
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _suffix(filename: str | None) -> str:
+    ext = os.path.splitext((filename or "").replace("\\", "/").rsplit("/", 1)[-1])[1].lower()
+    return ext if ext.isascii() and ext[1:].isalnum() and len(ext) <= 10 else ""
+
+
+def _audit_import(
+    request: Request, principal: Principal, name: str, result: dict[str, Any], outcome: str
+) -> None:
+    keep = ("format", "profile", "version", "read", "added", "updated", "rejected", "warnings", "created")
+    with state_of(request).db.session() as session:
+        record(
+            session,
+            actor_of(request, principal),
+            "hashset.import",
+            f"hashset:{name}",
+            {k: result.get(k) for k in keep},
+            outcome=outcome,
+        )
+
+
+@router.get(
+    "/hashsets/{name}/export",
+    summary="Export the set in a format (VICS 2.0 JSON by default)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def export_hashset(
+    request: Request,
+    name: str,
+    format: Annotated[str, Query(max_length=32)] = "vics",
+    profile: Annotated[str | None, Query(max_length=64)] = None,
+    principal: Principal = READ,
+) -> StreamingResponse:
+    state = state_of(request)
+    try:
+        spec = formats.get(format)
+    except formats.FormatError as err:
+        raise ApiError(422, str(err)) from None
+    folder = tempfile.mkdtemp(prefix="netsafe-export-")
+    path = os.path.join(folder, "export")
+    try:
+        count = hs.export_set(state.db, name, path, spec.name, profile)
+    except (StoreError, HashSetError) as err:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise _store_error(err) from None
+    with state.db.session() as session:
+        record(
+            session,
+            actor_of(request, principal),
+            "hashset.export",
+            f"hashset:{name}",
+            {"format": spec.name, "profile": profile, "entries": count},
+        )
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            with open(path, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    yield block
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    suffix = {"vics": "json", "csv": "csv"}.get(spec.name, "txt")
+    return StreamingResponse(
+        chunks(),
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="hashset.{suffix}"'},
+    )

@@ -1,0 +1,37 @@
+"""The worker's matcher: the store's :class:`netsafe.matching.service.Matcher` (the one ``netsafe match``
+uses), re-reading hash-set versions at most every ``index_refresh_seconds`` so that an entry added through
+any worker is matchable through every worker within that time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netsafe.matching.service import Matcher, MatchError, Query
+from netsafe.store.db import Database
+from netsafe.web.errors import ApiError
+
+
+class SharedMatcher:
+    def __init__(self, db: Database, refresh_seconds: float) -> None:
+        self.matcher = Matcher(db, refresh_seconds=refresh_seconds)
+
+    def refresh(self) -> bool:
+        """Versions re-read and every set's index loaded and caught up (what /ready reports)."""
+        self.matcher.match([Query(query="ready")])
+        return True
+
+    def match(
+        self,
+        signals: dict[str, str],
+        dihedral: list[str] | None,
+        hashsets: list[str] | None,
+        max_distance: int,
+        pdq_quality: int | None = None,
+    ) -> list[dict[str, Any]]:
+        query = Query(query="api", signals=signals, pdq_quality=pdq_quality, pdq_dihedral=dihedral)
+        try:
+            found = self.matcher.match([query], hashsets or None, max_distance, dihedral=bool(dihedral))
+        except MatchError as err:
+            text = str(err)
+            raise ApiError(404 if text.startswith("no hash set") else 422, text) from None
+        return [m.as_dict() for m in found[0]]

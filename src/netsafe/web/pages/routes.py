@@ -1,0 +1,387 @@
+"""HTML pages. Forms work without JavaScript; htmx (served from /static) makes the match page update in
+place. Every state-changing form carries the session's CSRF token."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from netsafe.accounts.passwords import PasswordPolicyError
+from netsafe.accounts.roles import ROLE_HELP, Permission, Role, RoleError, parse_scopes
+from netsafe.accounts.service import (
+    AccountError,
+    LoginThrottledError,
+    Principal,
+    add_user,
+    authenticate,
+    create_token,
+    create_web_session,
+    end_web_session,
+    list_tokens,
+    list_users,
+    revoke_token,
+    set_disabled,
+)
+from netsafe.audit.service import AuditFilter, as_dict, search, verify
+from netsafe.web.api.audit import utc
+from netsafe.web.api.matching import MATCHABLE, clean_signals, match_upload, run_match
+from netsafe.web.auth import (
+    SESSION_COOKIE,
+    actor_of,
+    check_csrf,
+    client_ip,
+    cookie_secure,
+    require_page,
+)
+from netsafe.web.errors import ApiError
+from netsafe.web.pages import hashsets as hashset_pages
+from netsafe.web.pages.render import page
+from netsafe.web.state import state_of
+
+router = APIRouter(include_in_schema=False)
+LOGIN_CSRF_COOKIE = "netsafe_login_csrf"
+
+MATCHER = Depends(require_page(Permission.MATCH))
+ADMIN = Depends(require_page(Permission.ADMIN))
+AUDITOR = Depends(require_page(Permission.AUDIT_READ))
+ANYONE = Depends(require_page(None))
+
+
+def _safe_next(target: str | None) -> str:
+    # Only our own paths: never an open redirect to another site.
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def home_for(principal: Principal) -> str:
+    if principal.can(Permission.MATCH):
+        return "/match"
+    if principal.can(Permission.AUDIT_READ):
+        return "/audit"
+    return "/hashsets"
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(principal: Principal = ANYONE) -> Response:
+    return RedirectResponse(home_for(principal), status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: Annotated[str | None, Query(max_length=500)] = None) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = page(request, "login.html", None, login_csrf=token, next=_safe_next(next), error=None)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=cookie_secure(request),
+        max_age=3600,
+    )
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    state = state_of(request)
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie.encode(), csrf_token.encode()):
+        raise ApiError(403, "the sign-in form expired: reload the page and try again", code="csrf")
+    try:
+        with state.db.session() as session:
+            user = authenticate(session, username, password, client_ip(request), state.throttle)
+            if user is not None:
+                key, _row = create_web_session(session, user, timedelta(hours=state.settings.session_hours))
+    except LoginThrottledError as err:
+        return page(
+            request,
+            "login.html",
+            None,
+            status_code=429,
+            headers={"Retry-After": str(err.retry_after)},
+            login_csrf=csrf_token,
+            next=_safe_next(next),
+            error=str(err),
+        )
+    if user is None:
+        return page(
+            request,
+            "login.html",
+            None,
+            status_code=401,
+            login_csrf=csrf_token,
+            next=_safe_next(next),
+            error="wrong user name or password",
+        )
+    response = RedirectResponse(_safe_next(next) if next != "/" else "/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        key,
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request),
+        max_age=int(state.settings.session_hours * 3600),
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    principal: Principal = ANYONE,
+) -> Response:
+    check_csrf(request, principal, csrf_token)
+    key = request.cookies.get(SESSION_COOKIE, "")
+    with state_of(request).db.session() as session:
+        end_web_session(session, key)
+        from netsafe.audit.service import record
+
+        record(session, actor_of(request, principal), "logout", principal.label)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+# ------------------------------------------------------------------ match
+
+
+@router.get("/match", response_class=HTMLResponse)
+def match_page(request: Request, principal: Principal = MATCHER) -> Response:
+    return page(request, "match.html", principal, result=None, signals_text="", error=None)
+
+
+@router.post("/match", response_class=HTMLResponse)
+async def match_submit(request: Request, principal: Principal = MATCHER) -> Response:
+    form = await request.form(max_files=1, max_fields=10)
+    check_csrf(request, principal, str(form.get("csrf_token", "")))
+    upload = form.get("file")
+    signals_text = str(form.get("signals", ""))[:4000]
+    hashsets = [n.strip() for n in str(form.get("hashsets", "")).split(",") if n.strip()] or None
+    error = None
+    result = None
+    try:
+        if isinstance(upload, UploadFile) and (upload.filename or upload.size):
+            result = await run_in_threadpool(match_upload, request, principal, upload, hashsets, None, False)
+        elif signals_text.strip():
+            parsed = _parse_signals_text(signals_text)
+            result = await run_in_threadpool(
+                run_match,
+                request,
+                principal,
+                clean_signals(parsed),
+                None,
+                hashsets,
+                None,
+                {"kind": "signals"},
+            )
+        else:
+            error = "choose a file or paste signals"
+    except ApiError as err:
+        error = err.message
+    template = "match_result.html" if request.headers.get("HX-Request") else "match.html"
+    return page(
+        request,
+        template,
+        principal,
+        status_code=200 if error is None else 422,
+        result=result,
+        signals_text=signals_text,
+        error=error,
+    )
+
+
+def _parse_signals_text(text: str) -> dict[str, str]:
+    """Lines of ``name value`` or ``name: value``; a bare value is guessed by its length."""
+    by_length = {32: "md5", 40: "sha1"}
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        parts = line.replace(":", " ").split()
+        if not parts:
+            continue
+        if len(parts) == 1:
+            name = by_length.get(len(parts[0]))
+            if name is None:
+                raise ApiError(422, f"{parts[0][:20]}...: say which signal this is, e.g. 'pdq <hex>'")
+            out[name] = parts[0]
+        else:
+            if parts[0].lower() not in MATCHABLE:
+                raise ApiError(422, f"unknown signal {parts[0][:20]!r}: use {', '.join(MATCHABLE)}")
+            out[parts[0].lower()] = parts[1]
+    return out
+
+
+# ------------------------------------------------------------------ admin: users and tokens
+
+
+def _admin_page(request: Request, principal: Principal, status_code: int = 200, **extra: Any) -> HTMLResponse:
+    with state_of(request).db.sessions() as session:
+        users = list_users(session)
+        tokens = list_tokens(session)
+    return page(
+        request,
+        "admin.html",
+        principal,
+        status_code=status_code,
+        users=users,
+        tokens=tokens,
+        roles=list(Role),
+        role_help=ROLE_HELP,
+        scopes=list(Permission),
+        **({"message": None, "error": None, "new_token": None} | extra),
+    )
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin(request: Request, principal: Principal = ADMIN) -> Response:
+    return _admin_page(request, principal)
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+def admin_add_user(
+    request: Request,
+    name: Annotated[str, Form(max_length=100)],
+    role: Annotated[str, Form(max_length=32)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    principal: Principal = ADMIN,
+) -> Response:
+    check_csrf(request, principal, csrf_token)
+    try:
+        with state_of(request).db.session() as session:
+            add_user(session, actor_of(request, principal), name, role, password)
+    except (AccountError, RoleError, PasswordPolicyError) as err:
+        return _admin_page(request, principal, 422, error=str(err))
+    return _admin_page(request, principal, message=f"user {name} added")
+
+
+@router.post("/admin/users/{name}/{action}", response_class=HTMLResponse)
+def admin_user_action(
+    request: Request,
+    name: str,
+    action: str,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    principal: Principal = ADMIN,
+) -> Response:
+    check_csrf(request, principal, csrf_token)
+    if action not in ("disable", "enable"):
+        raise ApiError(404, "no such action")
+    try:
+        with state_of(request).db.session() as session:
+            set_disabled(session, actor_of(request, principal), name, action == "disable")
+    except AccountError as err:
+        return _admin_page(request, principal, 422, error=str(err))
+    return _admin_page(request, principal, message=f"user {name} {action}d")
+
+
+@router.post("/admin/tokens", response_class=HTMLResponse)
+def admin_create_token(
+    request: Request,
+    name: Annotated[str, Form(max_length=100)],
+    scopes: Annotated[list[str], Form()],
+    user: Annotated[str, Form(max_length=100)] = "",
+    expires_days: Annotated[str, Form(max_length=10)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    principal: Principal = ADMIN,
+) -> Response:
+    check_csrf(request, principal, csrf_token)
+    try:
+        days = float(expires_days) if expires_days.strip() else None
+        if days is not None and not 0 < days <= 3650:
+            raise AccountError("expiry must be 0-3650 days")
+        with state_of(request).db.session() as session:
+            secret, _row = create_token(
+                session,
+                actor_of(request, principal),
+                name,
+                parse_scopes(scopes),
+                user.strip() or None,
+                None if days is None else timedelta(days=days),
+            )
+    except (AccountError, RoleError, ValueError) as err:
+        return _admin_page(request, principal, 422, error=str(err))
+    return _admin_page(request, principal, message=f"token {name} created", new_token=secret)
+
+
+@router.post("/admin/tokens/{name}/revoke", response_class=HTMLResponse)
+def admin_revoke_token(
+    request: Request,
+    name: str,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    principal: Principal = ADMIN,
+) -> Response:
+    check_csrf(request, principal, csrf_token)
+    try:
+        with state_of(request).db.session() as session:
+            revoke_token(session, actor_of(request, principal), name)
+    except AccountError as err:
+        return _admin_page(request, principal, 422, error=str(err))
+    return _admin_page(request, principal, message=f"token {name} revoked")
+
+
+# ------------------------------------------------------------------ audit
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    actor: Annotated[str, Query(max_length=200)] = "",
+    action: Annotated[str, Query(max_length=64)] = "",
+    outcome: Annotated[str, Query(max_length=16)] = "",
+    since: Annotated[str, Query(max_length=40)] = "",
+    until: Annotated[str, Query(max_length=40)] = "",
+    before: Annotated[int | None, Query(ge=1)] = None,
+    check: Annotated[str, Query(max_length=5)] = "",
+    principal: Principal = AUDITOR,
+) -> Response:
+    error = None
+    try:
+        flt = AuditFilter(
+            actor=actor.strip() or None,
+            action=action.strip() or None,
+            outcome=outcome.strip() or None,
+            since=utc(_date(since, "since")),
+            until=utc(_date(until, "until")),
+        )
+    except ValueError as err:
+        error, flt = str(err), AuditFilter()
+    with state_of(request).db.sessions() as session:
+        events = [as_dict(r) for r in search(session, flt, 100, before)]
+        verified = verify(session) if check else None
+    return page(
+        request,
+        "audit.html",
+        principal,
+        events=events,
+        verified=verified,
+        error=error,
+        form={"actor": actor, "action": action, "outcome": outcome, "since": since, "until": until},
+        older=events[-1]["seq"] if len(events) == 100 else None,
+    )
+
+
+def _date(text: str, name: str) -> datetime | None:
+    if not text.strip():
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{name}: use a date like 2026-11-22 or 2026-11-22T10:30") from None
+
+
+router.include_router(hashset_pages.router)
