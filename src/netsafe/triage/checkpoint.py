@@ -158,6 +158,12 @@ class Batch:
         self.events = []
 
 
+def set_hash_sets(db: Database, state: ScanState, hash_sets: list[dict[str, Any]]) -> None:
+    with db.session() as session:
+        session.execute(update(ScanRow).where(ScanRow.id == state.id).values(hash_sets=hash_sets))
+    state.hash_sets = hash_sets
+
+
 def finish_scan(db: Database, state: ScanState, elapsed: float) -> None:
     with db.session() as session:
         session.execute(

@@ -1,29 +1,21 @@
-"""The hash sets a scan matches against, loaded once from the store into in-memory indexes.
-
-Exact signals (MD5, SHA-1, SHA-256) by hash table, PDQ through netsafe.matching's exact Hamming index.
-Each match names the hash set, the entry, the signal, the distance and the entry's category in the set's
-grading profile. The set versions are recorded so a resumed scan can refuse to mix two versions.
-"""
+"""The hash sets a scan matches against: a thin layer over the shared matcher service
+(netsafe.matching.service.Matcher), pinned to the set versions the scan started with."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from netsafe.hashsets.profiles import load_profile
-from netsafe.matching import PDQIndex
-from netsafe.signals.pdq import QUALITY_THRESHOLD
+from netsafe.matching.service import Matcher, Query
 from netsafe.store import Database
-from netsafe.store.repositories import get_set, iter_columns
+from netsafe.store.repositories import set_info_by_name, set_infos
 
-EXACT = ("md5", "sha1", "sha256")
+# The versions are read once: a scan reports against one version of each set, never a mix.
+NEVER_REFRESH = float("inf")
 
 
 @dataclass(frozen=True, slots=True)
 class SetInfo:
-    id: int
     name: str
     profile: str
     version: int
@@ -34,67 +26,46 @@ class SetInfo:
 
 
 class ScanMatcher:
-    """Matches one item's signals against the chosen hash sets; empty (matches nothing) without sets."""
+    """Matches one item's signals against the chosen hash sets (all sets in the store if none named)."""
 
-    def __init__(self, sets: list[SetInfo], max_distance: int = 31) -> None:
-        self.sets = sets
-        self.max_distance = max_distance
-        self._exact: dict[str, dict[str, list[int]]] = {name: {} for name in EXACT}
-        self._entry: dict[int, tuple[int, str | None]] = {}  # entry id -> (set position, category)
-        self._pdq = PDQIndex()
-
-    @classmethod
-    def load(cls, db: Database, names: list[str], max_distance: int = 31) -> ScanMatcher:
-        sets: list[SetInfo] = []
+    def __init__(self, db: Database, names: list[str] | None, max_distance: int = 31) -> None:
         with db.session() as session:
-            rows = [get_set(session, name) for name in names]
-            for row in rows:
-                sets.append(SetInfo(row.id, row.name, row.profile, row.version, 0))
-            matcher = cls(sets, max_distance)
-            for pos, info in enumerate(sets):
-                count = 0
-                for page in iter_columns(session, info.id, ["md5", "sha1", "sha256", "pdq", "category"]):
-                    count += len(page)
-                    pdq_ids: list[int] = []
-                    pdq_hex: list[str] = []
-                    for entry_id, md5, sha1, sha256, pdq, category in page:
-                        matcher._entry[entry_id] = (pos, category)
-                        for name, value in (("md5", md5), ("sha1", sha1), ("sha256", sha256)):
-                            if value:
-                                matcher._exact[name].setdefault(value, []).append(entry_id)
-                        if pdq:
-                            pdq_ids.append(entry_id)
-                            pdq_hex.append(pdq)
-                    if pdq_ids:
-                        matcher._pdq.add(np.asarray(pdq_ids, dtype=np.int64), pdq_hex)
-                sets[pos] = SetInfo(info.id, info.name, info.profile, info.version, count)
-        return matcher
+            infos = [set_info_by_name(session, n) for n in names] if names else set_infos(session)
+        self.sets = [SetInfo(i.name, i.profile, i.version, i.entry_count) for i in infos]
+        self.names = [s.name for s in self.sets]
+        self.max_distance = max_distance
+        self._matcher = Matcher(db, refresh_seconds=NEVER_REFRESH)
+        if self.names:
+            self._matcher.refresh(force=True)
+            self._matcher.match([Query("warm-up")], self.names)  # load or build the indexes now, not mid-scan
 
     def match(
         self, digests: dict[str, str], pdq: str | None, pdq_quality: int | None
     ) -> list[dict[str, Any]]:
-        found: dict[int, dict[str, Any]] = {}
-        for name in EXACT:
-            value = digests.get(name)
-            if value:
-                for entry_id in self._exact[name].get(value, ()):
-                    found.setdefault(entry_id, self._describe(entry_id, name, 0))
-        if pdq and len(self._pdq) and (pdq_quality is None or pdq_quality >= QUALITY_THRESHOLD):
-            ids, distances = self._pdq.search(pdq, self.max_distance)
-            for entry_id, distance in zip(ids.tolist(), distances.tolist(), strict=True):
-                if entry_id not in found:
-                    found[entry_id] = self._describe(entry_id, "pdq", int(distance))
-        return sorted(found.values(), key=lambda m: (m["hashset"], m["distance"], m["entry_id"]))
-
-    def _describe(self, entry_id: int, signal: str, distance: int) -> dict[str, Any]:
-        pos, category = self._entry[entry_id]
-        info = self.sets[pos]
-        return {
-            "hashset": info.name,
-            "entry_id": entry_id,
-            "signal": signal,
-            "distance": distance,
-            "category": category,
-            "category_label": load_profile(info.profile).label(category),
-            "profile": info.profile,
-        }
+        if not self.names:
+            return []
+        signals = {k: v for k, v in digests.items() if k in ("md5", "sha1", "sha256")}
+        if pdq:
+            signals["pdq"] = pdq
+        query = Query(query=digests.get("sha256", ""), signals=signals, pdq_quality=pdq_quality)
+        (found,) = self._matcher.match([query], self.names, self.max_distance)
+        profiles = {s.name: s.profile for s in self.sets}
+        seen: set[int] = set()
+        out: list[dict[str, Any]] = []
+        # One line per entry: its best signal (exact before PDQ at equal distance).
+        for m in sorted(found, key=lambda m: (m.distance, m.signal == "pdq", m.hashset, m.entry_id)):
+            if m.entry_id in seen:
+                continue
+            seen.add(m.entry_id)
+            out.append(
+                {
+                    "hashset": m.hashset,
+                    "entry_id": m.entry_id,
+                    "signal": m.signal,
+                    "distance": m.distance,
+                    "category": m.category,
+                    "category_label": m.category_label,
+                    "profile": profiles[m.hashset],
+                }
+            )
+        return sorted(out, key=lambda m: (m["hashset"], m["distance"], m["entry_id"]))

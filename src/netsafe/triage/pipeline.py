@@ -84,6 +84,7 @@ class Progress:
     bytes: int = 0
     matched: int = 0
     errors: int = 0
+    host_bytes: int = 0  # bytes of the examiner's own files done (for the ETA)
 
 
 ProgressHook = Callable[[Progress], None]
@@ -164,18 +165,18 @@ def start_or_resume(db: Database, config: ScanConfig, resume: bool) -> ScanState
 
 
 def load_matcher(db: Database, state: ScanState, config: ScanConfig) -> ScanMatcher:
-    """The hash sets; on resume they must be at the versions the scan started with."""
-    names = list(state.options.get("hashsets", config.hashsets))
-    matcher = ScanMatcher.load(db, names, int(state.options.get("max_distance", config.max_distance)))
+    """The hash sets; on resume they must be the sets, at the versions, the scan started with."""
+    max_distance = int(state.options.get("max_distance", config.max_distance))
+    if state.hash_sets:
+        names: list[str] | None = [s["name"] for s in state.hash_sets]
+    elif state.options.get("hashsets"):
+        names = list(state.options["hashsets"])
+    else:
+        names = None
+    matcher = ScanMatcher(db, names, max_distance)
     now_sets = [s.to_json() for s in matcher.sets]
     if not state.hash_sets:
-        with db.session() as session:
-            from sqlalchemy import update
-
-            from netsafe.triage.models import ScanRow
-
-            session.execute(update(ScanRow).where(ScanRow.id == state.id).values(hash_sets=now_sets))
-        state.hash_sets = now_sets
+        checkpoint.set_hash_sets(db, state, now_sets)
     elif _versions(state.hash_sets) != _versions(now_sets):
         raise ScanStateError(
             "the hash sets changed since the scan started ("
@@ -351,6 +352,8 @@ class Scanner:
                 self.progress.errors += 1
         self.progress.files += 1
         self.progress.bytes += got.size
+        if len(event.location.steps) == 1:
+            self.progress.host_bytes += got.size
         self.progress.matched += info.matched
         self.batch.events.append(NewEvent(slot.seq, values, slot.blob_key))
 

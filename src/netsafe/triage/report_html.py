@@ -136,7 +136,8 @@ def render(report: dict[str, Any], thumbnails: dict[str, str] | None = None) -> 
     if thumbnails:
         matched = {i["sha256"] for i in report["items"] if i["matches"]}
         out.append(
-            '<h2>Unmatched images</h2><p class="muted">Blurred greyscale thumbnails of images that matched no '
+            '<h2>Unmatched images</h2><p class="muted">Blurred greyscale thumbnails of images that matched '
+            "no "
             'hash set, for a first look before grading.</p><div class="thumbs">'
         )
         for item in report["items"]:
