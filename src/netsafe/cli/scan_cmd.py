@@ -13,6 +13,8 @@ from netsafe.hashing.options import ALL_SIGNALS, OptionError, parse_signals
 from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE
 from netsafe.matching.service import MatchError
 from netsafe.store.db import StoreError, open_database
+from netsafe.store.repositories import NotFoundError
+from netsafe.triage.checkpoint import ScanStateError
 from netsafe.triage.pipeline import ScanConfig, run_scan
 from netsafe.triage.progress import ScanProgress
 from netsafe.triage.report import write_reports
@@ -88,7 +90,9 @@ def scan_command(
         with progress:
             state = run_scan(db, config, resume=resume, hook=progress.update)
         data = write_reports(db, state.id, out_dir, thumbnails=bool(state.options.get("thumbnails")))
-    except (StoreError, MatchError) as err:
+    except (ScanStateError, NotFoundError, MatchError) as err:
+        _error(str(err))  # a request that cannot be served as given: usage
+    except StoreError as err:
         _error(str(err), EXIT_FAILURES)
     except KeyboardInterrupt:
         _error(f"interrupted: run the same command with --resume to finish (report in {out})", EXIT_FAILURES)

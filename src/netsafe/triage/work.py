@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 from dataclasses import dataclass
 
 from netsafe.hashing.engine import hash_bytes, hash_file
 from netsafe.hashing.options import HashOptions
 from netsafe.hashing.record import FileRecord
+from netsafe.media.blobs import open_readonly
 from netsafe.media.item import MediaItem
 from netsafe.media.sniff import SNIFF_BYTES, sniff
 from netsafe.signals.crypto import digest_bytes, digest_stream
@@ -96,25 +98,39 @@ class Decoded:
 
 def decode(job: DecodeJob) -> Decoded:
     """PDQ or vPDQ (and a thumbnail) of one item; runs in a worker process. Never raises for bad input."""
-    if job.data is not None:
-        record = hash_bytes(job.data, job.name, job.options)
+    data = job.data
+    if data is None and job.path is not None:
+        data = _read_evidence(job.path)
+    if data is not None:
+        record = hash_bytes(data, job.name, job.options)
     else:
         assert job.path is not None
-        record = hash_file(job.path, job.options)
+        record = hash_file(job.path, job.options)  # a huge video: streamed by the decoder itself
     thumb = None
     if job.thumbnail and record.kind == "image" and record.error is None:
-        thumb = thumbnail(job.data if job.data is not None else job.path)
+        thumb = thumbnail(data)
     return Decoded(record, thumb)
 
 
-def thumbnail(source: bytes | str | None) -> str | None:
+def _read_evidence(path: str) -> bytes | None:
+    """The file's bytes, read-only and without touching its access time (None if too big or unreadable:
+    the decoder then reports the problem itself)."""
+    try:
+        fd, size = open_readonly(path)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read() if size <= DECODE_FROM_MEMORY else None
+
+
+def thumbnail(source: bytes | None) -> str | None:
     """A small blurred greyscale PNG (base64): enough to tell a holiday photo from a screenshot, no more."""
     if source is None:
         return None
     from PIL import Image, ImageFilter
 
     try:
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
+        with Image.open(io.BytesIO(source)) as img:
             img.draft("L", (THUMBNAIL_SIZE * 2, THUMBNAIL_SIZE * 2))
             small = img.convert("L")
             small.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
