@@ -135,11 +135,20 @@ class Batch:
             return
         last = self.events[-1].seq
         with db.session() as session:
-            for blob in self.blobs:
-                result = session.execute(
-                    insert(ScanBlobRow).values(scan_id=state.id, **blob.values).returning(ScanBlobRow.id)
-                )
-                state.blobs[blob.key].id = int(result.scalar_one())
+            if self.blobs:
+                session.execute(insert(ScanBlobRow), [{"scan_id": state.id, **b.values} for b in self.blobs])
+                # first_seq is unique within a scan: it tells the new rows' ids apart in one query.
+                ids: dict[int, int] = {
+                    int(seq): int(blob_id)
+                    for seq, blob_id in session.execute(
+                        select(ScanBlobRow.first_seq, ScanBlobRow.id).where(
+                            ScanBlobRow.scan_id == state.id,
+                            ScanBlobRow.first_seq >= self.blobs[0].values["first_seq"],
+                        )
+                    )
+                }
+                for blob in self.blobs:
+                    state.blobs[blob.key].id = int(ids[blob.values["first_seq"]])
             rows = []
             for event in self.events:
                 blob_id = state.blobs[event.blob_key].id if event.blob_key is not None else None

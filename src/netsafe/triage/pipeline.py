@@ -257,12 +257,12 @@ class Scanner:
                     waiting.append(head.read)
                 elif head.decode and head.decode.future and not head.decode.future.done():
                     waiting.append(head.decode.future)
+                    # Also wake when the read that holds up routing (and so new decode jobs) finishes.
+                    if self.unrouted < len(self.window):
+                        blocking = self.window[self.unrouted].read
+                        if blocking is not None:
+                            waiting.append(blocking)
                 if waiting:
-                    waiting.extend(
-                        s.read
-                        for s in list(self.window)[self.unrouted : self.unrouted + self.workers * 2]
-                        if s.read is not None
-                    )
                     wait(waiting, timeout=0.5, return_when=FIRST_COMPLETED)
                     continue
                 self.window.popleft()
