@@ -29,6 +29,7 @@ from netsafe.media.sniff import CONTAINER_SNIFF_BYTES, container_kind
 from netsafe.media.sources import iter_sources
 from netsafe.signals.crypto import CRYPTO_SIGNALS
 from netsafe.store import Database
+from netsafe.store.repositories import set_info_by_name
 from netsafe.triage import checkpoint
 from netsafe.triage.checkpoint import Batch, BlobInfo, NewBlob, NewEvent, ScanState, ScanStateError
 from netsafe.triage.matcher import ScanMatcher
@@ -159,6 +160,9 @@ def start_or_resume(db: Database, config: ScanConfig, resume: bool) -> ScanState
             f"an interrupted scan exists for --out {out_dir}: add --resume to finish it, "
             "or choose another --out"
         )
+    with db.session() as session:
+        for name in config.hashsets:
+            set_info_by_name(session, name)  # an unknown set fails now, before any scan is recorded
     return checkpoint.create_scan(
         db, out_dir, describe_sources(config.sources), config.options_json(), [], config.examiner
     )

@@ -8,6 +8,7 @@ that one too it is the culprit and becomes an error line; every other unfinished
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -25,8 +26,9 @@ class Pending:
 
 
 class DecodePool:
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, func: Callable[[DecodeJob], Decoded] = decode) -> None:
         self.workers = workers
+        self.func = func
         # forkserver: workers never inherit the scanner's threads (progress bar, readers, database).
         self.ctx = multiprocessing.get_context("forkserver")
         self.executor = self._new(workers)
@@ -36,7 +38,7 @@ class DecodePool:
         return ProcessPoolExecutor(max_workers=workers, mp_context=self.ctx)
 
     def submit(self, job: DecodeJob) -> Pending:
-        pending = Pending(job, self.executor.submit(decode, job))
+        pending = Pending(job, self.executor.submit(self.func, job))
         self.pending.append(pending)
         return pending
 
@@ -53,7 +55,7 @@ class DecodePool:
         self.executor.shutdown(wait=False, cancel_futures=True)
         solo = self._new(1)
         try:
-            out = solo.submit(decode, culprit.job).result()
+            out = solo.submit(self.func, culprit.job).result()
         except BrokenProcessPool:
             out = Decoded(FileRecord(path=culprit.job.name, error=CRASH_MESSAGE))
         finally:
@@ -64,7 +66,7 @@ class DecodePool:
                 continue
             f = other.future
             if not (f.done() and not f.cancelled() and f.exception() is None):
-                other.future = self.executor.submit(decode, other.job)
+                other.future = self.executor.submit(self.func, other.job)
         return out
 
     def close(self) -> None:
