@@ -39,6 +39,9 @@ from netsafe.triage.work import DecodeJob, Digested, digest_item
 PERCEPTUAL = ("pdq", "vpdq")
 COMMIT_EVERY_EVENTS = 2000
 COMMIT_EVERY_SECONDS = 1.0
+# Items in flight (read, decoding or waiting their turn): enough to keep every core busy, bounded memory.
+WINDOW_MIN = 64
+WINDOW_PER_WORKER = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +234,7 @@ class Scanner:
         return self.state.elapsed + time.monotonic() - self.run_started
 
     def run(self, events: Iterator[MediaItem | SourceIssue], hook: ProgressHook | None = None) -> None:
-        limit = max(64, self.workers * 16)
+        limit = max(WINDOW_MIN, self.workers * WINDOW_PER_WORKER)
         reader = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="netsafe-read")
         pool = DecodePool(self.workers) if self.perceptual else None
         last_commit = time.monotonic()
