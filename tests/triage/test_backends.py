@@ -22,14 +22,14 @@ from .conftest import Evidence
 __all__ = ["database_url", "db", "postgres_server"]
 
 
-class Crash(Exception):
+class CrashError(Exception):
     pass
 
 
 def _crash_after(events: Iterator[Any], n: int) -> Iterator[Any]:
     for i, event in enumerate(events):
         if i == n:
-            raise Crash
+            raise CrashError
         yield event
 
 
@@ -54,7 +54,7 @@ def test_interrupted_scan_resumes_identically(
     config = ScanConfig(sources=(str(src),), out_dir=str(tmp_path / "a"), workers=2)
     state = start_or_resume(db, config, resume=False)
     scanner = Scanner(db, config, state, load_matcher(db, state, config))
-    with pytest.raises(Crash):
+    with pytest.raises(CrashError):
         scanner.run(_crash_after(iter_sources([str(src)]), 8))
     assert 0 < state.next_seq <= 8
     resumed = run_scan(db, config, resume=True)
