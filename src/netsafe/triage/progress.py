@@ -33,7 +33,7 @@ class _Counts(ProgressColumn):
             f"{f['bytes'] / elapsed / 1e6:,.1f} MB/s  "
         )
         out = Text(text, style="cyan")
-        out.append(f"{f['matched']:,} matched", style="bold red" if f["matched"] else "green")
+        out.append(f"{f['matched']:,} files matched", style="bold red" if f["matched"] else "green")
         out.append(f"  {f['errors']:,} errors", style="yellow" if f["errors"] else "")
         return out
 
@@ -76,6 +76,7 @@ class ScanProgress:
         self._sources = sources
         self._host_done = 0
         self._last = 0.0
+        self._counters: Counters | None = None
         if self.enabled:
             threading.Thread(target=self._count, daemon=True).start()
 
@@ -89,13 +90,19 @@ class ScanProgress:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._counters is not None:
+            self._draw(self._counters)
         self._progress.stop()
 
     def update(self, counters: Counters) -> None:
+        self._counters = counters
         now = time.monotonic()
         if now - self._last < 0.1:  # redraw at most ten times a second
             return
         self._last = now
+        self._draw(counters)
+
+    def _draw(self, counters: Counters) -> None:
         self._progress.update(
             self._task,
             completed=counters.host_bytes,
