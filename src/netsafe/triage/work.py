@@ -49,7 +49,9 @@ def digest_item(item: MediaItem, crypto: tuple[str, ...], keep: bool) -> Digeste
     names = tuple(dict.fromkeys((*crypto, "sha256")))
     try:
         with item.open() as fh:
-            if item.size <= READ_WHOLE:
+            # Bytes are kept only to hand an image or video inside a container to a decoder; everything
+            # else streams through a 1 MiB buffer (no big allocations, both digests fed while in cache).
+            if item.size <= READ_WHOLE and keep and item.host_path is None:
                 data = fh.read()
                 digests = digest_bytes(data, names).digests
                 size = len(data)
