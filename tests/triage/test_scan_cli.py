@@ -100,3 +100,32 @@ def test_out_inside_the_evidence_is_refused(tmp_path: Path, evidence: Evidence, 
     result = CliRunner().invoke(app, ["scan", str(src), "--out", str(src / "report")], env=env)
     assert result.exit_code == 2 and "inside the evidence" in result.output
     assert not (src / "report").exists()
+
+
+def test_limits_from_the_command_line(tmp_path: Path, evidence: Evidence, env: dict[str, str]) -> None:
+    src = _photos(tmp_path, evidence)
+    (src / "bomb.zip").write_bytes((evidence.folder / "bomb.zip").read_bytes())
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["scan", str(src), "--out", str(out), "--max-expanded", "1M"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert [(e["code"], e["path"].rsplit("/", 1)[-1]) for e in report["errors"]] == [
+        ("zip-bomb", "bomb.zip > zip:zeros.bin")
+    ]
+    assert report["scan"]["limits"]["max_expanded_size"] == 1 << 20
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "big.bin").write_bytes(bytes(300_000))
+    (small / "tiny.txt").write_text("tiny")
+    out2 = tmp_path / "out2"
+    result = CliRunner().invoke(
+        app, ["scan", str(small), "--out", str(out2), "--max-file-size", "100K"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out2 / "report.json").read_text())
+    assert [(e["code"], e["path"].rsplit("/", 1)[-1]) for e in report["errors"]] == [("too-large", "big.bin")]
+    assert report["summary"]["files"] == 1
+    bad = CliRunner().invoke(
+        app, ["scan", str(src), "--out", str(tmp_path / "x"), "--max-file-size", "lots"], env=env
+    )
+    assert bad.exit_code == 2 and "--max-file-size: not a size" in bad.output

@@ -12,6 +12,7 @@ from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail
 from netsafe.hashing.options import ALL_SIGNALS, OptionError, parse_signals
 from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE
 from netsafe.matching.service import MatchError
+from netsafe.media.limits import Limits
 from netsafe.store.db import StoreError, open_database
 from netsafe.store.repositories import NotFoundError
 from netsafe.triage.checkpoint import ScanStateError
@@ -22,6 +23,23 @@ from netsafe.triage.report import write_reports
 
 def _error(message: str, code: int = EXIT_USAGE) -> NoReturn:
     fail(message, code, "netsafe scan")
+
+
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str, option: str) -> int:
+    """``"16G"`` -> bytes (K, M, G, T are powers of 1024; a trailing B or iB is allowed)."""
+    clean = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = clean[-1:] if clean[-1:] in _UNITS else ""
+    number = clean[: len(clean) - len(unit)] if unit else clean
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"{option}: not a size: {text!r} (e.g. 500M, 16G)") from None
+    if value < 0:
+        raise ValueError(f"{option}: must not be negative, got {text!r}")
+    return int(value * _UNITS[unit])
 
 
 def scan_command(
@@ -46,6 +64,14 @@ def scan_command(
     max_distance: int = typer.Option(
         DEFAULT_MAX_DISTANCE, "--max-distance", min=0, max=256, help="PDQ match threshold in bits."
     ),
+    max_file_size: str = typer.Option(
+        "16G", "--max-file-size", help="Skip (and report) files larger than this."
+    ),
+    max_depth: int = typer.Option(10, "--max-depth", min=0, help="Deepest nesting of archives/disk images."),
+    max_expanded: str = typer.Option(
+        "32G", "--max-expanded", help="Zip-bomb guard: bytes all layers of one archive may expand to."
+    ),
+    max_ratio: float = typer.Option(200.0, "--max-ratio", min=1.0, help="Zip-bomb guard: expansion ratio."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Scan evidence: hash every file (inside archives and disk images too), match it against hash sets,
@@ -62,6 +88,15 @@ def scan_command(
         wanted = parse_signals(signals)
     except OptionError as err:
         _error(f"--signals: {err}")
+    try:
+        limits = Limits(
+            max_file_size=parse_size(max_file_size, "--max-file-size"),
+            max_depth=max_depth,
+            max_expanded_size=parse_size(max_expanded, "--max-expanded"),
+            max_ratio=max_ratio,
+        )
+    except ValueError as err:
+        _error(str(err))
     out_dir = out.resolve()
     if out_dir.exists() and not out_dir.is_dir():
         _error(f"--out {out}: exists and is not a folder")
@@ -80,6 +115,7 @@ def scan_command(
         thumbnails=thumbnails,
         examiner=examiner,
         max_distance=max_distance,
+        limits=limits,
     )
     try:
         db = open_database()
