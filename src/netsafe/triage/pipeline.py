@@ -408,7 +408,10 @@ def run_scan(
     """Run (or finish) the scan for ``config.out_dir``; the caller writes the report afterwards."""
     state = start_or_resume(db, config, resume)
     matcher = load_matcher(db, state, config)
-    limits = config.limits
+    # A resumed scan walks with the limits it started with, whatever this command line says: the walk
+    # (and so the numbering of events) must be the same.
+    stored = state.options.get("limits")
+    limits = Limits(**stored) if stored else config.limits
     scanner = Scanner(db, config, state, matcher)
     scanner.run(iter_sources([s["path"] for s in state.sources], limits), hook)
     checkpoint.finish_scan(db, state, scanner.elapsed())
