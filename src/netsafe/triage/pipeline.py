@@ -227,7 +227,6 @@ class Scanner:
         self.batch = Batch()
         self.window: deque[_Slot] = deque()
         self.unrouted = 0  # index in window of the first slot not routed yet
-        self.pending_blobs: dict[tuple[str, int], NewBlob] = {}
         self.run_started = time.monotonic()
 
     def elapsed(self) -> float:
