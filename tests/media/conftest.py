@@ -13,7 +13,9 @@ import shutil
 import struct
 import subprocess
 import tarfile
+import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,16 +43,23 @@ def png(seed: int) -> bytes:
     return out.getvalue()
 
 
+# mkfs and friends live in /usr/sbin, which is not on an ordinary user's PATH on Debian.
+_TOOL_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+
+
 def tool(name: str, package: str) -> str:
-    path = shutil.which(name)
+    path = shutil.which(name, path=_TOOL_PATH)
     if path is None:
         pytest.fail(f"{name} not found: install the Debian package {package} (make system-deps)")
     return path
 
 
+def _env() -> dict[str, str]:
+    return {**os.environ, "MTOOLS_SKIP_CHECK": "1", "PATH": _TOOL_PATH}
+
+
 def run(*args: str, stdin: bytes | None = None) -> None:
-    env = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
-    proc = subprocess.run(args, input=stdin, capture_output=True, env=env, check=False)
+    proc = subprocess.run(args, input=stdin, capture_output=True, env=_env(), check=False)
     if proc.returncode != 0:
         raise AssertionError(f"{args[0]} failed: {proc.stderr.decode(errors='replace')[-400:]}")
 
@@ -80,7 +89,9 @@ def make_fat(path: Path, live: dict[str, bytes], deleted: dict[str, bytes], size
         parts = name.strip("/").split("/")
         for i in range(1, len(parts)):
             folder = "::/" + "/".join(parts[:i])
-            subprocess.run(["mmd", "-D", "s", "-i", str(path), folder], capture_output=True, check=False)
+            subprocess.run(
+                ["mmd", "-D", "s", "-i", str(path), folder], capture_output=True, check=False, env=_env()
+            )
         local = work / parts[-1]
         local.write_bytes(data)
         run("mcopy", "-i", str(path), str(local), "::/" + "/".join(parts))
@@ -133,6 +144,36 @@ def mbr_disk(partitions: list[tuple[int, bytes]]) -> bytes:
         start += count
     mbr[510:512] = b"\x55\xaa"
     return bytes(mbr) + bytes(2048 * sector - 512) + bytes(body)
+
+
+def gpt_disk(partitions: list[bytes]) -> bytes:
+    """A disk with a GUID partition table (protective MBR, header, 128 entries), 1 MiB aligned."""
+    sector = 512
+    basic_data = uuid.UUID("EBD0A0A2-B9E5-4433-87C0-68B6B72699C7").bytes_le
+    entries = bytearray(128 * 128)
+    start = 2048
+    body = bytearray()
+    for i, fs in enumerate(partitions):
+        count = len(fs) // sector
+        name = f"part{i + 1}".encode("utf-16-le").ljust(72, b"\x00")
+        entries[128 * i : 128 * (i + 1)] = (
+            basic_data + uuid.uuid4().bytes_le + struct.pack("<QQQ", start, start + count - 1, 0) + name
+        )
+        body += fs
+        start += count
+    total = start + 34
+    header = bytearray(92)
+    header[0:8] = b"EFI PART"
+    struct.pack_into("<IIIIQQQQ", header, 8, 0x00010000, 92, 0, 0, 1, total - 1, 34, total - 34)
+    header[56:72] = uuid.uuid4().bytes_le
+    struct.pack_into("<QIII", header, 72, 2, 128, 128, zlib.crc32(entries))
+    struct.pack_into("<I", header, 16, zlib.crc32(header))
+    mbr = bytearray(512)
+    mbr[446:462] = bytes([0, 0, 2, 0, 0xEE, 0xFF, 0xFF, 0xFF]) + struct.pack("<II", 1, total - 1)
+    mbr[510:512] = b"\x55\xaa"
+    lba1 = bytes(header).ljust(sector, b"\x00")
+    gap = bytes(2048 * sector - 512 - sector - len(entries))
+    return bytes(mbr) + lba1 + bytes(entries) + gap + bytes(body) + bytes(34 * sector)
 
 
 @pytest.fixture(scope="session")
@@ -192,10 +233,10 @@ def _tar(members: dict[str, bytes], mode: str = "w") -> bytes:
     return out.getvalue()
 
 
-def _7z(members: dict[str, bytes], password: str | None = None) -> bytes:
+def _7z(members: dict[str, bytes], password: str | None = None, encrypt_header: bool = True) -> bytes:
     out = io.BytesIO()
     with py7zr.SevenZipFile(out, "w", password=password) as sz:
-        if password:
+        if password and encrypt_header:
             sz.set_encrypted_header(True)
         for name, data in members.items():
             sz.writestr(data, name)
@@ -218,11 +259,13 @@ def fuse_populate(
         device = str(image)
         if "--loop" in mount_cmd:
             mount_cmd = [c for c in mount_cmd if c != "--loop"]
-            proc = subprocess.run(["losetup", "-f", "--show", str(image)], capture_output=True, check=False)
+            proc = subprocess.run(
+                ["losetup", "-f", "--show", str(image)], capture_output=True, check=False, env=_env()
+            )
             if proc.returncode != 0:
                 pytest.skip(f"no loop device to mount {image.name}: {proc.stderr.decode().strip()}")
             loop = device = proc.stdout.decode().strip()
-        proc = subprocess.run([*mount_cmd, device, str(mnt)], capture_output=True, check=False)
+        proc = subprocess.run([*mount_cmd, device, str(mnt)], capture_output=True, check=False, env=_env())
         if proc.returncode != 0 or not os.path.ismount(mnt):
             pytest.skip(f"cannot FUSE-mount {image.name} here: {proc.stderr.decode().strip()[-200:]}")
         try:
@@ -233,10 +276,10 @@ def fuse_populate(
             for name in deleted:
                 (mnt / name).unlink()
         finally:
-            subprocess.run(["umount", str(mnt)], capture_output=True, check=False)
+            subprocess.run(["umount", str(mnt)], capture_output=True, check=False, env=_env())
     finally:
         if loop:
-            subprocess.run(["losetup", "-d", loop], capture_output=True, check=False)
+            subprocess.run(["losetup", "-d", loop], capture_output=True, check=False, env=_env())
         mnt.rmdir()
 
 
@@ -252,6 +295,7 @@ class Builders:
     jpeg = staticmethod(jpeg)
     png = staticmethod(png)
     mbr_disk = staticmethod(mbr_disk)
+    gpt_disk = staticmethod(gpt_disk)
     make_fat = staticmethod(make_fat)
     make_ext4 = staticmethod(make_ext4)
     make_ntfs = staticmethod(make_ntfs)

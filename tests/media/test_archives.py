@@ -180,9 +180,19 @@ def test_encrypted_zip_member_and_7z_are_reported(build: type[Builders]) -> None
     ]
     assert "locked.zip > zip:open.jpg" in items(events)
 
+    aes = bytearray(build.zip({"aes.jpg": bytes(64)}))
+    aes[8:10] = (99).to_bytes(2, "little")  # WinZip AES: compression method 99 in both headers
+    cd = aes.find(b"PK\x01\x02")
+    aes[cd + 10 : cd + 12] = (99).to_bytes(2, "little")
+    events = list(iter_bytes(bytes(aes), "aes.zip"))
+    assert [(str(i.location), i.code) for i in issues(events)] == [("aes.zip > zip:aes.jpg", "encrypted")]
+
     sealed = build.sevenzip({"a.jpg": jpeg(26)}, password="hunter2")
     events = list(iter_bytes(sealed, "sealed.7z"))
     assert [(str(i.location), i.code) for i in issues(events)] == [("sealed.7z", "encrypted")]
+    content_only = build.sevenzip({"a.jpg": jpeg(26)}, password="hunter2", encrypt_header=False)
+    events = list(iter_bytes(content_only, "half.7z"))
+    assert [(str(i.location), i.code) for i in issues(events)] == [("half.7z", "encrypted")]
 
 
 @pytest.mark.parametrize("cut", [0.3, 0.7, 0.95])
@@ -256,3 +266,15 @@ def test_tar_special_entries_carry_no_content() -> None:
         tf.addfile(info, io.BytesIO(photo))
     found = items(list(iter_bytes(out.getvalue(), "s.tar")))
     assert list(found) == ["s.tar", "s.tar > tar:real.jpg"]
+
+
+def test_7z_bomb_and_oversized_7z_member_are_caught_before_decompressing(build: type[Builders]) -> None:
+    photo = jpeg(44)
+    data = build.sevenzip({"zeros.bin": bytes(24 * MiB), "ok.jpg": photo})
+    assert len(data) < 100_000
+    events = list(iter_bytes(data, "b.7z", Limits(max_ratio=100, ratio_grace=1 * MiB)))
+    assert [(str(i.location), i.code) for i in issues(events)] == [("b.7z", "zip-bomb")]
+    assert list(items(events)) == ["b.7z"]
+    events = list(iter_bytes(data, "b.7z", Limits(max_file_size=1 * MiB)))
+    assert [(str(i.location), i.code) for i in issues(events)] == [("b.7z > 7z:zeros.bin", "too-large")]
+    assert items(events)["b.7z > 7z:ok.jpg"].read_bytes() == photo

@@ -79,6 +79,18 @@ def test_split_image_reads_as_one_disk(disk_evidence: DiskEvidence) -> None:
     expect_disk(events, disk_evidence, "split")
 
 
+def test_split_on_a_partition_start_lists_each_file_once(disk_evidence: DiskEvidence, tmp_path: Path) -> None:
+    data = disk_evidence.raw.read_bytes()
+    cut = disk_evidence.ext_offset  # the second segment starts with the ext4 superblock area
+    (tmp_path / "cut.001").write_bytes(data[:cut])
+    (tmp_path / "cut.002").write_bytes(data[cut:])
+    events = walk(tmp_path)
+    assert [e for e in events if isinstance(e, SourceIssue)] == []
+    inside = [e for e in events if isinstance(e, MediaItem) and len(e.location.steps) > 1]
+    assert {e.location.steps[0].name for e in inside} == {str(tmp_path / "cut.001")}
+    assert len(by_path(inside)) == len(by_path(walk(disk_evidence.raw)))
+
+
 def test_e01_in_several_segments(disk_evidence: DiskEvidence) -> None:
     assert len(disk_evidence.e01) > 1, "ewfacquirestream should have written several segments"
     events = walk(disk_evidence.e01[0])
@@ -213,15 +225,110 @@ def test_exfat_with_a_deleted_file(tmp_path: Path, build: type[Builders]) -> Non
     assert found["/a.jpg"].location.steps[1].fs == "exfat"
 
 
-def test_ntfs_deleted_file(tmp_path: Path, build: type[Builders]) -> None:
+def test_ntfs_deleted_file_and_alternate_data_stream(tmp_path: Path, build: type[Builders]) -> None:
     tool("ntfs-3g", "ntfs-3g")
     image = tmp_path / "ntfs.img"
     build.make_ntfs(image, {"keep.jpg": jpeg(73)})
-    gone = jpeg(74)
-    build.fuse_populate(image, ["ntfs-3g"], {"Users/x/b.jpg": jpeg(75)}, {"Users/x/gone.jpg": gone})
+    gone, hidden = jpeg(74), jpeg(78)
+    build.fuse_populate(
+        image,
+        ["ntfs-3g", "-o", "streams_interface=windows"],
+        {"Users/x/b.jpg": jpeg(75), "Users/x/note.txt": b"nothing here", "Users/x/note.txt:h.jpg": hidden},
+        {"Users/x/gone.jpg": gone},
+    )
     events = walk(image)
+    assert [e for e in events if isinstance(e, SourceIssue)] == []
     found = {e.location.steps[-1].name: e for e in events if isinstance(e, MediaItem)}
     assert not found["/keep.jpg"].deleted and not found["/Users/x/b.jpg"].deleted
     deleted = [e for e in found.values() if e.deleted]
     assert [e.read_bytes() for e in deleted] == [gone]
     assert deleted[0].location.steps[-1].name.endswith("gone.jpg")
+    # A picture hidden in an alternate data stream is an item of its own, next to its file.
+    assert found["/Users/x/note.txt"].read_bytes() == b"nothing here"
+    stream = found["/Users/x/note.txt:h.jpg"]
+    assert stream.read_bytes() == hidden
+    assert stream.location.steps[-1].inode == found["/Users/x/note.txt"].location.steps[-1].inode
+
+
+def test_gpt_partitioned_disk(tmp_path: Path, build: type[Builders]) -> None:
+    fat = tmp_path / "fat.img"
+    ext = tmp_path / "ext.img"
+    build.make_fat(fat, {"a.jpg": jpeg(76)}, {}, size_kib=512)
+    build.make_ext4(ext, {"b.jpg": jpeg(77)}, {}, size="1M")
+    disk = tmp_path / "gpt.dd"
+    disk.write_bytes(build.gpt_disk([fat.read_bytes(), ext.read_bytes()]))
+    events = walk(disk)
+    assert [e for e in events if isinstance(e, SourceIssue)] == []
+    found = {str(e.location).removeprefix(str(disk)): e for e in events if isinstance(e, MediaItem)}
+    assert list(found) == [
+        " > partition 1 (fat12 @ 1048576) > /a.jpg",
+        f" > partition 2 (ext4 @ {1048576 + 512 * 1024}) > /b.jpg",
+    ]
+    assert found[" > partition 1 (fat12 @ 1048576) > /a.jpg"].read_bytes() == jpeg(76)
+
+
+def test_deleted_name_whose_inode_was_reused_is_not_an_item(tmp_path: Path, build: type[Builders]) -> None:
+    image = tmp_path / "reuse.img"
+    build.make_ext4(image, {"a.jpg": jpeg(79), "d/x.jpg": jpeg(80)}, {"d/gone.jpg": jpeg(81)}, size="1M")
+    newcomer = tmp_path / "new.jpg"
+    newcomer.write_bytes(jpeg(82))
+    run("debugfs", "-w", "-R", f"write {newcomer} new.jpg", str(image))  # takes the freed inode
+    events = walk(image)
+    found = {e.location.steps[-1].name: e for e in events if isinstance(e, MediaItem)}
+    # "/d/gone.jpg" still names the inode, but it now holds new.jpg: listing it would put new.jpg's
+    # content at a deleted name it never had.
+    assert set(found) == {"/a.jpg", "/d/x.jpg", "/new.jpg"}
+    assert found["/new.jpg"].read_bytes() == jpeg(82)
+
+
+def test_e01_inside_an_archive(tmp_path: Path, build: type[Builders]) -> None:
+    tool("ewfacquirestream", "ewf-tools")
+    fat = tmp_path / "fat.img"
+    photo = jpeg(83)
+    build.make_fat(fat, {"in/e01.jpg": photo}, {}, size_kib=512)
+    run("ewfacquirestream", "-q", "-c", "fast", "-t", str(tmp_path / "small"), stdin=fat.read_bytes())
+    e01 = (tmp_path / "small.E01").read_bytes()
+    bundle = tmp_path / "bundle.tar"
+    bundle.write_bytes(build.tar({"exhibit/small.E01": e01}))
+    events = walk(bundle)
+    assert [e for e in events if isinstance(e, SourceIssue)] == []
+    found = {str(e.location): e for e in events if isinstance(e, MediaItem)}
+    key = f"{bundle} > tar:exhibit/small.E01 > file system (fat12 @ 0) > /in/e01.jpg"
+    assert found[key].read_bytes() == photo
+    assert found[key].location.steps[2].image == "e01"
+
+
+def test_encrypted_volumes_are_reported_as_encrypted(tmp_path: Path, build: type[Builders]) -> None:
+    bitlocker = bytearray(os.urandom(256 * 1024))
+    bitlocker[0:11] = b"\xebX\x90-FVE-FS-"
+    bitlocker[510:512] = b"\x55\xaa"
+    luks = bytearray(os.urandom(256 * 1024))
+    luks[0:8] = b"LUKS\xba\xbe\x00\x02"
+    disk = tmp_path / "laptop.dd"
+    disk.write_bytes(build.mbr_disk([(0x07, bytes(bitlocker)), (0x83, bytes(luks))]))
+    events = walk(disk)
+    assert [(type(e).__name__, getattr(e, "code", None), e.location.steps[-1].index) for e in events] == [
+        ("SourceIssue", "encrypted", 1),
+        ("SourceIssue", "encrypted", 2),
+    ]
+    assert "BitLocker" in str(events[0]) and "LUKS" in str(events[1])
+    whole = tmp_path / "home.img"
+    whole.write_bytes(bytes(luks))
+    [issue] = walk(whole)
+    assert isinstance(issue, SourceIssue) and issue.code == "encrypted"
+
+
+def test_e01_set_in_a_folder_is_read_once_from_its_first_segment(
+    disk_evidence: DiskEvidence, tmp_path: Path
+) -> None:
+    folder = tmp_path / "exhibits"
+    folder.mkdir()
+    for segment in disk_evidence.e01:
+        (folder / segment.name).symlink_to(segment)
+    events = walk(folder, Limits(follow_symlinks=True))
+    assert [e for e in events if isinstance(e, SourceIssue)] == []
+    segments = [e for e in events if isinstance(e, MediaItem) and len(e.location.steps) == 1]
+    assert len(segments) == len(disk_evidence.e01)  # every segment file is an item
+    inside = [e for e in events if isinstance(e, MediaItem) and len(e.location.steps) > 1]
+    assert {str(e.location.steps[0]) for e in inside} == {str(folder / disk_evidence.e01[0].name)}
+    assert len(by_path(inside)) == len(by_path(walk(disk_evidence.e01[0])))

@@ -104,3 +104,19 @@ def test_walking_and_reading_changes_nothing(tmp_path: Path, build: type[Builder
     assert (tmp_path / "p.jpg").stat().st_atime_ns == 900_000_000 * 10**9
     assert state() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.zip", "p.jpg"]
+
+
+def test_folder_nesting_limit(tmp_path: Path) -> None:
+    deep = tmp_path
+    for _ in range(6):
+        deep = deep / "d"
+    deep.mkdir(parents=True)
+    (deep / "x.jpg").write_bytes(jpeg(67))
+    (tmp_path / "d" / "shallow.jpg").write_bytes(jpeg(68))
+    events = walk(tmp_path, Limits(max_fs_depth=3))
+    assert [(type(e).__name__, e.location.name.removeprefix(str(tmp_path))) for e in events] == [
+        ("SourceIssue", "/d/d/d/d"),
+        ("MediaItem", "/d/shallow.jpg"),
+    ]
+    assert isinstance(events[0], SourceIssue) and events[0].code == "too-deep"
+    assert next(e.location.name for e in walk(tmp_path) if isinstance(e, MediaItem)).endswith("/x.jpg")

@@ -47,6 +47,12 @@ def test_location_string_and_json() -> None:
     assert str(whole) == "/x.img > file system (ntfs @ 0)"
 
 
+def test_string_form_stays_on_one_line() -> None:
+    loc = Location.file("/ev/a\nb\udcff.jpg").member("x\ry\t.jpg", "zip")
+    assert str(loc) == "/ev/a\\nb\\udcff.jpg > zip:x\\ry\\t.jpg"
+    assert Location.from_json(loc.to_json()) == loc  # the JSON form keeps the exact names
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

@@ -27,7 +27,7 @@ from netsafe.media.blobs import MemberBuffer, Spill
 from netsafe.media.item import FileTimes, IssueCode, SourceIssue
 from netsafe.media.limits import Budget, Layer, LimitError, Limits
 from netsafe.media.location import Location
-from netsafe.media.sniff import ContainerKind, _is_tar_header
+from netsafe.media.sniff import ContainerKind, is_tar_header
 from netsafe.signals.imaging import one_line
 
 _CHUNK = 1024 * 1024
@@ -132,7 +132,7 @@ def walk_zip(stream: BinaryIO, size: int, where: Location, budget: Budget) -> It
                 yield _issue(
                     loc, "unsafe-path", "member name is absolute or contains '..': scanned in memory"
                 )
-            if info.flag_bits & 0x1:
+            if info.flag_bits & 0x1 or info.compress_type == 99:  # 99: WinZip AES
                 yield _issue(loc, "encrypted", "member is encrypted: content not scanned")
                 continue
             try:
@@ -189,7 +189,7 @@ def walk_compressed(
     except Exception as err:
         yield _broken(where, err)
         return
-    if _is_tar_header(head):
+    if is_tar_header(head):
         yield from _walk_tar_stream(counted, where, tar_name, None, budget)
         return
     loc = where.member(_inner_name(kind, stream, where), layer_name)
@@ -336,6 +336,27 @@ def walk_7z(stream: BinaryIO, size: int, where: Location, budget: Budget) -> Ite
                 f"{len(files)} members, more than max_members={limits.max_members}: none read",
             )
             return
+        # py7zr hands over each member in one piece sized by the archive's header (it never produces more
+        # than the header says), so the declared sizes are checked before anything is decompressed.
+        wanted: list[str] = []
+        declared = 0
+        for f in files:
+            size_of = int(f.uncompressed or 0)
+            if size_of > limits.max_file_size:
+                yield _too_large(where.member(f.filename, "7z"), limits)
+                continue
+            declared += size_of
+            wanted.append(f"m{f.id}")
+        if budget.expanded + declared > limits.max_expanded_size or (
+            declared > limits.ratio_grace and declared > limits.max_ratio * max(size, 1)
+        ):
+            yield _issue(
+                where,
+                "zip-bomb",
+                f"7z archive declares {declared} bytes from {size} (limits max_expanded_size="
+                f"{limits.max_expanded_size}, max_ratio={limits.max_ratio:g}): not extracted",
+            )
+            return
         names: dict[str, tuple[str, FileTimes]] = {}
         for f in archive.files:
             # Every member is extracted under an alias so that py7zr's own path checks (which refuse the
@@ -354,7 +375,7 @@ def walk_7z(stream: BinaryIO, size: int, where: Location, budget: Budget) -> Ite
                 return writer
 
         try:
-            archive.extract(factory=Factory())
+            archive.extract(targets=wanted, factory=Factory())
         except LimitError as err:
             problem = _issue(where, err.code, err.message)
         except Exception as err:

@@ -153,21 +153,6 @@ class StreamReader:
         self._stream.close()
 
 
-class BytesReader:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    @property
-    def size(self) -> int:
-        return len(self._data)
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        return self._data[offset : offset + length]
-
-    def close(self) -> None:
-        pass
-
-
 class ReaderStream(io.RawIOBase):
     """A seekable binary stream over a :class:`RangeReader` (what zipfile, PyAV and Pillow want)."""
 

@@ -116,6 +116,19 @@ def split_segments(path: str) -> list[str] | None:
     return parts if len(parts) > 1 else None
 
 
+def later_split_segment(path: str) -> bool:
+    """``x.002`` (or later) next to an ``x.001``: part of a split image, read from its first segment.
+
+    Such a segment may start with a boot sector (where the split fell on a partition start); opened on its
+    own it would list the same files again under a second location.
+    """
+    m = _SEGMENT.match(path)
+    if not m or int(m["num"]) < 2:
+        return False
+    width = len(m["num"])
+    return any(os.path.isfile(f"{m['stem']}.{n:0{width}d}") for n in (0, 1))
+
+
 def open_split(parts: list[str]) -> SplitReader:
     readers: list[RangeReader] = []
     try:
@@ -139,17 +152,20 @@ class FsFile:
     fs: Any
     inode: int
     lock: threading.Lock
+    stream: int | None = None  # NTFS attribute id of a named data stream; None for the file's own data
 
     def open(self) -> BinaryIO:
-        return reader_stream(_TskFileReader(self.fs, self.inode, self.size, self.lock), owns=True)
+        reader = _TskFileReader(self.fs, self.inode, self.size, self.lock, self.stream)
+        return reader_stream(reader, owns=True)
 
 
 class _TskFileReader:
-    def __init__(self, fs: Any, inode: int, size: int, lock: threading.Lock) -> None:
+    def __init__(self, fs: Any, inode: int, size: int, lock: threading.Lock, stream: int | None) -> None:
         self._lock = lock
         with lock:
             self._file = fs.open_meta(inode=inode)
         self._size = size
+        self._stream = stream
 
     @property
     def size(self) -> int:
@@ -160,7 +176,11 @@ class _TskFileReader:
         if length == 0:
             return b""
         with self._lock:
-            return bytes(self._file.read_random(offset, length))
+            if self._stream is None:
+                return bytes(self._file.read_random(offset, length))
+            return bytes(
+                self._file.read_random(offset, length, pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA, self._stream)
+            )
 
     def close(self) -> None:
         self._file = None
@@ -198,6 +218,19 @@ def walk_disk(
         yield SourceIssue(where, "corrupt-filesystem", "partition table lists no partitions")
 
 
+def _encrypted_volume(img: Any, offset: int) -> str | None:
+    """Name the full-volume encryption whose header sits at ``offset``, if any."""
+    try:
+        head = bytes(img.read(offset, 16))
+    except Exception:
+        return None
+    if head[3:11] == b"-FVE-FS-":
+        return "BitLocker"
+    if head[:6] == b"LUKS\xba\xbe":
+        return "LUKS"
+    return None
+
+
 def _desc(part: Any) -> str:
     try:
         return str(part.desc.decode("utf-8", "replace"))
@@ -232,6 +265,10 @@ def _walk_fs(
         fs = pytsk3.FS_Info(img, offset=offset)
     except OSError as err:
         loc = where if whole else where.child(step)
+        sealed = _encrypted_volume(img, offset)
+        if sealed:
+            yield SourceIssue(loc, "encrypted", f"{sealed} volume: not readable without its key")
+            return
         what = "no file system netsafe can read on the disk image" if whole else "no readable file system"
         yield SourceIssue(loc, "corrupt-filesystem", f"{what} ({_tsk_error(err)})")
         return
@@ -246,7 +283,8 @@ def _walk_fs(
         yield SourceIssue(base, "corrupt-filesystem", f"cannot read the root folder ({_tsk_error(err)})")
         return
     root_addr = int(fs.info.root_inum)
-    yield from _walk_dir(fs, root, "", base, {root_addr}, 0, limits, lock, in_orphans=False)
+    ntfs = part.fs == "ntfs"
+    yield from _walk_dir(fs, root, "", base, {root_addr}, 0, limits, lock, in_orphans=False, ntfs=ntfs)
 
 
 def _walk_dir(
@@ -260,9 +298,11 @@ def _walk_dir(
     lock: threading.Lock,
     *,
     in_orphans: bool,
+    ntfs: bool,
 ) -> Iterator[FsFile | SourceIssue]:
     try:
-        entries = sorted(directory, key=lambda e: bytes(e.info.name.name))
+        with lock:  # TSK handles are not thread-safe: items may be read from other threads meanwhile
+            entries = sorted(directory, key=lambda e: bytes(e.info.name.name))
     except Exception as err:
         yield SourceIssue(
             _here(base, path or "/"), "corrupt-filesystem", f"cannot list folder ({_tsk_error(err)})"
@@ -280,7 +320,10 @@ def _walk_dir(
         if meta is None and int(name_info.flags) & int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC):
             meta = _unallocated_meta(fs, name_info, lock)
         full = f"{path}/{name}"
-        deleted = in_orphans or bool(int(name_info.flags) & int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC))
+        name_freed = bool(int(name_info.flags) & int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC))
+        deleted = in_orphans or name_freed
+        if name_freed and meta is not None and int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_ALLOC):
+            continue  # a deleted name whose record now belongs to a live file: that file is listed itself
         if meta is not None:
             deleted = deleted or bool(int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_UNALLOC))
             mtype = meta.type
@@ -304,12 +347,13 @@ def _walk_dir(
             if depth + 1 > limits.max_fs_depth:
                 yield SourceIssue(
                     _here(base, full),
-                    "corrupt-filesystem",
-                    f"folders nested deeper than {limits.max_fs_depth}",
+                    "too-deep",
+                    f"folders nested deeper than max_fs_depth={limits.max_fs_depth}",
                 )
                 continue
             try:
-                sub = entry.as_directory()
+                with lock:
+                    sub = entry.as_directory()
             except Exception:
                 continue  # deleted folders often no longer parse; their files show under $OrphanFiles
             yield from _walk_dir(
@@ -322,6 +366,7 @@ def _walk_dir(
                 limits,
                 lock,
                 in_orphans=in_orphans or (depth == 0 and name == _ORPHANS),
+                ntfs=ntfs,
             )
             continue
         if meta is None or mtype != pytsk3.TSK_FS_META_TYPE_REG:
@@ -334,6 +379,39 @@ def _walk_dir(
             yield SourceIssue(loc, "too-large", f"file larger than the {limits.max_file_size}-byte limit")
             continue
         yield FsFile(loc, size, deleted, _times(meta), fs, int(meta.addr), lock)
+        if ntfs and entry.info.meta is not None:
+            yield from _named_streams(entry, full, base, deleted, _times(meta), fs, lock, limits)
+
+
+def _named_streams(
+    entry: Any,
+    full: str,
+    base: Location,
+    deleted: bool,
+    times: FileTimes,
+    fs: Any,
+    lock: threading.Lock,
+    limits: Limits,
+) -> Iterator[FsFile | SourceIssue]:
+    """NTFS alternate data streams (``file.txt:hidden.jpg``): a classic place to hide a picture."""
+    data_type = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)
+    try:
+        with lock:
+            streams = [
+                (bytes(a.info.name), int(a.info.id), int(a.info.size))
+                for a in entry
+                if int(a.info.type) == data_type and a.info.name
+            ]
+    except Exception:
+        return
+    addr = int(entry.info.meta.addr)
+    for raw, attr_id, size in streams:
+        name = raw.decode("utf-8", "replace")
+        loc = base.child(Step("path", f"{full}:{name}", inode=addr))
+        if size > limits.max_file_size:
+            yield SourceIssue(loc, "too-large", f"stream larger than the {limits.max_file_size}-byte limit")
+            continue
+        yield FsFile(loc, size, deleted, times, fs, addr, lock, attr_id)
 
 
 def _unallocated_meta(fs: Any, name_info: Any, lock: threading.Lock) -> Any:

@@ -16,7 +16,7 @@ IssueCode = Literal[
     "symlink",  # symbolic link not followed (Limits.follow_symlinks is off)
     "symlink-loop",  # link or folder chain that leads back into itself
     "zip-bomb",  # expansion past Limits.max_expanded_size or Limits.max_ratio
-    "too-deep",  # archive nesting past Limits.max_depth: member kept, not opened
+    "too-deep",  # containers past Limits.max_depth (kept, not opened) or folders past max_fs_depth
     "too-many-members",  # archive with more than Limits.max_members members
     "unsafe-path",  # member name absolute or with "..": content still scanned, never written anywhere
     "encrypted",  # password-protected archive or member

@@ -32,7 +32,7 @@ class Limits:
     max_member_in_memory: int = 64 * MiB
     # Follow symbolic links in folders (never outside loops: each folder is entered once).
     follow_symlinks: bool = False
-    # Directory nesting inside a file system image, a guard against corrupt looping directory trees.
+    # Folder nesting, in folders and in file-system images: deeper trees (hostile or corrupt) are cut off.
     max_fs_depth: int = 256
 
 

@@ -44,8 +44,8 @@ class Step:
                 return f"file system ({where})"
             return f"partition {self.index} ({where})"
         if self.kind == "member":
-            return f"{self.archive}:{self.name}"
-        return self.name
+            return f"{self.archive}:{_printable(self.name)}"
+        return _printable(self.name)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
@@ -75,6 +75,13 @@ class Step:
             inode=_opt_int(data, "inode"),
             archive=_opt_str(data, "archive"),
         )
+
+
+def _printable(name: str) -> str:
+    """Control characters and undecodable bytes escaped, so the string form stays on one line."""
+    if name.isprintable():
+        return name
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in name)
 
 
 def _opt_int(data: dict[str, Any], key: str) -> int | None:

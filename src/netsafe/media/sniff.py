@@ -107,22 +107,30 @@ _CONTAINER_MAGIC: tuple[tuple[bytes, ContainerKind], ...] = (
 def container_kind(head: bytes) -> ContainerKind | None:
     """What kind of container ``head`` (the first :data:`CONTAINER_SNIFF_BYTES` bytes) opens, if any.
 
-    Decided by content only. ``disk`` means a raw disk image: a partition table (MBR or GPT) or a bare
-    NTFS, FAT, exFAT or ext file system; the file-system library has the final word on whether it opens.
+    Decided by content only. ``disk`` means a raw disk image: a partition table (MBR or GPT), a bare
+    NTFS, FAT, exFAT or ext file system, or a BitLocker or LUKS volume; the file-system library has the
+    final word on whether it opens.
     """
     for magic, kind in _CONTAINER_MAGIC:
         if head.startswith(magic):
             return kind
     if len(head) >= 4 and head[:3] == b"BZh" and head[3:4] in b"123456789":
         return "bzip2"
-    if _is_tar_header(head):
+    if is_tar_header(head):
         return "tar"
     if _is_disk(head):
         return "disk"
     return None
 
 
-def _is_tar_header(head: bytes) -> bool:
+def ewf_segment(head: bytes) -> int | None:
+    """The segment number of an EWF (E01) file: 1 opens the set, later ones only continue it."""
+    if len(head) < 11 or not head.startswith(b"EVF\x09\x0d\x0a\xff\x00"):
+        return None
+    return int.from_bytes(head[9:11], "little")
+
+
+def is_tar_header(head: bytes) -> bool:
     if len(head) < 512:
         return False
     if head[257:262] == b"ustar":
@@ -142,6 +150,8 @@ def _is_tar_header(head: bytes) -> bool:
 def _is_disk(head: bytes) -> bool:
     if len(head) >= 520 and head[512:520] == b"EFI PART":
         return True
+    if head[:6] == b"LUKS\xba\xbe" or head[3:11] == b"-FVE-FS-":
+        return True  # an encrypted volume: recognised so that it is reported as such
     if len(head) >= 1082 and head[1080:1082] == b"\x53\xef" and _ext_superblock_plausible(head):
         return True
     if len(head) < 512 or head[510:512] != b"\x55\xaa":

@@ -22,7 +22,7 @@ from netsafe.media.blobs import FdReader, RangeReader, Spill, StreamReader, open
 from netsafe.media.item import FileTimes, MediaItem, SourceIssue, bytes_opener
 from netsafe.media.limits import Budget, Limits
 from netsafe.media.location import Location
-from netsafe.media.sniff import CONTAINER_SNIFF_BYTES, ContainerKind, container_kind
+from netsafe.media.sniff import CONTAINER_SNIFF_BYTES, ContainerKind, container_kind, ewf_segment
 from netsafe.signals.imaging import one_line
 
 Event = MediaItem | SourceIssue
@@ -33,7 +33,11 @@ def iter_sources(paths: Iterable[str], limits: Limits | None = None) -> Iterator
     """Every media item and issue under ``paths``, in a stable order."""
     walker = _Walker(limits or Limits())
     for path in paths:
-        yield from walker.source(path)
+        try:
+            yield from walker.source(path)
+        except Exception as err:  # last resort: one source lost, never the whole scan
+            loc = Location.file(os.path.abspath(path))
+            yield SourceIssue(loc, "unreadable", f"unexpected {type(err).__name__}: {one_line(err)}")
 
 
 def iter_source(path: str, limits: Limits | None = None) -> Iterator[Event]:
@@ -46,7 +50,10 @@ def iter_bytes(data: bytes, name: str, limits: Limits | None = None) -> Iterator
     loc = Location.file(name)
     opener = bytes_opener(data)
     yield MediaItem(loc, len(data), opener)
-    yield from walker.expand(opener, len(data), loc, None)
+    try:
+        yield from walker.expand(opener, len(data), loc, None)
+    except Exception as err:  # last resort, as in iter_sources
+        yield SourceIssue(loc, "unreadable", f"unexpected {type(err).__name__}: {one_line(err)}")
 
 
 def _host_opener(path: str) -> Opener:
@@ -85,7 +92,7 @@ class _Walker:
             yield _os_issue(loc, err)
             return
         if stat.S_ISDIR(st.st_mode):
-            yield from self.folder(full, {(st.st_dev, st.st_ino)})
+            yield from self.folder(full, {(st.st_dev, st.st_ino)}, 0)
             return
         if stat.S_ISBLK(st.st_mode):
             try:
@@ -109,7 +116,7 @@ class _Walker:
             return
         yield from self.host_file(full, loc, st)
 
-    def folder(self, path: str, entered: set[tuple[int, int]]) -> Iterator[Event]:
+    def folder(self, path: str, entered: set[tuple[int, int]], depth: int) -> Iterator[Event]:
         try:
             with os.scandir(path) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -136,7 +143,12 @@ class _Walker:
                         loc, "symlink-loop", "link leads back into a folder being walked: skipped"
                     )
                     continue
-                yield from self.folder(full, entered | {key})
+                if depth + 1 > self.limits.max_fs_depth:
+                    yield SourceIssue(
+                        loc, "too-deep", f"folders nested deeper than max_fs_depth={self.limits.max_fs_depth}"
+                    )
+                    continue
+                yield from self.folder(full, entered | {key}, depth + 1)
             elif stat.S_ISREG(st.st_mode):
                 yield from self.host_file(full, loc, st)
             else:
@@ -155,10 +167,15 @@ class _Walker:
         else:
             yield MediaItem(loc, st.st_size, opener, times=_stat_times(st), host_path=path)
         try:
-            kind = container_kind(_head(opener))
+            head = _head(opener)
         except OSError as err:
             yield _os_issue(loc, err)
             return
+        kind = container_kind(head)
+        if (kind == "e01" and (ewf_segment(head) or 1) > 1) or (
+            kind == "disk" and disk.later_split_segment(path)
+        ):
+            return  # a later segment of an E01 set or split image: read with the set, from its first segment
         if kind in ("disk", "e01"):
             yield from self.host_disk(path, kind, loc)
         elif kind is not None and st.st_size <= self.limits.max_file_size:
@@ -181,11 +198,12 @@ class _Walker:
     # ---- containers, wherever they are ---------------------------------------------------------------
     def expand(self, opener: Opener, size: int, loc: Location, budget: Budget | None) -> Iterator[Event]:
         try:
-            kind = container_kind(_head(opener))
+            head = _head(opener)
         except Exception as err:
             yield SourceIssue(loc, "unreadable", f"cannot read: {one_line(err)}")
             return
-        if kind is None:
+        kind = container_kind(head)
+        if kind is None or (kind == "e01" and (ewf_segment(head) or 1) > 1):
             return
         if kind in ("disk", "e01"):
             if loc.depth >= self.limits.max_depth:
@@ -224,22 +242,30 @@ class _Walker:
                 events = archives.walk_7z(stream, size, loc, budget)
             else:
                 events = archives.walk_compressed(kind, stream, size, loc, budget)
-            for event in events:
+            try:
+                for event in events:
+                    if isinstance(event, SourceIssue):
+                        yield event
+                        continue
+                    member_opener = _content_opener(event.content)
+                    yield MediaItem(event.location, event.size, member_opener, times=event.times)
+                    yield from self.expand(member_opener, event.size, event.location, budget)
+            except Exception as err:  # a library bug on hostile input costs this archive, never the scan
+                yield SourceIssue(loc, "corrupt-archive", f"unexpected {type(err).__name__}: {one_line(err)}")
+
+    def disk(self, reader: RangeReader, loc: Location, image: str, budget: Budget | None) -> Iterator[Event]:
+        try:
+            for event in disk.walk_disk(reader, loc, image, self.limits):
                 if isinstance(event, SourceIssue):
                     yield event
                     continue
-                member_opener = _content_opener(event.content)
-                yield MediaItem(event.location, event.size, member_opener, times=event.times)
-                yield from self.expand(member_opener, event.size, event.location, budget)
-
-    def disk(self, reader: RangeReader, loc: Location, image: str, budget: Budget | None) -> Iterator[Event]:
-        for event in disk.walk_disk(reader, loc, image, self.limits):
-            if isinstance(event, SourceIssue):
-                yield event
-                continue
-            yield MediaItem(event.location, event.size, event.open, deleted=event.deleted, times=event.times)
-            if event.size > 0:
-                yield from self.expand(event.open, event.size, event.location, budget)
+                yield MediaItem(
+                    event.location, event.size, event.open, deleted=event.deleted, times=event.times
+                )
+                if event.size > 0:
+                    yield from self.expand(event.open, event.size, event.location, budget)
+        except Exception as err:  # a library bug on hostile input costs this disk, never the scan
+            yield SourceIssue(loc, "corrupt-filesystem", f"unexpected {type(err).__name__}: {one_line(err)}")
 
 
 def _content_opener(content: bytes | Spill) -> Opener:
