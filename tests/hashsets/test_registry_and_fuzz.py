@@ -15,7 +15,7 @@ from netsafe.hashsets.model import Entry, ImportIssue
 
 MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
-FUZZ = settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+FUZZ = settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 
 
 @pytest.mark.parametrize(
@@ -158,3 +158,13 @@ def test_vics_reader_never_raises_on_json_shaped_input(
     if cut is not None:
         data = data[:cut]
     _check(list(formats.read("vics", io.BytesIO(data), name="fuzz")))
+
+
+def test_options_a_format_does_not_take_are_refused() -> None:
+    with pytest.raises(FormatError, match="reading vics does not take signal"):
+        formats.read("vics", io.BytesIO(b"{}"), signal="pdq")
+    with pytest.raises(FormatError, match="writing csv does not take bare"):
+        formats.write("csv", [], io.StringIO(), bare=True)
+    assert formats.get("tx").read is not None
+    items = list(formats.read("tx", io.BytesIO(f"{PDQ}\n".encode()), signal="pdq", profile="vic-us"))
+    assert isinstance(items[0], Entry)

@@ -55,7 +55,7 @@ def assert_same(index: PDQIndex, ids: npt.NDArray[np.int64], hashes: Words, q: W
 
 
 @st.composite
-def scenario(draw: st.DrawFn) -> tuple[int, int, int, int, int, str, int]:
+def scenario(draw: st.DrawFn) -> tuple[int, int, int, int, int, str, int, int]:
     seed = draw(st.integers(0, 2**32 - 1))
     n = draw(st.integers(0, 300))
     families = draw(st.integers(1, 12))
@@ -63,19 +63,20 @@ def scenario(draw: st.DrawFn) -> tuple[int, int, int, int, int, str, int]:
     threshold = draw(st.integers(0, 64))
     mode = draw(st.sampled_from(["mih", "scan", "auto"]))
     removals = draw(st.integers(0, 40))
-    return seed, n, families, delta, threshold, mode, removals
+    high_bits = draw(st.sampled_from([16, 18, 20]))
+    return seed, n, families, delta, threshold, mode, removals, high_bits
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario())
-def test_matches_brute_force(case: tuple[int, int, int, int, int, str, int]) -> None:
-    seed, n, families, delta, threshold, mode, removals = case
+def test_matches_brute_force(case: tuple[int, int, int, int, int, str, int, int]) -> None:
+    seed, n, families, delta, threshold, mode, removals, high_bits = case
     rng = np.random.default_rng(seed)
     hashes = np.concatenate([clustered(rng, n // 2, families), random_words(rng, n - n // 2)])
     hashes = np.concatenate([hashes, hashes[: n // 10]])  # exact duplicates under other ids
     ids = rng.permutation(len(hashes)).astype(np.int64) * 3 - 50
     ids[: len(ids) // 20] = 7  # one id carrying several hashes
-    index = PDQIndex(delta_rows=delta, mode=mode)  # type: ignore[arg-type]
+    index = PDQIndex(delta_rows=delta, mode=mode, high_bits=high_bits)  # type: ignore[arg-type]
     # Added in uneven batches so segments, merges and the delta all take part.
     cuts = np.sort(rng.integers(0, len(ids) + 1, size=4))
     for part in np.split(np.arange(len(ids)), cuts):
@@ -90,14 +91,14 @@ def test_matches_brute_force(case: tuple[int, int, int, int, int, str, int]) -> 
         assert_same(index, ids, hashes, q, threshold)
 
 
-@pytest.mark.parametrize("mode", ["mih", "scan"])
-def test_every_threshold_on_a_dense_family(mode: str) -> None:
+@pytest.mark.parametrize(("mode", "high_bits"), [("mih", 16), ("mih", 19), ("scan", 16)])
+def test_every_threshold_on_a_dense_family(mode: str, high_bits: int) -> None:
     """Rows at every distance 0..64 from the query: each threshold must cut exactly there."""
     rng = np.random.default_rng(3)
     root = random_words(rng, 1)[0]
     hashes = np.array([flip_bits(rng, root, k) for k in range(65) for _ in range(3)], dtype=np.uint64)
     ids = np.arange(len(hashes), dtype=np.int64)
-    index = PDQIndex(delta_rows=50, mode=mode)  # type: ignore[arg-type]
+    index = PDQIndex(delta_rows=50, mode=mode, high_bits=high_bits)  # type: ignore[arg-type]
     index.add(ids, hashes)
     for t in range(65):
         assert_same(index, ids, hashes, root, t)

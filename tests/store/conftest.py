@@ -1,3 +1,3 @@
-from netsafe.store.pytest_fixtures import database_url, db, postgres_server
+from netsafe.store.pytest_fixtures import database_url, db, postgres_server, postgres_store
 
-__all__ = ["database_url", "db", "postgres_server"]
+__all__ = ["database_url", "db", "postgres_server", "postgres_store"]

@@ -217,3 +217,17 @@ def test_bad_urls_are_one_line_errors() -> None:
         database_url("not a url at all")
     assert "secret" not in str(err.value)
     assert database_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+
+
+def test_database_errors_become_one_line_store_errors(db: Database) -> None:
+    from netsafe.store.convert import now
+    from netsafe.store.models import HashSetRow
+
+    with db.session() as s:
+        repo.create_set(s, "taken", "uk-caid")
+    with pytest.raises(StoreError) as err, db.session() as s:
+        # What a second process creating the same name at the same moment runs into.
+        s.add(HashSetRow(name="taken", profile="uk-caid", version=0, created=now(), updated=now()))
+    assert "\n" not in str(err.value) and "another process" in str(err.value)
+    with db.session() as s:
+        assert [i.name for i in repo.set_infos(s)] == ["taken"]

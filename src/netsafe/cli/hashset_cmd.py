@@ -27,6 +27,7 @@ from netsafe.hashsets.formats import FORMATS, FormatError
 from netsafe.hashsets.formats import get as get_format
 from netsafe.hashsets.model import HashSetError
 from netsafe.hashsets.profiles import ProfileError, load_profile
+from netsafe.matching.service import drop_index, index_key
 from netsafe.store.db import Database, StoreError, open_database
 from netsafe.store.repositories import NotFoundError
 
@@ -115,7 +116,8 @@ def import_command(
                 description=description, source=source, progress=on_progress,
             )  # fmt: skip
     except service.ImportFailedError as err:
-        _report_issues(err.result)
+        if len(err.result.issues) > 1:  # the error line itself names the first
+            _report_issues(err.result)
         if json_out:
             _json(err.result.as_dict())
         _error(str(err), EXIT_FAILURES)
@@ -278,7 +280,10 @@ def delete_command(
             if not sys.stdin.isatty():
                 _error(f"refusing to delete {name!r} ({info.entry_count} entries) without --yes")
             typer.confirm(f"delete hash set {name!r} and its {info.entry_count:,} entries?", abort=True)
+        key = index_key(db, name)
         deleted = service.delete_set(db, name)
+        if key is not None:
+            drop_index(db, key)
     except NotFoundError as err:
         _error(str(err))
     except StoreError as err:

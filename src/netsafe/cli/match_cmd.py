@@ -40,7 +40,9 @@ def match_command(
         help="A hash to look up (MD5/SHA-1/SHA-256/PDQ by length, or SIGNAL:VALUE); repeatable.",
     ),
     hashsets: list[str] | None = typer.Option(
-        None, "--hashset", help="Only these hash sets (repeatable; default: all)."
+        None,
+        "--hashset",
+        help="Only these hash sets (repeatable; default: all). NAME:N gives that set its own PDQ distance.",
     ),
     max_distance: int = typer.Option(
         DEFAULT_MAX_DISTANCE, "--max-distance", min=0, max=256, help="PDQ match threshold in bits."
@@ -52,7 +54,7 @@ def match_command(
     json_out: bool = typer.Option(False, "--json", help="JSON Lines on stdout, one object per query."),
     workers: int = typer.Option(0, "--workers", min=0, help="Processes for hashing (default: all cores)."),
 ) -> None:
-    """Hash files (MD5, SHA-1, SHA-256, PDQ) and report which hash-set entries they match.
+    """Hash files (MD5, SHA-1, SHA-256, PDQ, vPDQ) and report which hash-set entries they match.
 
     Exit status: 0 every query looked up, 1 some files could not be read or hashed, 2 usage error.
     """
@@ -65,6 +67,7 @@ def match_command(
         hash_queries = [Query(query=h, signals=parse_hash(h)) for h in hashes or []]
     except MatchError as err:
         _error(str(err))
+    names, set_distances = _split_hashsets(hashsets or [])
     try:
         db = open_database()
     except StoreError as err:
@@ -74,7 +77,7 @@ def match_command(
     rows: list[tuple[Query, list[Match]]] = []
     try:
         for chunk in _queries(hash_queries, paths or [], dihedral, workers):
-            results = matcher.match(chunk, hashsets, max_distance, min_quality, dihedral)
+            results = matcher.match(chunk, names, max_distance, min_quality, dihedral, set_distances)
             for query, matches in zip(chunk, results, strict=True):
                 failures += query.error is not None
                 if json_out:
@@ -93,13 +96,29 @@ def match_command(
         raise typer.Exit(EXIT_FAILURES)
 
 
+def _split_hashsets(given: list[str]) -> tuple[list[str], dict[str, int]]:
+    """``NAME`` or ``NAME:N`` (N = that set's PDQ distance)."""
+    names: list[str] = []
+    distances: dict[str, int] = {}
+    for item in given:
+        name, sep, tail = item.rpartition(":")
+        if sep and tail.isdigit() and name:
+            if int(tail) > 256:
+                _error(f"--hashset {item}: a PDQ distance is at most 256")
+            distances[name] = int(tail)
+            names.append(name)
+        else:
+            names.append(item)
+    return names, distances
+
+
 def _queries(by_hash: list[Query], paths: list[Path], dihedral: bool, workers: int) -> Iterator[list[Query]]:
     if by_hash:
         yield by_hash
     if not paths:
         return
     found = list(walk([str(p) for p in paths]))
-    options = HashOptions(signals=frozenset({"md5", "sha1", "sha256", "pdq"}), dihedral=dihedral)
+    options = HashOptions(signals=frozenset({"md5", "sha1", "sha256", "pdq", "vpdq"}), dihedral=dihedral)
     n_workers = 1 if len(found) < 4 else (workers or default_workers())
     chunk: list[Query] = []
     with HashProgress(len(found), sum(f.size for f in found)) as progress:
@@ -118,7 +137,7 @@ def _file_query(record: FileRecord) -> Query:
         signals["pdq"] = record.pdq
     return Query(
         query=record.path, path=record.path, signals=signals, pdq_quality=record.pdq_quality,
-        pdq_dihedral=record.pdq_dihedral, error=record.error,
+        pdq_dihedral=record.pdq_dihedral, vpdq=record.vpdq, error=record.error,
     )  # fmt: skip
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from sqlalchemy.orm import Session
+
 from netsafe.hashsets import formats
 from netsafe.hashsets.formats import FormatError
 from netsafe.hashsets.model import Entry, HashSetError, HashSetInfo, ImportIssue
@@ -198,7 +200,7 @@ def import_file(
 
 
 def _run_import(
-    session: Any,
+    session: Session,
     set_id: int,
     result: ImportResult,
     items: Iterator[Entry | ImportIssue],

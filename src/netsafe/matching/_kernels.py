@@ -8,10 +8,12 @@ Layout of one segment (n rows, 8 tables, one per 32-bit chunk of the 256-bit has
 
 * ``hashes`` (n, 4) uint64 and ``chunks`` = the same bytes viewed as (n, 8) uint32; chunk ``t`` of a
   hash is ``chunks[:, t]``.
-* ``offsets`` (8, 65537) int64: for table ``t``, the rows whose chunk has high 16 bits ``h`` sit at
-  table positions ``offsets[t, h]:offsets[t, h + 1]``.
-* ``low`` (8, n) uint16: low 16 bits of the chunk at each table position, ascending within a bucket.
-* ``pos`` (8, n) uint32: the row at each table position.
+* ``offsets`` (8, 2**high_bits + 1) uint32: for table ``t``, the rows whose chunk has high bits ``h`` sit
+  at table positions ``offsets[t, h]:offsets[t, h + 1]`` (16 <= high_bits <= 20, so the rest fits 16 bits).
+* ``low`` (8, n) uint16: the low ``32 - high_bits`` bits of the chunk at each table position, ascending
+  within a bucket.
+* ``pos`` (7, n) uint32: the row at each position of tables 1-7. Rows themselves are stored in table 0's
+  order, so there position and row coincide.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ import numba
 import numpy as np
 from llvmlite import ir  # type: ignore[import-untyped]
 from numba import extending, types
+from numba.core import cgutils as _cgutils
 
 # numba's own annotations do not describe jit-compiled call signatures; treat its decorators as untyped.
 njit: Any = numba.njit
 intrinsic: Any = extending.intrinsic
+cgutils: Any = _cgutils
 
 N_TABLES = 8
-BUCKETS = 1 << 16
 
 
 @intrinsic  # type: ignore[untyped-decorator]
@@ -45,7 +48,29 @@ def _popcount(typingctx: Any, x: Any) -> Any:
     return sig, codegen
 
 
-@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+@intrinsic  # type: ignore[untyped-decorator]
+def _prefetch(typingctx: Any, arr: Any, index: Any) -> Any:
+    """Hint the CPU to start loading ``arr[index]`` (1-D array) into cache; no effect on results."""
+    if not isinstance(arr, types.Array) or arr.ndim != 1 or not isinstance(index, types.Integer):
+        return None
+    sig = types.void(arr, index)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(context, builder, signature.args[0], array, [args[1]])
+        i32 = ir.IntType(32)
+        byte_pointer = builder.bitcast(pointer, ir.IntType(8).as_pointer())
+        fnty = ir.FunctionType(ir.VoidType(), [byte_pointer.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        # read, keep in all cache levels, data cache
+        builder.call(fn, [byte_pointer, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+# Inlined: a call between jitted functions that passes arrays pays reference counting on every row.
+@njit(cache=True, nogil=True, inline="always")  # type: ignore[untyped-decorator]
 def _distance(q: Any, hashes: Any, row: int) -> int:
     return int(
         _popcount(q[0] ^ hashes[row, 0])
@@ -56,29 +81,22 @@ def _distance(q: Any, hashes: Any, row: int) -> int:
 
 
 @njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
-def _grow(rows: Any, dists: Any, count: int) -> Any:
-    new_rows = np.empty(rows.shape[0] * 2, dtype=np.int64)
-    new_dists = np.empty(rows.shape[0] * 2, dtype=np.int64)
-    new_rows[:count] = rows[:count]
-    new_dists[:count] = dists[:count]
-    return new_rows, new_dists
+def brute_search(q: Any, max_distance: int, hashes: Any, alive: Any, out_rows: Any, out_dists: Any) -> int:
+    """Every live row within ``max_distance`` of ``q`` by a linear scan.
 
-
-@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
-def brute_search(q: Any, max_distance: int, hashes: Any, alive: Any) -> Any:
-    """Every live row within ``max_distance`` of ``q`` by a linear scan: (rows, distances)."""
-    rows = np.empty(64, dtype=np.int64)
-    dists = np.empty(64, dtype=np.int64)
+    Writes up to ``len(out_rows)`` (row, distance) pairs and returns how many there are in all; the caller
+    retries with bigger buffers when that is more (growing arrays inside the loop would slow it fivefold).
+    """
+    cap = out_rows.shape[0]
     count = 0
     for row in range(hashes.shape[0]):
         d = _distance(q, hashes, row)
         if d <= max_distance and alive[row]:
-            if count == rows.shape[0]:
-                rows, dists = _grow(rows, dists, count)
-            rows[count] = row
-            dists[count] = d
+            if count < cap:
+                out_rows[count] = row
+                out_dists[count] = d
             count += 1
-    return rows[:count], dists[:count]
+    return count
 
 
 @njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
@@ -86,6 +104,7 @@ def mih_search(
     q: Any,
     max_distance: int,
     radii: Any,
+    high_bits: int,
     masks: Any,
     mask_ends: Any,
     hashes: Any,
@@ -94,55 +113,84 @@ def mih_search(
     offsets: Any,
     low: Any,
     pos: Any,
-) -> Any:
-    """Multi-index hashing search of one segment: (rows, distances), each live row within range once.
+    out_rows: Any,
+    out_dists: Any,
+) -> int:
+    """Multi-index hashing search of one segment; output as in :func:`brute_search`.
 
     Pigeonhole: with ``sum(radii + 1) > max_distance`` some chunk ``t`` of every match differs from the
-    query's chunk in at most ``radii[t]`` bits. Table ``t`` is probed at every bucket whose high 16 bits are
-    within ``radii[t]`` of the query's, keeping entries whose low 16 bits fit the remaining budget. A row
+    query's chunk in at most ``radii[t]`` bits. Table ``t`` is probed at every bucket whose high bits are
+    within ``radii[t]`` of the query's, keeping entries whose low bits fit the remaining budget. A row
     found by table ``t`` is reported only if no earlier table could have found it, so nothing repeats.
-    ``masks`` holds all 16-bit masks ordered by popcount; ``mask_ends[k]`` counts those with popcount <= k.
+    ``masks`` holds all ``high_bits``-bit masks ordered by popcount; ``mask_ends[k]`` counts those with
+    popcount <= k.
     """
     qc = q.view(np.uint32)
-    rows = np.empty(64, dtype=np.int64)
-    dists = np.empty(64, dtype=np.int64)
+    cap = out_rows.shape[0]
     count = 0
+    low_bits = 32 - high_bits
+    low_mask = (np.int64(1) << low_bits) - 1
+    starts = np.empty(mask_ends[min(int(radii.max()), high_bits)], dtype=np.int64)
+    ends = np.empty_like(starts)
     for t in range(N_TABLES):
         radius = radii[t]
         if radius < 0:
             continue
-        chunk = qc[t]
-        q_high = np.int64(chunk >> np.uint32(16))
-        q_low = np.uint16(chunk & np.uint32(0xFFFF))
-        for m in range(mask_ends[min(radius, 16)]):
-            mask = masks[m]
-            high = q_high ^ np.int64(mask)
-            budget = radius - np.int64(_popcount(np.uint64(mask)))
-            start = offsets[t, high]
-            end = offsets[t, high + 1]
+        chunk = np.int64(qc[t])
+        q_high = chunk >> low_bits
+        q_low = chunk & low_mask
+        table_offsets = offsets[t]
+        table_low = low[t]
+        # Rows are stored in table 0's order, so table 0 needs no positions.
+        table_pos = pos[max(t - 1, 0)]
+        visits = mask_ends[min(radius, high_bits)]
+        # Phase 1: find every bucket and ask for its first cache line, so the memory system fetches
+        # hundreds of buckets at once instead of one after another while phase 2 scans.
+        for m in range(visits):
+            _prefetch(table_offsets, q_high ^ np.int64(masks[m]))
+        for m in range(visits):
+            high = q_high ^ np.int64(masks[m])
+            start = np.int64(table_offsets[high])
+            end = np.int64(table_offsets[high + 1])
+            starts[m] = start
+            ends[m] = end
+            if start < end:
+                # A bucket of ~32 uint16 spans two or three 64-byte lines: ask for each of them.
+                _prefetch(table_low, start)
+                _prefetch(table_low, min(start + 32, end - 1))
+                _prefetch(table_low, end - 1)
+        for m in range(visits):
+            start = starts[m]
+            end = ends[m]
             if start == end:
                 continue
+            budget = radius - np.int64(_popcount(np.uint64(masks[m])))
             if budget == 0:
-                # Entries are sorted by low bits within a bucket: only an exact low match can fit.
+                # Entries ascend by low bits within a bucket: only an exact low match fits. Small buckets
+                # are walked (predictable branches), large ones bisected.
                 lo = start
                 hi = end
+                if end - start <= 24:
+                    while lo < end and np.int64(table_low[lo]) < q_low:
+                        lo += 1
+                    hi = lo
                 while lo < hi:
                     mid = (lo + hi) >> 1
-                    if low[t, mid] < q_low:
+                    if np.int64(table_low[mid]) < q_low:
                         lo = mid + 1
                     else:
                         hi = mid
                 first = lo
                 last = lo
-                while last < end and low[t, last] == q_low:
+                while last < end and np.int64(table_low[last]) == q_low:
                     last += 1
             else:
                 first = start
                 last = end
             for e in range(first, last):
-                if budget > 0 and _popcount(np.uint64(low[t, e] ^ q_low)) > budget:
+                if budget > 0 and np.int64(_popcount(np.uint64(np.int64(table_low[e]) ^ q_low))) > budget:
                     continue
-                row = np.int64(pos[t, e])
+                row = e if t == 0 else np.int64(table_pos[e])
                 if not alive[row]:
                     continue
                 d = _distance(q, hashes, row)
@@ -158,42 +206,44 @@ def mih_search(
                         break
                 if seen:
                     continue
-                if count == rows.shape[0]:
-                    rows, dists = _grow(rows, dists, count)
-                rows[count] = row
-                dists[count] = d
+                if count < cap:
+                    out_rows[count] = row
+                    out_dists[count] = d
                 count += 1
-    return rows[:count], dists[:count]
+    return count
 
 
 @njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
-def build_table(keys: Any) -> Any:
-    """Two-pass LSD radix sort of 32-bit chunk values: (offsets (65537,), low (n,), pos (n,))."""
+def build_table(keys: Any, high_bits: int) -> Any:
+    """Two-pass LSD radix sort of 32-bit chunk values: (offsets, low, pos) as described above."""
     n = keys.shape[0]
-    counts = np.zeros(BUCKETS + 1, dtype=np.int64)
+    low_bits = 32 - high_bits
+    low_mask = (1 << low_bits) - 1
+    counts = np.zeros((1 << low_bits) + 1, dtype=np.int64)
     for i in range(n):
-        counts[(keys[i] & 0xFFFF) + 1] += 1
-    for b in range(BUCKETS):
+        counts[(keys[i] & low_mask) + 1] += 1
+    for b in range(1 << low_bits):
         counts[b + 1] += counts[b]
     by_low = np.empty(n, dtype=np.uint32)
     for i in range(n):
-        b = keys[i] & 0xFFFF
+        b = keys[i] & low_mask
         by_low[counts[b]] = i
         counts[b] += 1
-    offsets = np.zeros(BUCKETS + 1, dtype=np.int64)
+    buckets = 1 << high_bits
+    offsets = np.zeros(buckets + 1, dtype=np.uint32)
     for i in range(n):
-        offsets[(keys[i] >> 16) + 1] += 1
-    for b in range(BUCKETS):
+        offsets[(keys[i] >> low_bits) + 1] += 1
+    for b in range(buckets):
         offsets[b + 1] += offsets[b]
-    fill = offsets[:BUCKETS].copy()
+    fill = offsets[:buckets].astype(np.int64)
     pos = np.empty(n, dtype=np.uint32)
     low = np.empty(n, dtype=np.uint16)
     for j in range(n):
         row = by_low[j]
         key = keys[row]
-        b = key >> 16
+        b = key >> low_bits
         k = fill[b]
         pos[k] = row
-        low[k] = key & 0xFFFF
+        low[k] = key & low_mask
         fill[b] = k + 1
     return offsets, low, pos

@@ -17,7 +17,9 @@ See docs/matching.md for the algorithm and its guarantees.
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -50,15 +52,23 @@ class IndexFormatError(ValueError):
     """A saved index directory that is missing, corrupt or of another format."""
 
 
-def _all_masks() -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int64]]:
-    values = np.arange(1 << 16, dtype=np.uint32)
+@functools.cache
+def _masks(high_bits: int) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
+    """All ``high_bits``-bit masks ordered by popcount, and how many have popcount <= k for each k."""
+    values = np.arange(1 << high_bits, dtype=np.uint32)
     pops = np.bitwise_count(values).astype(np.int64)
     order = np.argsort(pops, kind="stable")
-    ends = np.cumsum(np.bincount(pops, minlength=17)).astype(np.int64)
-    return values[order].astype(np.uint16), ends
+    ends = np.cumsum(np.bincount(pops, minlength=high_bits + 1)).astype(np.int64)
+    return values[order], ends
 
 
-_MASKS, _MASK_ENDS = _all_masks()
+def high_bits_for(rows: int) -> int:
+    """Bucket on enough high bits of each chunk that a bucket holds ~8 rows (between 16 and 20 bits).
+
+    Small buckets make the exact-low-bits probes, most of the work, one cache line each (measured: at 10M
+    rows 20 bits beat 16 and 18).
+    """
+    return min(20, max(16, round(math.log2(max(rows, 1))) - 3))
 
 
 def table_radii(max_distance: int) -> npt.NDArray[np.int64]:
@@ -69,16 +79,11 @@ def table_radii(max_distance: int) -> npt.NDArray[np.int64]:
     return radii
 
 
-def _mih_cost(radii: npt.NDArray[np.int64], rows: int) -> float:
-    """Rough cost of an MIH probe in units of one linear-scan row."""
-    per_bucket = rows / 65536.0
-    cost = 0.0
-    for r in radii:
-        if r < 0:
-            continue
-        buckets = float(_MASK_ENDS[min(int(r), 16)])
-        cost += buckets * (per_bucket + 8.0)
-    return cost
+def _mih_cost(radii: npt.NDArray[np.int64], rows: int, high_bits: int) -> float:
+    """Rough cost of an MIH probe in units of one linear-scan row (a bucket visit ~ 16 rows)."""
+    per_bucket = rows / float(1 << high_bits)
+    ends = _masks(high_bits)[1]
+    return sum(float(ends[min(int(r), high_bits)]) * (per_bucket + 16.0) for r in radii if r >= 0)
 
 
 def as_words(hashes: Sequence[str] | npt.ArrayLike) -> WordArray:
@@ -113,20 +118,27 @@ class _Segment:
     ids: IdArray
     hashes: WordArray
     alive: npt.NDArray[np.bool_]
-    offsets: npt.NDArray[np.int64]
+    high_bits: int
+    offsets: npt.NDArray[np.uint32]
     low: npt.NDArray[np.uint16]
     pos: npt.NDArray[np.uint32]
 
     @classmethod
-    def build(cls, ids: IdArray, hashes: WordArray) -> _Segment:
+    def build(cls, ids: IdArray, hashes: WordArray, high_bits: int | None = None) -> _Segment:
         n = len(ids)
-        chunks = hashes.view(np.uint32).reshape(n, N_TABLES)
-        offsets = np.empty((N_TABLES, 65537), dtype=np.int64)
+        high_bits = high_bits_for(n) if high_bits is None else high_bits
+        offsets = np.empty((N_TABLES, (1 << high_bits) + 1), dtype=np.uint32)
         low = np.empty((N_TABLES, n), dtype=np.uint16)
-        pos = np.empty((N_TABLES, n), dtype=np.uint32)
-        for t in range(N_TABLES):
-            offsets[t], low[t], pos[t] = _kernels.build_table(np.ascontiguousarray(chunks[:, t]))
-        return cls(ids, hashes, np.ones(n, dtype=np.bool_), offsets, low, pos)
+        pos = np.empty((N_TABLES - 1, n), dtype=np.uint32)
+        first = np.ascontiguousarray(hashes.view(np.uint32).reshape(n, N_TABLES)[:, 0])
+        offsets[0], low[0], order = _kernels.build_table(first, high_bits)
+        # Rows go in table 0's order: its positions are the rows themselves, and its hash reads are local.
+        ids, hashes = ids[order], hashes[order]
+        chunks = hashes.view(np.uint32).reshape(n, N_TABLES)
+        for t in range(1, N_TABLES):
+            keys = np.ascontiguousarray(chunks[:, t])
+            offsets[t], low[t], pos[t - 1] = _kernels.build_table(keys, high_bits)
+        return cls(ids, hashes, np.ones(n, dtype=np.bool_), high_bits, offsets, low, pos)
 
     @property
     def rows(self) -> int:
@@ -138,28 +150,44 @@ class _Segment:
     def search(
         self, q: WordArray, max_distance: int, radii: npt.NDArray[np.int64], mode: SearchMode
     ) -> SearchResult:
-        if mode == "mih" or (mode == "auto" and _mih_cost(radii, self.rows) < self.rows):
-            chunks = self.hashes.view(np.uint32).reshape(self.rows, N_TABLES)
-            rows, dists = _kernels.mih_search(
-                q, max_distance, radii, _MASKS, _MASK_ENDS, self.hashes, chunks, self.alive,
-                self.offsets, self.low, self.pos,
-            )  # fmt: skip
-        else:
-            rows, dists = _kernels.brute_search(q, max_distance, self.hashes, self.alive)
-        return self.ids[rows], dists
+        use_mih = mode == "mih" or (
+            mode == "auto" and _mih_cost(radii, self.rows, self.high_bits) < self.rows
+        )
+        capacity = 256
+        while True:
+            rows = np.empty(capacity, dtype=np.int64)
+            dists = np.empty(capacity, dtype=np.int64)
+            if use_mih:
+                masks, ends = _masks(self.high_bits)
+                chunks = self.hashes.view(np.uint32).reshape(self.rows, N_TABLES)
+                count = _kernels.mih_search(
+                    q, max_distance, radii, self.high_bits, masks, ends, self.hashes, chunks,
+                    self.alive, self.offsets, self.low, self.pos, rows, dists,
+                )  # fmt: skip
+            else:
+                count = _kernels.brute_search(q, max_distance, self.hashes, self.alive, rows, dists)
+            if count <= capacity:
+                return self.ids[rows[:count]], dists[:count]
+            capacity = count
 
 
 class PDQIndex:
     """Exact PDQ Hamming index mapping hashes to int64 ids (an id may be added with several hashes).
 
     ``delta_rows`` (how many recent additions are scanned linearly before they become a segment) and
-    ``mode`` (``"auto"`` picks MIH or a linear scan per segment; ``"mih"``/``"scan"`` force one) exist for
-    tests and benchmarks; results are the same whatever they are.
+    ``mode`` (``"auto"`` picks MIH or a linear scan per segment; ``"mih"``/``"scan"`` force one) and
+    ``high_bits`` (bucket width of new segments, 16-20; by default from the segment's size) exist for tests
+    and benchmarks; results are the same whatever they are.
     """
 
-    def __init__(self, *, delta_rows: int = DELTA_ROWS, mode: SearchMode = "auto") -> None:
+    def __init__(
+        self, *, delta_rows: int = DELTA_ROWS, mode: SearchMode = "auto", high_bits: int | None = None
+    ) -> None:
         if delta_rows < 1:
             raise ValueError("delta_rows must be at least 1")
+        if high_bits is not None and not 16 <= high_bits <= 20:
+            raise ValueError("high_bits must be between 16 and 20")
+        self._high_bits = high_bits
         if mode not in ("auto", "mih", "scan"):
             raise ValueError(f"unknown search mode {mode!r}")
         self.mode: SearchMode = mode
@@ -248,7 +276,7 @@ class PDQIndex:
             self._add_segment(ids, words)
 
     def _add_segment(self, ids: IdArray, words: WordArray) -> None:
-        self._segments.append(_Segment.build(ids, words))
+        self._segments.append(_Segment.build(ids, words, self._high_bits))
         # Binary-counter merging: a segment is merged into its elder once it is at least half its size,
         # so segment sizes roughly double down the list and there are O(log n) of them.
         while len(self._segments) >= 2:
@@ -257,12 +285,11 @@ class PDQIndex:
                 break
             self._segments[-2:] = [self._merge([before, last])]
 
-    @staticmethod
-    def _merge(segments: Iterable[_Segment]) -> _Segment:
+    def _merge(self, segments: Iterable[_Segment]) -> _Segment:
         parts = [s.live() for s in segments]
         ids = np.concatenate([p[0] for p in parts])
         words = np.ascontiguousarray(np.concatenate([p[1] for p in parts]))
-        return _Segment.build(ids, words)
+        return _Segment.build(ids, words, self._high_bits)
 
     # -- queries ------------------------------------------------------------------------------------------
 
@@ -297,11 +324,12 @@ class PDQIndex:
                 found_ids.append(ids)
                 found_dists.append(dists)
         if self._delta_rows:
-            rows, dists = _kernels.brute_search(
-                q, max_distance, self._delta_hashes[: self._delta_rows], self._delta_alive
-            )
-            if len(rows):
-                found_ids.append(self._delta_ids[rows])
+            n = self._delta_rows
+            delta = _Segment(self._delta_ids[:n], self._delta_hashes[:n], self._delta_alive[:n], 16,
+                             _NO_OFFSETS, _NO_LOW, _NO_POS)  # fmt: skip
+            ids, dists = delta.search(q, max_distance, radii, "scan")
+            if len(ids):
+                found_ids.append(ids)
                 found_dists.append(dists)
         if not found_ids:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
@@ -327,7 +355,7 @@ class PDQIndex:
             name = f"g{generation}-s{k}"
             for field in _FIELDS:
                 np.save(root / f"{name}.{field}.npy", getattr(s, field), allow_pickle=False)
-            names.append({"name": name, "rows": s.rows})
+            names.append({"name": name, "rows": s.rows, "high_bits": s.high_bits})
         manifest = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "generation": generation,
                     "segments": names}  # fmt: skip
         tmp = root / (MANIFEST + ".tmp")
@@ -347,7 +375,7 @@ class PDQIndex:
         delta_rows: int = DELTA_ROWS,
         mode: SearchMode = "auto",
     ) -> PDQIndex:
-        """Open a saved index; large arrays are memory-mapped read-only unless ``mmap`` is False."""
+        """Open a saved index; large arrays are memory-mapped (copy-on-write) unless ``mmap`` is False."""
         root = Path(directory)
         manifest = _read_manifest(root)
         index = cls(delta_rows=delta_rows, mode=mode)
@@ -355,8 +383,10 @@ class PDQIndex:
             arrays: dict[str, Any] = {}
             for field in _FIELDS:
                 path = root / f"{entry['name']}.{field}.npy"
-                # The alive flags are written by remove(), so they are read into memory.
-                mmap_mode: Literal["r"] | None = "r" if mmap and field != "alive" else None
+                # Copy-on-write maps: pages load on first touch and any write stays private, and the arrays
+                # are writable like in-memory ones, so the compiled kernels need no second signature. The
+                # alive flags are written by remove(), so they are read into memory.
+                mmap_mode: Literal["c"] | None = "c" if mmap and field != "alive" else None
                 try:
                     arrays[field] = np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
                 except (OSError, ValueError) as err:
@@ -366,6 +396,9 @@ class PDQIndex:
 
 
 _FIELDS = ("ids", "hashes", "alive", "offsets", "low", "pos")
+_NO_OFFSETS = np.zeros((N_TABLES, 0), dtype=np.uint32)
+_NO_LOW = np.zeros((N_TABLES, 0), dtype=np.uint16)
+_NO_POS = np.zeros((N_TABLES - 1, 0), dtype=np.uint32)
 _SEGMENT_FILE = re.compile(r"g\d+-s\d+\.[a-z]+\.npy")
 
 
@@ -390,6 +423,7 @@ def _read_manifest(root: Path) -> dict[str, Any]:
             and isinstance(entry.get("name"), str)
             and re.fullmatch(r"g\d+-s\d+", entry["name"])
             and isinstance(entry.get("rows"), int)
+            and entry.get("high_bits") in range(16, 21)
         ):
             raise IndexFormatError(f"{path}: bad segment entry {entry!r}")
     return manifest
@@ -398,13 +432,14 @@ def _read_manifest(root: Path) -> dict[str, Any]:
 def _validated(root: Path, entry: dict[str, Any], a: dict[str, Any]) -> _Segment:
     """Check shapes, dtypes and the invariants the compiled kernels rely on (they do no bounds checks)."""
     n = int(entry["rows"])
+    high_bits = int(entry["high_bits"])
     expect = {
         "ids": (np.int64, (n,)),
         "hashes": (np.uint64, (n, 4)),
         "alive": (np.bool_, (n,)),
-        "offsets": (np.int64, (N_TABLES, 65537)),
+        "offsets": (np.uint32, (N_TABLES, (1 << high_bits) + 1)),
         "low": (np.uint16, (N_TABLES, n)),
-        "pos": (np.uint32, (N_TABLES, n)),
+        "pos": (np.uint32, (N_TABLES - 1, n)),
     }
     where = root / f"{entry['name']}.*.npy"
     for field, (dtype, shape) in expect.items():
@@ -415,9 +450,11 @@ def _validated(root: Path, entry: dict[str, Any], a: dict[str, Any]) -> _Segment
             )
     offsets = a["offsets"]
     if n and (
-        np.any(offsets[:, 0] != 0) or np.any(offsets[:, -1] != n) or np.any(np.diff(offsets, axis=1) < 0)
+        np.any(offsets[:, 0] != 0) or np.any(offsets[:, -1] != n) or np.any(offsets[:, 1:] < offsets[:, :-1])
     ):
         raise IndexFormatError(f"{where}: bucket offsets are corrupt (rebuild the index)")
     if n and int(a["pos"].max()) >= n:
         raise IndexFormatError(f"{where}: row positions out of range (rebuild the index)")
-    return _Segment(a["ids"], a["hashes"], a["alive"], offsets, a["low"], a["pos"])
+    if n and int(a["low"].max()) >= 1 << (32 - high_bits):
+        raise IndexFormatError(f"{where}: low bits out of range (rebuild the index)")
+    return _Segment(a["ids"], a["hashes"], a["alive"], high_bits, offsets, a["low"], a["pos"])

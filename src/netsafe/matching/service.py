@@ -17,8 +17,9 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,15 @@ import numpy as np
 from platformdirs import user_cache_path
 from sqlalchemy import select
 
-from netsafe.hashsets.model import photodna_bytes
+from netsafe.hashsets.model import normalise_signal, photodna_bytes
 from netsafe.hashsets.profiles import GradingProfile, ProfileError, load_profile
 from netsafe.matching.dihedral import search_dihedral
 from netsafe.matching.exact import ExactIndex
 from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE, IndexFormatError, PDQIndex
+from netsafe.matching.vpdq import VpdqMatch, match_videos
 from netsafe.signals.codecs import HashFormatError, normalise_hex
 from netsafe.signals.pdq import DIHEDRAL_NAMES, QUALITY_THRESHOLD
+from netsafe.signals.vpdq import VpdqFrame
 from netsafe.store import repositories as repo
 from netsafe.store.db import Database, StoreError, sqlite_path
 from netsafe.store.models import HashSetRow
@@ -42,6 +45,7 @@ EXACT_SIGNALS = ("md5", "sha1", "sha256", "photodna")
 # Store column holding each exact signal's canonical (hex) form.
 _COLUMN = {"md5": "md5", "sha1": "sha1", "sha256": "sha256", "photodna": "photodna_key"}
 _VERSION_DIR = re.compile(r"v(\d+)")
+_SET_DIR = re.compile(r"(\d+)-\d+")
 
 
 class MatchError(Exception):
@@ -57,6 +61,7 @@ class Query:
     signals: dict[str, str] = field(default_factory=dict)
     pdq_quality: int | None = None
     pdq_dihedral: list[str] | None = None
+    vpdq: list[VpdqFrame] | None = None
     error: str | None = None
 
 
@@ -70,6 +75,7 @@ class Match:
     category_label: str
     source_id: str | None = None
     transform: str | None = None  # dihedral variant of the query that matched ("original", "rotate90", ...)
+    video: VpdqMatch | None = None  # vPDQ: shares of matching frames and the matching segments
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -83,6 +89,19 @@ class Match:
         }
         if self.transform is not None:
             out["transform"] = self.transform
+        if self.video is not None:
+            out["query_match_percent"] = round(self.video.query_match_percent, 2)
+            out["compared_match_percent"] = round(self.video.compared_match_percent, 2)
+            out["segments"] = [
+                {
+                    "query_start": g.query_start,
+                    "query_end": g.query_end,
+                    "compared_start": g.candidate_start,
+                    "compared_end": g.candidate_end,
+                    "frames": g.frames,
+                }
+                for g in self.video.segments
+            ]
         return out
 
 
@@ -137,17 +156,33 @@ def default_index_dir(db: Database) -> Path:
     return user_cache_path("netsafe", appauthor=False) / "indexes" / digest
 
 
+@dataclass(frozen=True, slots=True)
+class _SetRef:
+    set_id: int
+    key: str  # names the set's index directory: id plus creation time, unique even across recreated databases
+    version: int
+    profile: str
+
+
+def _key(set_id: int, created: datetime) -> str:
+    stamp = created if created.tzinfo else created.replace(tzinfo=UTC)
+    return f"{set_id}-{int(stamp.timestamp() * 1_000_000)}"
+
+
 @dataclass(slots=True)
 class _SetIndex:
     set_id: int
+    key: str
     name: str
     version: int
     profile: GradingProfile
     pdq: PDQIndex
     exact: dict[str, ExactIndex]
+    vpdq: PDQIndex  # every frame of every video entry, under the entry's id: finds candidate videos
 
     def save(self, directory: Path) -> None:
         self.pdq.save(directory / "pdq")
+        self.vpdq.save(directory / "vpdq")
         for index in self.exact.values():
             index.save(directory / "exact")
 
@@ -163,8 +198,8 @@ class Matcher:
         self.db = db
         self.index_dir = index_dir or default_index_dir(db)
         self.refresh_seconds = refresh_seconds
-        self._sets: dict[int, _SetIndex] = {}
-        self._known: dict[str, tuple[int, int, str]] = {}  # name -> (id, version, profile)
+        self._sets: dict[str, _SetIndex] = {}  # by _SetRef.key
+        self._known: dict[str, _SetRef] = {}  # by name
         self._checked = float("-inf")
         self._lock = threading.RLock()
 
@@ -177,75 +212,89 @@ class Matcher:
                 return
             with self.db.session() as session:
                 rows = session.execute(
-                    select(HashSetRow.id, HashSetRow.name, HashSetRow.version, HashSetRow.profile)
+                    select(
+                        HashSetRow.id,
+                        HashSetRow.name,
+                        HashSetRow.version,
+                        HashSetRow.profile,
+                        HashSetRow.created,
+                    )
                 ).all()
-            self._known = {name: (int(i), int(v), str(p)) for i, name, v, p in rows}
-            live = {i for i, _, _ in self._known.values()}
-            for set_id in list(self._sets):
-                if set_id not in live:
-                    del self._sets[set_id]
-                    shutil.rmtree(self.index_dir / str(set_id), ignore_errors=True)
+            self._known = {
+                name: _SetRef(int(i), _key(int(i), created), int(v), str(p))
+                for i, name, v, p, created in rows
+            }
+            live = {ref.key for ref in self._known.values()}
+            for key in list(self._sets):
+                if key not in live:
+                    del self._sets[key]
+            self._sweep(live, max((ref.set_id for ref in self._known.values()), default=0))
             self._checked = now
+
+    def _sweep(self, live: set[str], max_id: int) -> None:
+        """Remove index directories of deleted sets, and of sets that only share an id with a live one (a
+        database recreated beside an old index directory). Ids above ``max_id`` may be sets another process
+        created since we looked: left alone."""
+        if not self.index_dir.is_dir():
+            return
+        for child in self.index_dir.iterdir():
+            m = _SET_DIR.fullmatch(child.name)
+            if m and child.name not in live and int(m.group(1)) <= max_id:
+                shutil.rmtree(child, ignore_errors=True)
 
     def hashset_names(self) -> list[str]:
         self.refresh()
         return sorted(self._known)
 
     def _index(self, name: str) -> _SetIndex:
-        set_id, version, profile = self._known[name]
-        current = self._sets.get(set_id)
-        if current is not None and current.version == version:
+        ref = self._known[name]
+        current = self._sets.get(ref.key)
+        if current is not None and current.version == ref.version:
             return current
-        loaded = (
-            current
-            if current is not None and current.version < version
-            else self._load_newest(set_id, version)
-        )
+        # Never catch up ``current`` in place: other threads may be searching it outside the lock. A fresh
+        # copy from disk is cheap (memory-mapped) and the old object stays valid until they finish.
+        loaded = self._load_newest(ref)
         if loaded is None:
+            empty = {s: ExactIndex(s) for s in EXACT_SIGNALS}
             loaded = _SetIndex(
-                set_id, name, 0, _profile(profile), PDQIndex(), {s: ExactIndex(s) for s in EXACT_SIGNALS}
+                ref.set_id, ref.key, name, 0, _profile(ref.profile), PDQIndex(), empty, PDQIndex()
             )
-        if loaded.version < version:
-            self._catch_up(loaded, version)
+        if loaded.version < ref.version:
+            self._catch_up(loaded, ref.version)
             self._publish(loaded)
         loaded.name = name
-        self._sets[set_id] = loaded
+        self._sets[ref.key] = loaded
         return loaded
 
-    def _load_newest(self, set_id: int, version: int) -> _SetIndex | None:
-        root = self.index_dir / str(set_id)
+    def _load_newest(self, ref: _SetRef) -> _SetIndex | None:
+        root = self.index_dir / ref.key
         found: list[int] = []
         if root.is_dir():
             for child in root.iterdir():
                 m = _VERSION_DIR.fullmatch(child.name)
-                if m and int(m.group(1)) <= version:
+                if m and int(m.group(1)) <= ref.version:
                     found.append(int(m.group(1)))
         for v in sorted(found, reverse=True):
             directory = root / f"v{v}"
             try:
                 pdq = PDQIndex.load(directory / "pdq")
                 exact = {s: ExactIndex.load(directory / "exact", s) for s in EXACT_SIGNALS}
+                frames = PDQIndex.load(directory / "vpdq")
             except (IndexFormatError, OSError, ValueError):
                 shutil.rmtree(directory, ignore_errors=True)  # damaged or half-written: rebuild
                 continue
-            name, profile = self._name_and_profile(set_id)
-            return _SetIndex(set_id, name, v, _profile(profile), pdq, exact)
+            return _SetIndex(ref.set_id, ref.key, "", v, _profile(ref.profile), pdq, exact, frames)
         return None
-
-    def _name_and_profile(self, set_id: int) -> tuple[str, str]:
-        for name, (i, _, profile) in self._known.items():
-            if i == set_id:
-                return name, profile
-        raise MatchError(f"hash set {set_id} vanished")
 
     def _catch_up(self, index: _SetIndex, version: int) -> None:
         """Apply the entries imports since ``index.version`` added or replaced (not a full rebuild)."""
-        columns = ("pdq", *(_COLUMN[s] for s in EXACT_SIGNALS))
+        columns = ("pdq", *(_COLUMN[s] for s in EXACT_SIGNALS), "vpdq")
         with self.db.session() as session:
             for page in repo.iter_columns(session, index.set_id, columns, since_version=index.version):
                 ids = np.fromiter((row[0] for row in page), dtype=np.int64, count=len(page))
                 if index.version > 0:
                     index.pdq.remove(ids)
+                    index.vpdq.remove(ids)
                     for exact in index.exact.values():
                         exact.remove(ids)
                 for k, name in enumerate(columns):
@@ -254,7 +303,10 @@ class Matcher:
                         continue
                     these = [p[0] for p in pairs]
                     values = [p[1] for p in pairs]
-                    if name == "pdq":
+                    if name == "vpdq":
+                        frame_ids = [i for i, frames in pairs for _ in frames]
+                        index.vpdq.add(frame_ids, [f["pdq"] for _, frames in pairs for f in frames])
+                    elif name == "pdq":
                         index.pdq.add(these, values)
                     else:
                         signal = "photodna" if name == "photodna_key" else name
@@ -262,7 +314,7 @@ class Matcher:
         index.version = version
 
     def _publish(self, index: _SetIndex) -> None:
-        root = self.index_dir / str(index.set_id)
+        root = self.index_dir / index.key
         final = root / f"v{index.version}"
         if final.exists():
             return
@@ -291,80 +343,86 @@ class Matcher:
         max_distance: int = DEFAULT_MAX_DISTANCE,
         min_quality: int = QUALITY_THRESHOLD,
         dihedral: bool = False,
+        set_distances: Mapping[str, int] | None = None,
     ) -> list[list[Match]]:
         """Matches for each query, best first (distance, then hash set, then entry id).
 
         PDQ is searched within ``max_distance`` bits when the query's quality is at least ``min_quality``
         (hashes given by hand have no quality and are always searched); with ``dihedral`` the query's eight
         rotation/mirror variants are searched and the closest is reported. Exact signals match by value.
+        ``set_distances`` overrides ``max_distance`` for the hash sets it names (a list graded on a stricter
+        threshold, say).
         """
-        if not 0 <= max_distance <= 256:
-            raise MatchError(f"--max-distance must be between 0 and 256, got {max_distance}")
+        distances = dict(set_distances or {})
+        for limit in (max_distance, *distances.values()):
+            if not 0 <= limit <= 256:
+                raise MatchError(f"a PDQ distance must be between 0 and 256, got {limit}")
+        for q in queries:
+            _check_query(q)
         with self._lock:
             self.refresh()
             names = list(hashsets) if hashsets else sorted(self._known)
-            unknown = [n for n in names if n not in self._known]
+            unknown = [n for n in (*names, *distances) if n not in self._known]
             if unknown:
                 raise MatchError(f"no hash set named {unknown[0]!r} (see `netsafe hashset list`)")
             indexes = [self._index(n) for n in names]
-        found: list[list[tuple[_SetIndex, int, str, int, str | None]]] = []
+        found: list[list[_Hit]] = []
         for q in queries:
-            hits: list[tuple[_SetIndex, int, str, int, str | None]] = []
+            hits: list[_Hit] = []
             if q.error is None:
                 for index in indexes:
-                    hits.extend(self._search(index, q, max_distance, min_quality, dihedral))
+                    limit = distances.get(index.name, max_distance)
+                    hits.extend(_search(index, q, limit, min_quality, dihedral))
+                    if q.vpdq:
+                        hits.extend(self._search_video(index, q.vpdq, limit, min_quality))
             found.append(hits)
-        details = self._details({h[1] for hits in found for h in hits})
+        details = self._details({h.entry_id for hits in found for h in hits})
         out: list[list[Match]] = []
         for hits in found:
             matches = []
-            for index, entry_id, signal, distance, transform in hits:
-                category, source_id = details.get(entry_id, (None, None))
+            for h in hits:
+                category, source_id = details.get(h.entry_id, (None, None))
+                label = _label(h.index.profile, category)
                 matches.append(
-                    Match(
-                        index.name,
-                        entry_id,
-                        signal,
-                        distance,
-                        category,
-                        _label(index.profile, category),
-                        source_id,
-                        transform,
-                    )
-                )
+                    Match(h.index.name, h.entry_id, h.signal, h.distance, category, label, source_id,
+                          h.transform, h.video)
+                )  # fmt: skip
             matches.sort(key=lambda m: (m.distance, m.hashset, m.entry_id, m.signal))
             out.append(matches)
         return out
 
-    @staticmethod
-    def _search(
-        index: _SetIndex, q: Query, max_distance: int, min_quality: int, dihedral: bool
-    ) -> list[tuple[_SetIndex, int, str, int, str | None]]:
-        hits: list[tuple[_SetIndex, int, str, int, str | None]] = []
-        for signal in EXACT_SIGNALS:
-            value = q.signals.get(signal)
-            if value is None:
-                continue
-            key = photodna_bytes(value).hex() if signal == "photodna" else value
-            hits.extend((index, int(i), signal, 0, None) for i in index.exact[signal].lookup(key))
-        pdq = q.signals.get("pdq")
-        usable = q.pdq_quality is None or q.pdq_quality >= min_quality
-        if pdq is not None and usable and len(index.pdq):
-            if dihedral and q.pdq_dihedral:
-                res = search_dihedral(index.pdq, q.pdq_dihedral, max_distance)
-                hits.extend(
-                    (
-                        index,
-                        int(i),
-                        "pdq",
-                        int(d),
-                        DIHEDRAL_NAMES[int(v)] if int(v) < len(DIHEDRAL_NAMES) else str(v),
-                    )
-                    for i, d, v in zip(res.ids, res.distances, res.variants, strict=True)
-                )
-            else:
-                ids, dists = index.pdq.search(pdq, max_distance)
-                hits.extend((index, int(i), "pdq", int(d), None) for i, d in zip(ids, dists, strict=True))
+    def _search_video(
+        self, index: _SetIndex, frames: list[VpdqFrame], max_distance: int, min_quality: int
+    ) -> list[_Hit]:
+        """Videos of the set sharing enough frames with ``frames`` (vPDQ's rule, both shares >= 80%).
+
+        The frame index narrows the set to videos with at least one near frame; only those are compared
+        in full, with their frames read from the store.
+        """
+        usable = [f for f in frames if f.quality >= min_quality]
+        if not usable or not len(index.vpdq):
+            return []
+        closest: dict[int, int] = {}
+        for ids, dists in index.vpdq.search_many([f.pdq for f in usable], max_distance):
+            for i, d in zip(ids.tolist(), dists.tolist(), strict=True):
+                closest[i] = min(d, closest.get(i, d))
+        if not closest:
+            return []
+        with self.db.session() as session:
+            candidates = repo.vpdq_frames(session, closest)
+        hits = []
+        for entry_id, stored in candidates.items():
+            result = match_videos(
+                frames,
+                [
+                    VpdqFrame(int(f["frame"]), float(f["timestamp"]), int(f["quality"]), str(f["pdq"]))
+                    for f in stored
+                ],
+                distance_tolerance=max_distance,
+                quality_tolerance=min_quality,
+            )
+            if result.is_match:
+                hits.append(_Hit(index, entry_id, "vpdq", closest[entry_id], None, result))
         return hits
 
     def _details(self, ids: set[int]) -> dict[int, tuple[str | None, str | None]]:
@@ -372,6 +430,52 @@ class Matcher:
             return {}
         with self.db.session() as session:
             return repo.categories(session, ids)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    index: _SetIndex
+    entry_id: int
+    signal: str
+    distance: int
+    transform: str | None = None
+    video: VpdqMatch | None = None
+
+
+def _search(index: _SetIndex, q: Query, max_distance: int, min_quality: int, dihedral: bool) -> list[_Hit]:
+    hits: list[_Hit] = []
+    for signal in EXACT_SIGNALS:
+        value = q.signals.get(signal)
+        if value is None:
+            continue
+        key = photodna_bytes(value).hex() if signal == "photodna" else value
+        hits.extend(_Hit(index, int(i), signal, 0) for i in index.exact[signal].lookup(key))
+    pdq = q.signals.get("pdq")
+    usable = q.pdq_quality is None or q.pdq_quality >= min_quality
+    if pdq is None or not usable or not len(index.pdq):
+        return hits
+    if dihedral and q.pdq_dihedral:
+        res = search_dihedral(index.pdq, q.pdq_dihedral, max_distance)
+        for i, d, v in zip(res.ids.tolist(), res.distances.tolist(), res.variants.tolist(), strict=True):
+            name = DIHEDRAL_NAMES[v] if v < len(DIHEDRAL_NAMES) else str(v)
+            hits.append(_Hit(index, i, "pdq", d, name))
+    else:
+        ids, dists = index.pdq.search(pdq, max_distance)
+        hits.extend(_Hit(index, i, "pdq", d) for i, d in zip(ids.tolist(), dists.tolist(), strict=True))
+    return hits
+
+
+def _check_query(q: Query) -> None:
+    """Queries from the web come from strangers: a malformed hash is a MatchError, never a crash."""
+    try:
+        for signal, value in q.signals.items():
+            q.signals[signal] = normalise_signal(signal, value)
+        if q.pdq_dihedral is not None:
+            q.pdq_dihedral = [normalise_hex(h, "pdq") for h in q.pdq_dihedral]
+        for frame in q.vpdq or []:
+            normalise_hex(frame.pdq, "pdq")
+    except HashFormatError as err:
+        raise MatchError(f"{_clip(q.query)}: {err}") from None
 
 
 def _profile(name: str) -> GradingProfile:
@@ -386,3 +490,16 @@ def _label(profile: GradingProfile, category: str | None) -> str:
         return profile.label(category)
     except ProfileError:
         return category or profile.uncategorised_label
+
+
+def index_key(db: Database, name: str) -> str | None:
+    """The index-directory key of hash set ``name`` (None if there is no such set)."""
+    with db.session() as session:
+        row = repo.find_set(session, name)
+        return None if row is None else _key(row.id, row.created)
+
+
+def drop_index(db: Database, key: str, index_dir: Path | None = None) -> None:
+    """Remove a deleted set's persisted index (other processes drop theirs on their next refresh)."""
+    if _SET_DIR.fullmatch(key):
+        shutil.rmtree((index_dir or default_index_dir(db)) / key, ignore_errors=True)

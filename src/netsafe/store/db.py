@@ -17,7 +17,7 @@ from platformdirs import user_data_path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.url import URL
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -112,9 +112,20 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed when the block ends, rolled back if it raises."""
-        with self.sessions.begin() as session:
-            yield session
+        """A session in one transaction: committed when the block ends, rolled back if it raises.
+
+        Database failures (server gone, locked past the busy timeout, a concurrent writer's unique name)
+        come out as :class:`StoreError` with one line, never as a driver traceback.
+        """
+        try:
+            with self.sessions.begin() as session:
+                yield session
+        except IntegrityError as err:
+            raise StoreError(f"the store refused a change (another process changed it at the same time?): "
+                             f"{_first_line(err.orig or err)}") from err  # fmt: skip
+        except SQLAlchemyError as err:
+            cause = getattr(err, "orig", None) or err
+            raise StoreError(f"database error at {self.display_url}: {_first_line(cause)}") from err
 
     def dispose(self) -> None:
         self.engine.dispose()

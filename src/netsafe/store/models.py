@@ -59,7 +59,7 @@ class HashSetRow(Base):
 class EntryRow(Base):
     __tablename__ = "entries"
     __table_args__ = (
-        UniqueConstraint("hash_set_id", "key_kind", "key_value"),
+        UniqueConstraint("key_digest"),
         Index(None, "md5"),
         Index(None, "sha1"),
         Index(None, "sha256"),
@@ -73,6 +73,9 @@ class EntryRow(Base):
     # Entry.key(): the identity under which a later import updates this entry instead of adding another.
     key_kind: Mapped[str] = mapped_column(String(16))
     key_value: Mapped[str] = mapped_column(Text)
+    # SHA-256 of (set id, key kind, key value): one fixed-size unique column, so "which of these keys exist"
+    # is a plain index lookup on every backend, whatever the planner's statistics say mid-import.
+    key_digest: Mapped[str] = mapped_column(String(64))
     md5: Mapped[str | None] = mapped_column(String(32))
     sha1: Mapped[str | None] = mapped_column(String(40))
     sha256: Mapped[str | None] = mapped_column(String(64))

@@ -3,11 +3,12 @@ decides the transaction (an import is one transaction, a listing a short read)."
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from netsafe.hashsets.model import ConsensusResult, Entry, HashSetInfo, Vote, consensus, utc
@@ -145,31 +146,27 @@ def upsert_entries(
     """
     result = UpsertResult(duplicates=[])
     assert result.duplicates is not None
-    batch: dict[tuple[str, str], dict[str, Any]] = {}
+    batch: dict[str, dict[str, Any]] = {}
     for entry in entries:
         values = entry_values(entry)
-        key = (values["key_kind"], values["key_value"])
-        if key in batch:
-            result.duplicates.append(Duplicate(entry, batch[key]["origin_record"]))
+        digest = key_digest(hash_set_id, values["key_kind"], values["key_value"])
+        if digest in batch:
+            result.duplicates.append(Duplicate(entry, batch[digest]["origin_record"]))
             continue
-        batch[key] = values
+        values["key_digest"] = digest
+        batch[digest] = values
     if not batch:
         return result
-    existing: dict[tuple[str, str], tuple[int, int, int | None]] = {}
-    for kind in {k for k, _ in batch}:
-        values_of_kind = [v for k, v in batch if k == kind]
-        for start in range(0, len(values_of_kind), BATCH):
-            rows = session.execute(
-                select(
-                    EntryRow.id, EntryRow.key_value, EntryRow.updated_version, EntryRow.origin_record
-                ).where(
-                    EntryRow.hash_set_id == hash_set_id,
-                    EntryRow.key_kind == kind,
-                    EntryRow.key_value.in_(values_of_kind[start : start + BATCH]),
-                )
-            ).all()
-            for row_id, value, updated_version, origin in rows:
-                existing[(kind, value)] = (row_id, updated_version, origin)
+    existing: dict[str, tuple[int, int, int | None]] = {}
+    digests = list(batch)
+    for start in range(0, len(digests), BATCH):
+        rows = session.execute(
+            select(EntryRow.key_digest, EntryRow.id, EntryRow.updated_version, EntryRow.origin_record).where(
+                EntryRow.key_digest.in_(digests[start : start + BATCH])
+            )
+        ).all()
+        for digest, row_id, updated_version, origin in rows:
+            existing[digest] = (row_id, updated_version, origin)
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for key, values in batch.items():
@@ -182,16 +179,33 @@ def upsert_entries(
             result.duplicates.append(Duplicate(_entry_of(values), found[2]))
         else:
             updates.append({**values, "id": found[0], "updated_version": version})
+    # Core statements on the table: one executemany each (the ORM's bulk path splits rows into groups by
+    # which values are None, which costs a statement every few rows).
+    table = cast(Table, EntryRow.__table__)
     for start in range(0, len(inserts), BATCH):
-        session.execute(insert(EntryRow), inserts[start : start + BATCH])
-    for start in range(0, len(updates), BATCH):
-        session.execute(update(EntryRow), updates[start : start + BATCH])
+        session.execute(insert(table), inserts[start : start + BATCH])
+    if updates:
+        columns = [c for c in updates[0] if c != "id"]
+        statement = (
+            update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in columns})
+        )
+        for start in range(0, len(updates), BATCH):
+            chunk = [
+                {**{k: v for k, v in u.items() if k != "id"}, "_id": u["id"]}
+                for u in updates[start : start + BATCH]
+            ]
+            session.execute(statement, chunk)
     result.added, result.updated = len(inserts), len(updates)
     return result
 
 
+def key_digest(hash_set_id: int, kind: str, value: str) -> str:
+    return hashlib.sha256(f"{hash_set_id}\x00{kind}\x00{value}".encode()).hexdigest()
+
+
 def _entry_of(values: dict[str, Any]) -> Entry:
-    row = EntryRow(**{k: v for k, v in values.items() if k not in ("key_kind", "key_value", "photodna_key")})
+    skip = ("key_kind", "key_value", "key_digest", "photodna_key")
+    row = EntryRow(**{k: v for k, v in values.items() if k not in skip})
     return row_to_entry(row)
 
 
@@ -353,3 +367,19 @@ def signal_counts(session: Session, hash_set_id: int) -> dict[str, int]:
         select(*(func.count(getattr(EntryRow, n)) for n in names)).where(EntryRow.hash_set_id == hash_set_id)
     ).one()
     return {name: int(n) for name, n in zip(names, row, strict=True)}
+
+
+def vpdq_frames(session: Session, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """``entry_id -> vPDQ frames`` (as stored: frame, timestamp, quality, pdq) of those ids that have them."""
+    wanted = sorted(set(ids))
+    out: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(wanted), BATCH):
+        rows = session.execute(
+            select(EntryRow.id, EntryRow.vpdq).where(
+                EntryRow.id.in_(wanted[start : start + BATCH]), EntryRow.vpdq.is_not(None)
+            )
+        ).all()
+        for row_id, frames in rows:
+            if frames:
+                out[int(row_id)] = list(frames)
+    return out

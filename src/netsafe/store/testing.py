@@ -125,15 +125,19 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str | None = None) -> str:
-        """A new empty database; returns its SQLAlchemy URL."""
+    def create_database(self, name: str | None = None, template: str | None = None) -> str:
+        """A new database (empty, or a copy of ``template``); returns its SQLAlchemy URL."""
         import psycopg
 
         name = name or f"t_{uuid.uuid4().hex[:16]}"
+        for ident in (name, template or "x"):
+            if not ident.replace("_", "").isalnum():
+                raise ValueError(f"database names here are [A-Za-z0-9_]: {ident!r}")
+        copy = f' TEMPLATE "{template}"' if template else ""
         with psycopg.connect(
             host="127.0.0.1", port=self.port, user=SUPERUSER, dbname="postgres", autocommit=True
         ) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')  # name is ours: hex only
+            conn.execute(f'CREATE DATABASE "{name}"{copy}'.encode())
         return self.url(name)
 
     def stop(self) -> None:

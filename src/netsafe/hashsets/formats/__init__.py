@@ -9,6 +9,7 @@ Every reader is ``read(source, *, profile=..., name=None, progress=None, **optio
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -145,9 +146,26 @@ def detect_bytes(head: bytes, display: str = "<data>") -> str:
     )
 
 
+def _check_options(function: Callable[..., Any], options: dict[str, Any], what: str) -> None:
+    accepted = {
+        name
+        for name, p in inspect.signature(function).parameters.items()
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and name not in ("source", "entries", "out")
+    }
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        takes = ", ".join(sorted(accepted))
+        raise FormatError(f"{what} does not take {', '.join(unknown)} (it takes {takes})")
+
+
 def read(format_name: str, source: Source, **options: Any) -> Iterator[Entry | ImportIssue]:
-    return get(format_name).read(source, **options)
+    """Read with the named format; an option the format does not take is a :class:`FormatError`."""
+    fmt = get(format_name)
+    _check_options(fmt.read, options, f"reading {fmt.name}")
+    return fmt.read(source, **options)
 
 
 def write(format_name: str, entries: Iterable[Entry], out: Sink, **options: Any) -> int:
-    return get(format_name).write(entries, out, **options)
+    fmt = get(format_name)
+    _check_options(fmt.write, options, f"writing {fmt.name}")
+    return fmt.write(entries, out, **options)

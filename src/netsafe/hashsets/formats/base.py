@@ -4,6 +4,7 @@ signal names as lists spell them, and the reader's issue helpers."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import re
@@ -147,6 +148,7 @@ _SIGNAL_ALIASES: dict[str, str] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def fold_name(name: str) -> str:
     """Lowercase without anything but letters and digits: "SHA-256" and "sha_256" give "sha256"."""
     return re.sub(r"[^0-9a-z]", "", name.casefold())

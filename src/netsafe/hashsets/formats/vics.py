@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal, TextIO
+from typing import Any, Literal, Protocol, TextIO
 
 import ijson  # type: ignore[import-untyped]
 
@@ -59,7 +59,7 @@ from netsafe.hashsets.profiles import (
     load_profile,
     map_category,
 )
-from netsafe.signals.codecs import HashFormatError
+from netsafe.signals.codecs import HEX_LENGTHS, HashFormatError
 from netsafe.signals.vpdq import VpdqFrame
 
 NAME = "vics"
@@ -121,10 +121,58 @@ def profile_for_region(region: str | None) -> GradingProfile | None:
     return None
 
 
+class _Transcoder(io.RawIOBase):
+    """UTF-8 bytes from a UTF-16 stream (older Windows VICS writers emit UTF-16 with a BOM)."""
+
+    def __init__(self, raw: io.BufferedReader, encoding: str) -> None:
+        super().__init__()
+        self._text = io.TextIOWrapper(raw, encoding=encoding, errors="replace")
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            data = self._pending + self._text.read().encode("utf-8")
+            self._pending = b""
+            return data
+        while len(self._pending) < size:
+            chunk = self._text.read(max(size // 2, 1024))
+            if not chunk:
+                break
+            self._pending += chunk.encode("utf-8")
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _utf8_stream(stream: io.BufferedReader) -> _Readable:
+    """The stream as UTF-8 without a byte-order mark (yajl reads UTF-8 only)."""
+    head = stream.peek(4)[:4]
+    if head.startswith(b"\xef\xbb\xbf"):
+        stream.read(3)
+        return stream
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16-le" if head.startswith(b"\xff\xfe") else "utf-16-be"
+        stream.read(2)
+        return _Transcoder(stream, encoding)
+    return stream
+
+
 class _Replay(io.RawIOBase):
     """Records what the peek reads, then plays it back before the rest of the stream."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: _Readable) -> None:
         super().__init__()
         self._raw = raw
         self._recorded = bytearray()
@@ -270,7 +318,7 @@ def _read_stream(
     progress: Progress | None,
     header_out: VicsHeader | None,
 ) -> Iterator[ReadItem]:
-    replay = _Replay(stream)
+    replay = _Replay(_utf8_stream(stream))
     header, fatal, fatal_record = _peek(replay)
     if header_out is not None:
         header_out.context, header_out.version = header.context, header.version
@@ -346,6 +394,21 @@ class _Converter:
         self.source = source
         self.target = target
         self.warned: set[str] = set()
+        # Field name as spelled in the file -> handler; a file spells its fields the same way in every
+        # record, so the case-insensitive lookup is done once per spelling.
+        self._dispatch: dict[str, Any] = {}
+        self._categories: dict[int, str | None] = {}
+
+    def _handler(self, key: str) -> Any:
+        handler = self._dispatch.get(key)
+        if handler is None:
+            folded = fold_name(key)
+            handler = _HANDLERS.get(folded)
+            if handler is None:
+                known = folded in _KNOWN_KEPT or key.startswith(("@", "odata."))
+                handler = _keep if known else _keep_and_warn
+            self._dispatch[key] = handler
+        return handler
 
     def convert(self, obj: dict[str, Any], record: int) -> tuple[Entry | None, list[ImportIssue]]:
         entry = Entry(origin_file=self.file, origin_record=record)
@@ -353,30 +416,29 @@ class _Converter:
         warnings: list[ImportIssue] = []
         alt: list[Any] = []
         for key, value in obj.items():
-            folded = fold_name(key)
+            handler = self._dispatch.get(key) or self._handler(key)
             try:
-                handler = _HANDLERS.get(folded)
-                if handler is not None:
-                    handler(self, entry, value)
-                elif folded == "alternativehashes":
+                if handler is _alternatives:
                     if value is not None:
                         if not isinstance(value, list):
                             raise ValueError("expected a list of {HashName, HashValue}")
                         alt = value
-                else:
+                elif handler is _keep_and_warn:
                     entry.extra[key] = value
-                    known = folded in _KNOWN_KEPT or key.startswith(("@", "odata."))
-                    if not known and key not in self.warned:
+                    if key not in self.warned:
                         self.warned.add(key)
                         warnings.append(
                             issue(self.file, record, key, "unknown field kept as is", warning=True)
                         )
+                else:
+                    handler(self, entry, key, value)
             except (ValueError, HashFormatError, ProfileError) as err:
                 problems.append((key, str(err)))
-        try:
-            _alternative_hashes(entry, alt)
-        except (ValueError, HashFormatError) as err:
-            problems.append(("AlternativeHashes", str(err)))
+        if alt:
+            try:
+                _alternative_hashes(entry, alt)
+            except (ValueError, HashFormatError) as err:
+                problems.append(("AlternativeHashes", str(err)))
         if not problems and not entry.signals and not entry.vpdq:
             problems.append(("MD5", "record has no hash (MD5, SHA1, PhotoDNA or AlternativeHashes)"))
         if problems:
@@ -396,6 +458,9 @@ class _Converter:
         if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
             value = int(value)
         if isinstance(value, int):
+            if value in self._categories:
+                entry.category = self._categories[value]
+                return
             code = self.source.from_vics(value)
         elif isinstance(value, str):
             code = self.source.parse(value)
@@ -403,6 +468,8 @@ class _Converter:
             raise ValueError(f"expected an integer category, got {clip(value)}")
         if self.source.name != self.target.name:
             code = map_category(code, self.source, self.target)
+        if isinstance(value, int):
+            self._categories[value] = code
         entry.category = code
 
 
@@ -416,39 +483,64 @@ def _text(value: Any) -> str | None:
     raise ValueError(f"expected text, got {type(value).__name__}")
 
 
+_HEX_RE = re.compile(r"[0-9a-fA-F]+")
+
+
 def _hash_setter(signal: str) -> Any:
-    def setter(conv: _Converter, entry: Entry, value: Any) -> None:
+    length = HEX_LENGTHS[signal]
+
+    def setter(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
         if value is None or value == "":
             return
         if not isinstance(value, str):
             raise ValueError(f"expected a hash string, got {type(value).__name__}")
-        entry.signals[signal] = normalise_signal(signal, value)
+        # Fast path for the common well-formed value; anything else goes through the full check.
+        if signal != "photodna" and len(value) == length and _HEX_RE.fullmatch(value):
+            entry.signals[signal] = value.lower()
+        else:
+            entry.signals[signal] = normalise_signal(signal, value)
 
     return setter
 
 
+def _keep(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
+    entry.extra[key] = value
+
+
+def _keep_and_warn(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
+    entry.extra[key] = value
+
+
+def _alternatives(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
+    raise AssertionError("handled in _Converter.convert")
+
+
+_BOOLS: dict[Any, bool] = {"true": True, "false": False, True: True, False: False}
+
+
 def _bool_setter(attr: str) -> Any:
-    def setter(conv: _Converter, entry: Entry, value: Any) -> None:
-        setattr(entry, attr, parse_bool(value))
+    def setter(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
+        quick = _BOOLS.get(value) if isinstance(value, str | bool) else None
+        setattr(entry, attr, quick if quick is not None else parse_bool(value))
 
     return setter
 
 
 def _time_setter(attr: str) -> Any:
-    def setter(conv: _Converter, entry: Entry, value: Any) -> None:
+    def setter(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
         setattr(entry, attr, parse_time(value))
 
     return setter
 
 
 def _text_setter(attr: str) -> Any:
-    def setter(conv: _Converter, entry: Entry, value: Any) -> None:
+    def setter(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
         setattr(entry, attr, _text(value))
 
     return setter
 
 
-def _media_id(conv: _Converter, entry: Entry, value: Any) -> None:
+def _media_id(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
     if value is None or value == "":
         return
     if isinstance(value, bool) or not isinstance(value, int | str):
@@ -456,7 +548,7 @@ def _media_id(conv: _Converter, entry: Entry, value: Any) -> None:
     entry.source_id = str(value)
 
 
-def _media_size(conv: _Converter, entry: Entry, value: Any) -> None:
+def _media_size(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
     if value is None or value == "":
         return
     if isinstance(value, str) and value.strip().isdigit():
@@ -472,7 +564,7 @@ def split_tags(text: str) -> list[str]:
     return [t.strip() for t in re.split(r"[,;]", text) if t.strip()]
 
 
-def _tags(conv: _Converter, entry: Entry, value: Any) -> None:
+def _tags(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
     if value is None:
         return
     if isinstance(value, str):
@@ -483,7 +575,7 @@ def _tags(conv: _Converter, entry: Entry, value: Any) -> None:
         raise ValueError("expected a string or a list of strings")
 
 
-def _media_files(conv: _Converter, entry: Entry, value: Any) -> None:
+def _media_files(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
     if value is None:
         return
     if not isinstance(value, list) or not all(isinstance(f, dict) for f in value):
@@ -491,7 +583,7 @@ def _media_files(conv: _Converter, entry: Entry, value: Any) -> None:
     entry.media_files = value
 
 
-def _vpdq(conv: _Converter, entry: Entry, value: Any) -> None:
+def _vpdq(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
     if value is None:
         return
     if not isinstance(value, list):
@@ -513,7 +605,7 @@ def _vpdq(conv: _Converter, entry: Entry, value: Any) -> None:
     entry.vpdq = frames
 
 
-def _category(conv: _Converter, entry: Entry, value: Any) -> None:
+def _category(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
     conv.category(entry, value)
 
 
@@ -537,6 +629,7 @@ _HANDLERS: dict[str, Any] = {
     "firstseen": _time_setter("first_seen"),
     "lastseen": _time_setter("last_seen"),
     "vpdq": _vpdq,
+    "alternativehashes": _alternatives,
 }
 
 
@@ -544,8 +637,10 @@ def _alternative_hashes(entry: Entry, items: list[Any]) -> None:
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise ValueError(f"item {i}: expected an object with HashName and HashValue")
-        got = {fold_name(k): v for k, v in item.items()}
-        hash_name, hash_value = got.get("hashname"), got.get("hashvalue")
+        hash_name, hash_value = item.get("HashName"), item.get("HashValue")
+        if hash_name is None or hash_value is None:  # other spellings: hashName, hash_name...
+            got = {fold_name(k): v for k, v in item.items()}
+            hash_name, hash_value = got.get("hashname"), got.get("hashvalue")
         if not isinstance(hash_name, str) or not isinstance(hash_value, str) or not hash_name:
             raise ValueError(f"item {i}: HashName and HashValue must be non-empty strings")
         signal = signal_for(hash_name)
@@ -554,7 +649,11 @@ def _alternative_hashes(entry: Entry, items: list[Any]) -> None:
                 raise ValueError(f"item {i}: two different values for {hash_name}")
             entry.alternative_hashes[hash_name] = hash_value
             continue
-        value = normalise_signal(signal, hash_value)
+        length = HEX_LENGTHS[signal]
+        if signal != "photodna" and len(hash_value) == length and _HEX_RE.fullmatch(hash_value):
+            value = hash_value.lower()
+        else:
+            value = normalise_signal(signal, hash_value)
         existing = entry.signals.get(signal)
         if existing is not None and existing.lower() != value.lower():
             raise ValueError(f"item {i}: {hash_name} {clip(value)} conflicts with {signal} {clip(existing)}")

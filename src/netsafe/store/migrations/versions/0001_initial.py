@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("hash_set_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("key_kind", sa.String(length=16), nullable=False),
         sa.Column("key_value", sa.Text(), nullable=False),
+        sa.Column("key_digest", sa.String(length=64), nullable=False),
         sa.Column("md5", sa.String(length=32), nullable=True),
         sa.Column("sha1", sa.String(length=40), nullable=True),
         sa.Column("sha256", sa.String(length=64), nullable=True),
@@ -73,9 +74,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_entries")),
-        sa.UniqueConstraint(
-            "hash_set_id", "key_kind", "key_value", name=op.f("uq_entries_hash_set_id_key_kind_key_value")
-        ),
+        sa.UniqueConstraint("key_digest", name=op.f("uq_entries_key_digest")),
     )
     op.create_index(
         op.f("ix_entries_hash_set_id_updated_version"),

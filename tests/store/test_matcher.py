@@ -1,0 +1,178 @@
+"""The matcher service over the store: persisted per-set indexes that follow the sets' versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from netsafe.hashsets import service as svc
+from netsafe.matching.service import Matcher, MatchError, Query, parse_hash
+from netsafe.signals.vpdq import VpdqFrame
+from netsafe.store.db import Database
+
+rng = np.random.default_rng(7)
+
+
+def random_pdq() -> str:
+    return rng.integers(0, 256, 32, dtype=np.uint8).tobytes().hex()
+
+
+def flip(pdq: str, bits: int) -> str:
+    value = int(pdq, 16)
+    for bit in range(bits):
+        value ^= 1 << (bit * 6)
+    return f"{value:064x}"
+
+
+def tx_file(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_exact_and_pdq_matches_with_threshold(db: Database, tmp_path: Path) -> None:
+    pdqs = [random_pdq() for _ in range(50)]
+    svc.import_file(db, tx_file(tmp_path / "a.txt", [f"pdq {p}" for p in pdqs] + ["md5 " + "ab" * 16]), "a")
+    matcher = Matcher(db, tmp_path / "idx")
+    queries = [
+        Query("near", signals={"pdq": flip(pdqs[3], 20)}),
+        Query("far", signals={"pdq": flip(pdqs[3], 40)}),
+        Query("md5", signals={"md5": "ab" * 16}),
+        Query("none", signals={"sha1": "cd" * 20}),
+    ]
+    near, far, md5, none = matcher.match(queries)
+    assert [(m.signal, m.distance, m.hashset) for m in near] == [("pdq", 20, "a")]
+    assert far == [] and none == []
+    assert [(m.signal, m.distance) for m in md5] == [("md5", 0)]
+    [[wide]] = matcher.match([queries[1]], max_distance=40)
+    assert wide.distance == 40 and wide.entry_id == near[0].entry_id
+    [[]] = matcher.match([queries[0]], max_distance=19)
+
+
+def test_quality_filter_applies_to_file_queries(db: Database, tmp_path: Path) -> None:
+    pdq = random_pdq()
+    svc.import_file(db, tx_file(tmp_path / "a.txt", [f"pdq {pdq}"]), "a")
+    matcher = Matcher(db, tmp_path / "idx")
+    low = Query("f", path="f", signals={"pdq": pdq}, pdq_quality=30)
+    assert matcher.match([low]) == [[]]
+    assert len(matcher.match([low], min_quality=30)[0]) == 1
+
+
+def test_index_persists_and_catches_up_with_new_versions(db: Database, tmp_path: Path) -> None:
+    first, second = random_pdq(), random_pdq()
+    svc.import_file(db, tx_file(tmp_path / "1.txt", [f"pdq {first}"]), "bank")
+    idx = tmp_path / "idx"
+    one = Matcher(db, idx)
+    assert len(one.match([Query("q", signals={"pdq": first})])[0]) == 1
+    [setdir] = idx.iterdir()
+    assert [p.name for p in setdir.iterdir()] == ["v1"]
+    svc.import_file(db, tx_file(tmp_path / "2.txt", [f"pdq {second}"]), "bank")
+    # The same matcher sees the new version at once (incremental: only version 2's entries are read).
+    [[hit]] = one.match([Query("q", signals={"pdq": second})])
+    assert hit.distance == 0
+    assert [p.name for p in setdir.iterdir()] == ["v2"]
+    # A fresh process loads v2 from disk and matches both.
+    fresh = Matcher(db, idx)
+    assert [
+        len(r) for r in fresh.match([Query("a", signals={"pdq": first}), Query("b", signals={"pdq": second})])
+    ] == [1, 1]
+
+
+def test_replaced_entries_leave_the_index(db: Database, tmp_path: Path) -> None:
+    old, new = random_pdq(), random_pdq()
+    svc.import_file(db, tx_file(tmp_path / "a.csv", ["media_id,pdq", f"m1,{old}"]), "bank", format="csv")
+    matcher = Matcher(db, tmp_path / "idx")
+    assert len(matcher.match([Query("q", signals={"pdq": old})])[0]) == 1
+    svc.import_file(db, tx_file(tmp_path / "b.csv", ["media_id,pdq", f"m1,{new}"]), "bank", format="csv")
+    for m in (matcher, Matcher(db, tmp_path / "idx")):  # caught up in memory, and loaded from v2 on disk
+        old_hits, new_hits = m.match([Query("o", signals={"pdq": old}), Query("n", signals={"pdq": new})])
+        assert old_hits == [] and len(new_hits) == 1
+
+
+def test_hashset_selection_and_deleted_sets(db: Database, tmp_path: Path) -> None:
+    pdq = random_pdq()
+    svc.import_file(db, tx_file(tmp_path / "a.txt", [f"pdq {pdq}"]), "a")
+    svc.import_file(db, tx_file(tmp_path / "b.txt", [f"pdq {pdq}"]), "b")
+    matcher = Matcher(db, tmp_path / "idx")
+    q = Query("q", signals={"pdq": pdq})
+    assert [m.hashset for m in matcher.match([q])[0]] == ["a", "b"]
+    assert [m.hashset for m in matcher.match([q], ["b"])[0]] == ["b"]
+    with pytest.raises(MatchError, match="no hash set named 'c'"):
+        matcher.match([q], ["c"])
+    svc.delete_set(db, "a")
+    assert [m.hashset for m in matcher.match([q])[0]] == ["b"]
+
+
+def test_recreated_database_does_not_reuse_a_stale_index(database_url: str, tmp_path: Path) -> None:
+    from netsafe.store.db import open_database
+    from netsafe.store.migrate import downgrade, upgrade
+
+    db = open_database(database_url)
+    try:
+        a, b = random_pdq(), random_pdq()
+        svc.import_file(db, tx_file(tmp_path / "a.txt", [f"pdq {a}"]), "s")
+        Matcher(db, tmp_path / "idx").match([Query("q", signals={"pdq": a})])
+        downgrade(db, "base")  # the database is wiped and rebuilt; the index directory stays
+        upgrade(db)
+        svc.import_file(db, tx_file(tmp_path / "b.txt", [f"pdq {b}"]), "s")
+        stale, fresh = Matcher(db, tmp_path / "idx").match(
+            [Query("a", signals={"pdq": a}), Query("b", signals={"pdq": b})]
+        )
+        assert stale == [] and len(fresh) == 1
+    finally:
+        db.dispose()
+
+
+def test_parse_hash() -> None:
+    assert parse_hash("AB" * 16) == {"md5": "ab" * 16}
+    assert parse_hash("ab" * 32) == {"sha256": "ab" * 32, "pdq": "ab" * 32}
+    assert parse_hash("pdq:" + "ab" * 32) == {"pdq": "ab" * 32}
+    assert parse_hash("ab" * 144) == {"photodna": "ab" * 144}
+    for bad in ("xyz", "md5:abc", "crc:00", "ab" * 17):
+        with pytest.raises(MatchError) as err:
+            parse_hash(bad)
+        assert "\n" not in str(err.value)
+
+
+def test_videos_match_by_vpdq(db: Database, tmp_path: Path) -> None:
+    from netsafe.hashsets.model import Entry
+    from netsafe.samples import synthetic_photo, write_video
+    from netsafe.signals.vpdq import vpdq_from_source
+    from netsafe.store import repositories as repo
+
+    def video(name: str, seeds: list[int]) -> list[VpdqFrame]:
+        path = tmp_path / name
+        write_video(path, [np.asarray(synthetic_photo(s, 160, 120)) for s in seeds for _ in range(5)], fps=5)
+        return vpdq_from_source(str(path))
+
+    known = video("known.mp4", [1, 2, 3, 4])
+    with db.session() as s:
+        hs = repo.create_set(s, "videos", "uk-caid")
+        v = repo.next_version(s, hs)
+        repo.upsert_entries(s, hs.id, v, [Entry(vpdq=known, source_id="v1", category="C")])
+    matcher = Matcher(db, tmp_path / "idx")
+    same = video("copy.mp4", [1, 2, 3, 4])
+    other = video("other.mp4", [11, 12, 13, 14])
+    partial = video("partial.mp4", [1, 12, 13, 14])  # one shared scene in four: under vPDQ's 80%
+    hit, miss, part = matcher.match(
+        [Query(n, vpdq=f) for n, f in (("a", same), ("b", other), ("c", partial))]
+    )
+    [m] = hit
+    assert m.signal == "vpdq" and m.category == "C" and m.source_id == "v1"
+    body = m.as_dict()
+    assert body["query_match_percent"] >= 80 and body["compared_match_percent"] >= 80 and body["segments"]
+    assert miss == [] and part == []
+    # Persisted and reloaded: a new matcher finds it from the saved frame index.
+    assert len(Matcher(db, tmp_path / "idx").match([Query("a", vpdq=same)])[0]) == 1
+
+
+def test_per_set_distance(db: Database, tmp_path: Path) -> None:
+    pdq = random_pdq()
+    svc.import_file(db, tx_file(tmp_path / "a.txt", [f"pdq {pdq}"]), "loose")
+    svc.import_file(db, tx_file(tmp_path / "b.txt", [f"pdq {pdq}"]), "strict")
+    matcher = Matcher(db, tmp_path / "idx")
+    [hits] = matcher.match([Query("q", signals={"pdq": flip(pdq, 12)})], set_distances={"strict": 10})
+    assert [(m.hashset, m.distance) for m in hits] == [("loose", 12)]
+    with pytest.raises(MatchError):
+        matcher.match([Query("q", signals={"pdq": pdq})], set_distances={"strict": 300})
