@@ -222,3 +222,18 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="2 ids but 1 hashes"):
         index.add([1, 2], ["0" * 64])
     assert index.search("0" * 64)[0].size == 0
+
+
+def test_wide_ids_survive_segments_and_saving(tmp_path: Path) -> None:
+    """Ids that fit 32 bits are stored narrow; wider ones (and negative ones) must come back unchanged."""
+    rng = np.random.default_rng(21)
+    hashes = random_words(rng, 300)
+    for ids in (np.arange(300, dtype=np.int64) + 2**40, np.arange(300, dtype=np.int64) - 2**31):
+        index = PDQIndex(delta_rows=16)
+        index.add(ids, hashes)
+        index.save(tmp_path / str(ids[0]))
+        loaded = PDQIndex.load(tmp_path / str(ids[0]))
+        for q in hashes[:5]:
+            assert_same(index, ids, hashes, q, 31)
+            assert_same(loaded, ids, hashes, q, 31)
+        assert loaded.remove([ids[0]]) == 1

@@ -3,10 +3,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from netsafe.matching.vpdq import VpdqFormatError, match_videos, parse_vpdq_text, read_vpdq_file
-from netsafe.signals.codecs import hamming_hex
+from netsafe.signals.codecs import hamming_hex, words_to_hex
 from netsafe.signals.vpdq import VpdqFrame
 
 REFERENCE = Path("/work/shared/reference/vpdq")
@@ -102,3 +103,18 @@ def test_parse_errors_name_line_and_field(tmp_path: Path) -> None:
         parse_vpdq_text("0,100," + "ab" * 32 + ",nan")
     with pytest.raises(VpdqFormatError, match="cannot read"):
         read_vpdq_file(tmp_path / "missing.txt")
+
+
+def test_long_videos_without_a_pair_matrix() -> None:
+    """Hours of frames: the shares still follow the definition (a dense pair matrix would need gigabytes)."""
+    rng = np.random.default_rng(1)
+    words = rng.integers(0, 2**64, size=(20_000, 4), dtype=np.uint64)
+    hexes = words_to_hex(words)
+    long_video = [VpdqFrame(i, float(i), 100, h) for i, h in enumerate(hexes)]
+    excerpt = long_video[5_000:10_000]
+    result = match_videos(excerpt, long_video)
+    assert result.query_match_percent == 100.0
+    assert result.compared_match_percent == pytest.approx(25.0)
+    assert [(s.candidate_start, s.candidate_end, s.frames) for s in result.segments] == [
+        (5000.0, 9999.0, 5000)
+    ]

@@ -32,6 +32,8 @@ intrinsic: Any = extending.intrinsic
 cgutils: Any = _cgutils
 
 N_TABLES = 8
+# How many buckets ahead of the scan the probe prefetches (16 measured best of 8, 16, 32).
+LEAD = 16
 
 
 @intrinsic  # type: ignore[untyped-decorator]
@@ -99,6 +101,18 @@ def brute_search(q: Any, max_distance: int, hashes: Any, alive: Any, out_rows: A
     return count
 
 
+@njit(cache=True, nogil=True, inline="always")  # type: ignore[untyped-decorator]
+def _bounds(offsets: Any, low: Any, highs: Any, starts: Any, ends: Any, m: int) -> None:
+    """Read bucket ``highs[m]``'s bounds and request the cache lines holding its first and last entries."""
+    start = np.int64(offsets[highs[m]])
+    end = np.int64(offsets[highs[m] + 1])
+    starts[m] = start
+    ends[m] = end
+    if start < end:
+        _prefetch(low, start)
+        _prefetch(low, end - 1)
+
+
 @njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
 def mih_search(
     q: Any,
@@ -132,6 +146,7 @@ def mih_search(
     low_mask = (np.int64(1) << low_bits) - 1
     starts = np.empty(mask_ends[min(int(radii.max()), high_bits)], dtype=np.int64)
     ends = np.empty_like(starts)
+    highs = np.empty_like(starts)
     for t in range(N_TABLES):
         radius = radii[t]
         if radius < 0:
@@ -144,22 +159,22 @@ def mih_search(
         # Rows are stored in table 0's order, so table 0 needs no positions.
         table_pos = pos[max(t - 1, 0)]
         visits = mask_ends[min(radius, high_bits)]
-        # Phase 1: find every bucket and ask for its first cache line, so the memory system fetches
-        # hundreds of buckets at once instead of one after another while phase 2 scans.
+        # Software pipeline: while bucket m is scanned, the bounds of bucket m + LEAD are read and its
+        # cache line requested, and the bounds of bucket m + 2 * LEAD requested. At 10M rows the tables are
+        # far larger than the caches, and overlapping these fetches is what makes the walk fast
+        # (measured at 10M rows: ~30% faster than requesting all buckets up front, itself ~30% faster than
+        # not prefetching).
         for m in range(visits):
-            _prefetch(table_offsets, q_high ^ np.int64(masks[m]))
+            highs[m] = q_high ^ np.int64(masks[m])
+        for m in range(min(2 * LEAD, visits)):
+            _prefetch(table_offsets, highs[m])
+        for m in range(min(LEAD, visits)):
+            _bounds(table_offsets, table_low, highs, starts, ends, m)
         for m in range(visits):
-            high = q_high ^ np.int64(masks[m])
-            start = np.int64(table_offsets[high])
-            end = np.int64(table_offsets[high + 1])
-            starts[m] = start
-            ends[m] = end
-            if start < end:
-                # A bucket of ~32 uint16 spans two or three 64-byte lines: ask for each of them.
-                _prefetch(table_low, start)
-                _prefetch(table_low, min(start + 32, end - 1))
-                _prefetch(table_low, end - 1)
-        for m in range(visits):
+            if m + 2 * LEAD < visits:
+                _prefetch(table_offsets, highs[m + 2 * LEAD])
+            if m + LEAD < visits:
+                _bounds(table_offsets, table_low, highs, starts, ends, m + LEAD)
             start = starts[m]
             end = ends[m]
             if start == end:

@@ -71,19 +71,28 @@ def high_bits_for(rows: int) -> int:
     return min(20, max(16, round(math.log2(max(rows, 1))) - 3))
 
 
+@functools.cache
 def table_radii(max_distance: int) -> npt.NDArray[np.int64]:
-    """Per-table probe radii r_t with sum(r_t + 1) = max_distance + 1 (-1 means: skip the table)."""
+    """Per-table probe radii r_t with sum(r_t + 1) = max_distance + 1 (-1 means: skip the table).
+
+    Cached per threshold and read-only: single queries are a few hundred microseconds, so per-call setup
+    shows.
+    """
     q, s = divmod(max_distance + 1, N_TABLES)
     radii = np.full(N_TABLES, q - 1, dtype=np.int64)
     radii[:s] += 1
+    radii.flags.writeable = False
     return radii
 
 
-def _mih_cost(radii: npt.NDArray[np.int64], rows: int, high_bits: int) -> float:
-    """Rough cost of an MIH probe in units of one linear-scan row (a bucket visit ~ 16 rows)."""
+@functools.cache
+def _use_mih(max_distance: int, rows: int, high_bits: int) -> bool:
+    """Whether an MIH probe beats a linear scan: its rough cost in scan rows (a bucket visit ~ 16 rows)."""
     per_bucket = rows / float(1 << high_bits)
     ends = _masks(high_bits)[1]
-    return sum(float(ends[min(int(r), high_bits)]) * (per_bucket + 16.0) for r in radii if r >= 0)
+    radii = table_radii(max_distance)
+    cost = sum(float(ends[min(int(r), high_bits)]) * (per_bucket + 16.0) for r in radii if r >= 0)
+    return cost < rows
 
 
 def as_words(hashes: Sequence[str] | npt.ArrayLike) -> WordArray:
@@ -113,9 +122,16 @@ def _check_distance(max_distance: int) -> int:
     return value
 
 
+def _narrow(ids: IdArray) -> npt.NDArray[np.int32] | IdArray:
+    info = np.iinfo(np.int32)
+    if len(ids) and info.min <= int(ids.min()) and int(ids.max()) <= info.max:
+        return ids.astype(np.int32)
+    return ids
+
+
 @dataclass
 class _Segment:
-    ids: IdArray
+    ids: npt.NDArray[np.int32] | IdArray  # int32 when every id fits: 4 bytes a row saved
     hashes: WordArray
     alive: npt.NDArray[np.bool_]
     high_bits: int
@@ -133,26 +149,24 @@ class _Segment:
         first = np.ascontiguousarray(hashes.view(np.uint32).reshape(n, N_TABLES)[:, 0])
         offsets[0], low[0], order = _kernels.build_table(first, high_bits)
         # Rows go in table 0's order: its positions are the rows themselves, and its hash reads are local.
-        ids, hashes = ids[order], hashes[order]
+        stored_ids, hashes = _narrow(ids[order]), hashes[order]
         chunks = hashes.view(np.uint32).reshape(n, N_TABLES)
         for t in range(1, N_TABLES):
             keys = np.ascontiguousarray(chunks[:, t])
             offsets[t], low[t], pos[t - 1] = _kernels.build_table(keys, high_bits)
-        return cls(ids, hashes, np.ones(n, dtype=np.bool_), high_bits, offsets, low, pos)
+        return cls(stored_ids, hashes, np.ones(n, dtype=np.bool_), high_bits, offsets, low, pos)
 
     @property
     def rows(self) -> int:
         return len(self.ids)
 
     def live(self) -> tuple[IdArray, WordArray]:
-        return self.ids[self.alive], self.hashes[self.alive]
+        return self.ids[self.alive].astype(np.int64), self.hashes[self.alive]
 
     def search(
         self, q: WordArray, max_distance: int, radii: npt.NDArray[np.int64], mode: SearchMode
     ) -> SearchResult:
-        use_mih = mode == "mih" or (
-            mode == "auto" and _mih_cost(radii, self.rows, self.high_bits) < self.rows
-        )
+        use_mih = mode == "mih" or (mode == "auto" and _use_mih(max_distance, self.rows, self.high_bits))
         capacity = 256
         while True:
             rows = np.empty(capacity, dtype=np.int64)
@@ -167,7 +181,7 @@ class _Segment:
             else:
                 count = _kernels.brute_search(q, max_distance, self.hashes, self.alive, rows, dists)
             if count <= capacity:
-                return self.ids[rows[:count]], dists[:count]
+                return self.ids[rows[:count]].astype(np.int64), dists[:count]
             capacity = count
 
 
@@ -444,7 +458,8 @@ def _validated(root: Path, entry: dict[str, Any], a: dict[str, Any]) -> _Segment
     where = root / f"{entry['name']}.*.npy"
     for field, (dtype, shape) in expect.items():
         arr = a[field]
-        if arr.dtype != dtype or arr.shape != shape or not arr.flags.c_contiguous:
+        wanted = np.int32 if field == "ids" and arr.dtype == np.int32 else dtype
+        if arr.dtype != wanted or arr.shape != shape or not arr.flags.c_contiguous:
             raise IndexFormatError(
                 f"{where}: field {field!r} is {arr.dtype}{arr.shape}, expected {np.dtype(dtype)}{shape}"
             )

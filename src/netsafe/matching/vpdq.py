@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from netsafe.matching.pdq_index import PDQIndex
 from netsafe.signals.codecs import HashFormatError, hex_to_words, normalise_hex
 from netsafe.signals.vpdq import VpdqFrame
 
@@ -28,7 +29,6 @@ MATCH_PERCENT = 80.0
 # the gap between them in the query is at most SEGMENT_GAP seconds.
 OFFSET_TOLERANCE = 1.0
 SEGMENT_GAP = 2.0
-_PAIR_BLOCK = 1 << 22  # frame pairs compared per numpy step (bounds memory for 10-hour videos)
 
 
 class VpdqFormatError(ValueError):
@@ -91,15 +91,16 @@ def read_vpdq_file(path: str | Path) -> list[VpdqFrame]:
     return parse_vpdq_text(text, str(file))
 
 
-def _near(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], tolerance: int) -> npt.NDArray[np.bool_]:
-    """(len(a), len(b)) matrix: frame pairs within ``tolerance`` bits."""
-    out = np.zeros((len(a), len(b)), dtype=np.bool_)
-    step = max(1, _PAIR_BLOCK // max(len(b), 1))
-    for start in range(0, len(a), step):
-        block = a[start : start + step]
-        d = np.bitwise_count(block[:, np.newaxis, :] ^ b[np.newaxis, :, :]).sum(axis=2, dtype=np.int32)
-        out[start : start + step] = d <= tolerance
-    return out
+def _near(
+    a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], tolerance: int
+) -> list[npt.NDArray[np.int64]]:
+    """For each frame of ``a``, the ascending positions of the frames of ``b`` within ``tolerance`` bits.
+
+    Uses the PDQ index, so a 10-hour video against another costs milliseconds, not a dense pair matrix.
+    """
+    index = PDQIndex()
+    index.add(np.arange(len(b), dtype=np.int64), b)
+    return [np.sort(ids) for ids, _ in index.search_many(a, tolerance)]
 
 
 def _usable(frames: Iterable[VpdqFrame], quality_tolerance: int) -> list[VpdqFrame]:
@@ -135,8 +136,11 @@ def match_videos(
     near = _near(q_words, c_words, distance_tolerance)
 
     q_unique, c_unique = _dedupe(q_frames), _dedupe(c_frames)
-    q_any: list[bool] = (near.sum(axis=1) > 0).tolist()
-    c_any: list[bool] = (near.sum(axis=0) > 0).tolist()
+    q_any = [len(m) > 0 for m in near]
+    c_mask = np.zeros(len(c_frames), dtype=np.bool_)
+    for m in near:
+        c_mask[m] = True
+    c_any: list[bool] = c_mask.tolist()
     q_hit = dict(zip((f.pdq for f in q_frames), q_any, strict=True))
     c_hit = dict(zip((f.pdq for f in c_frames), c_any, strict=True))
     q_share = 100.0 * sum(q_hit[f.pdq] for f in q_unique) / len(q_unique)
@@ -147,7 +151,7 @@ def match_videos(
 
 
 def _segments(
-    q_frames: Sequence[VpdqFrame], c_frames: Sequence[VpdqFrame], near: npt.NDArray[np.bool_]
+    q_frames: Sequence[VpdqFrame], c_frames: Sequence[VpdqFrame], near: list[npt.NDArray[np.int64]]
 ) -> list[VpdqSegment]:
     """Greedy alignment: follow query frames in time order, keeping each run's candidate offset steady."""
     q_times = np.array([f.timestamp for f in q_frames])
@@ -156,7 +160,7 @@ def _segments(
     current: list[tuple[float, float]] = []  # (query time, candidate time) pairs of the open run
     offset = 0.0
     for i in range(len(q_frames)):
-        matches = np.nonzero(near[i])[0]
+        matches = near[i]
         if len(matches) == 0:
             if current and q_times[i] - current[-1][0] > SEGMENT_GAP:
                 segments.append(_close(current))
