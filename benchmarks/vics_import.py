@@ -69,6 +69,7 @@ def child(mode: str, path: str) -> dict[str, Any]:
 
     baseline = _rss_kb()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     entries = issues = 0
     if mode.startswith("json.load"):
         with open(path, "rb") as fh:
@@ -93,6 +94,7 @@ def child(mode: str, path: str) -> dict[str, Any]:
     return {
         "mode": mode,
         "seconds": elapsed,
+        "cpu_seconds": time.process_time() - cpu_started,
         "entries": entries,
         "issues": issues,
         "peak_mb": (_rss_kb() - baseline) / 1024,
@@ -131,20 +133,31 @@ def main() -> None:
     version = sys.version.split()[0]
     print(f"file: {args.n:,} Media records, {size_mb:.0f} MB; Python {version}, {os.cpu_count()} cores")
     modes = ("json.load", "json.load+convert", "netsafe", "netsafe(no-dup)")
+    load_before = os.getloadavg()[0]
     results = {mode: run(mode, path) for mode in modes}
-    print(f"{'reader':<20}{'seconds':>9}{'records/s':>12}{'MB/s':>8}{'peak MB':>10}{'base MB':>10}")
+    load_after = os.getloadavg()[0]
+    print(f"load average {load_before:.1f} before, {load_after:.1f} after (a busy machine slows wall time)")
+    titles = (
+        ("wall s", 8),
+        ("CPU s", 8),
+        ("records/CPU s", 15),
+        ("MB/CPU s", 10),
+        ("peak MB", 10),
+        ("base MB", 9),
+    )
+    print(f"{'reader':<20}" + "".join(f"{title:>{width}}" for title, width in titles))
     for mode, r in results.items():
-        rate = r["entries"] / r["seconds"]
+        cpu = r["cpu_seconds"]
         print(
-            f"{mode:<20}{r['seconds']:>9.1f}{rate:>12,.0f}{size_mb / r['seconds']:>8.1f}"
-            f"{r['peak_mb']:>10.1f}{r['baseline_mb']:>10.0f}"
+            f"{mode:<20}{r['seconds']:>8.1f}{cpu:>8.1f}{r['entries'] / cpu:>15,.0f}{size_mb / cpu:>10.1f}"
+            f"{r['peak_mb']:>10.1f}{r['baseline_mb']:>9.0f}"
         )
     ours, naive, full = results["netsafe"], results["json.load"], results["json.load+convert"]
     for name in ("netsafe", "netsafe(no-dup)"):
         r = results[name]
         print(
-            f"{name}: speed {naive['seconds'] / r['seconds']:.2f}x json.load (parse only), "
-            f"{full['seconds'] / r['seconds']:.2f}x json.load+convert; "
+            f"{name}: CPU time ratio {naive['cpu_seconds'] / r['cpu_seconds']:.2f}x json.load (parse only), "
+            f"{full['cpu_seconds'] / r['cpu_seconds']:.2f}x json.load+convert (>1: netsafe faster); "
             f"memory {r['peak_mb'] / max(naive['peak_mb'], 1):.3f}x json.load's"
         )
     assert ours["entries"] == args.n, ours

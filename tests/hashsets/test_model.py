@@ -151,3 +151,37 @@ def test_parse_bool_and_time() -> None:
     assert parse_time("2023-06-07T02:31:49+02:00") == datetime(2023, 6, 7, 0, 31, 49, tzinfo=UTC)
     with pytest.raises(ValueError):
         parse_time("yesterday")
+
+
+def test_merged_with_keeps_what_is_known() -> None:
+    old = Entry(
+        signals={"md5": MD5},
+        source_id="7",
+        category="B",
+        tags=["a"],
+        comments="first",
+        first_seen=T0,
+        last_seen=T0,
+        media_files=[{"FileName": "x.jpg"}],
+        extra={"k": 1},
+    )
+    new = Entry(
+        signals={"md5": "f" * 32, "sha256": SHA256},
+        category=None,
+        distributed=True,
+        tags=["b", "a"],
+        first_seen=T0 + timedelta(days=1),
+        last_seen=T0 + timedelta(days=2),
+        media_files=[{"FileName": "x.jpg"}, {"FileName": "y.jpg"}],
+        origin_file="new.json",
+        origin_record=3,
+        extra={"k": 2},
+    )
+    merged = old.merged_with(new)
+    assert merged.signals == {"md5": MD5, "sha256": SHA256}
+    assert merged.category == "B" and merged.distributed is True and merged.comments == "first"
+    assert merged.tags == ["a", "b"] and merged.source_id == "7"
+    assert (merged.first_seen, merged.last_seen) == (T0, T0 + timedelta(days=2))
+    assert merged.media_files == [{"FileName": "x.jpg"}, {"FileName": "y.jpg"}]
+    assert (merged.origin_file, merged.origin_record, merged.extra) == ("new.json", 3, {"k": 2})
+    assert old.merged_with(Entry(signals={"md5": MD5}, category="A")).category == "A"

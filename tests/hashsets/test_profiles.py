@@ -21,6 +21,7 @@ def test_builtin_profiles() -> None:
     uk, us = load_profile("uk-caid"), load_profile("vic-us")
     assert uk.region == "UK" and us.region == "US"
     assert uk.codes == ["A", "B", "C", "NP"]
+    assert uk.labels == {"A": "Category A", "B": "Category B", "C": "Category C", "NP": "Non-pertinent"}
     assert us.codes == ["1", "2", "3", "4", "0"]
     assert uk.severity_order == ["A", "B", "C", "NP"]
     assert us.severity_order[0] == "1" and us.severity_order[-1] == "0"

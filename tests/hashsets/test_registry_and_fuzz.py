@@ -168,3 +168,9 @@ def test_options_a_format_does_not_take_are_refused() -> None:
     assert formats.get("tx").read is not None
     items = list(formats.read("tx", io.BytesIO(f"{PDQ}\n".encode()), signal="pdq", profile="vic-us"))
     assert isinstance(items[0], Entry)
+
+
+def test_every_format_has_its_module() -> None:
+    assert set(formats.MODULES) == set(formats.FORMATS)
+    assert formats.MODULES["vics"].NAME == "vics"
+    assert formats.MODULES["md5sum"] is formats.MODULES["hashdeep"]

@@ -253,3 +253,15 @@ def test_byte_order_marks_and_utf16(encoding: str) -> None:
     entries, issues = read_bytes(vics.read, text.encode(encoding))
     assert issues == [] and len(entries) == 3000
     assert entries[-1].comments == "café ünïcode" and entries[-1].source_id == "2999"
+
+
+def test_context_that_contradicts_the_records_is_a_warning() -> None:
+    cases_as_media = doc([{"CaseID": "1", "Media": [{"MD5": MD5}, {"MD5": "f" * 32}]}], entity="Media")
+    entries, issues = read_bytes(vics.read, cases_as_media)
+    assert len(entries) == 2
+    assert [(i.severity, i.record, i.field) for i in issues] == [("warning", 0, "@odata.context")]
+    media_as_cases = doc([{"MD5": MD5}, {"MD5": "f" * 32}], entity="Cases")
+    header = vics.VicsHeader()
+    entries, issues = read_bytes(vics.read, media_as_cases, header=header)
+    assert len(entries) == 2 and "records are Media" in issues[0].message
+    assert header.form == "Media" and header.case == {}

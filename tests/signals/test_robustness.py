@@ -112,6 +112,11 @@ def _hashes(corpus: dict[str, dict[str, bytes]], mode: str) -> dict[tuple[str, s
     }
 
 
+@pytest.fixture(scope="module")
+def hashes(corpus: dict[str, dict[str, bytes]]) -> dict[str, dict[tuple[str, str], PdqHash]]:
+    return {mode: _hashes(corpus, mode) for mode in ("fast", "exact")}
+
+
 def _distance(original: PdqHash, copy: PdqHash, dihedral: bool) -> int:
     if not dihedral:
         return hamming_hex(original.hash, copy.hash)
@@ -129,11 +134,12 @@ def _found(hashes: dict[tuple[str, str], PdqHash], photos: list[str]) -> set[tup
     return found
 
 
-def test_fast_finds_the_same_copies_as_exact(corpus: dict[str, dict[str, bytes]]) -> None:
+def test_fast_finds_the_same_copies_as_exact(
+    corpus: dict[str, dict[str, bytes]], hashes: dict[str, dict[tuple[str, str], PdqHash]]
+) -> None:
     photos = sorted(corpus)
     sizes = {p: Image.open(io.BytesIO(corpus[p]["original"])).size for p in photos}
-    exact = _hashes(corpus, "exact")
-    fast = _hashes(corpus, "fast")
+    exact, fast = hashes["exact"], hashes["fast"]
     # Photos PDQ can work with: quality >= 50, big enough that halving leaves a picture (wee.jpg: 34x42).
     usable = [p for p in photos if exact[p, "original"].quality >= 50 and min(sizes[p]) >= 64]
     assert len(usable) >= 15
@@ -150,13 +156,15 @@ def test_fast_finds_the_same_copies_as_exact(corpus: dict[str, dict[str, bytes]]
 
 
 @pytest.mark.parametrize("mode", ["fast", "exact"])
-def test_different_photos_never_match(corpus: dict[str, dict[str, bytes]], mode: str) -> None:
-    hashes = _hashes(corpus, mode)
-    photos = [p for p in sorted(corpus) if hashes[p, "original"].quality >= 50]
+def test_different_photos_never_match(
+    corpus: dict[str, dict[str, bytes]], hashes: dict[str, dict[tuple[str, str], PdqHash]], mode: str
+) -> None:
+    by_mode = hashes[mode]
+    photos = [p for p in sorted(corpus) if by_mode[p, "original"].quality >= 50]
     for a, b in itertools.combinations(photos, 2):
-        original = hashes[a, "original"]
+        original = by_mode[a, "original"]
         assert original.dihedral is not None
         for version in corpus[b]:
-            other = hashes[b, version]
+            other = by_mode[b, version]
             closest = min(hamming_hex(v, other.hash) for v in original.dihedral)
             assert closest > 31, f"{a} matches {b}/{version} at {closest} ({mode})"

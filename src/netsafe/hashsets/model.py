@@ -11,7 +11,7 @@ import base64
 import binascii
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -155,6 +155,39 @@ class Entry:
             getattr(self, f.name) == getattr(other, f.name) for f in fields(Entry) if f.name not in skip
         )
 
+    def merged_with(self, newer: Entry) -> Entry:
+        """This entry updated by a newer record of the same item (a re-import).
+
+        Signals and alternative hashes are united (a value already held is kept); stated facts (category,
+        series, the booleans, comments, size, type, vPDQ) take the newer value unless it is unstated; tags
+        and media files are united in order; first seen is the earliest, last seen the latest; provenance
+        is the newer record's.
+        """
+        pick = _newer_or_old
+        files = list(self.media_files)
+        files.extend(f for f in newer.media_files if f not in files)
+        return Entry(
+            signals={**newer.signals, **self.signals},
+            vpdq=newer.vpdq if newer.vpdq else self.vpdq,
+            alternative_hashes={**newer.alternative_hashes, **self.alternative_hashes},
+            source_id=self.source_id if self.source_id is not None else newer.source_id,
+            category=pick(newer.category, self.category),
+            series=pick(newer.series, self.series),
+            victim_identified=pick(newer.victim_identified, self.victim_identified),
+            offender_identified=pick(newer.offender_identified, self.offender_identified),
+            distributed=pick(newer.distributed, self.distributed),
+            tags=merge_tags(self.tags, newer.tags),
+            comments=pick(newer.comments, self.comments),
+            media_size=pick(newer.media_size, self.media_size),
+            mime_type=pick(newer.mime_type, self.mime_type),
+            media_files=files,
+            first_seen=_extreme(min, self.first_seen, newer.first_seen),
+            last_seen=_extreme(max, self.last_seen, newer.last_seen),
+            origin_file=newer.origin_file,
+            origin_record=newer.origin_record,
+            extra={**self.extra, **newer.extra},
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view (datetimes in ISO 8601, vPDQ frames as dicts)."""
         out: dict[str, Any] = {}
@@ -166,6 +199,15 @@ class Entry:
                 value = [frame.as_dict() for frame in value]
             out[f.name] = value
         return out
+
+
+def _newer_or_old(new: Any, old: Any) -> Any:
+    return old if new is None else new
+
+
+def _extreme(choose: Any, a: datetime | None, b: datetime | None) -> datetime | None:
+    present = [utc(t) for t in (a, b) if t is not None]
+    return choose(present) if present else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,9 +389,3 @@ def merge_tags(*groups: Iterable[str]) -> list[str]:
             if tag and tag not in seen:
                 seen[tag] = None
     return list(seen)
-
-
-def entry_from_signals(signals: Mapping[str, str], **kwargs: Any) -> Entry:
-    """An entry from raw signal values, normalised; raises :class:`HashFormatError` on a bad one."""
-    clean = {name: normalise_signal(name, value) for name, value in signals.items()}
-    return Entry(signals=clean, **kwargs)

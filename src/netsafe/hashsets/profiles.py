@@ -61,6 +61,11 @@ class GradingProfile:
         return [c.code for c in self.categories]
 
     @property
+    def labels(self) -> dict[str, str]:
+        """Code -> label, in file order."""
+        return {c.code: c.label for c in self.categories}
+
+    @property
     def severity_order(self) -> list[str]:
         """Codes from most to least severe."""
         return [c.code for c in sorted(self.categories, key=lambda c: -c.severity)]

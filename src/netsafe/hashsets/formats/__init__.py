@@ -12,9 +12,10 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from netsafe.hashsets.formats import csv, hashdeep, threatexchange, vics
@@ -23,6 +24,7 @@ from netsafe.hashsets.model import Entry, ImportIssue
 
 __all__ = [
     "FORMATS",
+    "MODULES",
     "Format",
     "FormatError",
     "detect",
@@ -39,7 +41,6 @@ class Format:
     read: Callable[..., Iterator[ReadItem]]
     write: Callable[..., int]
     extensions: tuple[str, ...] = ()
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 FORMATS: dict[str, Format] = {
@@ -74,6 +75,16 @@ FORMATS: dict[str, Format] = {
         threatexchange.write,
         (".txt",),
     ),
+}
+# The module behind each format name (the md5sum family lives with hashdeep).
+MODULES: dict[str, ModuleType] = {
+    "vics": vics,
+    "csv": csv,
+    "hashdeep": hashdeep,
+    "md5sum": hashdeep,
+    "sha1sum": hashdeep,
+    "sha256sum": hashdeep,
+    "tx": threatexchange,
 }
 ALIASES = {"threatexchange": "tx", "json": "vics", "sums": "md5sum"}
 

@@ -179,11 +179,6 @@ def issue(
     return ImportIssue(file, record, field, message, "warning" if warning else "error", raw)
 
 
-def entry_issues(entry: Entry, file: str, record: int, raw: str | None = None) -> list[ImportIssue]:
-    """Validation problems of a fully built entry as issues."""
-    return [issue(file, record, f, m, raw) for f, m in entry.problems()]
-
-
 class DuplicateGuard:
     """Remembers the keys already read to report duplicates within one file.
 

@@ -99,6 +99,7 @@ class VicsHeader:
     region: str | None = None
     form: str = "Media"
     case: dict[str, Any] = field(default_factory=dict)
+    mismatch: str | None = None
 
 
 def parse_context(context: str) -> tuple[str | None, str | None, str | None]:
@@ -250,22 +251,20 @@ def _peek(replay: _Replay) -> tuple[VicsHeader, str | None, int]:
                     header.version, header.region, entity = parse_context(header.context)
                     if entity and entity.casefold() == "cases":
                         header.form = "Cases"
-                    if value_seen:
-                        break
                     continue
                 if key == "value":
                     if event != "start_array":
                         return header, "field value: expected a list of Media records", 0
                     value_seen = True
-                    if header.context is not None and header.form == "Media":
-                        break
-                    # Cases (or no context yet): look into the first item to learn the form.
+                    # The first item tells the form whatever the context says: a case holds a Media list.
                     continue
             if value_seen and prefix == "value.item" and event == "map_key":
                 case_key = str(value)
                 continue
             if value_seen and case_key is not None and prefix == f"value.item.{case_key}":
                 if case_key.casefold() == "media" and event == "start_array":
+                    if header.context is not None and header.form != "Cases":
+                        header.mismatch = f"context says #{header.form} but the records are cases"
                     header.form = "Cases"
                     break
                 if event in ("string", "number", "boolean", "null"):
@@ -273,7 +272,12 @@ def _peek(replay: _Replay) -> tuple[VicsHeader, str | None, int]:
                 case_key = None if event not in ("start_map", "start_array") else case_key
                 continue
             if value_seen and prefix == "value.item" and event == "end_map":
-                break  # first item had no Media list: a Media record
+                # The first item had no Media list: a Media record.
+                if header.form == "Cases":
+                    header.mismatch = "context says #Cases but the records are Media"
+                header.form = "Media"
+                header.case = {}
+                break
             if value_seen and prefix == "value" and event == "end_array":
                 break
             if replay.recorded > PEEK_LIMIT:
@@ -323,9 +327,12 @@ def _read_stream(
     if header_out is not None:
         header_out.context, header_out.version = header.context, header.version
         header_out.region, header_out.form, header_out.case = header.region, header.form, header.case
+        header_out.mismatch = header.mismatch
     if fatal:
         yield issue(display, fatal_record, None, fatal)
         return
+    if header.mismatch:
+        yield issue(display, 0, "@odata.context", f"{header.mismatch}; reading them as such", warning=True)
     source_profile = load_profile(file_profile) if file_profile is not None else None
     if source_profile is None:
         source_profile = profile_for_region(header.region) or target
