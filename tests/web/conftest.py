@@ -1,82 +1,18 @@
-"""Fixtures for the service: a store, an app over it, users of every role, tokens, signed-in clients."""
+"""Fixtures for the service tests."""
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
-from netsafe.accounts.roles import ROLE_PERMISSIONS, Permission, Role
-from netsafe.accounts.service import add_user, create_token
-from netsafe.audit.service import Actor
-from netsafe.samples import synthetic_photo
 from netsafe.store.db import Database, open_database
 from netsafe.store.pytest_fixtures import database_url, db, postgres_server
-from netsafe.web.app import create_app
-from netsafe.web.config import Settings
+
+from .helpers import Service, make_service
 
 __all__ = ["database_url", "db", "postgres_server"]
-
-PASSWORD = "correct horse battery staple"
-BASE = "http://127.0.0.1"
-
-
-@dataclass
-class Service:
-    app: FastAPI
-    db: Database
-    tokens: dict[str, str] = field(default_factory=dict)  # role or token label -> bearer secret
-
-    def client(self) -> TestClient:
-        return TestClient(self.app, base_url=BASE)
-
-    def bearer(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[who]}"}
-
-    def login(self, username: str, password: str = PASSWORD) -> TestClient:
-        client = self.client()
-        form = client.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-        assert token is not None
-        response = client.post(
-            "/login",
-            data={"username": username, "password": password, "csrf_token": token.group(1)},
-            follow_redirects=False,
-        )
-        assert response.status_code == 303, response.text
-        return client
-
-
-def csrf_of(client: TestClient, path: str = "/hashsets") -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
-    assert found is not None
-    return found.group(1)
-
-
-def make_service(db: Database, **overrides: object) -> Service:
-    settings = Settings(rate_limit_per_minute=0, index_refresh_seconds=0.0, **overrides)  # type: ignore[arg-type]
-    service = Service(create_app(settings, db), db)
-    with db.session() as session:
-        for role in Role:
-            add_user(session, Actor("test"), role.value, role, PASSWORD)
-            secret, _ = create_token(
-                session, Actor("test"), f"tok-{role.value}", ROLE_PERMISSIONS[role], role.value
-            )
-            service.tokens[role.value] = secret
-        secret, _ = create_token(session, Actor("test"), "match-only", frozenset({Permission.MATCH}))
-        service.tokens["match-only"] = secret
-        secret, _ = create_token(
-            session, Actor("test"), "expired", frozenset({Permission.MATCH}), None, timedelta(seconds=-1)
-        )
-        service.tokens["expired"] = secret
-    return service
 
 
 @pytest.fixture
@@ -91,7 +27,9 @@ def service(sqlite_db: Database) -> Service:
     return make_service(sqlite_db)
 
 
-def jpeg_bytes(seed: int = 1, size: tuple[int, int] = (640, 480)) -> bytes:
-    buf = io.BytesIO()
-    synthetic_photo(seed, *size).save(buf, "JPEG", quality=90)
-    return buf.getvalue()
+@pytest.fixture(scope="module")
+def shared_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """One service for a whole module, for tests that only read or are refused."""
+    database = open_database(f"sqlite:///{tmp_path_factory.mktemp('shared') / 'service.db'}")
+    yield make_service(database)
+    database.dispose()

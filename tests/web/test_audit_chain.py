@@ -19,7 +19,13 @@ from netsafe.store.db import Database, open_database
 def _fill(db: Database, n: int) -> None:
     for i in range(n):
         with db.session() as session:
-            record(session, Actor(f"user:u{i}", "127.0.0.1"), "match", None, {"n": i, "signals": {"md5": "0" * 32}})
+            record(
+                session,
+                Actor(f"user:u{i}", "127.0.0.1"),
+                "match",
+                None,
+                {"n": i, "signals": {"md5": "0" * 32}},
+            )
 
 
 def test_intact_chain_verifies_on_both_backends(db: Database) -> None:
@@ -56,8 +62,15 @@ def test_rehashing_an_edited_row_still_breaks_the_next_link(db: Database) -> Non
         assert row is not None
         row.actor = "user:forged"
         row.hash = event_hash(
-            seq=row.seq, at=row.at, actor=row.actor, action=row.action, target=row.target,
-            outcome=row.outcome, ip=row.ip, details=row.details, prev=row.prev_hash,
+            seq=row.seq,
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            target=row.target,
+            outcome=row.outcome,
+            ip=row.ip,
+            details=row.details,
+            prev=row.prev_hash,
         )
     with db.session() as session:
         result = verify(session)
@@ -82,10 +95,20 @@ def test_cli_verify_and_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         from datetime import datetime
 
         at = datetime.fromisoformat(item["at"].rstrip("Z"))
-        assert event_hash(
-            seq=item["seq"], at=at, actor=item["actor"], action=item["action"], target=item["target"],
-            outcome=item["outcome"], ip=item["ip"], details=item["details_json"], prev=prev,
-        ) == item["hash"]
+        assert (
+            event_hash(
+                seq=item["seq"],
+                at=at,
+                actor=item["actor"],
+                action=item["action"],
+                target=item["target"],
+                outcome=item["outcome"],
+                ip=item["ip"],
+                details=item["details_json"],
+                prev=prev,
+            )
+            == item["hash"]
+        )
         prev = item["hash"]
     assert [i["seq"] for i in lines][:3] == [1, 2, 3]
     with db.session() as session:

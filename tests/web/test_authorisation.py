@@ -1,0 +1,161 @@
+"""Table-driven: every route of the app, every kind of caller, the answer each must get.
+
+A new route fails ``test_table_covers_every_route`` until it is added here with the permission it needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+
+from netsafe.accounts.roles import ROLE_PERMISSIONS, Permission, Role
+
+from .helpers import Service
+
+PUBLIC = "public"
+LOGIN = "login"  # any signed-in caller
+M, R, W, A, AU = (
+    Permission.MATCH,
+    Permission.HASHSETS_READ,
+    Permission.HASHSETS_WRITE,
+    Permission.ADMIN,
+    Permission.AUDIT_READ,
+)
+
+API_ROUTES: dict[tuple[str, str], str | Permission] = {
+    ("GET", "/api/v1/health"): PUBLIC,
+    ("GET", "/api/v1/ready"): LOGIN,
+    ("GET", "/api/v1/openapi.json"): LOGIN,
+    ("GET", "/api/v1/docs"): LOGIN,
+    ("POST", "/api/v1/hash"): M,
+    ("POST", "/api/v1/match"): M,
+    ("GET", "/api/v1/hashsets"): R,
+    ("POST", "/api/v1/hashsets"): W,
+    ("GET", "/api/v1/hashsets/{name}"): R,
+    ("DELETE", "/api/v1/hashsets/{name}"): W,
+    ("POST", "/api/v1/hashsets/{name}/entries"): W,
+    ("POST", "/api/v1/hashsets/{name}/import"): W,
+    ("GET", "/api/v1/hashsets/{name}/export"): R,
+    ("GET", "/api/v1/users"): A,
+    ("POST", "/api/v1/users"): A,
+    ("POST", "/api/v1/users/{name}/disable"): A,
+    ("POST", "/api/v1/users/{name}/enable"): A,
+    ("GET", "/api/v1/tokens"): A,
+    ("POST", "/api/v1/tokens"): A,
+    ("POST", "/api/v1/tokens/{name}/revoke"): A,
+    ("GET", "/api/v1/audit/events"): AU,
+    ("GET", "/api/v1/audit/verify"): AU,
+    ("GET", "/api/v1/audit/export"): AU,
+}
+
+PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
+    ("GET", "/"): LOGIN,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): LOGIN,
+    ("GET", "/match"): M,
+    ("POST", "/match"): M,
+    ("GET", "/hashsets"): R,
+    ("POST", "/hashsets/import"): W,
+    ("GET", "/hashsets/{name}"): R,
+    ("GET", "/admin"): A,
+    ("POST", "/admin/users"): A,
+    ("POST", "/admin/users/{name}/{action}"): A,
+    ("POST", "/admin/tokens"): A,
+    ("POST", "/admin/tokens/{name}/revoke"): A,
+    ("GET", "/audit"): AU,
+}
+
+CALLERS = [r.value for r in Role]
+
+
+def _path(template: str) -> str:
+    return template.replace("{name}", "nosuchthing").replace("{action}", "disable")
+
+
+def _allowed(required: str | Permission | None, perms: frozenset[Permission]) -> bool:
+    return required in (PUBLIC, LOGIN) or required in perms
+
+
+def _walk(routes: list[Any], prefix: str = "") -> set[tuple[str, str]]:
+    """Every (method, path) of the app, through included routers (plain or FastAPI's wrapped form)."""
+    found: set[tuple[str, str]] = set()
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found |= {(m, prefix + route.path) for m in route.methods - {"HEAD"}}
+        elif hasattr(route, "original_router"):
+            found |= _walk(route.original_router.routes, prefix + route.include_context.prefix)
+    return found
+
+
+def test_table_covers_every_route(shared_service: Service) -> None:
+    found = _walk(shared_service.app.routes)
+    assert len(found) > 30
+    assert found == set(API_ROUTES) | set(PAGE_ROUTES)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(API_ROUTES))
+def test_api_route_refuses_who_it_should(shared_service: Service, method: str, path: str) -> None:
+    required = API_ROUTES[(method, path)]
+    client = shared_service.client()
+    url = _path(path)
+    anonymous = client.request(method, url)
+    if required == PUBLIC:
+        assert anonymous.status_code == 200
+        return
+    assert anonymous.status_code == 401, anonymous.text
+    assert anonymous.json()["error"]["code"] == "unauthenticated"
+    assert client.request(method, url, headers=shared_service.bearer("expired")).status_code == 401
+    bad = client.request(method, url, headers={"Authorization": "Bearer nst_0123456789abcdef_nope"})
+    assert bad.status_code == 401
+    callers = {r: ROLE_PERMISSIONS[Role(r)] for r in CALLERS} | {"match-only": frozenset({M})}
+    for who, perms in callers.items():
+        got = client.request(method, url, headers=shared_service.bearer(who))
+        if _allowed(required, perms):
+            assert got.status_code not in (401, 403), (who, got.status_code, got.text)
+        else:
+            assert got.status_code == 403, (who, got.status_code, got.text)
+            assert got.json()["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(PAGE_ROUTES))
+def test_page_route_refuses_who_it_should(shared_service: Service, method: str, path: str) -> None:
+    required = PAGE_ROUTES[(method, path)]
+    url = _path(path)
+    anonymous = shared_service.client().request(method, url, follow_redirects=False)
+    if required == PUBLIC:
+        assert anonymous.status_code in (200, 403, 422)  # login form, or its POST without a form
+        return
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+    # A bearer token is for the API: pages want a person's session.
+    with_token = shared_service.client().request(
+        method, url, headers=shared_service.bearer("admin"), follow_redirects=False
+    )
+    assert with_token.status_code == 303
+    for who in CALLERS:
+        # Signing out ends the session: that test gets sessions of its own.
+        client = shared_service.login(who) if path == "/logout" else shared_service.signed_in(who)
+        csrf = _csrf(client)
+        data = {"csrf_token": csrf} if method == "POST" else None
+        got = client.request(method, url, data=data, follow_redirects=False)
+        if _allowed(required, ROLE_PERMISSIONS[Role(who)]):
+            assert got.status_code != 403 and not (
+                got.status_code == 303 and got.headers["location"].startswith("/login?")
+            ), (who, got.status_code)
+        else:
+            assert got.status_code == 403, (who, got.status_code)
+
+
+def _csrf(client: object) -> str:
+    from fastapi.testclient import TestClient
+
+    assert isinstance(client, TestClient)
+    # Every signed-in page carries the session's token in the sign-out form.
+    import re
+
+    home = client.get("/", follow_redirects=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', home.text)
+    assert found is not None
+    return found.group(1)
