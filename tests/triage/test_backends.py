@@ -12,14 +12,14 @@ import pytest
 from netsafe.hashsets.service import import_file
 from netsafe.media.sources import iter_sources
 from netsafe.store import Database
-from netsafe.store.pytest_fixtures import database_url, db, postgres_server
+from netsafe.store.pytest_fixtures import database_url, db, postgres_server, postgres_store
 from netsafe.triage import pipeline
 from netsafe.triage.pipeline import ScanConfig, Scanner, load_matcher, run_scan, start_or_resume
 from netsafe.triage.report import write_reports
 
 from .conftest import Evidence
 
-__all__ = ["database_url", "db", "postgres_server"]
+__all__ = ["database_url", "db", "postgres_server", "postgres_store"]
 
 
 class CrashError(Exception):
