@@ -52,7 +52,7 @@ def rows(report: dict[str, Any]) -> list[dict[str, Any]]:
             "hashsets": ";".join(sorted({m["hashset"] for m in matches})),
             "match_signals": ";".join(sorted({m["signal"] for m in matches})),
             "min_distance": min((m["distance"] for m in matches), default=""),
-            "error": item["error"] or "",
+            "error": _safe(item["error"] or ""),
         }
         for place in item["locations"]:
             out.append(
