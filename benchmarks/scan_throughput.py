@@ -273,7 +273,9 @@ def main() -> None:
                 shutil.copytree(store / "netsafe.db.indexes", work / "full.db.indexes")
             env = {**os.environ, "NETSAFE_DATABASE_URL": f"sqlite:///{work / 'full.db'}"}
             full = timed(netsafe("full", env), env)
-            record(f"netsafe scan, all signals, {args.entries:,}-entry hash set", *full)
+            # No CPU figure: decoder processes are children of multiprocessing's fork server, which never
+            # reaps them, so getrusage cannot see their time.
+            record(f"netsafe scan, all signals, {args.entries:,}-entry hash set", full[0], None)
             if not (store / "netsafe.db.indexes").exists() and (work / "full.db.indexes").exists():
                 shutil.copytree(work / "full.db.indexes", store / "netsafe.db.indexes")  # reuse next time
     finally:
