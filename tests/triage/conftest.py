@@ -10,7 +10,6 @@ import hashlib
 import importlib.util
 import io
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -119,7 +118,7 @@ def evidence(tmp_path_factory: pytest.TempPathFactory, reference: Path) -> Evide
     return Evidence(root, e01, orig, exact_b, exact_c, unmatched, hashset_csv)
 
 
-def make_db(path: Path, evidence: Evidence, monkeypatch: pytest.MonkeyPatch | None = None) -> Database:
+def make_db(path: Path, evidence: Evidence) -> Database:
     db = open_database(f"sqlite:///{path / 'netsafe.db'}")
     import_file(db, evidence.hashset_csv, "caid-test", format="csv", profile="uk-caid")
     return db
@@ -133,11 +132,3 @@ def store(tmp_path: Path, evidence: Evidence, monkeypatch: pytest.MonkeyPatch) -
         yield db
     finally:
         db.dispose()
-
-
-def have(tool: str) -> bool:
-    return shutil.which(tool) is not None
-
-
-def run_quiet(*args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(args, capture_output=True, check=False)
