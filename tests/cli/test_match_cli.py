@@ -136,6 +136,17 @@ def test_usage_errors(cli: Cli, args: tuple[str, ...], words: str) -> None:
     assert len(errors) == 1 and words in errors[0]
 
 
+def test_exact_mode_hashes_the_full_decode(cli: Cli, bridge: Path, expected_pdq: dict[str, str]) -> None:
+    from netsafe.signals.codecs import hamming_hex
+    from netsafe.signals.pdq import pdq_from_source
+
+    [obj] = cli.json("match", bridge / "aaa-orig.jpg", "--exact")
+    assert obj["signals"]["pdq"] == pdq_from_source(str(bridge / "aaa-orig.jpg"), "exact").hash
+    # Within the reference's few bits (its JPEG decoder differs), and matched against the fast-mode entry.
+    assert hamming_hex(obj["signals"]["pdq"], expected_pdq["bridge-mods/aaa-orig.jpg"]) <= 10
+    assert any(m["signal"] == "pdq" and m["distance"] <= 31 for m in obj["matches"])
+
+
 def test_table_output(cli: Cli, bridge: Path) -> None:
     result = cli("match", bridge / "aaa-orig.jpg", "--workers", "1")
     assert result.exit_code == 0

@@ -51,6 +51,9 @@ def match_command(
         QUALITY_THRESHOLD, "--min-quality", min=0, max=100, help="Skip PDQ matching below this quality."
     ),
     dihedral: bool = typer.Option(False, "--dihedral", help="Also match rotated and mirrored copies (PDQ)."),
+    exact: bool = typer.Option(
+        False, "--exact", help="Hash the full-resolution decode (reference PDQ); default is fast mode."
+    ),
     json_out: bool = typer.Option(False, "--json", help="JSON Lines on stdout, one object per query."),
     workers: int = typer.Option(0, "--workers", min=0, help="Processes for hashing (default: all cores)."),
 ) -> None:
@@ -76,7 +79,7 @@ def match_command(
     failures = 0
     rows: list[tuple[Query, list[Match]]] = []
     try:
-        for chunk in _queries(hash_queries, paths or [], dihedral, workers):
+        for chunk in _queries(hash_queries, paths or [], dihedral, exact, workers):
             results = matcher.match(chunk, names, max_distance, min_quality, dihedral, set_distances)
             for query, matches in zip(chunk, results, strict=True):
                 failures += query.error is not None
@@ -112,13 +115,19 @@ def _split_hashsets(given: list[str]) -> tuple[list[str], dict[str, int]]:
     return names, distances
 
 
-def _queries(by_hash: list[Query], paths: list[Path], dihedral: bool, workers: int) -> Iterator[list[Query]]:
+def _queries(
+    by_hash: list[Query], paths: list[Path], dihedral: bool, exact: bool, workers: int
+) -> Iterator[list[Query]]:
     if by_hash:
         yield by_hash
     if not paths:
         return
     found = list(walk([str(p) for p in paths]))
-    options = HashOptions(signals=frozenset({"md5", "sha1", "sha256", "pdq", "vpdq"}), dihedral=dihedral)
+    options = HashOptions(
+        signals=frozenset({"md5", "sha1", "sha256", "pdq", "vpdq"}),
+        pdq_mode="exact" if exact else "fast",
+        dihedral=dihedral,
+    )
     n_workers = 1 if len(found) < 4 else (workers or default_workers())
     chunk: list[Query] = []
     with HashProgress(len(found), sum(f.size for f in found)) as progress:

@@ -174,6 +174,7 @@ def import_file(
     sink = _Rejects(rejects_path)
     try:
         with db.session() as session:
+            repo.tune_for_import(session)
             row = repo.find_set(session, name)
             created = row is None
             if row is None:
