@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit clean system-deps
+.PHONY: run serve test lint typecheck unit clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/netsafe demo
+
+serve: $(STAMP)
+	$(BIN)/netsafe serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

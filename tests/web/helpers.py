@@ -6,10 +6,13 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
+from unittest.mock import patch
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from netsafe.accounts.passwords import hash_password
 from netsafe.accounts.roles import ROLE_PERMISSIONS, Permission, Role
 from netsafe.accounts.service import add_user, create_token
 from netsafe.audit.service import Actor
@@ -61,10 +64,16 @@ def csrf_of(client: TestClient, path: str = "/hashsets") -> str:
     return found.group(1)
 
 
+@lru_cache(maxsize=4)
+def _hashed(password: str) -> str:
+    return hash_password(password)
+
+
 def make_service(db: Database, **overrides: object) -> Service:
     settings = Settings(rate_limit_per_minute=0, index_refresh_seconds=0.0, **overrides)  # type: ignore[arg-type]
     service = Service(create_app(settings, db), db)
-    with db.session() as session:
+    # Argon2 is slow on purpose: hash the shared test password once, not once per user and test.
+    with patch("netsafe.accounts.service.hash_password", _hashed), db.session() as session:
         for role in Role:
             add_user(session, Actor("test"), role.value, role, PASSWORD)
             secret, _ = create_token(

@@ -15,6 +15,7 @@ from netsafe.accounts.service import add_user
 from netsafe.audit.service import Actor
 from netsafe.hashing.engine import hash_bytes
 from netsafe.hashing.options import HashOptions
+from netsafe.hashsets.service import import_file
 from netsafe.store.db import open_database
 
 from .helpers import PASSWORD, jpeg_bytes
@@ -57,6 +58,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with db.session() as session:
         for role in Role:
             add_user(session, Actor("test"), role.value, role, PASSWORD)
+    db.dispose()
+    # A known image, so the match test does not depend on the import test (they may run apart).
+    known = hash_bytes(jpeg_bytes(21), "k.jpg", HashOptions())
+    listing = folder / "known.csv"
+    listing.write_text(f"md5,category\n{known.digests['md5']},A\n")
+    db = open_database(url)
+    import_file(db, listing, "demo-bank", format="csv")
     db.dispose()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with serving(url, env={"NETSAFE_INDEX_DIR": str(folder / "idx")}) as (base, _):
@@ -109,14 +117,14 @@ def test_curator_imports_and_browses_hash_sets(browser: object, site: str, tmp_p
     known = hash_bytes(jpeg_bytes(21), "k.jpg", HashOptions())
     listing = tmp_path / "known.csv"
     listing.write_text(f"md5,category\n{known.digests['md5']},A\n{'1' * 32},C\n{'2' * 32},\n")
-    page.get_by_label("Hash set name (created if new)").fill("demo-bank")
+    page.get_by_label("Hash set name (created if new)").fill("curated")
     page.get_by_label("File (VICS JSON").set_input_files(str(listing))
     page.get_by_label("Format").select_option("csv")
     with page.expect_navigation():
         page.get_by_role("button", name="Import").click()
-    assert "imported 3 records into demo-bank" in page.get_by_role("status").inner_text()
+    assert "imported 3 records into curated" in page.get_by_role("status").inner_text()
     _shot(page, "03-hashsets")
-    page.get_by_role("link", name="demo-bank").click()
+    page.get_by_role("link", name="curated").click()
     rows = page.locator("table").first.inner_text()
     assert "A" in rows and "Uncategorised" in rows
     _shot(page, "04-hashset-detail")
@@ -164,6 +172,12 @@ def test_admin_and_audit_pages(browser: object, site: str) -> None:
     page.goto("/api/v1/docs")
     assert "POST /api/v1/match" in page.content()
     _shot(page, "09-api-docs")
+    failed = browser.new_context(base_url=site).new_page()  # type: ignore[attr-defined]
+    failed.goto("/login")
+    failed.get_by_label("User name").fill("mallory")
+    failed.get_by_label("Password").fill("guessing-guessing")
+    with failed.expect_navigation():
+        failed.get_by_role("button", name="Sign in").click()
     audit, outside2 = _page(browser, site, "auditor")
     assert audit.url.endswith("/audit")
     audit.get_by_label("Action").fill("login")

@@ -144,3 +144,12 @@ def test_audit_page_filters(service: Service) -> None:
     checked = auditor.get("/audit?check=1")
     assert "Chain intact" in checked.text
     assert auditor.get("/audit?since=yesterday").status_code == 200
+
+
+def test_match_page_errors_reach_htmx_and_plain_forms(service: Service) -> None:
+    analyst = service.login("analyst")
+    csrf = _csrf(analyst.get("/match").text)
+    fragment = analyst.post("/match", data={"csrf_token": csrf}, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "choose a file or paste signals" in fragment.text
+    plain = analyst.post("/match", data={"csrf_token": csrf, "signals": "pdq 1234"})
+    assert plain.status_code == 422 and "expected 64 hex" in plain.text and "<html" in plain.text

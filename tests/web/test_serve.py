@@ -92,7 +92,7 @@ def serving(
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -137,7 +137,9 @@ def test_a_hash_added_through_one_worker_matches_through_another_within_a_second
         start = time.monotonic()
         seen = []
         # Several requests, so both of the second server's worker processes answer some.
-        while time.monotonic() - start < 1.0:
+        # The mechanism: each worker re-reads versions every index_refresh_seconds (0.2 s here, 0.5 s by
+        # default). The window leaves room for request time on a busy 2-core CI machine.
+        while time.monotonic() - start < 2.0:
             got = httpx.post(f"{two}/api/v1/match", json=query, headers=h).json()["matches"]
             seen.append(bool(got))
             if len(seen) >= 6 and all(seen[-6:]):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.orm import Session
 
 from netsafe.audit.chain import GENESIS, canonical_json, event_hash, normalise_time
@@ -47,46 +47,45 @@ def record(
     target: str | None = None,
     details: dict[str, Any] | None = None,
     outcome: str = "ok",
-) -> AuditEventRow:
+) -> str:
     """Append one event to the chain inside ``session``'s transaction."""
-    # Taking the head's write lock first serialises appenders; everything after reads a stable head.
+    # Bumping the head first takes its write lock, which serialises appenders on every backend; RETURNING
+    # hands back the new sequence number and the previous event's hash in the same round trip.
     bumped = session.execute(
-        update(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).values(seq=AuditHeadRow.seq + 1)
-    )
-    if bumped.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(AuditHeadRow(id=HEAD_ID, seq=1, hash=GENESIS))
-        session.flush()
-    head = session.execute(
-        select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).execution_options(populate_existing=True)
-    ).scalar_one()
+        update(AuditHeadRow)
+        .where(AuditHeadRow.id == HEAD_ID)
+        .values(seq=AuditHeadRow.seq + 1)
+        .returning(AuditHeadRow.seq, AuditHeadRow.hash)
+    ).one_or_none()
+    if bumped is None:  # a store created without the migration's head row
+        session.execute(insert(AuditHeadRow).values(id=HEAD_ID, seq=1, hash=GENESIS))
+        seq, prev = 1, GENESIS
+    else:
+        seq, prev = int(bumped[0]), str(bumped[1])
     at = datetime.now(UTC)
     text = canonical_json(details or {})
-    row = AuditEventRow(
-        seq=head.seq,
-        at=at,
-        actor=actor.name[:200],
-        action=action[:64],
-        target=None if target is None else target[:MAX_TEXT],
-        outcome=outcome[:16],
-        ip=None if actor.ip is None else actor.ip[:64],
-        details=text,
-        prev_hash=head.hash,
+    who, what, outcome = actor.name[:200], action[:64], outcome[:16]
+    target = None if target is None else target[:MAX_TEXT]
+    ip = None if actor.ip is None else actor.ip[:64]
+    digest = event_hash(
+        seq=seq, at=at, actor=who, action=what, target=target, outcome=outcome, ip=ip, details=text, prev=prev
     )
-    row.hash = event_hash(
-        seq=row.seq,
-        at=at,
-        actor=row.actor,
-        action=row.action,
-        target=row.target,
-        outcome=row.outcome,
-        ip=row.ip,
-        details=text,
-        prev=head.hash,
+    session.execute(
+        insert(AuditEventRow).values(
+            seq=seq,
+            at=at,
+            actor=who,
+            action=what,
+            target=target,
+            outcome=outcome,
+            ip=ip,
+            details=text,
+            prev_hash=prev,
+            hash=digest,
+        )
     )
-    head.hash = row.hash
-    session.add(row)
-    session.flush()
-    return row
+    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).values(hash=digest))
+    return digest
 
 
 @dataclass(slots=True)

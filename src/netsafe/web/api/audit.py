@@ -49,7 +49,9 @@ def audit_events(
     request: Request,
     flt: Annotated[AuditFilter, Depends(audit_filter)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="Only events before this sequence number")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**62, description="Only events before this sequence number")
+    ] = None,
     _: Principal = AUDITOR,
 ) -> list[AuditEventOut]:
     with state_of(request).db.sessions() as session:

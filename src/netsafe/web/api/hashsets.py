@@ -18,7 +18,7 @@ from netsafe.accounts.service import Principal
 from netsafe.audit.service import record
 from netsafe.hashsets import formats
 from netsafe.hashsets import service as hs
-from netsafe.hashsets.model import EntryError, HashSetError, entry_from_signals
+from netsafe.hashsets.model import Entry, EntryError, HashSetError, normalise_signal
 from netsafe.hashsets.profiles import DEFAULT_PROFILE, ProfileError
 from netsafe.signals.codecs import HashFormatError
 from netsafe.store import repositories as repo
@@ -173,8 +173,11 @@ def add_entries(request: Request, name: str, body: EntriesIn, principal: Princip
     for n, item in enumerate(body.entries):
         try:
             entries.append(
-                entry_from_signals(
-                    item.signals,
+                Entry(
+                    signals={
+                        k.strip().lower(): normalise_signal(k.strip().lower(), v)
+                        for k, v in item.signals.items()
+                    },
                     source_id=item.source_id,
                     category=item.category,
                     series=item.series,

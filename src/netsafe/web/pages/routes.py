@@ -29,7 +29,7 @@ from netsafe.accounts.service import (
     revoke_token,
     set_disabled,
 )
-from netsafe.audit.service import AuditFilter, as_dict, search, verify
+from netsafe.audit.service import AuditFilter, as_dict, record, search, verify
 from netsafe.web.api.audit import utc
 from netsafe.web.api.matching import MATCHABLE, clean_signals, match_upload, run_match
 from netsafe.web.auth import (
@@ -150,8 +150,6 @@ def logout(
     key = request.cookies.get(SESSION_COOKIE, "")
     with state_of(request).db.session() as session:
         end_web_session(session, key)
-        from netsafe.audit.service import record
-
         record(session, actor_of(request, principal), "logout", principal.label)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
@@ -194,12 +192,13 @@ async def match_submit(request: Request, principal: Principal = MATCHER) -> Resp
             error = "choose a file or paste signals"
     except ApiError as err:
         error = err.message
-    template = "match_result.html" if request.headers.get("HX-Request") else "match.html"
+    htmx = bool(request.headers.get("HX-Request"))
     return page(
         request,
-        template,
+        "match_result.html" if htmx else "match.html",
         principal,
-        status_code=200 if error is None else 422,
+        # htmx swaps only 2xx answers; the fragment itself says what went wrong.
+        status_code=200 if error is None or htmx else 422,
         result=result,
         signals_text=signals_text,
         error=error,
@@ -345,7 +344,7 @@ def audit_page(
     outcome: Annotated[str, Query(max_length=16)] = "",
     since: Annotated[str, Query(max_length=40)] = "",
     until: Annotated[str, Query(max_length=40)] = "",
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     check: Annotated[str, Query(max_length=5)] = "",
     principal: Principal = AUDITOR,
 ) -> Response:
