@@ -5,7 +5,17 @@ from __future__ import annotations
 import typer
 
 from netsafe import __version__
-from netsafe.cli import audit_cmd, demo_cmd, hash_cmd, hashset_cmd, match_cmd, serve_cmd, token_cmd, user_cmd
+from netsafe.cli import (
+    audit_cmd,
+    demo_cmd,
+    hash_cmd,
+    hashset_cmd,
+    match_cmd,
+    scan_cmd,
+    serve_cmd,
+    token_cmd,
+    user_cmd,
+)
 
 app = typer.Typer(
     name="netsafe",
@@ -18,6 +28,7 @@ app.command("hash")(hash_cmd.hash_command)
 app.command("demo")(demo_cmd.demo_command)
 app.add_typer(hashset_cmd.app, name="hashset")
 app.command("match")(match_cmd.match_command)
+app.command("scan")(scan_cmd.scan_command)
 app.command("serve")(serve_cmd.serve_command)
 app.add_typer(user_cmd.app, name="user")
 app.add_typer(token_cmd.app, name="token")

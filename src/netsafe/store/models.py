@@ -129,3 +129,4 @@ class VoteRow(Base):
 # schema whichever module is imported first.
 from netsafe.accounts import models as _accounts_models  # noqa: E402, F401
 from netsafe.audit import models as _audit_models  # noqa: E402, F401
+from netsafe.triage import models as _triage_models  # noqa: E402, F401

@@ -1,0 +1,142 @@
+"""``netsafe scan SOURCE... --out DIR``: triage seized media against hash sets and write the case report."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+
+from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail
+from netsafe.hashing.options import ALL_SIGNALS, OptionError, parse_signals
+from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE
+from netsafe.matching.service import MatchError
+from netsafe.media.limits import Limits
+from netsafe.store.db import StoreError, open_database
+from netsafe.store.repositories import NotFoundError
+from netsafe.triage.checkpoint import ScanStateError
+from netsafe.triage.pipeline import ScanConfig, run_scan
+from netsafe.triage.progress import ScanProgress
+from netsafe.triage.report import write_reports
+
+
+def _error(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    fail(message, code, "netsafe scan")
+
+
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str, option: str) -> int:
+    """``"16G"`` -> bytes (K, M, G, T are powers of 1024; a trailing B or iB is allowed)."""
+    clean = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = clean[-1:] if clean[-1:] in _UNITS else ""
+    number = clean[: len(clean) - len(unit)] if unit else clean
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"{option}: not a size: {text!r} (e.g. 500M, 16G)") from None
+    if value < 0:
+        raise ValueError(f"{option}: must not be negative, got {text!r}")
+    return int(value * _UNITS[unit])
+
+
+def scan_command(
+    sources: list[Path] = typer.Argument(
+        ..., help="Folders, files, archives or disk images (raw, split, E01)."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the report (created if missing)."),
+    hashsets: list[str] | None = typer.Option(
+        None, "--hashset", help="Match against this hash set (repeatable; default: every set in the store)."
+    ),
+    signals: str = typer.Option(
+        ",".join(ALL_SIGNALS), "--signals", help="Signals to compute, comma-separated (SHA-256 always is)."
+    ),
+    workers: int = typer.Option(0, "--workers", min=0, help="Threads and processes (default: all cores)."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Finish the interrupted scan whose report goes to --out."
+    ),
+    examiner: str | None = typer.Option(None, "--examiner", help="Name of the examiner, for the report."),
+    thumbnails: bool = typer.Option(
+        False, "--thumbnails", help="Add blurred greyscale thumbnails of UNMATCHED images to report.html."
+    ),
+    max_distance: int = typer.Option(
+        DEFAULT_MAX_DISTANCE, "--max-distance", min=0, max=256, help="PDQ match threshold in bits."
+    ),
+    max_file_size: str = typer.Option(
+        "16G", "--max-file-size", help="Skip (and report) files larger than this."
+    ),
+    max_depth: int = typer.Option(10, "--max-depth", min=0, help="Deepest nesting of archives/disk images."),
+    max_expanded: str = typer.Option(
+        "32G", "--max-expanded", help="Zip-bomb guard: bytes all layers of one archive may expand to."
+    ),
+    max_ratio: float = typer.Option(200.0, "--max-ratio", min=1.0, help="Zip-bomb guard: expansion ratio."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Scan evidence: hash every file (inside archives and disk images too), match it against hash sets,
+    checkpoint in the store as it goes, and write report.json, report.csv, report.html, vics.json and
+    manifest.txt into --out.
+
+    Exit status: 0 report written (problems with the evidence are listed in it), 1 the scan could not
+    finish (store error; run again with --resume), 2 usage error.
+    """
+    missing = [str(p) for p in sources if not os.path.lexists(p)]
+    if missing:
+        _error(f"no such file or folder: {', '.join(missing)}")
+    try:
+        wanted = parse_signals(signals)
+    except OptionError as err:
+        _error(f"--signals: {err}")
+    try:
+        limits = Limits(
+            max_file_size=parse_size(max_file_size, "--max-file-size"),
+            max_depth=max_depth,
+            max_expanded_size=parse_size(max_expanded, "--max-expanded"),
+            max_ratio=max_ratio,
+        )
+    except ValueError as err:
+        _error(str(err))
+    out_dir = out.resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        _error(f"--out {out}: exists and is not a folder")
+    for src in sources:
+        real = src.resolve()
+        if real == out_dir or (out_dir.is_relative_to(real) and real.is_dir()):
+            _error(f"--out {out} is inside the evidence {src}: write the report somewhere else")
+    if (out_dir / "manifest.txt").exists() and not resume:
+        _error(f"--out {out} holds a finished report already: choose another folder")
+    config = ScanConfig(
+        sources=tuple(str(s) for s in sources),
+        out_dir=str(out_dir),
+        signals=wanted,
+        hashsets=tuple(hashsets or ()),
+        workers=workers,
+        thumbnails=thumbnails,
+        examiner=examiner,
+        max_distance=max_distance,
+        limits=limits,
+    )
+    try:
+        db = open_database()
+    except StoreError as err:
+        _error(str(err), EXIT_FAILURES)
+    try:
+        progress = ScanProgress([str(s) for s in sources], enabled=None if not quiet else False)
+        with progress:
+            state = run_scan(db, config, resume=resume, hook=progress.update)
+        data = write_reports(db, state.id, out_dir, thumbnails=bool(state.options.get("thumbnails")))
+    except (ScanStateError, NotFoundError, MatchError) as err:
+        _error(str(err))  # a request that cannot be served as given: usage
+    except StoreError as err:
+        _error(str(err), EXIT_FAILURES)
+    except KeyboardInterrupt:
+        _error(f"interrupted: run the same command with --resume to finish (report in {out})", EXIT_FAILURES)
+    finally:
+        db.dispose()
+    s = data.report["summary"]
+    typer.echo(
+        f"{s['files']} files ({s['bytes']} bytes), {s['items']} distinct, {s['matched_items']} matched, "
+        f"{s['errors']} errors; report in {out_dir}",
+        err=True,
+    )

@@ -1,0 +1,71 @@
+"""The hash sets a scan matches against: a thin layer over the shared matcher service
+(netsafe.matching.service.Matcher), pinned to the set versions the scan started with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from netsafe.matching.service import Matcher, Query
+from netsafe.store import Database
+from netsafe.store.repositories import set_info_by_name, set_infos
+
+# The versions are read once: a scan reports against one version of each set, never a mix.
+NEVER_REFRESH = float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class SetInfo:
+    name: str
+    profile: str
+    version: int
+    entries: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "profile": self.profile, "entries": self.entries}
+
+
+class ScanMatcher:
+    """Matches one item's signals against the chosen hash sets (all sets in the store if none named)."""
+
+    def __init__(self, db: Database, names: list[str] | None, max_distance: int = 31) -> None:
+        with db.session() as session:
+            infos = [set_info_by_name(session, n) for n in names] if names else set_infos(session)
+        self.sets = [SetInfo(i.name, i.profile, i.version, i.entry_count) for i in infos]
+        self.names = [s.name for s in self.sets]
+        self.max_distance = max_distance
+        self._matcher = Matcher(db, refresh_seconds=NEVER_REFRESH)
+        if self.names:
+            self._matcher.refresh(force=True)
+            self._matcher.match([Query("warm-up")], self.names)  # load or build the indexes now, not mid-scan
+
+    def match(
+        self, digests: dict[str, str], pdq: str | None, pdq_quality: int | None
+    ) -> list[dict[str, Any]]:
+        if not self.names:
+            return []
+        signals = {k: v for k, v in digests.items() if k in ("md5", "sha1", "sha256")}
+        if pdq:
+            signals["pdq"] = pdq
+        query = Query(query=digests.get("sha256", ""), signals=signals, pdq_quality=pdq_quality)
+        (found,) = self._matcher.match([query], self.names, self.max_distance)
+        profiles = {s.name: s.profile for s in self.sets}
+        seen: set[int] = set()
+        out: list[dict[str, Any]] = []
+        # One line per entry: its best signal (exact before PDQ at equal distance).
+        for m in sorted(found, key=lambda m: (m.distance, m.signal == "pdq", m.hashset, m.entry_id)):
+            if m.entry_id in seen:
+                continue
+            seen.add(m.entry_id)
+            out.append(
+                {
+                    "hashset": m.hashset,
+                    "entry_id": m.entry_id,
+                    "signal": m.signal,
+                    "distance": m.distance,
+                    "category": m.category,
+                    "category_label": m.category_label,
+                    "profile": profiles[m.hashset],
+                }
+            )
+        return sorted(out, key=lambda m: (m["hashset"], m["distance"], m["entry_id"]))

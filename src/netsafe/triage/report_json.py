@@ -1,0 +1,173 @@
+"""report.json: built from the scan's checkpoint in the store, so a resumed scan reports what an
+uninterrupted one would. The format is described by ``report.schema.json`` shipped next to this module."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from netsafe.hashsets.profiles import ProfileError, load_profile
+from netsafe.media.location import Location
+from netsafe.store import Database
+from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow
+
+REPORT_FORMAT = "netsafe-triage-report"
+REPORT_VERSION = 1
+SIGNAL_FIELDS = ("md5", "sha1", "sha256", "pdq", "pdq_quality", "vpdq")
+
+
+@dataclass(slots=True)
+class ReportData:
+    report: dict[str, Any]
+    thumbnails: dict[str, str]  # sha256 -> base64 PNG, unmatched images only (HTML with --thumbnails)
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files("netsafe.triage").joinpath("report.schema.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def _time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite hands back naive datetimes; the store writes UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _severity(match: dict[str, Any]) -> int:
+    try:
+        return load_profile(match["profile"]).severity(match["category"])
+    except ProfileError:
+        return -1
+
+
+def item_category(matches: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """The most severe category among an item's matches: ``(code, label)``."""
+    if not matches:
+        return None, None
+    worst = max(matches, key=_severity)
+    return worst["category"], worst["category_label"]
+
+
+def build_report(db: Database, scan_id: int) -> ReportData:
+    with db.session() as session:
+        scan = session.get(ScanRow, scan_id)
+        if scan is None:
+            raise ValueError(f"no scan with id {scan_id}")
+        blobs = {b.id: b for b in session.scalars(select(ScanBlobRow).where(ScanBlobRow.scan_id == scan_id))}
+        events = list(
+            session.scalars(
+                select(ScanEventRow).where(ScanEventRow.scan_id == scan_id).order_by(ScanEventRow.seq)
+            )
+        )
+        session.expunge_all()
+    items: dict[int, dict[str, Any]] = {}
+    errors: list[dict[str, Any]] = []
+    files = nbytes = deleted = 0
+    thumbnails: dict[str, str] = {}
+    for event in events:
+        loc = Location.from_json(event.location)
+        where: dict[str, Any] = {"path": str(loc), "location": event.location}
+        if event.blob_id is None:
+            errors.append({**where, "code": event.code or "unreadable", "message": event.message or ""})
+            continue
+        blob = blobs[event.blob_id]
+        files += 1
+        nbytes += int(event.size or 0)
+        deleted += bool(event.deleted)
+        place: dict[str, Any] = {**where, "deleted": bool(event.deleted)}
+        if event.times:
+            place["times"] = event.times
+        item = items.get(blob.id)
+        if item is None:
+            item = items[blob.id] = _item(blob)
+            if blob.thumbnail and not blob.matches:
+                thumbnails[blob.sha256] = blob.thumbnail
+        item["locations"].append(place)
+        if blob.error:
+            errors.append({**where, "code": "decode", "message": blob.error})
+    ordered = list(items.values())
+    by_category: dict[str, int] = {}
+    by_set: dict[str, int] = {}
+    for item in ordered:
+        if not item["matches"]:
+            continue
+        label = item["category_label"] or "Uncategorised"
+        by_category[label] = by_category.get(label, 0) + 1
+        for name in sorted({m["hashset"] for m in item["matches"]}):
+            by_set[name] = by_set.get(name, 0) + 1
+    matched = [i for i in ordered if i["matches"]]
+    summary = {
+        "files": files,
+        "bytes": nbytes,
+        "items": len(ordered),
+        "images": sum(1 for i in ordered if i["kind"] == "image"),
+        "videos": sum(1 for i in ordered if i["kind"] == "video"),
+        "deleted_files": deleted,
+        "errors": len(errors),
+        "matched_items": len(matched),
+        "matched_files": sum(len(i["locations"]) for i in matched),
+        "matches_by_category": dict(sorted(by_category.items())),
+        "matches_by_hashset": {s["name"]: by_set.get(s["name"], 0) for s in scan.hash_sets},
+    }
+    options = scan.options
+    report = {
+        "format": REPORT_FORMAT,
+        "format_version": REPORT_VERSION,
+        "scan": {
+            "id": scan.id,
+            "netsafe_version": scan.netsafe_version,
+            "examiner": scan.examiner,
+            "started": _time(scan.started),
+            "finished": _time(scan.finished),
+            "elapsed_seconds": round(scan.elapsed, 3),
+            "runs": scan.runs,
+            "complete": scan.status == "finished",
+            "sources": scan.sources,
+            "signals": options.get("signals", []),
+            "max_distance": options.get("max_distance"),
+            "hash_sets": scan.hash_sets,
+            "limits": options.get("limits", {}),
+        },
+        "summary": summary,
+        "items": ordered,
+        "errors": errors,
+    }
+    return ReportData(report, thumbnails)
+
+
+def _item(blob: ScanBlobRow) -> dict[str, Any]:
+    signals: dict[str, Any] = {"sha256": blob.sha256}
+    for name in ("md5", "sha1", "pdq", "pdq_quality", "vpdq"):
+        value = getattr(blob, name)
+        if value is not None:
+            signals[name] = value
+    code, label = item_category(blob.matches)
+    return {
+        "sha256": blob.sha256,
+        "size": blob.size,
+        "kind": blob.kind or "other",
+        "mime": blob.mime,
+        "signals": signals,
+        "error": blob.error,
+        "category": code,
+        "category_label": label,
+        "matches": blob.matches,
+        "locations": [],
+    }
+
+
+def write_json(report: dict[str, Any], path: Path) -> None:
+    # Compact: json's C encoder only runs without indent (several times faster on a large case);
+    # `python -m json.tool report.json` shows it indented.
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(report, ensure_ascii=False, separators=(",", ":")))
+        fh.write("\n")

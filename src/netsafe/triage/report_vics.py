@@ -1,0 +1,71 @@
+"""vics.json: every image and video of the scan (and any other matched file) as VICS 2.0 Media, for
+import into Griffeye or CAID. Matched items carry their category, unmatched ones none (uncategorised).
+Written by the shared VICS writer (netsafe.hashsets.formats.vics)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from netsafe.hashsets.formats import vics
+from netsafe.hashsets.model import Entry
+from netsafe.hashsets.profiles import ProfileError, load_profile, map_category
+
+DEFAULT_PROFILE = "uk-caid"
+
+
+def export_profile(report: dict[str, Any]) -> str:
+    """The scan's hash sets' profile when they share one, else the UK CAID profile."""
+    profiles = {s["profile"] for s in report["scan"]["hash_sets"]}
+    return profiles.pop() if len(profiles) == 1 else DEFAULT_PROFILE
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _category(item: dict[str, Any], profile: str) -> str | None:
+    """The most severe category of the item's matches, in ``profile``'s codes."""
+    grading = load_profile(profile)
+    codes: list[str | None] = []
+    for m in item["matches"]:
+        try:
+            codes.append(map_category(m["category"], m["profile"], profile))
+        except ProfileError:
+            codes.append(None)  # no agreed mapping: leave it to a grader rather than guess
+    return grading.most_severe(codes) if codes else None
+
+
+def entries(report: dict[str, Any], profile: str) -> Iterator[Entry]:
+    for item in report["items"]:
+        if item["kind"] not in ("image", "video") and not item["matches"]:
+            continue
+        sig = item["signals"]
+        files: list[dict[str, Any]] = []
+        for place in item["locations"]:
+            media_file: dict[str, Any] = {
+                "MD5": sig["md5"].upper() if "md5" in sig else None,
+                "FileName": place["location"][-1].get("name", "").rsplit("/", 1)[-1],
+                "FilePath": place["path"],
+                "Deleted": place["deleted"],
+            }
+            times = place.get("times", {})
+            for key, vics_key in (("created", "Created"), ("modified", "Written"), ("accessed", "Accessed")):
+                if key in times:
+                    media_file[vics_key] = _iso(times[key])
+            files.append({k: v for k, v in media_file.items() if v is not None})
+        yield Entry(
+            signals={k: sig[k] for k in ("md5", "sha1", "sha256", "pdq") if k in sig},
+            category=_category(item, profile),
+            media_size=item["size"],
+            mime_type=item["mime"],
+            media_files=files,
+            extra={"IsPrecategorized": bool(item["matches"])},
+        )
+
+
+def write_vics(report: dict[str, Any], path: Path) -> int:
+    profile = export_profile(report)
+    return vics.write(entries(report, profile), path, profile, media_ids="number")

@@ -1,0 +1,93 @@
+"""Evidence names are hostile input: whatever a file is called, the HTML stays inert and the CSV exact."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from netsafe.triage.report_csv import COLUMNS, rows
+from netsafe.triage.report_html import render
+
+NAMES = st.text(min_size=1, max_size=60).filter(lambda s: "\x00" not in s)
+
+
+def _report(names: list[str], message: str) -> dict[str, Any]:
+    item = {
+        "sha256": "ab" * 32,
+        "size": 10,
+        "kind": "image",
+        "mime": "image/jpeg",
+        "signals": {"sha256": "ab" * 32},
+        "error": None,
+        "category": "A",
+        "category_label": "Category A",
+        "matches": [
+            {
+                "hashset": "set",
+                "entry_id": 1,
+                "signal": "md5",
+                "distance": 0,
+                "category": "A",
+                "category_label": "Category A",
+                "profile": "uk-caid",
+            }
+        ],
+        "locations": [
+            {"path": name, "location": [{"kind": "file", "name": name}], "deleted": False} for name in names
+        ],
+    }
+    return {
+        "scan": {
+            "examiner": names[0],
+            "started": "2026-01-01T00:00:00Z",
+            "finished": None,
+            "netsafe_version": "0",
+            "signals": ["md5"],
+            "hash_sets": [],
+            "sources": [],
+        },
+        "summary": {
+            "files": len(names),
+            "bytes": 10,
+            "items": 1,
+            "images": 1,
+            "videos": 0,
+            "deleted_files": 0,
+            "matched_items": 1,
+            "matched_files": len(names),
+            "errors": 1,
+            "matches_by_category": {names[-1]: 1},
+            "matches_by_hashset": {"set": 1},
+        },
+        "items": [item],
+        "errors": [{"path": names[0], "location": [], "code": "unsafe-path", "message": message}],
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(NAMES, min_size=1, max_size=4), NAMES)
+def test_html_escapes_every_name(names: list[str], message: str) -> None:
+    html = render(_report(names, message))
+    body = html.split("<body>", 1)[1]
+    tags = set(re.findall(r"<\s*([a-zA-Z0-9]+)", body))
+    assert tags <= {"h1", "h2", "h3", "table", "tr", "th", "td", "code", "br", "p", "svg", "text", "rect"}
+    assert "<script" not in html.lower() and "<img" not in html.lower()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(NAMES, min_size=1, max_size=4))
+def test_csv_keeps_names_and_defuses_formulas(names: list[str]) -> None:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows(_report(names, "m")))
+    back = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert len(back) == len(names)
+    for row, name in zip(back, names, strict=True):
+        dangerous = name[:1] in ("=", "+", "-", "@", "\t", "\r")
+        assert row["location"] == ("'" + name if dangerous else name)

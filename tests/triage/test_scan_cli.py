@@ -1,0 +1,131 @@
+"""``netsafe scan`` on the command line: files written, options honoured, one-line usage errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from netsafe.cli import app
+
+from .conftest import Evidence, make_db
+
+
+@pytest.fixture()
+def env(tmp_path: Path, evidence: Evidence, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    make_db(tmp_path, evidence).dispose()
+    monkeypatch.setenv("NETSAFE_INDEX_DIR", str(tmp_path / "indexes"))
+    return {"NETSAFE_DATABASE_URL": f"sqlite:///{tmp_path / 'netsafe.db'}"}
+
+
+def _photos(tmp_path: Path, evidence: Evidence) -> Path:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "orig.jpg").write_bytes(evidence.orig)
+    (src / "other.png").write_bytes(evidence.unmatched[0])
+    return src
+
+
+def test_scan_writes_every_report_file(tmp_path: Path, evidence: Evidence, env: dict[str, str]) -> None:
+    src = _photos(tmp_path, evidence)
+    out = tmp_path / "case-17"
+    result = CliRunner().invoke(
+        app,
+        [
+            "scan",
+            str(src),
+            "--out",
+            str(out),
+            "--examiner",
+            "DC Example",
+            "--hashset",
+            "caid-test",
+            "--thumbnails",
+            "--signals",
+            "md5,sha256,pdq",
+            "--workers",
+            "1",
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.txt",
+        "report.csv",
+        "report.html",
+        "report.json",
+        "vics.json",
+    ]
+    report = json.loads((out / "report.json").read_text())
+    assert report["scan"]["examiner"] == "DC Example"
+    assert report["scan"]["signals"] == ["md5", "sha256", "pdq"]
+    assert report["summary"]["matches_by_category"] == {"Category A": 1}
+    items = {i["locations"][0]["path"].rsplit("/", 1)[-1]: i for i in report["items"]}
+    assert "sha1" not in items["orig.jpg"]["signals"] and "pdq" in items["orig.jpg"]["signals"]
+    html = (out / "report.html").read_text()
+    assert html.count("<img ") == 1 and items["other.png"]["sha256"] in html
+    # A finished report folder is never overwritten.
+    again = CliRunner().invoke(app, ["scan", str(src), "--out", str(out)], env=env)
+    assert again.exit_code == 2 and "finished report" in again.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["{missing}"], "no such file or folder"),
+        (["{src}", "--signals", "md5,crc32"], "unknown signal"),
+        (["{src}", "--hashset", "no-such-set"], "no hash set named 'no-such-set'"),
+        (["{src}", "--resume"], "run it without --resume"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(
+    tmp_path: Path, evidence: Evidence, env: dict[str, str], args: list[str], message: str
+) -> None:
+    src = _photos(tmp_path, evidence)
+    argv = [a.format(src=src, missing=tmp_path / "nope") for a in args]
+    result = CliRunner().invoke(app, ["scan", *argv, "--out", str(tmp_path / "out")], env=env)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("netsafe scan: error:") and message in lines[0]
+    # Nothing was recorded: the corrected command starts cleanly.
+    if "--hashset" in args:
+        fixed = CliRunner().invoke(app, ["scan", str(src), "--out", str(tmp_path / "out")], env=env)
+        assert fixed.exit_code == 0, fixed.output
+
+
+def test_out_inside_the_evidence_is_refused(tmp_path: Path, evidence: Evidence, env: dict[str, str]) -> None:
+    src = _photos(tmp_path, evidence)
+    result = CliRunner().invoke(app, ["scan", str(src), "--out", str(src / "report")], env=env)
+    assert result.exit_code == 2 and "inside the evidence" in result.output
+    assert not (src / "report").exists()
+
+
+def test_limits_from_the_command_line(tmp_path: Path, evidence: Evidence, env: dict[str, str]) -> None:
+    src = _photos(tmp_path, evidence)
+    (src / "bomb.zip").write_bytes((evidence.folder / "bomb.zip").read_bytes())
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["scan", str(src), "--out", str(out), "--max-expanded", "1M"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert [(e["code"], e["path"].rsplit("/", 1)[-1]) for e in report["errors"]] == [
+        ("zip-bomb", "bomb.zip > zip:zeros.bin")
+    ]
+    assert report["scan"]["limits"]["max_expanded_size"] == 1 << 20
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "big.bin").write_bytes(bytes(300_000))
+    (small / "tiny.txt").write_text("tiny")
+    out2 = tmp_path / "out2"
+    result = CliRunner().invoke(
+        app, ["scan", str(small), "--out", str(out2), "--max-file-size", "100K"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out2 / "report.json").read_text())
+    assert [(e["code"], e["path"].rsplit("/", 1)[-1]) for e in report["errors"]] == [("too-large", "big.bin")]
+    assert report["summary"]["files"] == 1
+    bad = CliRunner().invoke(
+        app, ["scan", str(src), "--out", str(tmp_path / "x"), "--max-file-size", "lots"], env=env
+    )
+    assert bad.exit_code == 2 and "--max-file-size: not a size" in bad.output
