@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test lint typecheck unit clean system-deps
+.PHONY: run serve demo test lint typecheck unit clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,11 +12,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The service on the embedded default (SQLite under the user's data folder, one process); on an empty store
+# it asks for the first administrator so it is ready to log in to.
 run: $(STAMP)
-	$(BIN)/netsafe demo
+	$(BIN)/netsafe serve --setup
 
-serve: $(STAMP)
-	$(BIN)/netsafe serve
+serve: run
+
+demo: $(STAMP)
+	$(BIN)/netsafe demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,7 +11,11 @@ import typer
 from sqlalchemy import func, select
 
 from netsafe.accounts.models import UserRow
-from netsafe.cli.common import fail, open_store
+from netsafe.accounts.passwords import PasswordPolicyError
+from netsafe.accounts.roles import Role, RoleError
+from netsafe.accounts.service import AccountError, add_user
+from netsafe.audit.service import Actor
+from netsafe.cli.common import fail, open_store, read_password
 from netsafe.web.config import ConfigError, load_settings, settings_env
 
 
@@ -21,6 +26,9 @@ def serve_command(
         None, "--workers", min=1, help="Worker processes (default 1; use PostgreSQL for more)."
     ),
     config: Path | None = typer.Option(None, "--config", help="TOML settings file (see docs/service.md)."),
+    setup: bool = typer.Option(
+        False, "--setup", help="On an empty store, ask for the first administrator here (terminal only)."
+    ),
 ) -> None:
     """Run the netsafe service: JSON API under /api/v1 and the web pages."""
     try:
@@ -42,7 +50,9 @@ def serve_command(
     finally:
         db.dispose()
     typer.echo(f"netsafe store: {shown}", err=True)
-    if users == 0:
+    if users == 0 and setup and sys.stdin.isatty():
+        _create_first_admin(settings.database_url)
+    elif users == 0:
         typer.echo(
             "No users yet. Create the first administrator (password prompted, or piped on stdin):\n"
             "    netsafe user add NAME --role admin",
@@ -65,3 +75,22 @@ def serve_command(
         server_header=False,
         proxy_headers=True,
     )
+
+
+def _create_first_admin(database_url: str | None) -> None:
+    """Ask for the first administrator so the service is ready to log in to (``make run``)."""
+    typer.echo("No users yet: create the first administrator.", err=True)
+    while True:
+        name = typer.prompt("Administrator name", default="admin")
+        password = read_password()
+        db = open_store(database_url)
+        try:
+            with db.session() as session:
+                add_user(session, Actor.cli(), name, Role.ADMIN, password)
+        except (AccountError, RoleError, PasswordPolicyError) as err:
+            typer.echo(f"error: {err}; try again", err=True)
+            continue
+        finally:
+            db.dispose()
+        typer.echo(f"administrator {name} created; sign in at the address below.", err=True)
+        return
