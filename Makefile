@@ -4,13 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve demo test lint typecheck unit clean system-deps
+.PHONY: install run serve demo test lint typecheck unit clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+install: $(STAMP)
 
 # The service on the embedded default (SQLite under the user's data folder, one process); on an empty store
 # it asks for the first administrator so it is ready to log in to.
