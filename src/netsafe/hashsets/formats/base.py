@@ -120,6 +120,25 @@ def iter_lines(
         yield number, line if keep_ends else line.rstrip(b"\r\n")
 
 
+def text_lines(
+    stream: io.BufferedReader, display: str, progress: Progress | None, comment: str = "#"
+) -> Iterator[tuple[int, str, bool] | ImportIssue]:
+    """The loop every line-based reader shares: ``(number, text, lossy)`` for each line with content,
+    blank and ``comment`` lines skipped, an issue for each over-long line, progress reported as it goes."""
+    for number, raw in iter_lines(stream):
+        if progress is not None and number % PROGRESS_EVERY == 0:
+            progress(consumed(stream))
+        if raw is None:
+            yield issue(display, number, None, "line too long (over 1 MiB); skipped")
+            continue
+        text, lossy = decode_line(raw, number == 1)
+        if not text.strip() or text.lstrip().startswith(comment):
+            continue
+        yield number, text, lossy
+    if progress is not None:
+        progress(consumed(stream))
+
+
 def decode_line(raw: bytes, first: bool) -> tuple[str, bool]:
     """UTF-8 text of a line (BOM dropped on the first); undecodable bytes replaced, flagged by the bool."""
     if first and raw.startswith(b"\xef\xbb\xbf"):

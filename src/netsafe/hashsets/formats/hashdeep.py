@@ -18,22 +18,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TextIO
 
 from netsafe.hashsets.formats.base import (
-    PROGRESS_EVERY,
     FormatError,
     Progress,
     ReadItem,
     Sink,
     Source,
     clip,
-    consumed,
-    decode_line,
     issue,
-    iter_lines,
     open_sink,
     open_source,
     signal_for,
+    text_lines,
 )
-from netsafe.hashsets.model import SIGNALS, Entry, normalise_signal
+from netsafe.hashsets.model import SIGNALS, Entry, ImportIssue, normalise_signal
 from netsafe.hashsets.profiles import DEFAULT_PROFILE, GradingProfile
 from netsafe.signals.codecs import HashFormatError
 
@@ -87,16 +84,12 @@ def read_sums(
     if signal is not None and signal not in SIGNALS:
         raise FormatError(f"unknown signal {signal!r} (known: {', '.join(SIGNALS)})")
     with open_source(source, name) as (stream, display):
-        for number, raw in iter_lines(stream):
-            if progress is not None and number % PROGRESS_EVERY == 0:
-                progress(consumed(stream))
-            if raw is None:
-                yield issue(display, number, None, "line too long (over 1 MiB); skipped")
+        for line in text_lines(stream, display, progress):
+            if isinstance(line, ImportIssue):
+                yield line
                 continue
-            text, lossy = decode_line(raw, number == 1)
+            number, text, lossy = line
             raw_text = text
-            if not text.strip() or text.lstrip().startswith("#"):
-                continue
             escaped, hex_value, file_name = _split_sum_line(text)
             if hex_value is None:
                 yield issue(display, number, None, f"not a checksum line: {clip(text)}", raw_text)
@@ -124,8 +117,6 @@ def read_sums(
                 )
             entry = Entry(signals={kind: value}, origin_file=display, origin_record=number)
             yield _with_name(entry, file_name)
-        if progress is not None:
-            progress(consumed(stream))
 
 
 def _split_sum_line(text: str) -> tuple[bool, str | None, str | None]:
@@ -186,15 +177,11 @@ def read(
     with open_source(source, name) as (stream, display):
         columns: list[str] | None = None
         magic = False
-        for number, raw in iter_lines(stream):
-            if progress is not None and number % PROGRESS_EVERY == 0:
-                progress(consumed(stream))
-            if raw is None:
-                yield issue(display, number, None, "line too long (over 1 MiB); skipped")
+        for line in text_lines(stream, display, progress, comment="##"):
+            if isinstance(line, ImportIssue):
+                yield line
                 continue
-            text, lossy = decode_line(raw, number == 1)
-            if not text.strip() or text.startswith("##"):
-                continue
+            number, text, lossy = line
             if text.startswith("%%%%"):
                 body = text[4:].strip()
                 if body.upper().startswith("HASHDEEP-"):
@@ -217,8 +204,6 @@ def read(
             yield from _hashdeep_line(display, number, text, columns, lossy)
         if columns is None:
             yield issue(display, 0, None, "no hashdeep header found: is this an md5sum list or a CSV file?")
-        if progress is not None:
-            progress(consumed(stream))
 
 
 def _hashdeep_line(

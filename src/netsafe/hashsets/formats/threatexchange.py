@@ -12,23 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from netsafe.hashsets.formats.base import (
-    PROGRESS_EVERY,
     FormatError,
     Progress,
     ReadItem,
     Sink,
     Source,
     clip,
-    consumed,
-    decode_line,
     fold_name,
     issue,
-    iter_lines,
     open_sink,
     open_source,
     signal_for,
+    text_lines,
 )
-from netsafe.hashsets.model import KEY_ORDER, SIGNALS, Entry, normalise_signal
+from netsafe.hashsets.model import KEY_ORDER, SIGNALS, Entry, ImportIssue, normalise_signal
 from netsafe.hashsets.profiles import DEFAULT_PROFILE, GradingProfile
 from netsafe.signals.codecs import HashFormatError
 
@@ -56,19 +53,11 @@ def read(
     if signal is not None and signal not in SIGNALS:
         raise FormatError(f"unknown signal {signal!r} (known: {', '.join(SIGNALS)})")
     with open_source(source, name) as (stream, display):
-        for number, raw in iter_lines(stream):
-            if progress is not None and number % PROGRESS_EVERY == 0:
-                progress(consumed(stream))
-            if raw is None:
-                yield issue(display, number, None, "line too long (over 1 MiB); skipped")
-                continue
-            text, _ = decode_line(raw, number == 1)
-            stripped = text.strip()
-            if not stripped or stripped.startswith("#"):
-                continue
-            yield from _line(display, number, stripped, signal)
-        if progress is not None:
-            progress(consumed(stream))
+        for line in text_lines(stream, display, progress):
+            if isinstance(line, ImportIssue):
+                yield line
+            else:
+                yield from _line(display, line[0], line[1].strip(), signal)
 
 
 def _line(display: str, number: int, text: str, forced: str | None) -> Iterator[ReadItem]:
