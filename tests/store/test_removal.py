@@ -136,3 +136,23 @@ def test_persisted_index_after_removal_equals_a_fresh_rebuild(db: Database, tmp_
     assert set(caught.search(pdqs[0], 256)[0].tolist()) == with_pdq
     # SQLite may give the later import's entry a removed entry's id: only ids still stored may match.
     assert set(first + second) - with_pdq
+
+
+def test_removed_video_leaves_the_frame_index(db: Database, tmp_path: Path) -> None:
+    from netsafe.hashsets.model import Entry
+    from netsafe.signals.vpdq import VpdqFrame
+
+    frames = [VpdqFrame(i, i / 5, 100, random_pdq()) for i in range(10)]
+    with db.session() as session:
+        row = repo.create_set(session, "bank", "uk-caid")
+        v = repo.next_version(session, row)
+        repo.upsert_entries(session, row.id, v, [Entry(vpdq=frames), Entry(vpdq=frames[:5])])
+    matcher = Matcher(db, tmp_path / "idx")
+    [found] = matcher.match([Query("video", vpdq=frames)])
+    assert [m.signal for m in found] == ["vpdq"]
+    svc.remove_entries(db, "bank", [found[0].entry_id])
+    assert matcher.match([Query("video", vpdq=frames)]) == [[]]
+    key = index_key(db, "bank")
+    assert key is not None
+    persisted = PDQIndex.load(tmp_path / "idx" / key / f"v{version(db)}" / "vpdq")
+    assert len(persisted) == 5  # the other video's frames only
