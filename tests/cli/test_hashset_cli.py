@@ -116,6 +116,11 @@ def test_all_or_nothing_and_skip_invalid(cli: Cli, tmp_path: Path) -> None:
         (("hashset", "export", "s", "--format", "csv", "--json"), "needs --output"),
         (("hashset", "delete", "nope", "--yes"), "no hash set named 'nope'"),
         (("hashset", "delete", "s"), "without --yes"),
+        (("hashset", "remove", "s"), "give --entry ID or --hash HEX"),
+        (("hashset", "remove", "s", "--entry", "999999"), "no entry with id 999999"),
+        (("hashset", "remove", "s", "--hash", "zz"), "not an MD5"),
+        (("hashset", "remove", "s", "--hash", "00" * 16), "no entry with hash"),
+        (("hashset", "remove", "nope", "--entry", "1"), "no hash set named 'nope'"),
     ],
 )
 def test_usage_errors_exit_2(cli: Cli, tmp_path: Path, args: tuple[str, ...], words: str) -> None:
@@ -139,3 +144,22 @@ def test_unreachable_database_is_a_one_line_failure(tmp_path: Path) -> None:
     cli = Cli("postgresql://nobody:secret@127.0.0.1:1/none", tmp_path)
     line = one_line_error(cli("hashset", "list"), 1)
     assert "cannot open the store" in line and "secret" not in line
+
+
+def test_remove_entries_by_id_and_hash(cli: Cli, tmp_path: Path) -> None:
+    src = write_vics(tmp_path / "us.json", 5)
+    assert cli("hashset", "import", src, "--name", "vic", "--profile", "vic-us").exit_code == 0
+    [hit] = jsonl(cli("match", "--hash", f"{2:032x}", "--hashset", "vic", "--json"))
+    [match] = hit["matches"]
+    removed = cli("hashset", "remove", "vic", "--entry", match["entry_id"], "--json")
+    assert removed.exit_code == 0, removed.output
+    assert jsonl(removed) == [{"name": "vic", "version": 2, "removed": 1, "entry_ids": [match["entry_id"]]}]
+    [after] = jsonl(cli("match", "--hash", f"{2:032x}", "--hashset", "vic", "--json"))
+    assert after["matches"] == []
+    by_hash = cli("hashset", "remove", "vic", "--hash", f"md5:{3:032x}", "--hash", f"{4:032x}", "--json")
+    assert by_hash.exit_code == 0, by_hash.output
+    assert jsonl(by_hash)[0]["removed"] == 2 and jsonl(by_hash)[0]["version"] == 3
+    [info] = jsonl(cli("hashset", "list", "--json"))
+    assert (info["entries"], info["version"]) == (2, 3)
+    again = cli("hashset", "remove", "vic", "--entry", match["entry_id"])
+    assert "no entry with id" in one_line_error(again, 2)

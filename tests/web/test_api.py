@@ -154,6 +154,45 @@ def test_hashset_management_round_trip(service: Service) -> None:
     assert {"hashset.import", "hashset.export", "hashset.delete"} <= set(actions)
 
 
+def test_remove_entries_stops_matching(service: Service) -> None:
+    md5s = [f"{i:032x}" for i in range(1, 5)]
+    _entries(service, "bank", [{"signals": {"md5": m}, "category": "A"} for m in md5s])
+    client = service.client()
+    h = service.bearer("curator")
+
+    def matched(md5: str) -> list[int]:
+        found = client.post("/api/v1/match", json={"signals": {"md5": md5}}, headers=h)
+        return [m["entry_id"] for m in found.json()["matches"]]
+
+    [first] = matched(md5s[0])
+    gone = client.delete(f"/api/v1/hashsets/bank/entries/{first}", headers=h)
+    assert gone.status_code == 200, gone.text
+    assert gone.json() == {"name": "bank", "version": 2, "removed": 1, "entry_ids": [first]}
+    assert matched(md5s[0]) == []
+    again = client.delete(f"/api/v1/hashsets/bank/entries/{first}", headers=h)
+    assert again.status_code == 404 and "no entry with id" in again.json()["error"]["message"]
+    [second] = matched(md5s[1])
+    bulk = client.post(
+        "/api/v1/hashsets/bank/entries/remove",
+        json={"entry_ids": [second], "hashes": [f"md5:{md5s[2]}"]},
+        headers=h,
+    )
+    assert bulk.status_code == 200, bulk.text
+    assert bulk.json()["removed"] == 2 and bulk.json()["version"] == 3
+    assert matched(md5s[1]) == [] and matched(md5s[2]) == [] and len(matched(md5s[3])) == 1
+    bad = client.post("/api/v1/hashsets/bank/entries/remove", json={"hashes": ["zz"]}, headers=h)
+    assert bad.status_code == 422
+    analyst = client.delete("/api/v1/hashsets/bank/entries/1", headers=service.bearer("analyst"))
+    assert analyst.status_code == 403
+    events = client.get(
+        "/api/v1/audit/events", params={"action": "hashset.remove"}, headers=service.bearer("auditor")
+    )
+    assert events.status_code == 200, events.text
+    removals = [e for e in events.json() if e["action"] == "hashset.remove"]
+    assert [e["details"]["removed"] for e in removals] == [2, 1]  # newest first
+    assert all(e["actor"] and e["target"] == "hashset:bank" for e in removals)
+
+
 def test_errors_are_json_everywhere(service: Service) -> None:
     client = service.client()
     h = service.bearer("admin")

@@ -36,6 +36,8 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/api/v1/hashsets/{name}"): R,
     ("DELETE", "/api/v1/hashsets/{name}"): W,
     ("POST", "/api/v1/hashsets/{name}/entries"): W,
+    ("POST", "/api/v1/hashsets/{name}/entries/remove"): W,
+    ("DELETE", "/api/v1/hashsets/{name}/entries/{entry_id}"): W,
     ("POST", "/api/v1/hashsets/{name}/import"): W,
     ("GET", "/api/v1/hashsets/{name}/export"): R,
     ("GET", "/api/v1/users"): A,
@@ -72,7 +74,7 @@ CALLERS = [r.value for r in Role]
 
 
 def _path(template: str) -> str:
-    return template.replace("{name}", "nosuchthing").replace("{action}", "disable")
+    return template.replace("{name}", "nosuchthing").replace("{action}", "disable").replace("{entry_id}", "1")
 
 
 def _allowed(required: str | Permission | None, perms: frozenset[Permission]) -> bool:

@@ -1,4 +1,4 @@
-"""``netsafe hashset import|list|show|export|delete``: hash lists in the store."""
+"""``netsafe hashset import|list|show|export|delete|remove``: hash lists in the store."""
 
 from __future__ import annotations
 
@@ -294,6 +294,38 @@ def delete_command(
         _json({"deleted": deleted.name, "entries": deleted.entry_count, "version": deleted.version})
     else:
         typer.echo(f"deleted {deleted.name} ({deleted.entry_count:,} entries)", err=True)
+
+
+@app.command("remove")
+def remove_command(
+    name: str = typer.Argument(..., help="Hash set name."),
+    entries: list[int] | None = typer.Option(
+        None, "--entry", "-e", help="Entry id to remove (as `netsafe match` reports it); repeatable."
+    ),
+    hashes: list[str] | None = typer.Option(
+        None, "--hash", help="Remove the entries carrying this hash (SIGNAL:HEX or bare hex); repeatable."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print what was removed as one JSON object."),
+) -> None:
+    """Remove single entries (and their votes) from a hash set, as one new version: all or nothing."""
+    if not entries and not hashes:
+        _error("give --entry ID or --hash HEX (repeatable) to say what to remove")
+    db = _open()
+    try:
+        result = service.remove_entries(db, name, entries or [], hashes or [])
+    except (NotFoundError, service.UsageError) as err:
+        _error(str(err))
+    except StoreError as err:
+        _error(str(err), EXIT_FAILURES)
+    finally:
+        db.dispose()
+    if json_out:
+        _json(result.as_dict())
+    else:
+        typer.echo(
+            f"removed {len(result.removed):,} entries from {result.name} (now version {result.version})",
+            err=True,
+        )
 
 
 __all__ = ["app"]

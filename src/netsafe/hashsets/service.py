@@ -11,16 +11,17 @@ from __future__ import annotations
 import inspect
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy.orm import Session
 
+from netsafe.audit.service import Actor, record
 from netsafe.hashsets import formats
 from netsafe.hashsets.formats import FormatError
-from netsafe.hashsets.model import Entry, HashSetError, HashSetInfo, ImportIssue
+from netsafe.hashsets.model import Entry, HashSetError, HashSetInfo, ImportIssue, photodna_bytes
 from netsafe.hashsets.profiles import DEFAULT_PROFILE, load_profile
 from netsafe.store import repositories as repo
 from netsafe.store.db import Database, StoreError
@@ -312,6 +313,72 @@ def delete_set(db: Database, name: str) -> HashSetInfo:
         return repo.delete_set(session, name)
 
 
+# Entry ids an audit event lists for a removal (the count is always recorded).
+AUDITED_IDS = 100
+
+
+@dataclass(slots=True)
+class RemoveResult:
+    name: str
+    version: int
+    removed: list[int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "removed": len(self.removed),
+            "entry_ids": self.removed,
+        }
+
+
+def remove_entries(
+    db: Database,
+    name: str,
+    entry_ids: Sequence[int] = (),
+    hashes: Sequence[str] = (),
+    actor: Actor | None = None,
+) -> RemoveResult:
+    """Remove entries of ``name`` by id and/or by hash (``SIGNAL:HEX`` or bare hex) as one new version.
+
+    All-or-nothing: an id not in the set or a hash no entry carries raises :class:`NotFoundError`; a
+    malformed hash raises :class:`UsageError`. The change is audited in the same transaction.
+    """
+    from netsafe.matching.service import MatchError, parse_hash
+
+    parsed: list[tuple[str, dict[str, str]]] = []
+    for text in hashes:
+        try:
+            parsed.append((text, parse_hash(text)))
+        except MatchError as err:
+            raise UsageError(str(err).removeprefix("--hash ")) from None
+    if not entry_ids and not parsed:
+        raise UsageError("give at least one entry id or hash to remove")
+    with db.session() as session:
+        row = repo.get_set(session, name)
+        ids = {int(i) for i in entry_ids}
+        for text, signals in parsed:
+            found: list[int] = []
+            for signal, value in signals.items():
+                key = photodna_bytes(value).hex() if signal == "photodna" else value
+                found.extend(repo.entry_ids_by_signal(session, row.id, signal, [key]))
+            if not found:
+                raise repo.NotFoundError(
+                    f"hash set {name!r} has no entry with hash {text.strip()[:72]}; nothing removed"
+                )
+            ids.update(found)
+        version = repo.remove_entries(session, row, sorted(ids))
+        removed = sorted(ids)
+        record(
+            session,
+            actor or Actor.cli(),
+            "hashset.remove",
+            f"hashset:{row.name}",
+            {"version": version, "removed": len(removed), "entry_ids": removed[:AUDITED_IDS]},
+        )
+    return RemoveResult(row.name, version, removed)
+
+
 def info_dict(info: HashSetInfo) -> dict[str, Any]:
     return {
         "name": info.name,
@@ -329,6 +396,7 @@ __all__ = [
     "FormatError",
     "ImportFailedError",
     "ImportResult",
+    "RemoveResult",
     "SetDetails",
     "StoreError",
     "UsageError",
@@ -337,5 +405,6 @@ __all__ = [
     "import_file",
     "info_dict",
     "list_sets",
+    "remove_entries",
     "show_set",
 ]

@@ -3,9 +3,9 @@ persisted as plain arrays next to the database, and brought up to date when a se
 
 Each hash set gets a directory ``<index dir>/<set id>/v<version>/`` holding a PDQ index and one exact index
 per cryptographic signal (and PhotoDNA). A worker that finds the store at a newer version than the newest
-directory loads that directory, applies only the entries the newer imports touched (``updated_version``),
-and publishes the result under the new version with an atomic rename, so several processes can share one
-index directory: whoever renames first wins and the others load its copy.
+directory loads that directory, applies only the entries the newer versions removed (``removed_entries``)
+or touched (``updated_version``), and publishes the result under the new version with an atomic rename, so
+several processes can share one index directory: whoever renames first wins and the others load its copy.
 """
 
 from __future__ import annotations
@@ -287,9 +287,18 @@ class Matcher:
         return None
 
     def _catch_up(self, index: _SetIndex, version: int) -> None:
-        """Apply the entries imports since ``index.version`` added or replaced (not a full rebuild)."""
+        """Apply the entries removed, added or replaced since ``index.version`` (not a full rebuild)."""
         columns = ("pdq", *(_COLUMN[s] for s in EXACT_SIGNALS), "vpdq")
         with self.db.session() as session:
+            if index.version > 0:
+                # Removals first: the pages below re-add whatever is in the table now, so an id SQLite
+                # reused after a removal comes back with its new values.
+                gone = np.asarray(repo.removed_since(session, index.set_id, index.version), dtype=np.int64)
+                if len(gone):
+                    index.pdq.remove(gone)
+                    index.vpdq.remove(gone)
+                    for exact in index.exact.values():
+                        exact.remove(gone)
             for page in repo.iter_columns(session, index.set_id, columns, since_version=index.version):
                 ids = np.fromiter((row[0] for row in page), dtype=np.int64, count=len(page))
                 if index.version > 0:

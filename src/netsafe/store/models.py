@@ -125,6 +125,20 @@ class VoteRow(Base):
     entry: Mapped[EntryRow] = relationship(back_populates="votes", lazy="raise")
 
 
+class RemovedEntryRow(Base):
+    """An entry removed from a set at ``version``: what an index built at an older version must forget."""
+
+    __tablename__ = "removed_entries"
+    __table_args__ = (Index(None, "hash_set_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    hash_set_id: Mapped[int] = mapped_column(ForeignKey("hash_sets.id", ondelete="CASCADE"))
+    # No foreign key: the entry row is gone, this record outlives it.
+    entry_id: Mapped[int] = mapped_column(Id)
+    version: Mapped[int] = mapped_column(Integer)
+    removed_at: Mapped[datetime] = mapped_column(Time)
+
+
 # The service's tables (accounts, audit) share this metadata, so Alembic and the schema test see the whole
 # schema whichever module is imported first.
 from netsafe.accounts import models as _accounts_models  # noqa: E402, F401

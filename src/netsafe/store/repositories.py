@@ -15,7 +15,7 @@ from netsafe.hashsets.model import ConsensusResult, Entry, HashSetInfo, Vote, co
 from netsafe.hashsets.profiles import load_profile
 from netsafe.store.convert import entry_values, now, row_to_entry, row_to_vote, set_info
 from netsafe.store.db import StoreError
-from netsafe.store.models import EntryRow, HashSetRow, VoteRow
+from netsafe.store.models import EntryRow, HashSetRow, RemovedEntryRow, VoteRow
 
 # Rows per statement: large enough to amortise round trips, small enough for SQLite's parameter limit.
 BATCH = 500
@@ -113,6 +113,7 @@ def delete_set(session: Session, name: str) -> HashSetInfo:
     entry_ids = select(EntryRow.id).where(EntryRow.hash_set_id == row.id)
     session.execute(delete(VoteRow).where(VoteRow.entry_id.in_(entry_ids)))
     session.execute(delete(EntryRow).where(EntryRow.hash_set_id == row.id))
+    session.execute(delete(RemovedEntryRow).where(RemovedEntryRow.hash_set_id == row.id))
     session.execute(delete(HashSetRow).where(HashSetRow.id == row.id))
     session.expunge(row)
     return info
@@ -197,6 +198,83 @@ def upsert_entries(
             session.execute(statement, chunk)
     result.added, result.updated = len(inserts), len(updates)
     return result
+
+
+# Store column of each signal a removal may name (PhotoDNA by its canonical hex form).
+REMOVABLE_COLUMNS = {
+    "md5": "md5",
+    "sha1": "sha1",
+    "sha256": "sha256",
+    "pdq": "pdq",
+    "photodna": "photodna_key",
+}
+
+
+def entry_ids_by_signal(session: Session, hash_set_id: int, signal: str, values: Sequence[str]) -> list[int]:
+    """Ids of the set's entries whose ``signal`` is one of ``values`` (canonical hex)."""
+    col = getattr(EntryRow, REMOVABLE_COLUMNS[signal])
+    wanted = list(dict.fromkeys(values))
+    out: list[int] = []
+    for start in range(0, len(wanted), BATCH):
+        out.extend(
+            int(i)
+            for i in session.scalars(
+                select(EntryRow.id).where(
+                    EntryRow.hash_set_id == hash_set_id, col.in_(wanted[start : start + BATCH])
+                )
+            )
+        )
+    return out
+
+
+def remove_entries(session: Session, row: HashSetRow, ids: Sequence[int]) -> int:
+    """Remove the set's entries ``ids`` (with their votes) as a new version of the set; returns it.
+
+    Raises :class:`NotFoundError` naming the first id that is not an entry of this set (nothing removed).
+    Each removal leaves a ``removed_entries`` record so indexes built at older versions can forget the
+    entry without a full rebuild.
+    """
+    wanted = sorted(set(int(i) for i in ids))
+    if not wanted:
+        raise StoreError("give at least one entry to remove")
+    found: set[int] = set()
+    for start in range(0, len(wanted), BATCH):
+        found.update(
+            int(i)
+            for i in session.scalars(
+                select(EntryRow.id).where(
+                    EntryRow.hash_set_id == row.id, EntryRow.id.in_(wanted[start : start + BATCH])
+                )
+            )
+        )
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise NotFoundError(f"hash set {row.name!r} has no entry with id {missing[0]}{more}; nothing removed")
+    version = next_version(session, row)
+    stamp = now()
+    table = cast(Table, RemovedEntryRow.__table__)
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        session.execute(delete(VoteRow).where(VoteRow.entry_id.in_(chunk)))
+        session.execute(delete(EntryRow).where(EntryRow.id.in_(chunk)))
+        session.execute(
+            insert(table),
+            [{"hash_set_id": row.id, "entry_id": i, "version": version, "removed_at": stamp} for i in chunk],
+        )
+    return version
+
+
+def removed_since(session: Session, hash_set_id: int, since_version: int) -> list[int]:
+    """Ids of entries removed from the set after ``since_version``."""
+    return [
+        int(i)
+        for i in session.scalars(
+            select(RemovedEntryRow.entry_id).where(
+                RemovedEntryRow.hash_set_id == hash_set_id, RemovedEntryRow.version > since_version
+            )
+        )
+    ]
 
 
 def tune_for_import(session: Session) -> None:

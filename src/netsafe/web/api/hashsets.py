@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile as AnyUpload
@@ -219,6 +219,61 @@ def add_entries(request: Request, name: str, body: EntriesIn, principal: Princip
     except StoreError as err:
         raise _store_error(err) from None
     return EntriesOut(name=name, version=version, added=result.added, updated=result.updated)
+
+
+# Ids beyond a signed 64-bit integer would overflow the database's column: refused as 422 up front.
+EntryId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class RemoveIn(BaseModel):
+    entry_ids: list[EntryId] = Field(default_factory=list, max_length=MAX_ENTRIES_PER_REQUEST)
+    hashes: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_ENTRIES_PER_REQUEST,
+        description="SIGNAL:HEX, or bare hex told apart by length (64 hex: SHA-256 or PDQ)",
+    )
+
+
+class RemovedOut(BaseModel):
+    name: str
+    version: int
+    removed: int
+    entry_ids: list[int]
+
+
+def _remove(
+    request: Request, principal: Principal, name: str, ids: list[int], hashes: list[str]
+) -> RemovedOut:
+    try:
+        result = hs.remove_entries(
+            state_of(request).db, name, ids, [h[:400] for h in hashes], actor_of(request, principal)
+        )
+    except (StoreError, HashSetError) as err:
+        raise _store_error(err) from None
+    return RemovedOut(**result.as_dict())
+
+
+@router.delete(
+    "/hashsets/{name}/entries/{entry_id}",
+    response_model=RemovedOut,
+    summary="Remove one entry (and its votes) as a new version of the set",
+)
+def remove_entry(
+    request: Request,
+    name: str,
+    entry_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    principal: Principal = WRITE,
+) -> RemovedOut:
+    return _remove(request, principal, name, [entry_id], [])
+
+
+@router.post(
+    "/hashsets/{name}/entries/remove",
+    response_model=RemovedOut,
+    summary="Remove entries by id and/or hash as one new version of the set (all or nothing)",
+)
+def remove_entries(request: Request, name: str, body: RemoveIn, principal: Principal = WRITE) -> RemovedOut:
+    return _remove(request, principal, name, body.entry_ids, body.hashes)
 
 
 @router.post(
