@@ -163,3 +163,30 @@ def test_remove_entries_by_id_and_hash(cli: Cli, tmp_path: Path) -> None:
     assert (info["entries"], info["version"]) == (2, 3)
     again = cli("hashset", "remove", "vic", "--entry", match["entry_id"])
     assert "no entry with id" in one_line_error(again, 2)
+
+
+def test_command_line_changes_and_lookups_are_audited(cli: Cli, tmp_path: Path) -> None:
+    src = write_vics(tmp_path / "us.json", 3)
+    assert cli("hashset", "import", src, "--name", "vic", "--profile", "vic-us").exit_code == 0
+    bad = write_vics(tmp_path / "bad.json", 3, bad_at=2)
+    assert cli("hashset", "import", bad, "--name", "vic").exit_code == 1
+    assert cli("hashset", "export", "vic", "--format", "md5sum").exit_code == 0
+    assert cli("match", "--hash", f"{1:032x}", "--json").exit_code == 0
+    assert cli("hashset", "delete", "vic", "--yes").exit_code == 0
+    exported = cli("audit", "export")
+    assert exported.exit_code == 0, exported.output
+    events = [json.loads(line) for line in exported.stdout.splitlines() if line.strip()]
+    seen = [(e["action"], e["outcome"]) for e in events]
+    assert seen == [
+        ("hashset.import", "ok"),
+        ("hashset.import", "failed"),
+        ("hashset.export", "ok"),
+        ("match", "ok"),
+        ("hashset.delete", "ok"),
+        ("audit.export", "ok"),  # reading the log is itself an event
+    ]
+    assert all(str(e["actor"]).startswith("cli:") for e in events)
+    match = events[3]
+    assert match["details"]["matches"] == 1 and match["details"]["queries"] == [f"{1:032x}"]
+    verified = cli("audit", "verify")
+    assert verified.exit_code == 0, verified.output

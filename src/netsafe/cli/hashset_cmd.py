@@ -21,6 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from netsafe.cli.common import audit_cli
 from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail
 from netsafe.hashsets import service
 from netsafe.hashsets.formats import FORMATS, FormatError
@@ -115,7 +116,10 @@ def import_command(
                 db, file, name, format=fmt, profile=profile, skip_invalid=skip_invalid, rejects=rejects,
                 description=description, source=source, progress=on_progress,
             )  # fmt: skip
+        _audit_import(db, name, result.as_dict(), "ok")
     except service.ImportFailedError as err:
+        _audit_import(db, name, err.result.as_dict(), "failed")
+        db.dispose()
         if len(err.result.issues) > 1:  # the error line itself names the first
             _report_issues(err.result)
         if json_out:
@@ -141,6 +145,11 @@ def import_command(
     if result.rejected:
         _report_issues(result)
         raise typer.Exit(EXIT_FAILURES)
+
+
+def _audit_import(db: Database, name: str, result: dict[str, Any], outcome: str) -> None:
+    keep = ("format", "profile", "version", "read", "added", "updated", "rejected", "warnings", "created")
+    audit_cli(db, "hashset.import", f"hashset:{name}", {k: result.get(k) for k in keep}, outcome)
 
 
 def _report_issues(result: service.ImportResult) -> None:
@@ -252,6 +261,12 @@ def export_command(
             tmp = output.with_name(output.name + ".partial")
             count = service.export_set(db, name, tmp, spec.name, profile)
             tmp.replace(output)  # never leave a half-written list under the real name
+        audit_cli(
+            db,
+            "hashset.export",
+            f"hashset:{name}",
+            {"format": spec.name, "profile": profile, "entries": count},
+        )
     except NotFoundError as err:
         _error(str(err))
     except (FormatError, ProfileError) as err:
@@ -282,6 +297,12 @@ def delete_command(
             typer.confirm(f"delete hash set {name!r} and its {info.entry_count:,} entries?", abort=True)
         key = index_key(db, name)
         deleted = service.delete_set(db, name)
+        audit_cli(
+            db,
+            "hashset.delete",
+            f"hashset:{name}",
+            {"entries": deleted.entry_count, "version": deleted.version},
+        )
         if key is not None:
             drop_index(db, key)
     except NotFoundError as err:

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from netsafe.cli.common import audit_cli
 from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail
 from netsafe.cli.progress import HashProgress
 from netsafe.hashing.options import HashOptions
@@ -81,6 +82,18 @@ def match_command(
     try:
         for chunk in _queries(hash_queries, paths or [], dihedral, exact, workers):
             results = matcher.match(chunk, names, max_distance, min_quality, dihedral, set_distances)
+            # Who asked what and how many matched; never file contents (paths and hashes only).
+            audit_cli(
+                db,
+                "match",
+                None,
+                {
+                    "queries": [q.query for q in chunk][:100],
+                    "hashsets": names,
+                    "max_distance": max_distance,
+                    "matches": sum(len(m) for m in results),
+                },
+            )
             for query, matches in zip(chunk, results, strict=True):
                 failures += query.error is not None
                 if json_out:
