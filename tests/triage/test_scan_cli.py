@@ -69,6 +69,11 @@ def test_scan_writes_every_report_file(tmp_path: Path, evidence: Evidence, env: 
     # A finished report folder is never overwritten.
     again = CliRunner().invoke(app, ["scan", str(src), "--out", str(out)], env=env)
     assert again.exit_code == 2 and "finished report" in again.output
+    # The scan is a lookup by a person: it is in the audit log, with its outcome counts.
+    log = CliRunner().invoke(app, ["audit", "export", "--action", "scan"], env=env)
+    assert log.exit_code == 0, log.output
+    [event] = [json.loads(line) for line in log.stdout.splitlines() if line.strip()]
+    assert event["details"]["examiner"] == "DC Example" and event["details"]["matched_items"] == 1
 
 
 @pytest.mark.parametrize(

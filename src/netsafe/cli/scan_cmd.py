@@ -8,6 +8,7 @@ from typing import NoReturn
 
 import typer
 
+from netsafe.cli.common import audit_cli
 from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail
 from netsafe.hashing.options import ALL_SIGNALS, OptionError, parse_signals
 from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE
@@ -126,6 +127,20 @@ def scan_command(
         with progress:
             state = run_scan(db, config, resume=resume, hook=progress.update)
         data = write_reports(db, state.id, out_dir, thumbnails=bool(state.options.get("thumbnails")))
+        summary = data.report["summary"]
+        audit_cli(
+            db,
+            "scan",
+            f"scan:{state.id}",
+            {
+                "sources": [str(src) for src in sources][:100],
+                "out": str(out_dir),
+                "examiner": examiner,
+                "resumed": resume,
+                "files": summary["files"],
+                "matched_items": summary["matched_items"],
+            },
+        )
     except (ScanStateError, NotFoundError, MatchError) as err:
         _error(str(err))  # a request that cannot be served as given: usage
     except StoreError as err:
