@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import os
 import random
@@ -117,12 +118,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--backend",
+        choices=("postgresql", "sqlite"),
+        default="postgresql",
+        help="the store: a throwaway PostgreSQL server (team set-up) or a SQLite file (embedded default)",
+    )
     args = parser.parse_args()
 
     rng = np.random.default_rng(7)
     work = Path(tempfile.mkdtemp(prefix="netsafe-load-"))
-    with PostgresServer() as pg:
-        url = pg.create_database()
+    with contextlib.ExitStack() as stack:
+        if args.backend == "sqlite":
+            url = f"sqlite:///{work / 'store.sqlite'}"
+        else:
+            url = stack.enter_context(PostgresServer()).create_database()
         db = open_database(url)
         stored = _hashes(args.entries, rng)
         t0 = time.perf_counter()
@@ -136,7 +146,7 @@ def main() -> None:
                     out.write(f"pdq {h}\n")
             import_file(db, listing, "bank", format="tx")
             with db.engine.begin() as conn:
-                conn.exec_driver_sql("ANALYZE entries")
+                conn.exec_driver_sql("ANALYZE entries" if args.backend == "postgresql" else "ANALYZE")
         print(f"imported {len(stored):,} PDQ entries in {time.perf_counter() - t0:.1f} s", flush=True)
         with db.session() as session:
             add_user(session, Actor("bench"), "bench", "analyst", "benchmark-password")
@@ -196,7 +206,7 @@ def main() -> None:
 
             print(
                 f"{args.clients} clients, {args.seconds:.0f} s each, {args.workers} workers, "
-                f"{args.entries:,} PDQ entries, PostgreSQL",
+                f"{args.entries:,} PDQ entries, {args.backend}, load average {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
             for name, make in (
