@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import sqlalchemy.event
 import pytest
+import sqlalchemy.event
 
 from netsafe.hashsets import service as svc
 from netsafe.matching.service import Matcher, MatchError, Query, parse_hash
