@@ -3,7 +3,7 @@
 Two runs of ``--seconds`` each: ``POST /api/v1/match`` by signals (JSON; half near-duplicates of set entries,
 half random hashes) and upload+hash+match (multipart 1-megapixel JPEGs). Prints requests/s, p50/p95/p99
 latency and errors per run. The server is ``netsafe serve --workers N`` over a throwaway PostgreSQL server
-(the team set-up); the clients run in this process (asyncio + httpx) on the same machine, so they take CPU
+(the team set-up) or, with ``--backend sqlite``, a SQLite file (the embedded default; use ``--workers 1``); the clients run in this process (asyncio + httpx) on the same machine, so they take CPU
 from the server: figures are a floor.
 
 HMA (Meta's Hasher-Matcher-Actioner, OpenMediaMatch) is not published on PyPI: it installs from its source
@@ -11,6 +11,7 @@ repository, which this machine cannot reach (only package registries are), so it
 side by side here. PyPI's ``threatexchange`` package is the client library and CLI, without that service.
 
     .venv/bin/python benchmarks/api_load.py [--entries 1000000] [--seconds 60] [--clients 50] [--workers 2]
+        [--backend postgresql|sqlite]
 """
 
 from __future__ import annotations
