@@ -3,7 +3,8 @@
 Two runs of ``--seconds`` each: ``POST /api/v1/match`` by signals (JSON; half near-duplicates of set entries,
 half random hashes) and upload+hash+match (multipart 1-megapixel JPEGs). Prints requests/s, p50/p95/p99
 latency and errors per run. The server is ``netsafe serve --workers N`` over a throwaway PostgreSQL server
-(the team set-up) or, with ``--backend sqlite``, a SQLite file (the embedded default; use ``--workers 1``); the clients run in this process (asyncio + httpx) on the same machine, so they take CPU
+(the team set-up) or, with ``--backend sqlite``, a SQLite file (the embedded default; use ``--workers 1``);
+the clients run in this process (asyncio + httpx) on the same machine, so they take CPU
 from the server: figures are a floor.
 
 HMA (Meta's Hasher-Matcher-Actioner, OpenMediaMatch) is not published on PyPI: it installs from its source
