@@ -3,7 +3,8 @@
 Two runs of ``--seconds`` each: ``POST /api/v1/match`` by signals (JSON; half near-duplicates of set entries,
 half random hashes) and upload+hash+match (multipart 1-megapixel JPEGs). Prints requests/s, p50/p95/p99
 latency and errors per run. The server is ``netsafe serve --workers N`` over a throwaway PostgreSQL server
-(the team set-up); the clients run in this process (asyncio + httpx) on the same machine, so they take CPU
+(the team set-up) or, with ``--backend sqlite``, a SQLite file (the embedded default; use ``--workers 1``);
+the clients run in this process (asyncio + httpx) on the same machine, so they take CPU
 from the server: figures are a floor.
 
 HMA (Meta's Hasher-Matcher-Actioner, OpenMediaMatch) is not published on PyPI: it installs from its source
@@ -11,12 +12,14 @@ repository, which this machine cannot reach (only package registries are), so it
 side by side here. PyPI's ``threatexchange`` package is the client library and CLI, without that service.
 
     .venv/bin/python benchmarks/api_load.py [--entries 1000000] [--seconds 60] [--clients 50] [--workers 2]
+        [--backend postgresql|sqlite]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import os
 import random
@@ -117,12 +120,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--backend",
+        choices=("postgresql", "sqlite"),
+        default="postgresql",
+        help="the store: a throwaway PostgreSQL server (team set-up) or a SQLite file (embedded default)",
+    )
     args = parser.parse_args()
 
     rng = np.random.default_rng(7)
     work = Path(tempfile.mkdtemp(prefix="netsafe-load-"))
-    with PostgresServer() as pg:
-        url = pg.create_database()
+    with contextlib.ExitStack() as stack:
+        if args.backend == "sqlite":
+            url = f"sqlite:///{work / 'store.sqlite'}"
+        else:
+            url = stack.enter_context(PostgresServer()).create_database()
         db = open_database(url)
         stored = _hashes(args.entries, rng)
         t0 = time.perf_counter()
@@ -136,7 +148,7 @@ def main() -> None:
                     out.write(f"pdq {h}\n")
             import_file(db, listing, "bank", format="tx")
             with db.engine.begin() as conn:
-                conn.exec_driver_sql("ANALYZE entries")
+                conn.exec_driver_sql("ANALYZE entries" if args.backend == "postgresql" else "ANALYZE")
         print(f"imported {len(stored):,} PDQ entries in {time.perf_counter() - t0:.1f} s", flush=True)
         with db.session() as session:
             add_user(session, Actor("bench"), "bench", "analyst", "benchmark-password")
@@ -196,7 +208,7 @@ def main() -> None:
 
             print(
                 f"{args.clients} clients, {args.seconds:.0f} s each, {args.workers} workers, "
-                f"{args.entries:,} PDQ entries, PostgreSQL",
+                f"{args.entries:,} PDQ entries, {args.backend}, load average {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
             for name, make in (

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sqlalchemy.event
 
 from netsafe.hashsets import service as svc
 from netsafe.matching.service import Matcher, MatchError, Query, parse_hash
@@ -176,3 +177,26 @@ def test_per_set_distance(db: Database, tmp_path: Path) -> None:
     assert [(m.hashset, m.distance) for m in hits] == [("loose", 12)]
     with pytest.raises(MatchError):
         matcher.match([Query("q", signals={"pdq": pdq})], set_distances={"strict": 300})
+
+
+def test_categories_are_cached_per_version(db: Database, tmp_path: Path) -> None:
+    pdq = random_pdq()
+    csv_file = tx_file(tmp_path / "a.csv", ["media_id,pdq,category", f"m1,{pdq},B"])
+    svc.import_file(db, csv_file, "bank", format="csv")
+    matcher = Matcher(db, tmp_path / "idx", refresh_seconds=3600)
+    [[first]] = matcher.match([Query("q", signals={"pdq": pdq})])
+    assert (first.category, first.category_label, first.source_id) == ("B", "Category B", "m1")
+    statements: list[str] = []
+    listen = sqlalchemy.event.listen
+    listen(db.engine, "before_cursor_execute", lambda *a: statements.append(str(a[2])))
+    [[again]] = matcher.match([Query("q", signals={"pdq": pdq})])
+    assert again == first
+    assert statements == []  # the versions were read within refresh_seconds and the category is cached
+    # A re-grade arrives by import, which moves the version: the cache must not answer the old category.
+    svc.import_file(
+        db, tx_file(tmp_path / "b.csv", ["media_id,pdq,category", f"m1,{pdq},A"]), "bank", format="csv"
+    )
+    matcher.refresh(force=True)
+    [[regraded]] = matcher.match([Query("q", signals={"pdq": pdq})])
+    assert (regraded.category, regraded.entry_id) == ("A", first.entry_id)
+    assert any("entries" in s for s in statements)

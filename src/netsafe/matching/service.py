@@ -46,6 +46,7 @@ EXACT_SIGNALS = ("md5", "sha1", "sha256", "photodna")
 _COLUMN = {"md5": "md5", "sha1": "sha1", "sha256": "sha256", "photodna": "photodna_key"}
 _VERSION_DIR = re.compile(r"v(\d+)")
 _SET_DIR = re.compile(r"(\d+)-\d+")
+DETAILS_CACHE_ENTRIES = 200_000  # per hash set; about 40 MB at most
 
 
 class MatchError(Exception):
@@ -202,6 +203,10 @@ class Matcher:
         self._known: dict[str, _SetRef] = {}  # by name
         self._checked = float("-inf")
         self._lock = threading.RLock()
+        # (category, source_id) of entries already reported, per set key: valid for one version of the set
+        # (entries change only through imports, which move the version), so a match skips the store.
+        self._details_cache: dict[str, tuple[int, dict[int, tuple[str | None, str | None]]]] = {}
+        self._details_lock = threading.Lock()
 
     # -- keeping current ----------------------------------------------------------------------------------
 
@@ -385,7 +390,7 @@ class Matcher:
                     if q.vpdq:
                         hits.extend(self._search_video(index, q.vpdq, limit, min_quality))
             found.append(hits)
-        details = self._details({h.entry_id for hits in found for h in hits})
+        details = self._details([h for hits in found for h in hits])
         out: list[list[Match]] = []
         for hits in found:
             matches = []
@@ -434,11 +439,41 @@ class Matcher:
                 hits.append(_Hit(index, entry_id, "vpdq", closest[entry_id], None, result))
         return hits
 
-    def _details(self, ids: set[int]) -> dict[int, tuple[str | None, str | None]]:
-        if not ids:
+    def _details(self, hits: list[_Hit]) -> dict[int, tuple[str | None, str | None]]:
+        """``entry_id -> (category, source_id)`` of the hits: from the per-version cache, else the store."""
+        if not hits:
             return {}
+        out: dict[int, tuple[str | None, str | None]] = {}
+        missing: dict[int, _SetIndex] = {}
+        with self._details_lock:
+            for h in hits:
+                cached = self._details_cache.get(h.index.key)
+                found = cached[1].get(h.entry_id) if cached and cached[0] == h.index.version else None
+                if found is None:
+                    missing[h.entry_id] = h.index
+                else:
+                    out[h.entry_id] = found
+        if not missing:
+            return out
         with self.db.session() as session:
-            return repo.categories(session, ids)
+            fetched = repo.categories(session, missing)
+        out.update(fetched)
+        with self._details_lock:
+            for entry_id, details in fetched.items():
+                index = missing[entry_id]
+                cached = self._details_cache.get(index.key)
+                if cached is None or cached[0] != index.version:
+                    if cached is not None and cached[0] > index.version:
+                        continue  # a newer version is cached already: this one is on its way out
+                    cached = (index.version, {})
+                    self._details_cache[index.key] = cached
+                if len(cached[1]) >= DETAILS_CACHE_ENTRIES:
+                    cached[1].clear()  # crude but bounded: a hot set refills in a few requests
+                cached[1][entry_id] = details
+            live = {ref.key for ref in self._known.values()}
+            for key in [k for k in self._details_cache if k not in live]:
+                del self._details_cache[key]
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,19 @@ from netsafe.web.errors import ApiError
 class SharedMatcher:
     def __init__(self, db: Database, refresh_seconds: float) -> None:
         self.matcher = Matcher(db, refresh_seconds=refresh_seconds)
+        self._searched = False
 
     def refresh(self) -> bool:
-        """Versions re-read and every set's index loaded and caught up (what /ready reports)."""
-        self.matcher.match([Query(query="ready")])
+        """Versions re-read and every set's index loaded and caught up (what /ready reports).
+
+        The first call also runs one PDQ search: the index's compiled kernels load (or compile, up to tens of
+        seconds on a busy machine) on first use, which belongs in the warm-up, not in a client's request.
+        """
+        query = Query(query="ready")
+        if not self._searched:
+            query.signals["pdq"] = "0" * 64
+        self.matcher.match([query])
+        self._searched = True
         return True
 
     def match(
