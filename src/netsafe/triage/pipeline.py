@@ -34,7 +34,7 @@ from netsafe.triage import checkpoint
 from netsafe.triage.checkpoint import Batch, BlobInfo, NewBlob, NewEvent, ScanState, ScanStateError
 from netsafe.triage.matcher import ScanMatcher
 from netsafe.triage.pool import DecodePool, Pending
-from netsafe.triage.work import DecodeJob, Digested, digest_item
+from netsafe.triage.work import Decoded, DecodeJob, Digested, digest_item
 
 PERCEPTUAL = ("pdq", "vpdq")
 COMMIT_EVERY_EVENTS = 2000
@@ -207,7 +207,7 @@ class _Slot:
     routed: bool = False
     blob_key: tuple[str, int] | None = None
     new_blob: bool = False
-    decode: Pending | None = None
+    decode: Pending[DecodeJob, Decoded] | None = None
 
 
 class Scanner:

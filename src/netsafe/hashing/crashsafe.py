@@ -1,0 +1,82 @@
+"""A process pool that survives a worker dying under a hostile input.
+
+Decoders (libjpeg, libpng, FFmpeg) are C code fed with hostile files; if one crashes its worker process,
+every pending future fails with ``BrokenProcessPool``. The job the caller is waiting for is then retried
+alone in a fresh process: if it kills that one too it is the culprit and ``on_crash`` turns it into a
+result; every other unfinished job is resubmitted to a fresh pool. One poisoned file costs one result.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+CRASH_MESSAGE = "the decoder crashed on this file (worker process died); other files were not affected"
+
+
+@dataclass(slots=True, eq=False)
+class Pending(Generic[J, R]):
+    job: J
+    future: Future[R]
+
+
+class CrashSafePool(Generic[J, R]):
+    def __init__(self, workers: int, func: Callable[[J], R], on_crash: Callable[[J], R]) -> None:
+        self.workers = workers
+        self.func = func
+        self.on_crash = on_crash
+        # forkserver: workers never inherit the parent's threads (progress bar, readers, decoder threads).
+        self.ctx = multiprocessing.get_context("forkserver")
+        self.executor = self._new(workers)
+        self._pending: dict[int, Pending[J, R]] = {}
+
+    def _new(self, workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=self.ctx)
+
+    def submit(self, job: J) -> Pending[J, R]:
+        pending = Pending(job, self.executor.submit(self.func, job))
+        self._pending[id(pending)] = pending
+        return pending
+
+    def result(self, pending: Pending[J, R]) -> R:
+        try:
+            out = pending.future.result()
+        except BrokenProcessPool:
+            out = self._recover(pending)
+        del self._pending[id(pending)]
+        return out
+
+    def _recover(self, culprit: Pending[J, R]) -> R:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        solo = self._new(1)
+        try:
+            out = solo.submit(self.func, culprit.job).result()
+        except BrokenProcessPool:
+            out = self.on_crash(culprit.job)
+        finally:
+            solo.shutdown(wait=False, cancel_futures=True)
+        self.executor = self._new(self.workers)
+        for other in self._pending.values():
+            if other is not culprit and not _succeeded(other.future):
+                other.future = self.executor.submit(self.func, other.job)
+        return out
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> CrashSafePool[J, R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _succeeded(future: Future[R]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None
