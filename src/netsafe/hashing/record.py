@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from netsafe.signals.pdq import QUALITY_THRESHOLD
 from netsafe.signals.vpdq import VpdqFrame
 
 JSON_FIELDS = (
@@ -39,8 +40,6 @@ class FileRecord:
 
     @property
     def pdq_low_quality(self) -> bool | None:
-        from netsafe.signals.pdq import QUALITY_THRESHOLD
-
         return None if self.pdq_quality is None else self.pdq_quality < QUALITY_THRESHOLD
 
     def as_dict(self) -> dict[str, Any]:
