@@ -4,27 +4,29 @@ Two runs of ``--seconds`` each: ``POST /api/v1/match`` by signals (JSON; half ne
 half random hashes) and upload+hash+match (multipart 1-megapixel JPEGs). Prints requests/s, p50/p95/p99
 latency and errors per run. The server is ``netsafe serve --workers N`` over a throwaway PostgreSQL server
 (the team set-up) or, with ``--backend sqlite``, a SQLite file (the embedded default; use ``--workers 1``);
-the clients run in this process (asyncio + httpx) on the same machine, so they take CPU
-from the server: figures are a floor.
+the clients are wrk (C, closed loop: each of ``--clients`` connections sends its next request as soon as the
+last is answered), on the same machine, so they take some CPU from the server.
 
 HMA (Meta's Hasher-Matcher-Actioner, OpenMediaMatch) is not published on PyPI: it installs from its source
 repository, which this machine cannot reach (only package registries are), so its ``/m/lookup`` cannot run
 side by side here. PyPI's ``threatexchange`` package is the client library and CLI, without that service.
 
     .venv/bin/python benchmarks/api_load.py [--entries 1000000] [--seconds 60] [--clients 50] [--workers 2]
-        [--backend postgresql|sqlite]
+        [--backend postgresql|sqlite] [--work DIR] [--only signals|upload]
+
+wrk comes from Debian (``benchmarks/setup.sh`` installs it).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import io
+import json
 import os
 import random
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +43,8 @@ from netsafe.hashsets.service import import_file
 from netsafe.samples import synthetic_photo
 from netsafe.store.db import open_database
 from netsafe.store.testing import PostgresServer
+
+LUA = Path(__file__).with_name("api_load.lua")
 
 
 def _free_port() -> int:
@@ -70,46 +74,87 @@ def _jpegs(count: int) -> list[bytes]:
     return out
 
 
-async def _run(
-    base: str, token: str, seconds: float, clients: int, make_request: object
-) -> tuple[list[float], int, int]:
-    latencies: list[float] = []
-    errors = 0
-    statuses: dict[int, int] = {}
-    deadline = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(
-        base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=30
-    ) as client:
-
-        async def worker(k: int) -> None:
-            nonlocal errors
-            rng = random.Random(k)
-            while time.monotonic() < deadline:
-                kwargs = make_request(rng)  # type: ignore[operator]
-                start = time.perf_counter()
-                try:
-                    response = await client.post("/api/v1/match", **kwargs)
-                    ok = response.status_code == 200
-                    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-                except httpx.HTTPError:
-                    ok = False
-                latencies.append(time.perf_counter() - start)
-                errors += not ok
-
-        await asyncio.gather(*(worker(k) for k in range(clients)))
-    matched = statuses.get(200, 0)
-    return latencies, errors, matched
+def _multipart(data: bytes, boundary: str) -> bytes:
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    return head + data + f"\r\n--{boundary}--\r\n".encode()
 
 
-def _report(name: str, latencies: list[float], errors: int, seconds: float) -> str:
-    if not latencies:
-        return f"{name}: no requests completed"
-    qs = statistics.quantiles(latencies, n=100)
-    return (
-        f"{name}: {len(latencies) / seconds:,.0f} requests/s, p50 {qs[49] * 1000:.1f} ms, "
-        f"p95 {qs[94] * 1000:.1f} ms, p99 {qs[98] * 1000:.1f} ms, errors {errors} of {len(latencies)}"
+def _write_bodies(directory: Path, bodies: list[bytes]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    listing = directory / "bodies.txt"
+    with open(listing, "w") as out:
+        for number, body in enumerate(bodies):
+            path = directory / f"{number}.body"
+            path.write_bytes(body)
+            out.write(f"{path}\n")
+    return listing
+
+
+def _wrk(
+    base: str, token: str, listing: Path, content_type: str, seconds: float, clients: int
+) -> dict[str, float]:
+    """One closed-loop wrk run (one thread, ``clients`` connections); the script's JSON summary."""
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{clients}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(LUA),
+            base,
+            "--",
+            str(listing),
+            content_type,
+            token,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
+    line = next(x for x in result.stdout.splitlines() if x.startswith("{"))
+    summary: dict[str, float] = json.loads(line)
+    return summary
+
+
+def _report(name: str, summary: dict[str, float]) -> str:
+    seconds = summary["duration_us"] / 1e6
+    requests = int(summary["requests"])
+    errors = int(sum(v for k, v in summary.items() if k.startswith("errors_")))
+    return (
+        f"{name}: {requests / seconds:,.0f} requests/s, p50 {summary['p50_us'] / 1000:.1f} ms, "
+        f"p95 {summary['p95_us'] / 1000:.1f} ms, p99 {summary['p99_us'] / 1000:.1f} ms, "
+        f"max {summary['max_us'] / 1000:.0f} ms, errors {errors} of {requests}"
+    )
+
+
+def _prepare_store(url: str, stored: list[str], backend: str, work: Path) -> str:
+    """Import the hashes as set "bank" and make an analyst's ``match`` token; returns the token."""
+    db = open_database(url)
+    t0 = time.perf_counter()
+    # Chunks with ANALYZE between them: an import is one transaction, and PostgreSQL plans its existence
+    # checks from statistics taken before the table grew (see benchmarks/README.md, issue 5).
+    chunk = 100_000
+    for start in range(0, len(stored), chunk):
+        listing = work / "bank.txt"
+        with open(listing, "w") as out:
+            for h in stored[start : start + chunk]:
+                out.write(f"pdq {h}\n")
+        import_file(db, listing, "bank", format="tx")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE entries" if backend == "postgresql" else "ANALYZE")
+    listing.unlink()
+    print(f"imported {len(stored):,} PDQ entries in {time.perf_counter() - t0:.1f} s", flush=True)
+    with db.session() as session:
+        add_user(session, Actor("bench"), "bench", "analyst", "benchmark-password")
+        token, _ = create_token(session, Actor("bench"), "bench", frozenset({Permission.MATCH}), "bench")
+    db.dispose()
+    return token
 
 
 def main() -> None:
@@ -118,6 +163,7 @@ def main() -> None:
     )
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before each measured run")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
@@ -126,34 +172,36 @@ def main() -> None:
         default="postgresql",
         help="the store: a throwaway PostgreSQL server (team set-up) or a SQLite file (embedded default)",
     )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="keep the SQLite store here and reuse it on the next run with the same --entries",
+    )
+    parser.add_argument("--only", choices=("signals", "upload"), help="run one of the two phases")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("api_load.py needs wrk (Debian package wrk): run benchmarks/setup.sh")
 
     rng = np.random.default_rng(7)
-    work = Path(tempfile.mkdtemp(prefix="netsafe-load-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="netsafe-load-"))
+    work.mkdir(parents=True, exist_ok=True)
+    stored = _hashes(args.entries, rng)
     with contextlib.ExitStack() as stack:
         if args.backend == "sqlite":
-            url = f"sqlite:///{work / 'store.sqlite'}"
+            store = work / f"store-{args.entries}.sqlite"
+            url = f"sqlite:///{store}"
+            token_file = store.with_suffix(".token")
+            if args.work is not None and token_file.exists():
+                token = token_file.read_text().strip()
+                print(f"reusing {store}", flush=True)
+            else:
+                for stale in (store, token_file):
+                    stale.unlink(missing_ok=True)
+                token = _prepare_store(url, stored, args.backend, work)
+                token_file.write_text(token)
         else:
             url = stack.enter_context(PostgresServer()).create_database()
-        db = open_database(url)
-        stored = _hashes(args.entries, rng)
-        t0 = time.perf_counter()
-        # Chunks with ANALYZE between them: an import is one transaction, and PostgreSQL plans its existence
-        # checks from statistics taken before the table grew (see benchmarks/README.md, issue 5).
-        chunk = 100_000
-        for start in range(0, len(stored), chunk):
-            listing = work / "bank.txt"
-            with open(listing, "w") as out:
-                for h in stored[start : start + chunk]:
-                    out.write(f"pdq {h}\n")
-            import_file(db, listing, "bank", format="tx")
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("ANALYZE entries" if args.backend == "postgresql" else "ANALYZE")
-        print(f"imported {len(stored):,} PDQ entries in {time.perf_counter() - t0:.1f} s", flush=True)
-        with db.session() as session:
-            add_user(session, Actor("bench"), "bench", "analyst", "benchmark-password")
-            token, _ = create_token(session, Actor("bench"), "bench", frozenset({Permission.MATCH}), "bench")
-        db.dispose()
+            token = _prepare_store(url, stored, args.backend, work)
 
         port = _free_port()
         env = os.environ | {
@@ -197,26 +245,30 @@ def main() -> None:
                 _near(pick.choice(stored), pick.randint(0, 31), pick) if i % 2 == 0 else _hashes(1, rng)[0]
                 for i in range(10_000)
             ]
-
-            def by_signals(r: random.Random) -> dict[str, object]:
-                return {"json": {"signals": {"pdq": r.choice(queries)}}}
-
-            images = _jpegs(16)
-
-            def by_upload(r: random.Random) -> dict[str, object]:
-                return {"files": {"file": ("photo.jpg", r.choice(images), "image/jpeg")}}
+            signals = _write_bodies(
+                work / "signals", [json.dumps({"signals": {"pdq": q}}).encode() for q in queries]
+            )
+            boundary = "netsafe-load-boundary-7d3c1e"
+            uploads = _write_bodies(work / "uploads", [_multipart(j, boundary) for j in _jpegs(16)])
+            phases = [
+                ("match by signals", signals, "application/json"),
+                ("upload+hash+match (1 MP JPEG)", uploads, f"multipart/form-data; boundary={boundary}"),
+            ]
+            if args.only:
+                phases = [phases[0 if args.only == "signals" else 1]]
 
             print(
-                f"{args.clients} clients, {args.seconds:.0f} s each, {args.workers} workers, "
-                f"{args.entries:,} PDQ entries, {args.backend}, load average {os.getloadavg()[0]:.1f}",
+                f"{args.clients} clients (wrk, one thread), {args.seconds:.0f} s each after "
+                f"{args.warmup:.0f} s warm-up, {args.workers} workers, "
+                f"{args.entries:,} PDQ entries, {args.backend}, "
+                f"load average {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
-            for name, make in (
-                ("match by signals", by_signals),
-                ("upload+hash+match (1 MP JPEG)", by_upload),
-            ):
-                lat, errors, _ = asyncio.run(_run(base, token, args.seconds, args.clients, make))
-                print(_report(name, lat, errors, args.seconds), flush=True)
+            for name, listing, content_type in phases:
+                if args.warmup > 0:
+                    _wrk(base, token, listing, content_type, args.warmup, args.clients)
+                summary = _wrk(base, token, listing, content_type, args.seconds, args.clients)
+                print(_report(name, summary), flush=True)
         finally:
             server.terminate()
             try:

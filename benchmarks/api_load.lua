@@ -1,0 +1,37 @@
+-- wrk script for benchmarks/api_load.py: POST /api/v1/match with request bodies prepared by the Python side.
+--
+-- wrk -s api_load.lua URL -- BODIES_LIST CONTENT_TYPE TOKEN
+--   BODIES_LIST: a file naming one body file per line (each body is sent verbatim, JSON or multipart);
+--   CONTENT_TYPE: the Content-Type header sent with every body.
+-- Each wrk thread runs its own copy of this script; done() prints one JSON line for the Python side to read.
+
+local bodies = {}
+local headers = {}
+local counter = 0
+
+function init(args)
+  for name in io.lines(args[1]) do
+    local handle = assert(io.open(name, "rb"))
+    bodies[#bodies + 1] = handle:read("*a")
+    handle:close()
+  end
+  headers["Content-Type"] = args[2]
+  headers["Authorization"] = "Bearer " .. args[3]
+  -- Different threads start at different places in the list.
+  counter = math.random(#bodies)
+end
+
+function request()
+  counter = counter % #bodies + 1
+  return wrk.format("POST", "/api/v1/match", headers, bodies[counter])
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "bytes": %d, "errors_connect": %d, "errors_read": %d, ' ..
+    '"errors_write": %d, "errors_status": %d, "errors_timeout": %d, "p50_us": %d, "p95_us": %d, ' ..
+    '"p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max, latency.mean))
+end
