@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -143,4 +144,47 @@ def test_group_commit_writer_reports_failures_to_every_waiter(tmp_path: Path) ->
         session.execute(text("DROP TABLE audit_events"))
     with pytest.raises(Exception, match="audit_events"):
         writer.submit(Actor("user:a"), "match")
+    db.dispose()
+
+
+def test_group_commit_writer_serves_event_loops_without_threads(db: Database) -> None:
+    import asyncio
+
+    from netsafe.audit.writer import AuditWriter
+
+    writer = AuditWriter(db)
+
+    async def many() -> None:
+        await asyncio.gather(
+            *(writer.submit_async(Actor(f"user:u{i}"), "match", None, {"i": i}) for i in range(300))
+        )
+
+    before = threading.active_count()
+    asyncio.run(many())
+    assert threading.active_count() <= before + 1  # the writer thread, nothing per request
+    with db.session() as session:
+        result = verify(session)
+        seen = sorted(json.loads(r.details)["i"] for r in session.query(AuditEventRow).all())
+    assert result.ok and result.checked == 300 and seen == list(range(300))
+
+
+def test_async_waiters_hear_failures_and_cancelled_ones_do_not_break_the_batch(tmp_path: Path) -> None:
+    import asyncio
+
+    from netsafe.audit.writer import AuditWriter
+
+    db = open_database(f"sqlite:///{tmp_path / 'w.db'}")
+    writer = AuditWriter(db)
+
+    async def cancelled_then_ok() -> None:
+        gone = asyncio.ensure_future(writer.submit_async(Actor("user:gone"), "match"))
+        await asyncio.sleep(0)
+        gone.cancel()
+        await writer.submit_async(Actor("user:a"), "match")
+
+    asyncio.run(cancelled_then_ok())
+    with db.session() as session:
+        session.execute(text("DROP TABLE audit_events"))
+    with pytest.raises(Exception, match="audit_events"):
+        asyncio.run(writer.submit_async(Actor("user:a"), "match"))
     db.dispose()
