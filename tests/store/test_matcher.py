@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +11,7 @@ import pytest
 import sqlalchemy.event
 
 from netsafe.hashsets import service as svc
-from netsafe.matching.service import Matcher, MatchError, Query, parse_hash
+from netsafe.matching.service import Matcher, MatchError, Query, StoreNeededError, parse_hash
 from netsafe.signals.vpdq import VpdqFrame
 from netsafe.store.db import Database
 
@@ -200,3 +202,58 @@ def test_categories_are_cached_per_version(db: Database, tmp_path: Path) -> None
     [[regraded]] = matcher.match([Query("q", signals={"pdq": pdq})])
     assert (regraded.category, regraded.entry_id) == ("A", first.entry_id)
     assert any("entries" in s for s in statements)
+
+
+def test_offline_matching_answers_from_memory_or_says_it_needs_the_store(
+    db: Database, tmp_path: Path
+) -> None:
+    pdq, other = random_pdq(), random_pdq()
+    csv_file = tx_file(tmp_path / "a.csv", ["media_id,pdq,category", f"m1,{pdq},B", f"m2,{other},C"])
+    svc.import_file(db, csv_file, "bank", format="csv")
+    matcher = Matcher(db, tmp_path / "idx", refresh_seconds=3600)
+    near = Query("q", signals={"pdq": flip(pdq, 5)})
+    with pytest.raises(StoreNeededError):  # nothing loaded yet
+        matcher.match([near], offline=True)
+    online = matcher.match([near])
+    statements: list[str] = []
+    sqlalchemy.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(str(a[2])))
+    assert matcher.match([near], offline=True) == online  # index loaded, category cached
+    assert matcher.match([Query("miss", signals={"pdq": random_pdq()})], offline=True) == [[]]
+    with pytest.raises(StoreNeededError):  # m2's category has not been read yet
+        matcher.match([Query("q2", signals={"pdq": other})], offline=True)
+    assert statements == []
+    with pytest.raises(MatchError):  # a bad request is still a bad request, not a reason to go online
+        matcher.match([near], hashsets=["nope"], offline=True)
+    # A new version seen by the next refresh: offline must not answer from the old index.
+    svc.import_file(db, tx_file(tmp_path / "b.txt", [f"pdq {random_pdq()}"]), "bank", format="tx")
+    matcher.refresh(force=True)
+    with pytest.raises(StoreNeededError):
+        matcher.match([near], offline=True)
+    assert matcher.match([near]) == online
+
+
+def test_offline_matching_never_waits_for_another_thread(db: Database, tmp_path: Path) -> None:
+    pdq = random_pdq()
+    svc.import_file(db, tx_file(tmp_path / "a.txt", [f"pdq {pdq}"]), "bank", format="tx")
+    matcher = Matcher(db, tmp_path / "idx", refresh_seconds=3600)
+    matcher.match([Query("q", signals={"pdq": pdq})])
+    with matcher._lock:  # as while another thread loads an index
+        result: list[BaseException] = []
+        thread = threading.Thread(
+            target=lambda: _capture(
+                result, lambda: matcher.match([Query("q", signals={"pdq": pdq})], offline=True)
+            )
+        )
+        thread.start()
+        thread.join(5)
+    assert not thread.is_alive() and isinstance(result[0], StoreNeededError)
+    matcher.refresh_seconds = 0.0  # versions due for a re-read on every call
+    with pytest.raises(StoreNeededError):
+        matcher.match([Query("q", signals={"pdq": pdq})], offline=True)
+
+
+def _capture(into: list[BaseException], call: Callable[[], object]) -> None:
+    try:
+        call()
+    except BaseException as err:  # the test inspects whatever it was
+        into.append(err)

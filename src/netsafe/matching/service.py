@@ -53,6 +53,11 @@ class MatchError(Exception):
     """A request the matcher cannot serve (unknown hash set, bad hash); ``str(err)`` is one line."""
 
 
+class StoreNeededError(Exception):
+    """Raised by ``match(..., offline=True)`` when answering needs the store (versions due for a re-read,
+    an index to load, a category not cached) or another thread holds the indexes: call again online."""
+
+
 @dataclass(slots=True)
 class Query:
     """What to look up: signals of a file (or given by hand). ``query`` is what the person asked for."""
@@ -358,6 +363,7 @@ class Matcher:
         min_quality: int = QUALITY_THRESHOLD,
         dihedral: bool = False,
         set_distances: Mapping[str, int] | None = None,
+        offline: bool = False,
     ) -> list[list[Match]]:
         """Matches for each query, best first (distance, then hash set, then entry id).
 
@@ -365,7 +371,9 @@ class Matcher:
         (hashes given by hand have no quality and are always searched); with ``dihedral`` the query's eight
         rotation/mirror variants are searched and the closest is reported. Exact signals match by value.
         ``set_distances`` overrides ``max_distance`` for the hash sets it names (a list graded on a stricter
-        threshold, say).
+        threshold, say). With ``offline`` nothing waits on the store or on another thread: what would,
+        raises :class:`StoreNeededError` instead (an event loop answers most requests this way, and hands
+        the rest to a thread).
         """
         distances = dict(set_distances or {})
         for limit in (max_distance, *distances.values()):
@@ -373,13 +381,23 @@ class Matcher:
                 raise MatchError(f"a PDQ distance must be between 0 and 256, got {limit}")
         for q in queries:
             _check_query(q)
-        with self._lock:
+        if offline and any(q.vpdq for q in queries):
+            raise StoreNeededError("video matching reads candidate frames from the store")
+        if not self._lock.acquire(blocking=not offline):
+            raise StoreNeededError("another thread is refreshing the indexes")
+        try:
+            if offline and time.monotonic() - self._checked >= self.refresh_seconds:
+                raise StoreNeededError("hash-set versions are due for a re-read")
             self.refresh()
             names = list(hashsets) if hashsets else sorted(self._known)
             unknown = [n for n in (*names, *distances) if n not in self._known]
             if unknown:
                 raise MatchError(f"no hash set named {unknown[0]!r} (see `netsafe hashset list`)")
+            if offline and not all(self._is_current(n) for n in names):
+                raise StoreNeededError("an index must be loaded or caught up")
             indexes = [self._index(n) for n in names]
+        finally:
+            self._lock.release()
         found: list[list[_Hit]] = []
         for q in queries:
             hits: list[_Hit] = []
@@ -390,7 +408,7 @@ class Matcher:
                     if q.vpdq:
                         hits.extend(self._search_video(index, q.vpdq, limit, min_quality))
             found.append(hits)
-        details = self._details([h for hits in found for h in hits])
+        details = self._details([h for hits in found for h in hits], offline)
         out: list[list[Match]] = []
         for hits in found:
             matches = []
@@ -439,7 +457,12 @@ class Matcher:
                 hits.append(_Hit(index, entry_id, "vpdq", closest[entry_id], None, result))
         return hits
 
-    def _details(self, hits: list[_Hit]) -> dict[int, tuple[str | None, str | None]]:
+    def _is_current(self, name: str) -> bool:
+        ref = self._known[name]
+        current = self._sets.get(ref.key)
+        return current is not None and current.version == ref.version
+
+    def _details(self, hits: list[_Hit], offline: bool = False) -> dict[int, tuple[str | None, str | None]]:
         """``entry_id -> (category, source_id)`` of the hits: from the per-version cache, else the store."""
         if not hits:
             return {}
@@ -455,6 +478,8 @@ class Matcher:
                     out[h.entry_id] = found
         if not missing:
             return out
+        if offline:
+            raise StoreNeededError("categories of entries not seen before")
         with self.db.session() as session:
             fetched = repo.categories(session, missing)
         out.update(fetched)

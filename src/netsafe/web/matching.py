@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from netsafe.matching.service import Matcher, MatchError, Query
+from starlette.concurrency import run_in_threadpool
+
+from netsafe.matching.service import Matcher, MatchError, Query, StoreNeededError
 from netsafe.store.db import Database
 from netsafe.web.errors import ApiError
 
@@ -36,11 +38,30 @@ class SharedMatcher:
         hashsets: list[str] | None,
         max_distance: int,
         pdq_quality: int | None = None,
+        offline: bool = False,
     ) -> list[dict[str, Any]]:
         query = Query(query="api", signals=signals, pdq_quality=pdq_quality, pdq_dihedral=dihedral)
         try:
-            found = self.matcher.match([query], hashsets or None, max_distance, dihedral=bool(dihedral))
+            found = self.matcher.match(
+                [query], hashsets or None, max_distance, dihedral=bool(dihedral), offline=offline
+            )
         except MatchError as err:
             text = str(err)
             raise ApiError(404 if text.startswith("no hash set") else 422, text) from None
         return [m.as_dict() for m in found[0]]
+
+    async def match_async(
+        self,
+        signals: dict[str, str],
+        dihedral: list[str] | None,
+        hashsets: list[str] | None,
+        max_distance: int,
+        pdq_quality: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """:meth:`match` from the event loop: in place when the indexes and cached categories can answer
+        (an index search takes well under a millisecond, less than a hop to a thread and back), in a thread
+        when the store must be read."""
+        try:
+            return self.match(signals, dihedral, hashsets, max_distance, pdq_quality, offline=True)
+        except StoreNeededError:
+            return await run_in_threadpool(self.match, signals, dihedral, hashsets, max_distance, pdq_quality)

@@ -44,6 +44,43 @@ def clean_signals(raw: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def _prepare(
+    request: Request, max_distance: int | None, limit_from: dict[str, Any]
+) -> tuple[int, int | None]:
+    state = state_of(request)
+    distance = state.settings.default_max_distance if max_distance is None else max_distance
+    return distance, limit_from.get("pdq_quality")
+
+
+def _audit_details(
+    query: dict[str, Any],
+    signals: dict[str, str],
+    hashsets: list[str] | None,
+    distance: int,
+    matches: list[dict[str, Any]],
+) -> dict[str, Any]:
+    # What was asked and how many matched; never the uploaded bytes.
+    return {
+        **query,
+        "signals": signals,
+        "hashsets": hashsets,
+        "max_distance": distance,
+        "matches": len(matches),
+        "matched_sets": sorted({m["hashset"] for m in matches}),
+    }
+
+
+def _result(
+    request: Request, signals: dict[str, str], query: dict[str, Any], matches: list[dict[str, Any]]
+) -> MatchResultOut:
+    limit = state_of(request).settings.match_result_limit
+    return MatchResultOut(
+        query=query | {"signals": signals},
+        matches=[MatchOut(**m) for m in matches[:limit]],
+        truncated=len(matches) > limit,
+    )
+
+
 def run_match(
     request: Request,
     principal: Principal,
@@ -53,31 +90,32 @@ def run_match(
     max_distance: int | None,
     query: dict[str, Any],
 ) -> MatchResultOut:
-    """Match, then audit: shared by the API and the match page."""
+    """Match, then audit (in the calling thread): shared by uploads and the match page."""
     state = state_of(request)
-    distance = state.settings.default_max_distance if max_distance is None else max_distance
-    quality = query.get("pdq_quality")
+    distance, quality = _prepare(request, max_distance, query)
     matches = state.matcher.match(signals, dihedral, hashsets, distance, quality)
-    limit = state.settings.match_result_limit
-    truncated = len(matches) > limit
-    state.audit.submit(
-        actor_of(request, principal),
-        "match",
-        None,
-        {
-            **query,
-            "signals": signals,
-            "hashsets": hashsets,
-            "max_distance": distance,
-            "matches": len(matches),
-            "matched_sets": sorted({m["hashset"] for m in matches}),
-        },
-    )
-    return MatchResultOut(
-        query=query | {"signals": signals},
-        matches=[MatchOut(**m) for m in matches[:limit]],
-        truncated=truncated,
-    )
+    details = _audit_details(query, signals, hashsets, distance, matches)
+    state.audit.submit(actor_of(request, principal), "match", None, details)
+    return _result(request, signals, query, matches)
+
+
+async def run_match_async(
+    request: Request,
+    principal: Principal,
+    signals: dict[str, str],
+    dihedral: list[str] | None,
+    hashsets: list[str] | None,
+    max_distance: int | None,
+    query: dict[str, Any],
+) -> MatchResultOut:
+    """:func:`run_match` on the event loop: the busiest path (signals from a platform) holds no thread
+    while its audit event is committed."""
+    state = state_of(request)
+    distance, quality = _prepare(request, max_distance, query)
+    matches = await state.matcher.match_async(signals, dihedral, hashsets, distance, quality)
+    details = _audit_details(query, signals, hashsets, distance, matches)
+    await state.audit.submit_async(actor_of(request, principal), "match", None, details)
+    return _result(request, signals, query, matches)
 
 
 @router.post(
@@ -121,15 +159,8 @@ async def match_endpoint(
             ) from None
         signals = clean_signals(body.signals)
         dihedral = [normalise_hex(h, "pdq") for h in body.pdq_dihedral] if body.pdq_dihedral else None
-        return await run_in_threadpool(
-            run_match,
-            request,
-            principal,
-            signals,
-            dihedral,
-            body.hashsets,
-            body.max_distance,
-            {"kind": "signals"},
+        return await run_match_async(
+            request, principal, signals, dihedral, body.hashsets, body.max_distance, {"kind": "signals"}
         )
     if ctype == "multipart/form-data":
         form = await request.form(max_files=1, max_fields=10)
