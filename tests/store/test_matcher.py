@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -257,3 +258,22 @@ def _capture(into: list[BaseException], call: Callable[[], object]) -> None:
         call()
     except BaseException as err:  # the test inspects whatever it was
         into.append(err)
+
+
+def test_a_large_catch_up_leaves_one_segment(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pages of the store arrive as separate segments; a build from scratch must end as one (each segment
+    # costs a full probe per query).
+    from netsafe.matching import service
+
+    monkeypatch.setattr(
+        service.repo, "iter_columns", functools.partial(service.repo.iter_columns, chunk=17_000)
+    )
+    pdqs = rng.integers(0, 256, (40_000, 32), dtype=np.uint8)
+    svc.import_file(db, tx_file(tmp_path / "a.txt", [f"pdq {row.tobytes().hex()}" for row in pdqs]), "a")
+    matcher = Matcher(db, tmp_path / "idx")
+    [[hit]] = matcher.match([Query("q", signals={"pdq": pdqs[123].tobytes().hex()})])
+    assert hit.distance == 0
+    [index] = matcher._sets.values()
+    assert index.pdq.segment_count == 1 and len(index.pdq) == 40_000

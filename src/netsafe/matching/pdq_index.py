@@ -211,12 +211,15 @@ class PDQIndex:
         self._delta_hashes = np.empty((delta_rows, 4), dtype=np.uint64)
         self._delta_alive = np.zeros(delta_rows, dtype=np.bool_)
         self._delta_rows = 0
+        self._live: int | None = 0  # rows that match; None: count again (matchers ask on every query)
 
     # -- size ---------------------------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        live = sum(int(np.count_nonzero(s.alive)) for s in self._segments)
-        return live + int(np.count_nonzero(self._delta_alive[: self._delta_rows]))
+        if self._live is None:
+            live = sum(int(np.count_nonzero(s.alive)) for s in self._segments)
+            self._live = live + int(np.count_nonzero(self._delta_alive[: self._delta_rows]))
+        return self._live
 
     @property
     def segment_count(self) -> int:
@@ -234,6 +237,7 @@ class PDQIndex:
 
     def add(self, ids: npt.ArrayLike, hashes: Sequence[str] | npt.ArrayLike) -> None:
         """Add rows; they are matchable as soon as this returns."""
+        self._live = None
         id_array = np.ascontiguousarray(np.asarray(ids, dtype=np.int64).reshape(-1))
         words = as_words(hashes)
         if len(id_array) != len(words):
@@ -258,6 +262,7 @@ class PDQIndex:
 
     def remove(self, ids: npt.ArrayLike) -> int:
         """Remove every row carrying one of ``ids``; returns how many rows stopped matching."""
+        self._live = None
         targets = np.unique(np.asarray(ids, dtype=np.int64).reshape(-1))
         if len(targets) == 0:
             return 0
@@ -274,6 +279,7 @@ class PDQIndex:
 
     def compact(self) -> None:
         """Merge everything (delta included) into one segment without dead rows: the fastest layout."""
+        self._live = None
         if self._delta_rows:
             self._flush_delta()
         if len(self._segments) > 1 or any(not s.alive.all() for s in self._segments):
@@ -402,10 +408,13 @@ class PDQIndex:
                 # alive flags are written by remove(), so they are read into memory.
                 mmap_mode: Literal["c"] | None = "c" if mmap and field != "alive" else None
                 try:
-                    arrays[field] = np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
+                    # As plain ndarrays over the maps: numpy's memmap subclass costs a Python hook on every
+                    # slice and view, several per query.
+                    arrays[field] = np.asarray(np.load(path, mmap_mode=mmap_mode, allow_pickle=False))
                 except (OSError, ValueError) as err:
                     raise IndexFormatError(f"{path}: cannot read index array: {err}") from None
             index._segments.append(_validated(root, entry, arrays))
+        index._live = None
         return index
 
 

@@ -19,7 +19,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 ENV_URL = "NETSAFE_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -86,9 +85,11 @@ def make_engine(url: URL) -> Engine:
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        # NullPool: each session opens its own connection, so the pragmas run on every one and nothing is
-        # shared between threads; opening a SQLite file costs microseconds.
-        engine = create_engine(url, poolclass=NullPool)
+        # A pool of open connections (the pragmas run once per connection, on connect): opening a SQLite
+        # file and setting its pragmas for every session cost ~1 ms a web request. Beyond pool_size,
+        # connections open on demand and close on return; SQLAlchemy hands a pooled pysqlite connection to
+        # one thread at a time.
+        engine = create_engine(url, pool_size=8, max_overflow=-1, pool_pre_ping=False)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
