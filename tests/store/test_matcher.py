@@ -277,3 +277,24 @@ def test_a_large_catch_up_leaves_one_segment(
     assert hit.distance == 0
     [index] = matcher._sets.values()
     assert index.pdq.segment_count == 1 and len(index.pdq) == 40_000
+
+
+def test_details_of_several_searches_load_in_one_query(db: Database, tmp_path: Path) -> None:
+    pdqs = [random_pdq() for _ in range(3)]
+    rows = ["media_id,pdq,category"] + [f"m{k},{p},{'ABC'[k]}" for k, p in enumerate(pdqs)]
+    svc.import_file(db, tx_file(tmp_path / "a.csv", rows), "bank", format="csv")
+    matcher = Matcher(db, tmp_path / "idx", refresh_seconds=3600)
+    matcher.match([Query("warm", signals={"pdq": random_pdq()})])
+    pending = [
+        matcher.search([Query(f"q{k}", signals={"pdq": flip(p, 3)})], offline=True)
+        for k, p in enumerate(pdqs)
+    ]
+    assert all(len(found.missing) == 1 for found in pending)
+    statements: list[str] = []
+    sqlalchemy.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(str(a[2])))
+    matcher.load_details(pending)
+    assert len([s for s in statements if "entries" in s]) == 1
+    got = [[(m.category, m.source_id, m.distance) for m in found.matches()[0]] for found in pending]
+    assert got == [[("A", "m0", 3)], [("B", "m1", 3)], [("C", "m2", 3)]]
+    # Cached now: the same searches need nothing from the store.
+    assert matcher.search([Query("again", signals={"pdq": pdqs[1]})], offline=True).missing == {}

@@ -383,6 +383,28 @@ class Matcher:
         raises :class:`StoreNeededError` instead (an event loop answers most requests this way, and hands
         the rest to a thread).
         """
+        found = self.search(queries, hashsets, max_distance, min_quality, dihedral, set_distances, offline)
+        if found.missing:
+            if offline:
+                raise StoreNeededError("categories of entries not seen before")
+            self.load_details([found])
+        return found.matches()
+
+    def search(
+        self,
+        queries: Sequence[Query],
+        hashsets: Sequence[str] | None = None,
+        max_distance: int = DEFAULT_MAX_DISTANCE,
+        min_quality: int = QUALITY_THRESHOLD,
+        dihedral: bool = False,
+        set_distances: Mapping[str, int] | None = None,
+        offline: bool = False,
+    ) -> Found:
+        """The first half of :meth:`match`: the hits, with the categories the cache already knows.
+
+        Callers that serve many requests fill in the rest for several of them at once with
+        :meth:`load_details`, then call :meth:`Found.matches`.
+        """
         distances = dict(set_distances or {})
         for limit in (max_distance, *distances.values()):
             if not 0 <= limit <= 256:
@@ -416,20 +438,23 @@ class Matcher:
                     if q.vpdq:
                         hits.extend(self._search_video(index, q.vpdq, limit, min_quality))
             found.append(hits)
-        details = self._details([h for hits in found for h in hits], offline)
-        out: list[list[Match]] = []
-        for hits in found:
-            matches = []
-            for h in hits:
-                category, source_id = details.get(h.entry_id, (None, None))
-                label = _label(h.index.profile, category)
-                matches.append(
-                    Match(h.index.name, h.entry_id, h.signal, h.distance, category, label, source_id,
-                          h.transform, h.video)
-                )  # fmt: skip
-            matches.sort(key=lambda m: (m.distance, m.hashset, m.entry_id, m.signal))
-            out.append(matches)
-        return out
+        details, missing = self._cached_details([h for hits in found for h in hits])
+        return Found(found, details, missing)
+
+    def load_details(self, pending: Sequence[Found]) -> None:
+        """Read what every one of ``pending`` still lacks (categories, source ids) in one store query."""
+        missing: dict[int, _SetIndex] = {}
+        for found in pending:
+            missing.update(found.missing)
+        if not missing:
+            return
+        with self.db.session() as session:
+            fetched = repo.categories(session, missing)
+        for found in pending:
+            for entry_id in found.missing:
+                found.details[entry_id] = fetched.get(entry_id, (None, None))
+            found.missing = {}
+        self._remember(fetched, missing)
 
     def _search_video(
         self, index: _SetIndex, frames: list[VpdqFrame], max_distance: int, min_quality: int
@@ -470,12 +495,14 @@ class Matcher:
         current = self._sets.get(ref.key)
         return current is not None and current.version == ref.version
 
-    def _details(self, hits: list[_Hit], offline: bool = False) -> dict[int, tuple[str | None, str | None]]:
-        """``entry_id -> (category, source_id)`` of the hits: from the per-version cache, else the store."""
-        if not hits:
-            return {}
+    def _cached_details(
+        self, hits: list[_Hit]
+    ) -> tuple[dict[int, tuple[str | None, str | None]], dict[int, _SetIndex]]:
+        """``entry_id -> (category, source_id)`` of the hits the per-version cache knows, and the rest."""
         out: dict[int, tuple[str | None, str | None]] = {}
         missing: dict[int, _SetIndex] = {}
+        if not hits:
+            return out, missing
         with self._details_lock:
             for h in hits:
                 cached = self._details_cache.get(h.index.key)
@@ -484,16 +511,14 @@ class Matcher:
                     missing[h.entry_id] = h.index
                 else:
                     out[h.entry_id] = found
-        if not missing:
-            return out
-        if offline:
-            raise StoreNeededError("categories of entries not seen before")
-        with self.db.session() as session:
-            fetched = repo.categories(session, missing)
-        out.update(fetched)
+        return out, missing
+
+    def _remember(
+        self, fetched: dict[int, tuple[str | None, str | None]], indexes: dict[int, _SetIndex]
+    ) -> None:
         with self._details_lock:
             for entry_id, details in fetched.items():
-                index = missing[entry_id]
+                index = indexes[entry_id]
                 cached = self._details_cache.get(index.key)
                 if cached is None or cached[0] != index.version:
                     if cached is not None and cached[0] > index.version:
@@ -506,6 +531,29 @@ class Matcher:
             live = {ref.key for ref in self._known.values()}
             for key in [k for k in self._details_cache if k not in live]:
                 del self._details_cache[key]
+
+
+@dataclass(slots=True)
+class Found:
+    """Hits of a :meth:`Matcher.search`, and what is known about their entries so far."""
+
+    hits: list[list[_Hit]]
+    details: dict[int, tuple[str | None, str | None]]
+    missing: dict[int, _SetIndex]  # entries whose category must still be read (Matcher.load_details)
+
+    def matches(self) -> list[list[Match]]:
+        out: list[list[Match]] = []
+        for hits in self.hits:
+            matches = []
+            for h in hits:
+                category, source_id = self.details.get(h.entry_id, (None, None))
+                label = _label(h.index.profile, category)
+                matches.append(
+                    Match(h.index.name, h.entry_id, h.signal, h.distance, category, label, source_id,
+                          h.transform, h.video)
+                )  # fmt: skip
+            matches.sort(key=lambda m: (m.distance, m.hashset, m.entry_id, m.signal))
+            out.append(matches)
         return out
 
 

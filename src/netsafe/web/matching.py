@@ -8,7 +8,8 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from netsafe.matching.service import Matcher, MatchError, Query, StoreNeededError
+from netsafe.matching.service import Found, Matcher, MatchError, Query, StoreNeededError
+from netsafe.store.batch import BatchThread
 from netsafe.store.db import Database
 from netsafe.web.errors import ApiError
 
@@ -16,6 +17,7 @@ from netsafe.web.errors import ApiError
 class SharedMatcher:
     def __init__(self, db: Database, refresh_seconds: float) -> None:
         self.matcher = Matcher(db, refresh_seconds=refresh_seconds)
+        self._details: BatchThread[Found] = BatchThread("netsafe-match-details", self.matcher.load_details)
         self._searched = False
 
     def refresh(self) -> bool:
@@ -46,8 +48,7 @@ class SharedMatcher:
                 [query], hashsets or None, max_distance, dihedral=bool(dihedral), offline=offline
             )
         except MatchError as err:
-            text = str(err)
-            raise ApiError(404 if text.startswith("no hash set") else 422, text) from None
+            raise _api_error(err) from None
         return [m.as_dict() for m in found[0]]
 
     async def match_async(
@@ -58,10 +59,24 @@ class SharedMatcher:
         max_distance: int,
         pdq_quality: int | None = None,
     ) -> list[dict[str, Any]]:
-        """:meth:`match` from the event loop: in place when the indexes and cached categories can answer
-        (an index search takes well under a millisecond, less than a hop to a thread and back), in a thread
-        when the store must be read."""
+        """:meth:`match` from the event loop. The search runs in place (well under a millisecond, less than
+        a hop to a thread and back); categories not yet cached are read for all waiting requests at once
+        by one thread; anything else that needs the store (a due version check, an index to load) runs
+        the whole match in a thread."""
+        query = Query(query="api", signals=signals, pdq_quality=pdq_quality, pdq_dihedral=dihedral)
         try:
-            return self.match(signals, dihedral, hashsets, max_distance, pdq_quality, offline=True)
+            found = self.matcher.search(
+                [query], hashsets or None, max_distance, dihedral=bool(dihedral), offline=True
+            )
         except StoreNeededError:
             return await run_in_threadpool(self.match, signals, dihedral, hashsets, max_distance, pdq_quality)
+        except MatchError as err:
+            raise _api_error(err) from None
+        if found.missing:
+            await self._details.submit_async(found)
+        return [m.as_dict() for m in found.matches()[0]]
+
+
+def _api_error(err: MatchError) -> ApiError:
+    text = str(err)
+    return ApiError(404 if text.startswith("no hash set") else 422, text)

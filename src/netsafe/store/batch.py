@@ -1,0 +1,112 @@
+"""One thread doing store work for many waiting callers, a batch at a time.
+
+Under load, many requests want the same kind of store work at once (append an audit event, read the
+categories of entries they matched). Each doing its own transaction queues them behind one another for
+locks, connections and commits; one thread that takes everything waiting and handles it in one transaction
+answers them all for the price of one. Threads wait on an event; coroutines await a future without tying up
+a thread (a web worker has few threadpool slots, and fifty clients exhaust them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+DEFAULT_MAX_BATCH = 500
+
+
+@dataclass(slots=True)
+class _Waiting(Generic[T]):
+    item: T
+    done: threading.Event | None = None
+    future: asyncio.Future[None] | None = None
+    error: BaseException | None = None
+
+
+class BatchThread(Generic[T]):
+    """Calls ``handle(items)`` on its own thread with everything submitted since the last call.
+
+    ``handle`` either completes the whole batch or raises, and then every caller in the batch gets the
+    error. Results travel in the items themselves (they are the callers' objects).
+    """
+
+    def __init__(
+        self, name: str, handle: Callable[[list[T]], None], max_batch: int = DEFAULT_MAX_BATCH
+    ) -> None:
+        self.name = name
+        self._handle = handle
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Waiting[T]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, item: T, timeout: float = 60.0) -> None:
+        """Hand ``item`` over and wait until its batch is done; raises what ``handle`` raised."""
+        waiting = _Waiting(item, done=threading.Event())
+        self._put(waiting)
+        assert waiting.done is not None
+        if not waiting.done.wait(timeout):
+            raise TimeoutError(f"{self.name}: no answer in {timeout:.0f} s")
+        if waiting.error is not None:
+            raise waiting.error
+
+    async def submit_async(self, item: T, timeout: float = 60.0) -> None:
+        """:meth:`submit` for coroutines: awaits without holding a thread."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._put(_Waiting(item, future=future))
+        try:
+            async with asyncio.timeout(timeout):
+                await future
+        except TimeoutError:
+            raise TimeoutError(f"{self.name}: no answer in {timeout:.0f} s") from None
+
+    def _put(self, waiting: _Waiting[T]) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            with self._start_lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                    self._thread.start()
+        self._queue.put(waiting)
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self._max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._handle([w.item for w in batch])
+            except BaseException as err:  # every waiting caller must hear about it, whatever it was
+                for waiting in batch:
+                    waiting.error = err
+            # One wake-up per event loop for the whole batch, not one per waiting coroutine.
+            by_loop: dict[asyncio.AbstractEventLoop, list[_Waiting[T]]] = defaultdict(list)
+            for waiting in batch:
+                if waiting.future is not None:
+                    by_loop[waiting.future.get_loop()].append(waiting)
+                elif waiting.done is not None:
+                    waiting.done.set()
+            for loop, items in by_loop.items():
+                with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits any more
+                    loop.call_soon_threadsafe(_resolve, items)
+
+
+def _resolve(batch: list[_Waiting[T]]) -> None:
+    for waiting in batch:
+        future = waiting.future
+        if future is None or future.done():  # cancelled: the client went away or the wait timed out
+            continue
+        if waiting.error is not None:
+            future.set_exception(waiting.error)
+        else:
+            future.set_result(None)
