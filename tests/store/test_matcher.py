@@ -225,32 +225,38 @@ def test_offline_matching_answers_from_memory_or_says_it_needs_the_store(
     assert statements == []
     with pytest.raises(MatchError):  # a bad request is still a bad request, not a reason to go online
         matcher.match([near], hashsets=["nope"], offline=True)
-    # A new version seen by the next refresh: offline must not answer from the old index.
-    svc.import_file(db, tx_file(tmp_path / "b.txt", [f"pdq {random_pdq()}"]), "bank", format="tx")
-    matcher.refresh(force=True)
-    with pytest.raises(StoreNeededError):
+    # A new version: offline keeps answering from the index in memory until catch_up() loads the new one.
+    added = random_pdq()
+    svc.import_file(db, tx_file(tmp_path / "b.txt", [f"pdq {added}"]), "bank", format="tx")
+    assert matcher.match([Query("new", signals={"pdq": added})], offline=True) == [[]]
+    matcher.catch_up()
+    [[fresh]] = matcher.match([Query("new", signals={"pdq": added})])
+    assert fresh.distance == 0
+    assert matcher.search([Query("new", signals={"pdq": added})], offline=True).hits[0][0].distance == 0
+    with pytest.raises(StoreNeededError):  # categories are cached per version: m1's is read again
         matcher.match([near], offline=True)
-    assert matcher.match([near]) == online
+    assert matcher.match([near]) == online == matcher.match([near], offline=True)
 
 
 def test_offline_matching_never_waits_for_another_thread(db: Database, tmp_path: Path) -> None:
     pdq = random_pdq()
     svc.import_file(db, tx_file(tmp_path / "a.txt", [f"pdq {pdq}"]), "bank", format="tx")
-    matcher = Matcher(db, tmp_path / "idx", refresh_seconds=3600)
+    matcher = Matcher(db, tmp_path / "idx", refresh_seconds=0.0)  # online calls re-read every time
     matcher.match([Query("q", signals={"pdq": pdq})])
+    statements: list[str] = []
+    sqlalchemy.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(str(a[2])))
     with matcher._lock:  # as while another thread loads an index
         result: list[BaseException] = []
+        answers: list[object] = []
+        query = Query("q", signals={"pdq": pdq})
         thread = threading.Thread(
-            target=lambda: _capture(
-                result, lambda: matcher.match([Query("q", signals={"pdq": pdq})], offline=True)
-            )
+            target=lambda: _capture(result, lambda: answers.append(matcher.match([query], offline=True)))
         )
         thread.start()
         thread.join(5)
-    assert not thread.is_alive() and isinstance(result[0], StoreNeededError)
-    matcher.refresh_seconds = 0.0  # versions due for a re-read on every call
-    with pytest.raises(StoreNeededError):
-        matcher.match([Query("q", signals={"pdq": pdq})], offline=True)
+        assert not thread.is_alive() and result == []
+    [[[hit]]] = answers
+    assert hit.distance == 0 and statements == []
 
 
 def _capture(into: list[BaseException], call: Callable[[], object]) -> None:

@@ -379,9 +379,10 @@ class Matcher:
         (hashes given by hand have no quality and are always searched); with ``dihedral`` the query's eight
         rotation/mirror variants are searched and the closest is reported. Exact signals match by value.
         ``set_distances`` overrides ``max_distance`` for the hash sets it names (a list graded on a stricter
-        threshold, say). With ``offline`` nothing waits on the store or on another thread: what would,
-        raises :class:`StoreNeededError` instead (an event loop answers most requests this way, and hands
-        the rest to a thread).
+        threshold, say). With ``offline`` nothing waits on the store or on another thread: the indexes in
+        memory answer as they are (call :meth:`catch_up` every ``refresh_seconds`` to keep them current),
+        and what would need the store raises :class:`StoreNeededError` instead (an event loop answers most
+        requests this way, and hands the rest to a thread).
         """
         found = self.search(queries, hashsets, max_distance, min_quality, dihedral, set_distances, offline)
         if found.missing:
@@ -411,23 +412,16 @@ class Matcher:
                 raise MatchError(f"a PDQ distance must be between 0 and 256, got {limit}")
         for q in queries:
             _check_query(q)
-        if offline and any(q.vpdq for q in queries):
-            raise StoreNeededError("video matching reads candidate frames from the store")
-        if not self._lock.acquire(blocking=not offline):
-            raise StoreNeededError("another thread is refreshing the indexes")
-        try:
-            if offline and time.monotonic() - self._checked >= self.refresh_seconds:
-                raise StoreNeededError("hash-set versions are due for a re-read")
-            self.refresh()
-            names = list(hashsets) if hashsets else sorted(self._known)
-            unknown = [n for n in (*names, *distances) if n not in self._known]
-            if unknown:
-                raise MatchError(f"no hash set named {unknown[0]!r} (see `netsafe hashset list`)")
-            if offline and not all(self._is_current(n) for n in names):
-                raise StoreNeededError("an index must be loaded or caught up")
-            indexes = [self._index(n) for n in names]
-        finally:
-            self._lock.release()
+        if offline:
+            if any(q.vpdq for q in queries):
+                raise StoreNeededError("video matching reads candidate frames from the store")
+            indexes = self._served(hashsets, distances)
+        else:
+            with self._lock:
+                self.refresh()
+                names = list(hashsets) if hashsets else sorted(self._known)
+                self._check_names(names, distances)
+                indexes = [self._index(n) for n in names]
         found: list[list[_Hit]] = []
         for q in queries:
             hits: list[_Hit] = []
@@ -490,10 +484,35 @@ class Matcher:
                 hits.append(_Hit(index, entry_id, "vpdq", closest[entry_id], None, result))
         return hits
 
-    def _is_current(self, name: str) -> bool:
-        ref = self._known[name]
-        current = self._sets.get(ref.key)
-        return current is not None and current.version == ref.version
+    def _check_names(self, names: Sequence[str], distances: Mapping[str, int]) -> None:
+        unknown = [n for n in (*names, *distances) if n not in self._known]
+        if unknown:
+            raise MatchError(f"no hash set named {unknown[0]!r} (see `netsafe hashset list`)")
+
+    def _served(self, hashsets: Sequence[str] | None, distances: Mapping[str, int]) -> list[_SetIndex]:
+        """The indexes in memory now, without the lock: each may be a version behind the store until the
+        next :meth:`catch_up` (whoever serves offline calls it every ``refresh_seconds``)."""
+        if self._checked == float("-inf"):
+            raise StoreNeededError("the hash sets have not been read yet")
+        known = self._known  # replaced whole by refresh(), never changed in place
+        names = list(hashsets) if hashsets else sorted(known)
+        unknown = [n for n in (*names, *distances) if n not in known]
+        if unknown:
+            raise MatchError(f"no hash set named {unknown[0]!r} (see `netsafe hashset list`)")
+        indexes = []
+        for name in names:
+            index = self._sets.get(known[name].key)
+            if index is None:
+                raise StoreNeededError(f"the index of {name!r} is not loaded yet")
+            indexes.append(index)
+        return indexes
+
+    def catch_up(self) -> None:
+        """Re-read the versions and bring every set's index up to date (what offline searches serve)."""
+        with self._lock:
+            self.refresh(force=True)
+            for name in sorted(self._known):
+                self._index(name)
 
     def _cached_details(
         self, hits: list[_Hit]

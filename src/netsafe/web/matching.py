@@ -1,9 +1,12 @@
 """The worker's matcher: the store's :class:`netsafe.matching.service.Matcher` (the one ``netsafe match``
-uses), re-reading hash-set versions at most every ``index_refresh_seconds`` so that an entry added through
-any worker is matchable through every worker within that time."""
+uses). A background thread re-reads the hash-set versions every ``index_refresh_seconds`` and catches the
+indexes up, so that an entry added through any worker is matchable through every worker within about that
+time, while requests keep matching against the indexes in memory and never wait for the store."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -13,12 +16,36 @@ from netsafe.store.batch import BatchThread
 from netsafe.store.db import Database
 from netsafe.web.errors import ApiError
 
+log = logging.getLogger("netsafe.web")
+
 
 class SharedMatcher:
     def __init__(self, db: Database, refresh_seconds: float) -> None:
         self.matcher = Matcher(db, refresh_seconds=refresh_seconds)
         self._details: BatchThread[Found] = BatchThread("netsafe-match-details", self.matcher.load_details)
         self._searched = False
+        self._refresher: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def _ensure_refresher(self) -> None:
+        if self._refresher is not None and self._refresher.is_alive():
+            return
+        with self._start_lock:
+            if self._refresher is None or not self._refresher.is_alive():
+                self._refresher = threading.Thread(
+                    target=self._refresh_forever, name="netsafe-index-refresh", daemon=True
+                )
+                self._refresher.start()
+
+    def _refresh_forever(self) -> None:
+        interval = max(self.matcher.refresh_seconds, 0.05)
+        wait = threading.Event()
+        while True:
+            wait.wait(interval)
+            try:
+                self.matcher.catch_up()
+            except Exception as err:  # the store is down or busy: keep serving what is loaded, retry
+                log.warning("index refresh failed: %s", _first_line(err))
 
     def refresh(self) -> bool:
         """Versions re-read and every set's index loaded and caught up (what /ready reports).
@@ -32,6 +59,15 @@ class SharedMatcher:
         self.matcher.match([query])
         self._searched = True
         return True
+
+    def changed(self) -> None:
+        """A hash set was changed through this worker: catch the indexes up before answering again."""
+        try:
+            self.matcher.catch_up()
+        except Exception as err:  # the change is committed; the background refresh will try again
+            log.warning(
+                "index refresh after a change failed: %s", str(err).splitlines()[0] if str(err) else err
+            )
 
     def match(
         self,
@@ -59,10 +95,13 @@ class SharedMatcher:
         max_distance: int,
         pdq_quality: int | None = None,
     ) -> list[dict[str, Any]]:
-        """:meth:`match` from the event loop. The search runs in place (well under a millisecond, less than
-        a hop to a thread and back); categories not yet cached are read for all waiting requests at once
-        by one thread; anything else that needs the store (a due version check, an index to load) runs
-        the whole match in a thread."""
+        """:meth:`match` from the event loop. The search runs in place, on the indexes in memory (well under
+        a millisecond, less than a hop to a thread and back); categories not yet cached are read for all
+        waiting requests at once by one thread; an index not loaded yet (the worker's first requests) sends
+        the whole match to a thread."""
+        if self.matcher.refresh_seconds <= 0:  # configured to re-read the store before every match
+            return await run_in_threadpool(self.match, signals, dihedral, hashsets, max_distance, pdq_quality)
+        self._ensure_refresher()
         query = Query(query="api", signals=signals, pdq_quality=pdq_quality, pdq_dihedral=dihedral)
         try:
             found = self.matcher.search(
@@ -75,6 +114,11 @@ class SharedMatcher:
         if found.missing:
             await self._details.submit_async(found)
         return [m.as_dict() for m in found.matches()[0]]
+
+
+def _first_line(err: Exception) -> str:
+    lines = str(err).splitlines()
+    return lines[0] if lines else type(err).__name__
 
 
 def _api_error(err: MatchError) -> ApiError:

@@ -92,6 +92,13 @@ class ImportOut(BaseModel):
     issues: list[dict[str, Any]]
 
 
+def _changed(request: Request) -> None:
+    # This worker matches against indexes in memory, refreshed in the background: bring them up to date
+    # now, so whoever changed a set sees the change in their next match (other workers follow within
+    # index_refresh_seconds).
+    state_of(request).matcher.changed()
+
+
 def _store_error(err: Exception) -> ApiError:
     if isinstance(err, repo.NotFoundError):
         return ApiError(404, str(err))
@@ -125,6 +132,7 @@ def create_hashset(request: Request, body: HashSetIn, principal: Principal = WRI
             info = repo.set_info_by_name(session, row.name)
     except (StoreError, ProfileError) as err:
         raise _store_error(err) from None
+    _changed(request)
     return _out(info)
 
 
@@ -160,6 +168,7 @@ def delete_hashset(request: Request, name: str, principal: Principal = WRITE) ->
             )
     except StoreError as err:
         raise _store_error(err) from None
+    _changed(request)
     return _out(info)
 
 
@@ -218,6 +227,7 @@ def add_entries(request: Request, name: str, body: EntriesIn, principal: Princip
             )
     except StoreError as err:
         raise _store_error(err) from None
+    _changed(request)
     return EntriesOut(name=name, version=version, added=result.added, updated=result.updated)
 
 
@@ -250,6 +260,7 @@ def _remove(
         )
     except (StoreError, HashSetError) as err:
         raise _store_error(err) from None
+    _changed(request)
     return RemovedOut(**result.as_dict())
 
 
@@ -329,6 +340,7 @@ def run_import(
             raise ApiError(422, str(err).replace(path, upload.filename or "upload")) from None
         out = result.as_dict()
         _audit_import(request, principal, name, out, "ok")
+        _changed(request)
         for issue in out["issues"]:
             issue["file"] = upload.filename or "upload"
         return out
