@@ -26,6 +26,7 @@ from netsafe.web.api import system as api_system
 from netsafe.web.auth import LoginRequiredError, require_login
 from netsafe.web.config import Settings, load_settings
 from netsafe.web.errors import install as install_errors
+from netsafe.web.fastpath import MatchFastPath
 from netsafe.web.limits import BodyLimitMiddleware
 from netsafe.web.matching import SharedMatcher
 from netsafe.web.pages import routes as pages
@@ -136,6 +137,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             return Response(status_code=200, headers={"HX-Redirect": "/login"})
         return RedirectResponse(f"/login?next={exc.next_path}", status_code=303)
 
+    # Innermost, so the body limit and security headers apply to what it answers too.
+    if settings.fast_match:
+        app.add_middleware(MatchFastPath, path=f"{API}/match")
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,

@@ -62,7 +62,8 @@ def cookie_secure(request: Request) -> bool:
     return mode == "true"
 
 
-async def _from_token(request: Request, token: str) -> Principal | None:
+async def principal_from_token(request: Request, token: str) -> Principal | None:
+    """The token's principal (None if unknown, expired or revoked), cached per worker for a second."""
     state = state_of(request)
     key = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
     hit, principal = state.cached_token(key)
@@ -93,7 +94,7 @@ async def current_principal(
     # Async with the database only on a cache miss (in a thread): the matching path makes no thread hop here.
     principal: Principal | None = None
     if bearer is not None:
-        principal = await _from_token(request, bearer.credentials)
+        principal = await principal_from_token(request, bearer.credentials)
         if principal is None:
             raise ApiError(401, "invalid, expired or revoked token", headers={"WWW-Authenticate": "Bearer"})
     elif cookie:
@@ -112,7 +113,13 @@ def check_csrf(request: Request, principal: Principal, form_token: str | None = 
         raise ApiError(403, "missing or wrong CSRF token: reload the page and try again", code="csrf")
 
 
-def _rate_limit(request: Request, principal: Principal) -> None:
+RATE_CHECKED = "netsafe_rate_checked"  # request state key: this request was counted already
+
+
+def rate_limit(request: Request, principal: Principal) -> None:
+    """Count the request against its token's (or user's) rate; 429 when over it."""
+    if request.scope.get("state", {}).get(RATE_CHECKED):
+        return
     state = state_of(request)
     key = f"t{principal.token_id}" if principal.token_id is not None else f"u{principal.user_id}"
     wait = state.limiter.take(key)
@@ -134,7 +141,7 @@ def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
             raise ApiError(403, f"this needs the {permission.value!r} permission")
         if request.url.path.startswith("/api/"):
             check_csrf(request, principal)
-        _rate_limit(request, principal)
+        rate_limit(request, principal)
         return principal
 
     dependency.required_permission = permission  # type: ignore[attr-defined]
@@ -149,7 +156,7 @@ def require_login() -> Callable[..., Awaitable[Principal]]:
     ) -> Principal:
         if principal is None:
             raise ApiError(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})
-        _rate_limit(request, principal)
+        rate_limit(request, principal)
         return principal
 
     dependency.required_permission = None  # type: ignore[attr-defined]
@@ -166,7 +173,7 @@ def require_page(permission: Permission | None) -> Callable[..., Awaitable[Princ
             raise LoginRequiredError(request.url.path)
         if permission is not None and not principal.can(permission):
             raise ApiError(403, "your role does not allow this page")
-        _rate_limit(request, principal)
+        rate_limit(request, principal)
         return principal
 
     dependency.required_permission = permission  # type: ignore[attr-defined]

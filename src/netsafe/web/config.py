@@ -44,6 +44,9 @@ class Settings:
     index_refresh_seconds: float = 0.5  # how stale a worker's view of the hash sets may be
     default_max_distance: int = 31
     match_result_limit: int = 1000
+    # Answer JSON /match requests with API tokens without FastAPI's routing (same code and responses,
+    # several times the throughput: benchmarks/README.md); off only to compare or to rule it out.
+    fast_match: bool = True
     log_level: str = "info"
 
 
@@ -52,6 +55,15 @@ def _coerce(name: str, raw: Any, kind: Any) -> Any:
     try:
         if raw is None:
             return None
+        if "bool" in kind_text:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
         if "int" in kind_text and "str" not in kind_text:
             if isinstance(raw, bool):
                 raise ValueError
