@@ -52,10 +52,12 @@ SearchResult = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
 SearchMode = Literal["auto", "mih", "scan"]
 EntryArray = npt.NDArray[np.uint32] | npt.NDArray[np.uint64]
 
-# Cost model, in units of one row of a linear scan (~2.5 ns): a bucket visit is a cache miss or two plus a
-# short walk, a candidate a random read of its full hash (measured at 10M rows: ~30 and ~40 ns).
-_VISIT_COST = 12.0
-_CANDIDATE_COST = 16.0
+# Cost model, in units of one row of a linear scan (~2 ns): a bucket visit is a cache miss or two plus a
+# short walk, a candidate a random read of its full hash. Their ratio is as measured at 10M rows (~30 and
+# ~40 ns); their size is set where the choice between MIH and a scan matters, at small segments that sit
+# in the caches (measured at threshold 31: a scan is faster at 4k rows, MIH from 16k).
+_VISIT_COST = 6.0
+_CANDIDATE_COST = 8.0
 
 
 class IndexFormatError(ValueError):
