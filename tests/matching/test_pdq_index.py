@@ -332,3 +332,20 @@ def test_wide_ids_survive_segments_and_saving(tmp_path: Path) -> None:
             assert_same(index, ids, hashes, q, 31)
             assert_same(loaded, ids, hashes, q, 31)
         assert loaded.remove([ids[0]]) == 1
+
+
+def test_segments_too_large_for_32_bit_entries(tmp_path: Path) -> None:
+    """A table entry packs the row with the chunk's low bits; when that passes 32 bits it is stored in 64."""
+    rng = np.random.default_rng(23)
+    base = random_words(rng, 70_000)  # 32-bit chunks over 16 bucket bits: 16 low bits, rows need 17
+    queries = [flip_bits(rng, base[k], int(rng.integers(0, 32))) for k in (0, 69_999, 4_321)]
+    hashes = np.concatenate([base, np.array([flip_bits(rng, q, 3) for q in queries])])
+    ids = np.arange(len(hashes), dtype=np.int64)
+    index = PDQIndex(mode="mih", high_bits=16, chunk_widths=ODD_LAYOUT)
+    index.add(ids, hashes)
+    assert index._segments[0].entries.dtype == np.uint64
+    index.save(tmp_path)
+    loaded = PDQIndex.load(tmp_path, mode="mih")
+    for q in queries:
+        assert_same(index, ids, hashes, q, 31)
+        assert_same(loaded, ids, hashes, q, 31)

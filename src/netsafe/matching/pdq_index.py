@@ -91,8 +91,9 @@ def check_chunk_widths(widths: Sequence[int]) -> tuple[int, ...]:
     return out
 
 
-def table_radii(max_distance: int, widths: Sequence[int] = CHUNK_WIDTHS, high_bits: int = 20,
-                rows: int = 10_000_000) -> npt.NDArray[np.int64]:  # fmt: skip
+def table_radii(
+    max_distance: int, widths: Sequence[int] = CHUNK_WIDTHS, high_bits: int = 20, rows: int = 10_000_000
+) -> npt.NDArray[np.int64]:
     """Per-table probe radii r_t with sum(r_t + 1) = max_distance + 1 (-1 means: skip the table).
 
     Any such radii find every match (pigeonhole), so they are chosen for speed: one unit at a time goes to
@@ -113,8 +114,8 @@ def _plan(
 ) -> tuple[bool, npt.NDArray[np.int64]]:
     """(whether MIH beats a linear scan, the radii) for a segment of about ``rows`` rows.
 
-    Cached per threshold, layout and size class, and read-only: a single query is ~150 µs, so per-call
-    setup shows.
+    Cached per threshold, layout and size class, and read-only: a single query is ~200 µs at 10M rows, so
+    per-call setup shows.
     """
     ends = _masks(high_bits)[1]
     per_bucket = rows / float(1 << high_bits)
