@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +12,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netsafe.matching import IndexFormatError, PDQIndex
-from netsafe.matching.pdq_index import table_radii
+from netsafe.matching.pdq_index import CHUNK_WIDTHS, FORMAT_VERSION, MANIFEST, table_radii
 from netsafe.signals.codecs import HashFormatError, words_to_hex
 
 Words = npt.NDArray[np.uint64]
+
+# Layouts besides the default: the previous eight word-aligned 32-bit chunks, and one whose chunk edges
+# fall at odd places, several straddling a 64-bit word boundary.
+OLD_LAYOUT = (32,) * 8
+ODD_LAYOUT = (17, 31, 19, 29, 23, 25, 21, 27, 16, 32, 16)
+LAYOUTS = (CHUNK_WIDTHS, OLD_LAYOUT, ODD_LAYOUT)
 
 
 def brute(
@@ -55,7 +62,7 @@ def assert_same(index: PDQIndex, ids: npt.NDArray[np.int64], hashes: Words, q: W
 
 
 @st.composite
-def scenario(draw: st.DrawFn) -> tuple[int, int, int, int, int, str, int, int]:
+def scenario(draw: st.DrawFn) -> tuple[int, int, int, int, int, str, int, int, tuple[int, ...]]:
     seed = draw(st.integers(0, 2**32 - 1))
     n = draw(st.integers(0, 300))
     families = draw(st.integers(1, 12))
@@ -64,19 +71,20 @@ def scenario(draw: st.DrawFn) -> tuple[int, int, int, int, int, str, int, int]:
     mode = draw(st.sampled_from(["mih", "scan", "auto"]))
     removals = draw(st.integers(0, 40))
     high_bits = draw(st.sampled_from([16, 18, 20]))
-    return seed, n, families, delta, threshold, mode, removals, high_bits
+    widths = draw(st.sampled_from(LAYOUTS))
+    return seed, n, families, delta, threshold, mode, removals, high_bits, widths
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario())
-def test_matches_brute_force(case: tuple[int, int, int, int, int, str, int, int]) -> None:
-    seed, n, families, delta, threshold, mode, removals, high_bits = case
+def test_matches_brute_force(case: tuple[int, int, int, int, int, str, int, int, tuple[int, ...]]) -> None:
+    seed, n, families, delta, threshold, mode, removals, high_bits, widths = case
     rng = np.random.default_rng(seed)
     hashes = np.concatenate([clustered(rng, n // 2, families), random_words(rng, n - n // 2)])
     hashes = np.concatenate([hashes, hashes[: n // 10]])  # exact duplicates under other ids
     ids = rng.permutation(len(hashes)).astype(np.int64) * 3 - 50
     ids[: len(ids) // 20] = 7  # one id carrying several hashes
-    index = PDQIndex(delta_rows=delta, mode=mode, high_bits=high_bits)  # type: ignore[arg-type]
+    index = PDQIndex(delta_rows=delta, mode=mode, high_bits=high_bits, chunk_widths=widths)  # type: ignore[arg-type]
     # Added in uneven batches so segments, merges and the delta all take part.
     cuts = np.sort(rng.integers(0, len(ids) + 1, size=4))
     for part in np.split(np.arange(len(ids)), cuts):
@@ -91,25 +99,89 @@ def test_matches_brute_force(case: tuple[int, int, int, int, int, str, int, int]
         assert_same(index, ids, hashes, q, threshold)
 
 
-@pytest.mark.parametrize(("mode", "high_bits"), [("mih", 16), ("mih", 19), ("scan", 16)])
-def test_every_threshold_on_a_dense_family(mode: str, high_bits: int) -> None:
+@pytest.mark.parametrize(
+    ("mode", "high_bits", "widths"),
+    [("mih", 16, CHUNK_WIDTHS), ("mih", 19, CHUNK_WIDTHS), ("mih", 20, OLD_LAYOUT), ("mih", 16, ODD_LAYOUT),
+     ("scan", 16, CHUNK_WIDTHS)],
+)  # fmt: skip
+def test_every_threshold_on_a_dense_family(mode: str, high_bits: int, widths: tuple[int, ...]) -> None:
     """Rows at every distance 0..64 from the query: each threshold must cut exactly there."""
     rng = np.random.default_rng(3)
     root = random_words(rng, 1)[0]
     hashes = np.array([flip_bits(rng, root, k) for k in range(65) for _ in range(3)], dtype=np.uint64)
     ids = np.arange(len(hashes), dtype=np.int64)
-    index = PDQIndex(delta_rows=50, mode=mode, high_bits=high_bits)  # type: ignore[arg-type]
+    index = PDQIndex(delta_rows=50, mode=mode, high_bits=high_bits, chunk_widths=widths)  # type: ignore[arg-type]
     index.add(ids, hashes)
     for t in range(65):
         assert_same(index, ids, hashes, root, t)
     assert len(index.search(root, 256)[0]) == len(ids)
 
 
-def test_radii_satisfy_the_pigeonhole() -> None:
-    for t in range(257):
-        radii = table_radii(t)
-        assert int((radii + 1).sum()) == t + 1
-        assert radii.max() - radii.min() <= 1
+@pytest.mark.parametrize("widths", LAYOUTS)
+def test_radii_satisfy_the_pigeonhole(widths: tuple[int, ...]) -> None:
+    for rows in (100, 20_000, 10_000_000):
+        for t in range(257):
+            radii = table_radii(t, widths, 16, rows)
+            assert int((radii + 1).sum()) == t + 1
+            assert radii.min() >= -1 and all(r <= w for r, w in zip(radii, widths, strict=True))
+    # At the default threshold the default layout probes the 20-bit chunk at radius 1, the others at 2.
+    assert table_radii(31).tolist() == [1] + [2] * 10
+
+
+def chunk_edges(widths: tuple[int, ...]) -> list[tuple[int, int]]:
+    starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    return [(int(s), int(s) + w) for s, w in zip(starts, widths, strict=True)]
+
+
+def with_flips(base: Words, bits: list[int]) -> Words:
+    out = base.copy()
+    for bit in bits:
+        out[bit // 64] ^= np.uint64(1) << np.uint64(bit % 64)
+    return out
+
+
+def edge_bits(start: int, end: int, k: int) -> list[int]:
+    """k distinct bits of the chunk [start, end), from its edges inwards: end - 1, start, end - 2, ..."""
+    order = [b for pair in zip(range(end - 1, start - 1, -1), range(start, end), strict=True) for b in pair]
+    return list(dict.fromkeys(order))[:k]
+
+
+@pytest.mark.parametrize("widths", LAYOUTS)
+@pytest.mark.parametrize("threshold", [0, 10, 31, 40])
+def test_worst_case_rows_at_chunk_edges(widths: tuple[int, ...], threshold: int) -> None:
+    """Rows the pigeonhole only just catches: one chunk exactly at its table's radius, every other chunk one
+    bit beyond its radius (the distance is then exactly the threshold), with the flipped bits at the chunk
+    edges, where a chunk meets its neighbour or straddles two 64-bit words. Each must be found, by one table
+    only; the same rows with one more bit flipped must not be."""
+    rng = np.random.default_rng(threshold)
+    query = random_words(rng, 1)[0]
+    filler = random_words(rng, 3000)  # far from the query: buckets are not all empty
+    high_bits = 16
+    rows = len(filler) + 2 * len(widths)
+    radii = table_radii(threshold, widths, high_bits, rows)
+    edges = chunk_edges(widths)
+    near, beyond = [], []
+    for s in range(len(widths)):
+        flips: list[int] = []
+        for t, (start, end) in enumerate(edges):
+            want = int(radii[t]) + (0 if t == s else 1)
+            flips += edge_bits(start, end, want)
+        near.append(with_flips(query, flips))
+        spare = next(b for start, end in edges for b in range(start, end) if b not in flips)
+        beyond.append(with_flips(query, [*flips, spare]))
+    hashes = np.concatenate([filler, np.array(near), np.array(beyond)])
+    ids = np.arange(len(hashes), dtype=np.int64)
+    index = PDQIndex(delta_rows=16, mode="mih", high_bits=high_bits, chunk_widths=widths)
+    index.add(ids, hashes)
+    assert index.segment_count == 1
+    got_ids, got_d = index.search(query, threshold)
+    near_ids = ids[len(filler) : len(filler) + len(widths)]
+    # Tables at radius -1 (skipped) cannot hold the chunk that is within its radius; those rows are farther.
+    expect = [int(i) for s, i in enumerate(near_ids) if radii[s] >= 0]
+    assert sorted(got_ids.tolist()) == expect
+    assert set(got_d.tolist()) <= {threshold}
+    assert_same(index, ids, hashes, query, threshold)
+    assert_same(index, ids, hashes, query, threshold + 1)
 
 
 def test_hex_queries_and_search_many() -> None:
@@ -193,14 +265,14 @@ def test_load_rejects_corrupt_directories(tmp_path: Path) -> None:
     index = PDQIndex(delta_rows=8)
     index.add(np.arange(100), random_words(rng, 100))
     index.save(tmp_path)
-    pos = next(tmp_path.glob("*.pos.npy"))
+    pos = next(tmp_path.glob("*.entries.npy"))
     bad = np.load(pos)
-    bad[0, 0] = 10_000
+    bad[3, 0] = 10_000 << 8
     np.save(pos, bad)
     with pytest.raises(IndexFormatError, match="out of range"):
         PDQIndex.load(tmp_path)
     np.save(pos, bad.astype(np.int64))
-    with pytest.raises(IndexFormatError, match="'pos'"):
+    with pytest.raises(IndexFormatError, match="'entries'"):
         PDQIndex.load(tmp_path)
     pickled = np.array([{"a": 1}], dtype=object)
     np.save(pos, pickled, allow_pickle=True)
@@ -208,6 +280,25 @@ def test_load_rejects_corrupt_directories(tmp_path: Path) -> None:
         PDQIndex.load(tmp_path)
     (tmp_path / "manifest.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(IndexFormatError, match="unreadable"):
+        PDQIndex.load(tmp_path)
+
+
+def test_an_index_saved_in_another_format_version_says_to_rebuild(tmp_path: Path) -> None:
+    rng = np.random.default_rng(19)
+    index = PDQIndex(delta_rows=8)
+    index.add(np.arange(100), random_words(rng, 100))
+    index.save(tmp_path)
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    cases = ((FORMAT_VERSION - 1, "from an older netsafe"), (FORMAT_VERSION + 1, "not supported"))
+    for version, says in cases:
+        manifest["version"] = version
+        (tmp_path / MANIFEST).write_text(json.dumps(manifest))
+        with pytest.raises(IndexFormatError, match=f"version {version} is {says}.*rebuild the index"):
+            PDQIndex.load(tmp_path)
+    manifest["version"] = FORMAT_VERSION
+    manifest["segments"][0]["chunk_widths"] = [32] * 7
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match="bad segment entry"):
         PDQIndex.load(tmp_path)
 
 
@@ -222,6 +313,10 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="2 ids but 1 hashes"):
         index.add([1, 2], ["0" * 64])
     assert index.search("0" * 64)[0].size == 0
+    with pytest.raises(ValueError, match="sum to 256"):
+        PDQIndex(chunk_widths=[32] * 7)
+    with pytest.raises(ValueError, match="16-32 bits"):
+        PDQIndex(chunk_widths=[64] * 4)
 
 
 def test_wide_ids_survive_segments_and_saving(tmp_path: Path) -> None:
@@ -237,3 +332,20 @@ def test_wide_ids_survive_segments_and_saving(tmp_path: Path) -> None:
             assert_same(index, ids, hashes, q, 31)
             assert_same(loaded, ids, hashes, q, 31)
         assert loaded.remove([ids[0]]) == 1
+
+
+def test_segments_too_large_for_32_bit_entries(tmp_path: Path) -> None:
+    """A table entry packs the row with the chunk's low bits; when that passes 32 bits it is stored in 64."""
+    rng = np.random.default_rng(23)
+    base = random_words(rng, 70_000)  # 32-bit chunks over 16 bucket bits: 16 low bits, rows need 17
+    queries = [flip_bits(rng, base[k], int(rng.integers(0, 32))) for k in (0, 69_999, 4_321)]
+    hashes = np.concatenate([base, np.array([flip_bits(rng, q, 3) for q in queries])])
+    ids = np.arange(len(hashes), dtype=np.int64)
+    index = PDQIndex(mode="mih", high_bits=16, chunk_widths=ODD_LAYOUT)
+    index.add(ids, hashes)
+    assert index._segments[0].entries.dtype == np.uint64
+    index.save(tmp_path)
+    loaded = PDQIndex.load(tmp_path, mode="mih")
+    for q in queries:
+        assert_same(index, ids, hashes, q, 31)
+        assert_same(loaded, ids, hashes, q, 31)

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy.event
 
 from netsafe.hashsets import service as svc
+from netsafe.matching.pdq_index import FORMAT_VERSION as PDQ_FORMAT_VERSION
 from netsafe.matching.service import Matcher, MatchError, Query, StoreNeededError, parse_hash
 from netsafe.signals.vpdq import VpdqFrame
 from netsafe.store.db import Database
@@ -81,6 +82,23 @@ def test_index_persists_and_catches_up_with_new_versions(db: Database, tmp_path:
     assert [
         len(r) for r in fresh.match([Query("a", signals={"pdq": first}), Query("b", signals={"pdq": second})])
     ] == [1, 1]
+
+
+def test_an_index_saved_by_an_older_netsafe_is_rebuilt(db: Database, tmp_path: Path) -> None:
+    """Saved indexes are caches of the store: one in an older on-disk format is rebuilt, not an error."""
+    import json
+
+    pdq = random_pdq()
+    svc.import_file(db, tx_file(tmp_path / "1.txt", [f"pdq {pdq}"]), "bank")
+    idx = tmp_path / "idx"
+    Matcher(db, idx).match([Query("q", signals={"pdq": pdq})])
+    [manifest] = idx.glob("*/v1/pdq/manifest.json")
+    saved = json.loads(manifest.read_text())
+    saved["version"] = 1  # the format before the index had per-segment chunk layouts
+    manifest.write_text(json.dumps(saved))
+    [[hit]] = Matcher(db, idx).match([Query("q", signals={"pdq": flip(pdq, 5)})])
+    assert hit.distance == 5
+    assert json.loads(manifest.read_text())["version"] == PDQ_FORMAT_VERSION
 
 
 def test_replaced_entries_leave_the_index(db: Database, tmp_path: Path) -> None:

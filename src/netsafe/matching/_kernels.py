@@ -4,16 +4,17 @@ numpy alone cannot walk thousands of small buckets per query without paying inte
 bucket, so the probe-and-verify loop lives here. Everything is plain arrays in, plain arrays out; the
 Python class in :mod:`netsafe.matching.pdq_index` owns the layout and its invariants.
 
-Layout of one segment (n rows, 8 tables, one per 32-bit chunk of the 256-bit hash):
+Layout of one segment (n rows, m tables, one per chunk of the 256-bit hash):
 
-* ``hashes`` (n, 4) uint64 and ``chunks`` = the same bytes viewed as (n, 8) uint32; chunk ``t`` of a
-  hash is ``chunks[:, t]``.
-* ``offsets`` (8, 2**high_bits + 1) uint32: for table ``t``, the rows whose chunk has high bits ``h`` sit
-  at table positions ``offsets[t, h]:offsets[t, h + 1]`` (16 <= high_bits <= 20, so the rest fits 16 bits).
-* ``low`` (8, n) uint16: the low ``32 - high_bits`` bits of the chunk at each table position, ascending
-  within a bucket.
-* ``pos`` (7, n) uint32: the row at each position of tables 1-7. Rows themselves are stored in table 0's
-  order, so there position and row coincide.
+* ``hashes`` (n, 4) uint64: bit ``i`` of a hash is bit ``i % 64`` of word ``i // 64``. Chunk ``t`` is the
+  ``chunk_widths[t]`` bits starting at bit ``chunk_starts[t]``; a chunk may straddle two words.
+* ``offsets`` (m, 2**high_bits + 1) uint32: for table ``t``, the rows whose chunk has high bits ``h`` sit
+  at table positions ``offsets[t, h]:offsets[t, h + 1]``.
+* ``entries`` (m, n) uint32 (uint64 for segments too large for that): at each table position, the row
+  shifted left by the chunk's low-bit count, or-ed with the chunk's low bits (``width - high_bits`` of
+  them); ascending by low bits within a bucket. One array instead of separate low bits and row positions
+  saves a cache miss per bucket visit. Rows themselves are stored in table 0's order, so table 0's
+  candidates sit next to each other.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ njit: Any = numba.njit
 intrinsic: Any = extending.intrinsic
 cgutils: Any = _cgutils
 
-N_TABLES = 8
-# How many buckets ahead of the scan the probe prefetches (16 measured best of 8, 16, 32).
-LEAD = 16
+# How many buckets ahead of the scan the probe prefetches (24 measured best of 8, 16, 24, 32, 48 at 10M rows).
+LEAD = 24
+# Candidates are gathered (their hash lines requested) in batches of up to this many, then verified.
+CAND = 1024
 
 
 @intrinsic  # type: ignore[untyped-decorator]
@@ -102,15 +104,75 @@ def brute_search(q: Any, max_distance: int, hashes: Any, alive: Any, out_rows: A
 
 
 @njit(cache=True, nogil=True, inline="always")  # type: ignore[untyped-decorator]
-def _bounds(offsets: Any, low: Any, highs: Any, starts: Any, ends: Any, m: int) -> None:
+def _chunk(words: Any, start: int, width: int) -> Any:
+    """Bits ``start .. start + width - 1`` (``width`` <= 32) of a hash held as 4 little-endian words."""
+    word = start >> 6
+    shift = start & 63
+    value = words[word] >> np.uint64(shift)
+    if shift + width > 64:
+        value |= words[word + 1] << np.uint64(64 - shift)
+    return np.int64(value & np.uint64((np.int64(1) << width) - 1))
+
+
+@njit(cache=True, nogil=True, inline="always")  # type: ignore[untyped-decorator]
+def _bounds(offsets: Any, entries: Any, highs: Any, starts: Any, ends: Any, m: int) -> None:
     """Read bucket ``highs[m]``'s bounds and request the cache lines holding its first and last entries."""
     start = np.int64(offsets[highs[m]])
     end = np.int64(offsets[highs[m] + 1])
     starts[m] = start
     ends[m] = end
     if start < end:
-        _prefetch(low, start)
-        _prefetch(low, end - 1)
+        _prefetch(entries, start)
+        _prefetch(entries, end - 1)
+
+
+# Inlined, as _distance: it runs inside the probe loop.
+@njit(cache=True, nogil=True, inline="always")  # type: ignore[untyped-decorator]
+def _verify(
+    q: Any,
+    max_distance: int,
+    t: int,
+    radii: Any,
+    chunk_starts: Any,
+    chunk_widths: Any,
+    hashes: Any,
+    alive: Any,
+    cand: Any,
+    n_cand: int,
+    diff: Any,
+    out_rows: Any,
+    out_dists: Any,
+    count: int,
+) -> int:
+    """Check candidate rows of table ``t`` against the full hash; returns the new match count.
+
+    A match is reported only if no earlier table could have found it (its chunk there was beyond that
+    table's radius), so no row is reported twice.
+    """
+    cap = out_rows.shape[0]
+    for c in range(n_cand):
+        row = cand[c]
+        d = _distance(q, hashes, row)
+        if d > max_distance or not alive[row]:
+            continue
+        for k in range(4):
+            diff[k] = q[k] ^ hashes[row, k]
+        seen = False
+        for earlier in range(t):
+            r = radii[earlier]
+            if (
+                r >= 0
+                and _popcount(np.uint64(_chunk(diff, chunk_starts[earlier], chunk_widths[earlier]))) <= r
+            ):
+                seen = True
+                break
+        if seen:
+            continue
+        if count < cap:
+            out_rows[count] = row
+            out_dists[count] = d
+        count += 1
+    return count
 
 
 @njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
@@ -118,63 +180,63 @@ def mih_search(
     q: Any,
     max_distance: int,
     radii: Any,
+    chunk_starts: Any,
+    chunk_widths: Any,
     high_bits: int,
     masks: Any,
     mask_ends: Any,
     hashes: Any,
-    chunks: Any,
     alive: Any,
     offsets: Any,
-    low: Any,
-    pos: Any,
+    entries: Any,
     out_rows: Any,
     out_dists: Any,
 ) -> int:
     """Multi-index hashing search of one segment; output as in :func:`brute_search`.
 
     Pigeonhole: with ``sum(radii + 1) > max_distance`` some chunk ``t`` of every match differs from the
-    query's chunk in at most ``radii[t]`` bits. Table ``t`` is probed at every bucket whose high bits are
-    within ``radii[t]`` of the query's, keeping entries whose low bits fit the remaining budget. A row
-    found by table ``t`` is reported only if no earlier table could have found it, so nothing repeats.
-    ``masks`` holds all ``high_bits``-bit masks ordered by popcount; ``mask_ends[k]`` counts those with
-    popcount <= k.
+    query's chunk in at most ``radii[t]`` bits (``-1``: table not probed). Table ``t`` is probed at every
+    bucket whose high bits are within ``radii[t]`` of the query's, keeping entries whose low bits fit the
+    remaining budget. ``masks`` holds all ``high_bits``-bit masks ordered by popcount; ``mask_ends[k]``
+    counts those with popcount <= k.
     """
-    qc = q.view(np.uint32)
-    cap = out_rows.shape[0]
+    n_tables = chunk_widths.shape[0]
     count = 0
-    low_bits = 32 - high_bits
-    low_mask = (np.int64(1) << low_bits) - 1
+    q_chunks = np.empty(n_tables, dtype=np.int64)
+    for t in range(n_tables):
+        q_chunks[t] = _chunk(q, chunk_starts[t], chunk_widths[t])
+    diff = np.empty(4, dtype=np.uint64)
+    flat = hashes.reshape(hashes.shape[0] * 4)
+    cand = np.empty(CAND, dtype=np.int64)
     starts = np.empty(mask_ends[min(int(radii.max()), high_bits)], dtype=np.int64)
     ends = np.empty_like(starts)
     highs = np.empty_like(starts)
-    for t in range(N_TABLES):
+    for t in range(n_tables):
         radius = radii[t]
         if radius < 0:
             continue
-        chunk = np.int64(qc[t])
-        q_high = chunk >> low_bits
-        q_low = chunk & low_mask
+        low_bits = chunk_widths[t] - high_bits
+        low_mask = (np.int64(1) << low_bits) - 1
+        q_high = q_chunks[t] >> low_bits
+        q_low = q_chunks[t] & low_mask
         table_offsets = offsets[t]
-        table_low = low[t]
-        # Rows are stored in table 0's order, so table 0 needs no positions.
-        table_pos = pos[max(t - 1, 0)]
+        table_entries = entries[t]
         visits = mask_ends[min(radius, high_bits)]
+        n_cand = 0
         # Software pipeline: while bucket m is scanned, the bounds of bucket m + LEAD are read and its
-        # cache line requested, and the bounds of bucket m + 2 * LEAD requested. At 10M rows the tables are
-        # far larger than the caches, and overlapping these fetches is what makes the walk fast
-        # (measured at 10M rows: ~30% faster than requesting all buckets up front, itself ~30% faster than
-        # not prefetching).
+        # cache lines requested, and the bounds of bucket m + 2 * LEAD requested. At 10M rows the tables are
+        # far larger than the caches, and overlapping these fetches is what makes the walk fast.
         for m in range(visits):
             highs[m] = q_high ^ np.int64(masks[m])
         for m in range(min(2 * LEAD, visits)):
             _prefetch(table_offsets, highs[m])
         for m in range(min(LEAD, visits)):
-            _bounds(table_offsets, table_low, highs, starts, ends, m)
+            _bounds(table_offsets, table_entries, highs, starts, ends, m)
         for m in range(visits):
             if m + 2 * LEAD < visits:
                 _prefetch(table_offsets, highs[m + 2 * LEAD])
             if m + LEAD < visits:
-                _bounds(table_offsets, table_low, highs, starts, ends, m + LEAD)
+                _bounds(table_offsets, table_entries, highs, starts, ends, m + LEAD)
             start = starts[m]
             end = ends[m]
             if start == end:
@@ -186,79 +248,81 @@ def mih_search(
                 lo = start
                 hi = end
                 if end - start <= 24:
-                    while lo < end and np.int64(table_low[lo]) < q_low:
+                    while lo < end and (np.int64(table_entries[lo]) & low_mask) < q_low:
                         lo += 1
                     hi = lo
                 while lo < hi:
                     mid = (lo + hi) >> 1
-                    if np.int64(table_low[mid]) < q_low:
+                    if (np.int64(table_entries[mid]) & low_mask) < q_low:
                         lo = mid + 1
                     else:
                         hi = mid
                 first = lo
                 last = lo
-                while last < end and np.int64(table_low[last]) == q_low:
+                while last < end and (np.int64(table_entries[last]) & low_mask) == q_low:
                     last += 1
             else:
                 first = start
                 last = end
             for e in range(first, last):
-                if budget > 0 and np.int64(_popcount(np.uint64(np.int64(table_low[e]) ^ q_low))) > budget:
+                entry = np.int64(table_entries[e])
+                if budget > 0 and np.int64(_popcount(np.uint64((entry & low_mask) ^ q_low))) > budget:
                     continue
-                row = e if t == 0 else np.int64(table_pos[e])
-                if not alive[row]:
-                    continue
-                d = _distance(q, hashes, row)
-                if d > max_distance:
-                    continue
-                seen = False
-                for earlier in range(t):
-                    if (
-                        radii[earlier] >= 0
-                        and _popcount(np.uint64(chunks[row, earlier] ^ qc[earlier])) <= radii[earlier]
-                    ):
-                        seen = True
-                        break
-                if seen:
-                    continue
-                if count < cap:
-                    out_rows[count] = row
-                    out_dists[count] = d
-                count += 1
+                # Candidates are verified in batches, their hash lines requested now: the random reads of
+                # the full hashes then overlap instead of stalling one by one.
+                row = entry >> low_bits
+                _prefetch(flat, row * 4)
+                cand[n_cand] = row
+                n_cand += 1
+                if n_cand == CAND:
+                    count = _verify(q, max_distance, t, radii, chunk_starts, chunk_widths, hashes, alive,
+                                    cand, n_cand, diff, out_rows, out_dists, count)  # fmt: skip
+                    n_cand = 0
+        count = _verify(q, max_distance, t, radii, chunk_starts, chunk_widths, hashes, alive,
+                        cand, n_cand, diff, out_rows, out_dists, count)  # fmt: skip
     return count
 
 
 @njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
-def build_table(keys: Any, high_bits: int) -> Any:
-    """Two-pass LSD radix sort of 32-bit chunk values: (offsets, low, pos) as described above."""
+def chunk_keys(hashes: Any, start: int, width: int) -> Any:
+    """Chunk ``(start, width)`` of every row, as uint32."""
+    n = hashes.shape[0]
+    keys = np.empty(n, dtype=np.uint32)
+    for i in range(n):
+        keys[i] = np.uint32(_chunk(hashes[i], start, width))
+    return keys
+
+
+@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+def build_table(keys: Any, width: int, high_bits: int, offsets: Any, entries: Any) -> None:
+    """Fill one table's ``offsets`` and ``entries`` (layout above) from its ``width``-bit chunk values.
+
+    A two-pass LSD radix sort: by low bits, then (stably) by high bits.
+    """
     n = keys.shape[0]
-    low_bits = 32 - high_bits
-    low_mask = (1 << low_bits) - 1
+    low_bits = width - high_bits
+    low_mask = (np.int64(1) << low_bits) - 1
     counts = np.zeros((1 << low_bits) + 1, dtype=np.int64)
     for i in range(n):
         counts[(keys[i] & low_mask) + 1] += 1
     for b in range(1 << low_bits):
         counts[b + 1] += counts[b]
-    by_low = np.empty(n, dtype=np.uint32)
+    by_low = np.empty(n, dtype=np.int64)
     for i in range(n):
         b = keys[i] & low_mask
         by_low[counts[b]] = i
         counts[b] += 1
     buckets = 1 << high_bits
-    offsets = np.zeros(buckets + 1, dtype=np.uint32)
+    offsets[:] = 0
     for i in range(n):
         offsets[(keys[i] >> low_bits) + 1] += 1
     for b in range(buckets):
         offsets[b + 1] += offsets[b]
     fill = offsets[:buckets].astype(np.int64)
-    pos = np.empty(n, dtype=np.uint32)
-    low = np.empty(n, dtype=np.uint16)
     for j in range(n):
         row = by_low[j]
-        key = keys[row]
-        b = key >> low_bits
-        k = fill[b]
-        pos[k] = row
-        low[k] = key & low_mask
-        fill[b] = k + 1
-    return offsets, low, pos
+        key = np.int64(keys[row])
+        bucket = key >> low_bits
+        k = fill[bucket]
+        entries[k] = (row << low_bits) | (key & low_mask)
+        fill[bucket] = k + 1

@@ -2,10 +2,10 @@
 
 The index answers exactly what a brute-force scan answers (no approximation, no missed matches):
 
-* Rows live in **segments**, each a multi-index hash (MIH) over the eight 32-bit chunks of the hash, plus a
-  small **delta** of recent additions that is scanned linearly. Adding rows makes them matchable at once;
-  when the delta fills up it becomes a segment and segments of similar size are merged, so the number of
-  segments stays logarithmic and no add ever rebuilds the whole index.
+* Rows live in **segments**, each a multi-index hash (MIH) over eleven 20- to 24-bit chunks of the
+  hash, plus a small **delta** of recent additions that is scanned linearly. Adding rows makes them
+  matchable at once; when the delta fills up it becomes a segment and segments of similar size are
+  merged, so the number of segments stays logarithmic and no add ever rebuilds the whole index.
 * Removing rows marks them dead (a per-row flag) and they stop matching at once; merges drop dead rows.
 * Each segment is searched by MIH or by a linear scan, whichever a simple cost model says is cheaper for
   that threshold and segment size; both are exact.
@@ -35,17 +35,29 @@ from netsafe.signals.codecs import HashFormatError, hex_to_words
 
 DEFAULT_MAX_DISTANCE = 31
 MAX_BITS = 256
-N_TABLES = _kernels.N_TABLES
+# The chunks the 256 bits are cut into, one hash table each (see docs/matching.md, "How it works"). At the
+# default threshold 31 the probe radii come out as 1 for the 20-bit chunk and 2 for the others: ~2,100
+# bucket visits a query, against ~10,800 for eight 32-bit chunks at radius 3. The 20-bit chunk comes first
+# because its candidates are whole buckets, and rows are stored in table 0's order.
+CHUNK_WIDTHS = (20, 24, 24, 24, 24, 24, 24, 23, 23, 23, 23)
 # Past this many rows the delta is frozen into a segment; a scan of this many rows costs ~20 µs.
 DELTA_ROWS = 16_384
 MANIFEST = "manifest.json"
 FORMAT_NAME = "netsafe-pdq-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 IdArray = npt.NDArray[np.int64]
 WordArray = npt.NDArray[np.uint64]
 SearchResult = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
 SearchMode = Literal["auto", "mih", "scan"]
+EntryArray = npt.NDArray[np.uint32] | npt.NDArray[np.uint64]
+
+# Cost model, in units of one row of a linear scan (~2 ns): a bucket visit is a cache miss or two plus a
+# short walk, a candidate a random read of its full hash. Their ratio is as measured at 10M rows (~30 and
+# ~40 ns); their size is set where the choice between MIH and a scan matters, at small segments that sit
+# in the caches (measured at threshold 31: a scan is faster at 4k rows, MIH from 16k).
+_VISIT_COST = 6.0
+_CANDIDATE_COST = 8.0
 
 
 class IndexFormatError(ValueError):
@@ -65,34 +77,67 @@ def _masks(high_bits: int) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64
 def high_bits_for(rows: int) -> int:
     """Bucket on enough high bits of each chunk that a bucket holds ~8 rows (between 16 and 20 bits).
 
-    Small buckets make the exact-low-bits probes, most of the work, one cache line each (measured: at 10M
-    rows 20 bits beat 16 and 18).
+    Small buckets keep a bucket's entries in one or two cache lines (measured with 32-bit chunks at 10M
+    rows: 20 bits beat 16 and 18).
     """
     return min(20, max(16, round(math.log2(max(rows, 1))) - 3))
 
 
-@functools.cache
-def table_radii(max_distance: int) -> npt.NDArray[np.int64]:
+def check_chunk_widths(widths: Sequence[int]) -> tuple[int, ...]:
+    """Chunk widths as a tuple, or ValueError unless they are 16-32 bits each and cover the 256 bits."""
+    out = tuple(int(w) for w in widths)
+    if sum(out) != MAX_BITS or not out or any(not 16 <= w <= 32 for w in out):
+        raise ValueError(f"chunk widths must be 16-32 bits each and sum to {MAX_BITS}, got {list(out)}")
+    return out
+
+
+def table_radii(
+    max_distance: int, widths: Sequence[int] = CHUNK_WIDTHS, high_bits: int = 20, rows: int = 10_000_000
+) -> npt.NDArray[np.int64]:
     """Per-table probe radii r_t with sum(r_t + 1) = max_distance + 1 (-1 means: skip the table).
 
-    Cached per threshold and read-only: single queries are a few hundred microseconds, so per-call setup
-    shows.
+    Any such radii find every match (pigeonhole), so they are chosen for speed: one unit at a time goes to
+    the table where it adds the least expected cost (bucket visits plus candidates, for a segment of
+    ``rows`` random rows). The costs grow with the radius, so this greedy choice is the cheapest split.
     """
-    q, s = divmod(max_distance + 1, N_TABLES)
-    radii = np.full(N_TABLES, q - 1, dtype=np.int64)
-    radii[:s] += 1
-    radii.flags.writeable = False
-    return radii
+    return _plan(max_distance, check_chunk_widths(widths), high_bits, _size_class(rows))[1]
+
+
+def _size_class(rows: int) -> int:
+    """Segment sizes rounded to powers of two, so plans can be cached."""
+    return 1 << max(rows - 1, 1).bit_length()
 
 
 @functools.cache
-def _use_mih(max_distance: int, rows: int, high_bits: int) -> bool:
-    """Whether an MIH probe beats a linear scan: its rough cost in scan rows (a bucket visit ~ 16 rows)."""
-    per_bucket = rows / float(1 << high_bits)
+def _plan(
+    max_distance: int, widths: tuple[int, ...], high_bits: int, rows: int
+) -> tuple[bool, npt.NDArray[np.int64]]:
+    """(whether MIH beats a linear scan, the radii) for a segment of about ``rows`` rows.
+
+    Cached per threshold, layout and size class, and read-only: a single query is ~200 µs at 10M rows, so
+    per-call setup shows.
+    """
     ends = _masks(high_bits)[1]
-    radii = table_radii(max_distance)
-    cost = sum(float(ends[min(int(r), high_bits)]) * (per_bucket + 16.0) for r in radii if r >= 0)
-    return cost < rows
+    per_bucket = rows / float(1 << high_bits)
+
+    def cost(t: int, r: int) -> float:
+        if r < 0:
+            return 0.0
+        w = widths[t]
+        visits = float(ends[min(r, high_bits)])
+        candidates = rows * sum(math.comb(w, k) for k in range(min(r, w) + 1)) / float(1 << w)
+        return visits * (_VISIT_COST + per_bucket / 2) + candidates * _CANDIDATE_COST
+
+    radii = [-1] * len(widths)
+    for _ in range(max_distance + 1):
+        # A table at radius >= its width already returns every row; stop growing it.
+        open_tables = [t for t in range(len(widths)) if radii[t] < widths[t]]
+        best = min(open_tables, key=lambda t: (cost(t, radii[t] + 1) - cost(t, radii[t]), t))
+        radii[best] += 1
+    total = sum(cost(t, r) for t, r in enumerate(radii))
+    out = np.array(radii, dtype=np.int64)
+    out.flags.writeable = False
+    return total < rows, out
 
 
 def as_words(hashes: Sequence[str] | npt.ArrayLike) -> WordArray:
@@ -129,32 +174,62 @@ def _narrow(ids: IdArray) -> npt.NDArray[np.int32] | IdArray:
     return ids
 
 
+def _entry_dtype(rows: int, widths: Sequence[int], high_bits: int) -> type[np.unsignedinteger[Any]]:
+    """uint32 table entries when every (row, low bits) pair fits 32 bits, else uint64."""
+    low_bits = max(widths) - high_bits
+    return np.uint32 if max(rows - 1, 0) < 1 << (32 - low_bits) else np.uint64
+
+
 @dataclass
 class _Segment:
     ids: npt.NDArray[np.int32] | IdArray  # int32 when every id fits: 4 bytes a row saved
     hashes: WordArray
     alive: npt.NDArray[np.bool_]
+    widths: tuple[int, ...]
     high_bits: int
     offsets: npt.NDArray[np.uint32]
-    low: npt.NDArray[np.uint16]
-    pos: npt.NDArray[np.uint32]
+    entries: EntryArray
+    starts: npt.NDArray[np.int64]
+    width_array: npt.NDArray[np.int64]
 
     @classmethod
-    def build(cls, ids: IdArray, hashes: WordArray, high_bits: int | None = None) -> _Segment:
+    def make(
+        cls,
+        ids: npt.NDArray[np.int32] | IdArray,
+        hashes: WordArray,
+        alive: npt.NDArray[np.bool_],
+        widths: tuple[int, ...],
+        high_bits: int,
+        offsets: npt.NDArray[np.uint32],
+        entries: EntryArray,
+    ) -> _Segment:
+        width_array = np.array(widths, dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(width_array)[:-1]]).astype(np.int64)
+        return cls(ids, hashes, alive, widths, high_bits, offsets, entries, starts, width_array)
+
+    @classmethod
+    def build(
+        cls, ids: IdArray, hashes: WordArray, widths: tuple[int, ...], high_bits: int | None = None
+    ) -> _Segment:
         n = len(ids)
-        high_bits = high_bits_for(n) if high_bits is None else high_bits
-        offsets = np.empty((N_TABLES, (1 << high_bits) + 1), dtype=np.uint32)
-        low = np.empty((N_TABLES, n), dtype=np.uint16)
-        pos = np.empty((N_TABLES - 1, n), dtype=np.uint32)
-        first = np.ascontiguousarray(hashes.view(np.uint32).reshape(n, N_TABLES)[:, 0])
-        offsets[0], low[0], order = _kernels.build_table(first, high_bits)
-        # Rows go in table 0's order: its positions are the rows themselves, and its hash reads are local.
-        stored_ids, hashes = _narrow(ids[order]), hashes[order]
-        chunks = hashes.view(np.uint32).reshape(n, N_TABLES)
-        for t in range(1, N_TABLES):
-            keys = np.ascontiguousarray(chunks[:, t])
-            offsets[t], low[t], pos[t - 1] = _kernels.build_table(keys, high_bits)
-        return cls(stored_ids, hashes, np.ones(n, dtype=np.bool_), high_bits, offsets, low, pos)
+        high_bits = min(high_bits_for(n) if high_bits is None else high_bits, *widths)
+        m = len(widths)
+        offsets = np.empty((m, (1 << high_bits) + 1), dtype=np.uint32)
+        entries = np.empty((m, n), dtype=_entry_dtype(n, widths, high_bits))
+        starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
+        _kernels.build_table(_kernels.chunk_keys(hashes, starts[0], widths[0]), widths[0], high_bits,
+                             offsets[0], entries[0])  # fmt: skip
+        # Rows go in table 0's order, so table 0's candidates (whole runs of a bucket) are read in sequence.
+        low_bits = np.uint64(widths[0] - high_bits)
+        order = (entries[0] >> low_bits).astype(np.int64)
+        entries[0] = (np.arange(n, dtype=np.uint64) << low_bits | entries[0] & ((1 << low_bits) - 1)).astype(
+            entries.dtype
+        )
+        stored_ids, hashes = _narrow(ids[order]), np.ascontiguousarray(hashes[order])
+        for t in range(1, m):
+            keys = _kernels.chunk_keys(hashes, starts[t], widths[t])
+            _kernels.build_table(keys, widths[t], high_bits, offsets[t], entries[t])
+        return cls.make(stored_ids, hashes, np.ones(n, dtype=np.bool_), widths, high_bits, offsets, entries)
 
     @property
     def rows(self) -> int:
@@ -163,20 +238,19 @@ class _Segment:
     def live(self) -> tuple[IdArray, WordArray]:
         return self.ids[self.alive].astype(np.int64), self.hashes[self.alive]
 
-    def search(
-        self, q: WordArray, max_distance: int, radii: npt.NDArray[np.int64], mode: SearchMode
-    ) -> SearchResult:
-        use_mih = mode == "mih" or (mode == "auto" and _use_mih(max_distance, self.rows, self.high_bits))
+    def search(self, q: WordArray, max_distance: int, mode: SearchMode) -> SearchResult:
+        use_mih, radii = _plan(max_distance, self.widths, self.high_bits, _size_class(self.rows))
+        use_mih = mode == "mih" or (mode == "auto" and use_mih)
+        if use_mih:
+            masks, ends = _masks(self.high_bits)
         capacity = 256
         while True:
             rows = np.empty(capacity, dtype=np.int64)
             dists = np.empty(capacity, dtype=np.int64)
             if use_mih:
-                masks, ends = _masks(self.high_bits)
-                chunks = self.hashes.view(np.uint32).reshape(self.rows, N_TABLES)
                 count = _kernels.mih_search(
-                    q, max_distance, radii, self.high_bits, masks, ends, self.hashes, chunks,
-                    self.alive, self.offsets, self.low, self.pos, rows, dists,
+                    q, max_distance, radii, self.starts, self.width_array, self.high_bits, masks, ends,
+                    self.hashes, self.alive, self.offsets, self.entries, rows, dists,
                 )  # fmt: skip
             else:
                 count = _kernels.brute_search(q, max_distance, self.hashes, self.alive, rows, dists)
@@ -188,20 +262,27 @@ class _Segment:
 class PDQIndex:
     """Exact PDQ Hamming index mapping hashes to int64 ids (an id may be added with several hashes).
 
-    ``delta_rows`` (how many recent additions are scanned linearly before they become a segment) and
-    ``mode`` (``"auto"`` picks MIH or a linear scan per segment; ``"mih"``/``"scan"`` force one) and
-    ``high_bits`` (bucket width of new segments, 16-20; by default from the segment's size) exist for tests
-    and benchmarks; results are the same whatever they are.
+    ``delta_rows`` (how many recent additions are scanned linearly before they become a segment),
+    ``mode`` (``"auto"`` picks MIH or a linear scan per segment; ``"mih"``/``"scan"`` force one),
+    ``high_bits`` (bucket width of new segments, 16-20; by default from the segment's size, and never more
+    than the narrowest chunk) and ``chunk_widths`` (how new segments cut the 256 bits into tables) exist for
+    tests and benchmarks; results are the same whatever they are.
     """
 
     def __init__(
-        self, *, delta_rows: int = DELTA_ROWS, mode: SearchMode = "auto", high_bits: int | None = None
+        self,
+        *,
+        delta_rows: int = DELTA_ROWS,
+        mode: SearchMode = "auto",
+        high_bits: int | None = None,
+        chunk_widths: Sequence[int] = CHUNK_WIDTHS,
     ) -> None:
         if delta_rows < 1:
             raise ValueError("delta_rows must be at least 1")
         if high_bits is not None and not 16 <= high_bits <= 20:
             raise ValueError("high_bits must be between 16 and 20")
         self._high_bits = high_bits
+        self._widths = check_chunk_widths(chunk_widths)
         if mode not in ("auto", "mih", "scan"):
             raise ValueError(f"unknown search mode {mode!r}")
         self.mode: SearchMode = mode
@@ -229,8 +310,7 @@ class PDQIndex:
         """Bytes held by the index's arrays (what it costs in memory once paged in)."""
         total = self._delta_ids.nbytes + self._delta_hashes.nbytes + self._delta_alive.nbytes
         for s in self._segments:
-            total += s.ids.nbytes + s.hashes.nbytes + s.alive.nbytes + s.offsets.nbytes
-            total += s.low.nbytes + s.pos.nbytes
+            total += s.ids.nbytes + s.hashes.nbytes + s.alive.nbytes + s.offsets.nbytes + s.entries.nbytes
         return total
 
     # -- changes ------------------------------------------------------------------------------------------
@@ -296,7 +376,7 @@ class PDQIndex:
             self._add_segment(ids, words)
 
     def _add_segment(self, ids: IdArray, words: WordArray) -> None:
-        self._segments.append(_Segment.build(ids, words, self._high_bits))
+        self._segments.append(_Segment.build(ids, words, self._widths, self._high_bits))
         # Binary-counter merging: a segment is merged into its elder once it is at least half its size,
         # so segment sizes roughly double down the list and there are O(log n) of them.
         while len(self._segments) >= 2:
@@ -309,15 +389,13 @@ class PDQIndex:
         parts = [s.live() for s in segments]
         ids = np.concatenate([p[0] for p in parts])
         words = np.ascontiguousarray(np.concatenate([p[1] for p in parts]))
-        return _Segment.build(ids, words, self._high_bits)
+        return _Segment.build(ids, words, self._widths, self._high_bits)
 
     # -- queries ------------------------------------------------------------------------------------------
 
     def search(self, query: str | npt.ArrayLike, max_distance: int = DEFAULT_MAX_DISTANCE) -> SearchResult:
         """Every row within ``max_distance`` bits of ``query``: (ids, distances), by distance then id."""
-        q = _query_words(query)
-        limit = _check_distance(max_distance)
-        return self._search_words(q, limit, table_radii(limit))
+        return self._search_words(_query_words(query), _check_distance(max_distance))
 
     def search_many(
         self,
@@ -332,22 +410,18 @@ class PDQIndex:
             limits = [_check_distance(int(d)) for d in max_distance]
             if len(limits) != len(words):
                 raise ValueError(f"search_many: {len(words)} queries but {len(limits)} thresholds")
-        radii = {limit: table_radii(limit) for limit in set(limits)}
-        return [self._search_words(words[i], limits[i], radii[limits[i]]) for i in range(len(words))]
+        return [self._search_words(words[i], limits[i]) for i in range(len(words))]
 
-    def _search_words(self, q: WordArray, max_distance: int, radii: npt.NDArray[np.int64]) -> SearchResult:
+    def _search_words(self, q: WordArray, max_distance: int) -> SearchResult:
         found_ids: list[IdArray] = []
         found_dists: list[npt.NDArray[np.int64]] = []
         for s in self._segments:
-            ids, dists = s.search(q, max_distance, radii, self.mode)
+            ids, dists = s.search(q, max_distance, self.mode)
             if len(ids):
                 found_ids.append(ids)
                 found_dists.append(dists)
         if self._delta_rows:
-            n = self._delta_rows
-            delta = _Segment(self._delta_ids[:n], self._delta_hashes[:n], self._delta_alive[:n], 16,
-                             _NO_OFFSETS, _NO_LOW, _NO_POS)  # fmt: skip
-            ids, dists = delta.search(q, max_distance, radii, "scan")
+            ids, dists = self._search_delta(q, max_distance)
             if len(ids):
                 found_ids.append(ids)
                 found_dists.append(dists)
@@ -359,6 +433,19 @@ class PDQIndex:
             order = np.lexsort((ids, dists))
             return ids[order], dists[order]
         return ids, dists
+
+    def _search_delta(self, q: WordArray, max_distance: int) -> SearchResult:
+        n = self._delta_rows
+        capacity = 256
+        while True:
+            rows = np.empty(capacity, dtype=np.int64)
+            dists = np.empty(capacity, dtype=np.int64)
+            count = _kernels.brute_search(
+                q, max_distance, self._delta_hashes[:n], self._delta_alive[:n], rows, dists
+            )
+            if count <= capacity:
+                return self._delta_ids[rows[:count]], dists[:count]
+            capacity = count
 
     # -- persistence --------------------------------------------------------------------------------------
 
@@ -375,7 +462,9 @@ class PDQIndex:
             name = f"g{generation}-s{k}"
             for field in _FIELDS:
                 np.save(root / f"{name}.{field}.npy", getattr(s, field), allow_pickle=False)
-            names.append({"name": name, "rows": s.rows, "high_bits": s.high_bits})
+            names.append(
+                {"name": name, "rows": s.rows, "high_bits": s.high_bits, "chunk_widths": list(s.widths)}
+            )
         manifest = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "generation": generation,
                     "segments": names}  # fmt: skip
         tmp = root / (MANIFEST + ".tmp")
@@ -418,10 +507,7 @@ class PDQIndex:
         return index
 
 
-_FIELDS = ("ids", "hashes", "alive", "offsets", "low", "pos")
-_NO_OFFSETS = np.zeros((N_TABLES, 0), dtype=np.uint32)
-_NO_LOW = np.zeros((N_TABLES, 0), dtype=np.uint16)
-_NO_POS = np.zeros((N_TABLES - 1, 0), dtype=np.uint32)
+_FIELDS = ("ids", "hashes", "alive", "offsets", "entries")
 _SEGMENT_FILE = re.compile(r"g\d+-s\d+\.[a-z]+\.npy")
 
 
@@ -435,8 +521,14 @@ def _read_manifest(root: Path) -> dict[str, Any]:
         raise IndexFormatError(f"{path}: unreadable manifest: {err}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise IndexFormatError(f"{path}: not a {FORMAT_NAME} manifest")
-    if manifest.get("version") != FORMAT_VERSION:
-        raise IndexFormatError(f"{path}: index format version {manifest.get('version')!r} is not supported")
+    version = manifest.get("version")
+    if version != FORMAT_VERSION:
+        older = isinstance(version, int) and version < FORMAT_VERSION
+        raise IndexFormatError(
+            f"{path}: index format version {version!r} is "
+            + ("from an older netsafe" if older else "not supported by this netsafe")
+            + f" (this one reads version {FORMAT_VERSION}): rebuild the index from its hashes"
+        )
     segments = manifest.get("segments")
     if not isinstance(manifest.get("generation"), int) or not isinstance(segments, list):
         raise IndexFormatError(f"{path}: manifest lacks 'generation' or 'segments'")
@@ -447,7 +539,15 @@ def _read_manifest(root: Path) -> dict[str, Any]:
             and re.fullmatch(r"g\d+-s\d+", entry["name"])
             and isinstance(entry.get("rows"), int)
             and entry.get("high_bits") in range(16, 21)
+            and isinstance(entry.get("chunk_widths"), list)
+            and all(isinstance(w, int) for w in entry["chunk_widths"])
         ):
+            raise IndexFormatError(f"{path}: bad segment entry {entry!r}")
+        try:
+            widths = check_chunk_widths(entry["chunk_widths"])
+        except ValueError as err:
+            raise IndexFormatError(f"{path}: bad segment entry {entry!r}: {err}") from None
+        if entry["high_bits"] > min(widths):
             raise IndexFormatError(f"{path}: bad segment entry {entry!r}")
     return manifest
 
@@ -456,13 +556,14 @@ def _validated(root: Path, entry: dict[str, Any], a: dict[str, Any]) -> _Segment
     """Check shapes, dtypes and the invariants the compiled kernels rely on (they do no bounds checks)."""
     n = int(entry["rows"])
     high_bits = int(entry["high_bits"])
+    widths = tuple(int(w) for w in entry["chunk_widths"])
+    m = len(widths)
     expect = {
         "ids": (np.int64, (n,)),
         "hashes": (np.uint64, (n, 4)),
         "alive": (np.bool_, (n,)),
-        "offsets": (np.uint32, (N_TABLES, (1 << high_bits) + 1)),
-        "low": (np.uint16, (N_TABLES, n)),
-        "pos": (np.uint32, (N_TABLES - 1, n)),
+        "offsets": (np.uint32, (m, (1 << high_bits) + 1)),
+        "entries": (_entry_dtype(n, widths, high_bits), (m, n)),
     }
     where = root / f"{entry['name']}.*.npy"
     for field, (dtype, shape) in expect.items():
@@ -477,8 +578,8 @@ def _validated(root: Path, entry: dict[str, Any], a: dict[str, Any]) -> _Segment
         np.any(offsets[:, 0] != 0) or np.any(offsets[:, -1] != n) or np.any(offsets[:, 1:] < offsets[:, :-1])
     ):
         raise IndexFormatError(f"{where}: bucket offsets are corrupt (rebuild the index)")
-    if n and int(a["pos"].max()) >= n:
-        raise IndexFormatError(f"{where}: row positions out of range (rebuild the index)")
-    if n and int(a["low"].max()) >= 1 << (32 - high_bits):
-        raise IndexFormatError(f"{where}: low bits out of range (rebuild the index)")
-    return _Segment(a["ids"], a["hashes"], a["alive"], high_bits, offsets, a["low"], a["pos"])
+    entries = a["entries"]
+    for t, width in enumerate(widths):
+        if n and int(entries[t].max()) >> (width - high_bits) >= n:
+            raise IndexFormatError(f"{where}: row positions out of range (rebuild the index)")
+    return _Segment.make(a["ids"], a["hashes"], a["alive"], widths, high_bits, offsets, entries)
