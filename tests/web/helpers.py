@@ -70,7 +70,8 @@ def _hashed(password: str) -> str:
 
 
 def make_service(db: Database, **overrides: object) -> Service:
-    settings = Settings(rate_limit_per_minute=0, index_refresh_seconds=0.2, **overrides)  # type: ignore[arg-type]
+    defaults: dict[str, object] = {"rate_limit_per_minute": 0, "index_refresh_seconds": 0.2}
+    settings = Settings(**(defaults | overrides))  # type: ignore[arg-type]
     service = Service(create_app(settings, db), db)
     # Argon2 is slow on purpose: hash the shared test password once, not once per user and test.
     with patch("netsafe.accounts.service.hash_password", _hashed), db.session() as session:

@@ -1,0 +1,128 @@
+"""The /match fast path answers exactly as the framework's endpoint does, or hands the request over."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from netsafe.audit.models import AuditEventRow
+from netsafe.store.db import Database
+from netsafe.web import fastpath
+from netsafe.web.app import create_app
+from netsafe.web.config import Settings
+
+from .helpers import Service, make_service
+
+PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+NEAR = PDQ[:-2] + "dd"  # a few bits away
+MD5 = "d41d8cd98f00b204e9800998ecf8427e"
+HEADERS = ("content-type", "cache-control", "x-content-type-options", "content-security-policy")
+
+
+@pytest.fixture
+def pair(sqlite_db: Database) -> tuple[Service, Service]:
+    fast = make_service(sqlite_db)
+    settings = Settings(rate_limit_per_minute=0, index_refresh_seconds=0.2, fast_match=False)
+    slow = Service(create_app(settings, sqlite_db), sqlite_db, tokens=fast.tokens)
+    client, h = fast.client(), fast.bearer("curator")
+    for name in ("bank", "other"):
+        assert client.post("/api/v1/hashsets", json={"name": name}, headers=h).status_code == 201
+    entries = [
+        {"signals": {"pdq": PDQ}, "category": "A", "source_id": "m1"},
+        {"signals": {"md5": MD5}, "category": "C"},
+    ]
+    added = client.post("/api/v1/hashsets/bank/entries", json={"entries": entries}, headers=h)
+    assert added.status_code == 200, added.text
+    other = [{"signals": {"pdq": NEAR}, "category": "B"}]
+    added = client.post("/api/v1/hashsets/other/entries", json={"entries": other}, headers=h)
+    assert added.status_code == 200, added.text
+    return fast, slow
+
+
+BODIES: list[Any] = [
+    {"signals": {"pdq": NEAR}},
+    {"signals": {"pdq": NEAR}, "hashsets": ["bank"]},
+    {"signals": {"pdq": NEAR}, "max_distance": 0},
+    {"signals": {"PDQ": NEAR.upper(), "md5": MD5}},
+    {"signals": {"pdq": "0" * 64}},
+    {"signals": {"pdq": NEAR}, "pdq_dihedral": [NEAR, "0" * 64]},
+    {"signals": {"pdq": NEAR}, "hashsets": ["nope"]},  # 404
+    {"signals": {"pdq": "zz" * 32}},  # 422 bad hex
+    {"signals": {"pdq": NEAR[:32]}},  # 422 wrong length
+    {"signals": {"sha512": "ab" * 64}},  # 422 unknown signal
+    {"signals": {}},  # 422 none given
+    {"signals": {"pdq": NEAR}, "max_distance": 65},  # 422 out of range
+    {"signals": {"pdq": NEAR}, "surprise": 1},
+    "not json at all",
+    [1, 2, 3],
+]
+
+
+def _send(service: Service, body: Any, who: str | None, content_type: str) -> tuple[int, Any, dict[str, str]]:
+    headers = {"Content-Type": content_type}
+    if who is not None:
+        headers |= service.bearer(who)
+    raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    response = service.client().post("/api/v1/match", content=raw, headers=headers)
+    kept = {k: response.headers.get(k, "") for k in HEADERS}
+    return response.status_code, response.json(), kept
+
+
+@pytest.mark.parametrize("body", BODIES, ids=[str(i) for i in range(len(BODIES))])
+def test_fast_and_framework_paths_answer_alike(pair: tuple[Service, Service], body: Any) -> None:
+    fast, slow = pair
+    for who, content_type in (
+        ("analyst", "application/json"),
+        ("match-only", "application/json; charset=utf-8"),
+        ("auditor", "application/json"),  # no match permission: 403
+        ("expired", "application/json"),  # 401
+        (None, "application/json"),  # 401
+    ):
+        assert _send(fast, body, who, content_type) == _send(slow, body, who, content_type), (who, body)
+
+
+def test_the_fast_path_answers_and_audits_like_the_endpoint(
+    pair: tuple[Service, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, slow = pair
+    calls: list[object] = []
+    original = fastpath.run_match_async
+
+    async def counted(*args: Any) -> Any:
+        calls.append(args)
+        return await original(*args)
+
+    monkeypatch.setattr(fastpath, "run_match_async", counted)
+    body = {"signals": {"pdq": NEAR}}
+    for service in (fast, slow):
+        status, found, _ = _send(service, body, "analyst", "application/json")
+        assert status == 200 and [m["hashset"] for m in found["matches"]] == ["other", "bank"]
+    assert len(calls) == 1  # the fast app answered itself, the other went through FastAPI
+    with fast.db.session() as session:
+        fast_event, slow_event = session.query(AuditEventRow).order_by(AuditEventRow.seq.desc()).limit(2)
+    assert fast_event.action == slow_event.action == "match"
+    assert fast_event.details == slow_event.details and fast_event.actor == slow_event.actor
+
+
+def test_a_request_is_rate_counted_once_whichever_path_answers(sqlite_db: Database) -> None:
+    service = make_service(sqlite_db, rate_limit_per_minute=1, rate_limit_burst=3)
+    h = service.bearer("analyst")
+    client = service.client()
+    assert client.post("/api/v1/match", json={"signals": {"pdq": "zz"}}, headers=h).status_code == 422
+    assert client.post("/api/v1/match", json={"signals": {"pdq": PDQ}}, headers=h).status_code == 200
+    assert client.post("/api/v1/match", json={"signals": {"pdq": PDQ}}, headers=h).status_code == 200
+    limited = client.post("/api/v1/match", json={"signals": {"pdq": PDQ}}, headers=h)
+    assert limited.status_code == 429 and limited.headers["Retry-After"]
+    assert limited.json()["error"]["code"] == "rate_limited"
+
+
+def test_a_large_body_is_handed_over_whole(pair: tuple[Service, Service]) -> None:
+    fast, _ = pair
+    padding = "x" * (fastpath.MAX_JSON_BYTES + 10)
+    body = json.dumps({"signals": {"pdq": NEAR}, "hashsets": ["bank"], "pad": padding})
+    response = fast.client().post(
+        "/api/v1/match", content=body, headers=fast.bearer("analyst") | {"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200 and response.json()["matches"][0]["category"] == "A"
