@@ -1,13 +1,16 @@
 -- wrk script for benchmarks/api_load.py: POST /api/v1/match with request bodies prepared by the Python side.
 --
--- wrk -s api_load.lua URL -- BODIES_LIST CONTENT_TYPE TOKEN
+-- wrk -s api_load.lua URL -- BODIES_LIST CONTENT_TYPE TOKEN [THINK_MS]
 --   BODIES_LIST: a file naming one body file per line (each body is sent verbatim, JSON or multipart);
---   CONTENT_TYPE: the Content-Type header sent with every body.
+--   CONTENT_TYPE: the Content-Type header sent with every body;
+--   THINK_MS: each connection waits a random time (exponential, this mean) after an answer before its next
+--   request, like a client with work of its own between checks; 0 (default) sends at once.
 -- Each wrk thread runs its own copy of this script; done() prints one JSON line for the Python side to read.
 
 local bodies = {}
 local headers = {}
 local counter = 0
+local think = 0
 
 function init(args)
   for name in io.lines(args[1]) do
@@ -17,6 +20,7 @@ function init(args)
   end
   headers["Content-Type"] = args[2]
   headers["Authorization"] = "Bearer " .. args[3]
+  think = tonumber(args[4] or "0") or 0
   -- Different threads start at different places in the list.
   counter = math.random(#bodies)
 end
@@ -24,6 +28,13 @@ end
 function request()
   counter = counter % #bodies + 1
   return wrk.format("POST", "/api/v1/match", headers, bodies[counter])
+end
+
+function delay()
+  if think <= 0 then
+    return 0
+  end
+  return -think * math.log(1 - math.random())
 end
 
 function done(summary, latency, requests)

@@ -94,7 +94,13 @@ def _write_bodies(directory: Path, bodies: list[bytes]) -> Path:
 
 
 def _wrk(
-    base: str, token: str, listing: Path, content_type: str, seconds: float, clients: int
+    base: str,
+    token: str,
+    listing: Path,
+    content_type: str,
+    seconds: float,
+    clients: int,
+    think_ms: float = 0.0,
 ) -> dict[str, float]:
     """One closed-loop wrk run (one thread, ``clients`` connections); the script's JSON summary."""
     result = subprocess.run(
@@ -112,6 +118,7 @@ def _wrk(
             str(listing),
             content_type,
             token,
+            str(think_ms),
         ],
         capture_output=True,
         text=True,
@@ -178,6 +185,12 @@ def main() -> None:
         help="keep the SQLite store here and reuse it on the next run with the same --entries",
     )
     parser.add_argument("--only", choices=("signals", "upload"), help="run one of the two phases")
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="mean pause of each client between an answer and its next request (default 0: saturate)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("api_load.py needs wrk (Debian package wrk): run benchmarks/setup.sh")
@@ -258,7 +271,8 @@ def main() -> None:
                 phases = [phases[0 if args.only == "signals" else 1]]
 
             print(
-                f"{args.clients} clients (wrk, one thread), {args.seconds:.0f} s each after "
+                f"{args.clients} clients (wrk, one thread, think {args.think_ms:g} ms), "
+                f"{args.seconds:.0f} s each after "
                 f"{args.warmup:.0f} s warm-up, {args.workers} workers, "
                 f"{args.entries:,} PDQ entries, {args.backend}, "
                 f"load average {os.getloadavg()[0]:.1f}",
@@ -267,7 +281,7 @@ def main() -> None:
             for name, listing, content_type in phases:
                 if args.warmup > 0:
                     _wrk(base, token, listing, content_type, args.warmup, args.clients)
-                summary = _wrk(base, token, listing, content_type, args.seconds, args.clients)
+                summary = _wrk(base, token, listing, content_type, args.seconds, args.clients, args.think_ms)
                 print(_report(name, summary), flush=True)
         finally:
             server.terminate()
