@@ -6,6 +6,7 @@ import functools
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -322,3 +323,31 @@ def test_details_of_several_searches_load_in_one_query(db: Database, tmp_path: P
     assert got == [[("A", "m0", 3)], [("B", "m1", 3)], [("C", "m2", 3)]]
     # Cached now: the same searches need nothing from the store.
     assert matcher.search([Query("again", signals={"pdq": pdqs[1]})], offline=True).missing == {}
+
+
+def test_one_failing_set_does_not_hold_back_the_others_nor_stay_served(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netsafe.matching import service
+
+    for name in ("a", "b"):
+        svc.import_file(db, tx_file(tmp_path / f"{name}.txt", [f"pdq {random_pdq()}"]), name, format="tx")
+    matcher = Matcher(db, tmp_path / "idx", refresh_seconds=0.5)
+    matcher.match([Query("warm", signals={"pdq": random_pdq()})])
+    added = random_pdq()
+    svc.import_file(db, tx_file(tmp_path / "b2.txt", [f"pdq {added}"]), "b", format="tx")
+    original = matcher._index
+
+    def broken(name: str) -> Any:
+        if name == "a":
+            raise RuntimeError("set a cannot be caught up")
+        return original(name)
+
+    monkeypatch.setattr(matcher, "_index", broken)
+    with pytest.raises(RuntimeError, match="set a"):
+        matcher.catch_up()
+    [[hit]] = matcher.search([Query("new", signals={"pdq": added})], hashsets=["b"], offline=True).hits
+    assert hit.index.name == "b" and hit.distance == 0  # b was caught up although a failed first
+    monkeypatch.setattr(service, "STALE_REFRESHES", 0)  # as if the failures had gone on for long
+    with pytest.raises(StoreNeededError, match="caught up"):
+        matcher.search([Query("new", signals={"pdq": added})], hashsets=["b"], offline=True)

@@ -126,3 +126,41 @@ def test_a_large_body_is_handed_over_whole(pair: tuple[Service, Service]) -> Non
         "/api/v1/match", content=body, headers=fast.bearer("analyst") | {"Content-Type": "application/json"}
     )
     assert response.status_code == 200 and response.json()["matches"][0]["category"] == "A"
+
+
+def test_repeated_headers_are_read_as_the_framework_reads_them(pair: tuple[Service, Service]) -> None:
+    fast, slow = pair
+    body = json.dumps({"signals": {"pdq": NEAR}}).encode()
+    good = fast.bearer("analyst")["Authorization"]
+    cases = [
+        [("Authorization", "Bearer nst_x"), ("Authorization", good), ("Content-Type", "application/json")],
+        [("Authorization", good), ("Content-Type", "text/plain"), ("Content-Type", "application/json")],
+    ]
+    for headers in cases:
+        answers = [s.client().post("/api/v1/match", content=body, headers=headers) for s in (fast, slow)]
+        assert answers[0].status_code == answers[1].status_code != 200
+        assert answers[0].json() == answers[1].json()
+
+
+def test_wide_and_dihedral_searches_leave_the_event_loop(
+    pair: tuple[Service, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netsafe.web import matching as web_matching
+
+    fast, _ = pair
+    hops: list[object] = []
+    original = web_matching.run_in_threadpool
+
+    async def counted(func: Any, *args: Any) -> Any:
+        hops.append(func)
+        return await original(func, *args)
+
+    monkeypatch.setattr(web_matching, "run_in_threadpool", counted)
+    client, h = fast.client(), fast.bearer("analyst")
+    assert client.get("/api/v1/ready", headers=h).status_code == 200
+    assert client.post("/api/v1/match", json={"signals": {"pdq": NEAR}}, headers=h).status_code == 200
+    inline = len(hops)
+    for extra in ({"max_distance": 64}, {"pdq_dihedral": [NEAR]}):
+        found = client.post("/api/v1/match", json={"signals": {"pdq": NEAR}} | extra, headers=h)
+        assert found.status_code == 200 and found.json()["matches"]
+    assert len(hops) == inline + 2

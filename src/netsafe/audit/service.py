@@ -71,6 +71,9 @@ def record_many(session: Session, events: list[EventSpec]) -> str:
         raise ValueError("no events to record")
     # Core statements on the session's connection: the ORM's bulk paths cost ~1.5 ms a call, more than
     # the commit, and every match request waits for this.
+    # The caller's pending changes go first, as the ORM's autoflush did before these Core statements: every
+    # appender then takes its row locks before the head's, never after, so two cannot deadlock.
+    session.flush()
     conn = session.connection()
     # Bumping the head first takes its write lock, which serialises appenders on every backend; RETURNING
     # hands back the new sequence number and the previous event's hash in the same round trip.

@@ -46,6 +46,7 @@ EXACT_SIGNALS = ("md5", "sha1", "sha256", "photodna")
 _COLUMN = {"md5": "md5", "sha1": "sha1", "sha256": "sha256", "photodna": "photodna_key"}
 _VERSION_DIR = re.compile(r"v(\d+)")
 _SET_DIR = re.compile(r"(\d+)-\d+")
+STALE_REFRESHES = 10  # offline searches refuse indexes not all caught up for this many refresh periods
 COMPACT_SHARE = 20  # merge the PDQ index's segments when a catch-up added >= 1/20 of its rows
 DETAILS_CACHE_ENTRIES = 200_000  # per hash set; about 40 MB at most
 
@@ -208,6 +209,7 @@ class Matcher:
         self._sets: dict[str, _SetIndex] = {}  # by _SetRef.key
         self._known: dict[str, _SetRef] = {}  # by name
         self._checked = float("-inf")
+        self._current_at = float("-inf")  # when catch_up() last brought every index up to date
         self._lock = threading.RLock()
         # (category, source_id) of entries already reported, per set key: valid for one version of the set
         # (entries change only through imports, which move the version), so a match skips the store.
@@ -422,6 +424,8 @@ class Matcher:
                 names = list(hashsets) if hashsets else sorted(self._known)
                 self._check_names(names, distances)
                 indexes = [self._index(n) for n in names]
+                if not hashsets:  # every set was just brought up to date
+                    self._current_at = time.monotonic()
         found: list[list[_Hit]] = []
         for q in queries:
             hits: list[_Hit] = []
@@ -494,6 +498,8 @@ class Matcher:
         next :meth:`catch_up` (whoever serves offline calls it every ``refresh_seconds``)."""
         if self._checked == float("-inf"):
             raise StoreNeededError("the hash sets have not been read yet")
+        if time.monotonic() - self._current_at > STALE_REFRESHES * max(self.refresh_seconds, 1.0):
+            raise StoreNeededError("the indexes have not been caught up lately")
         known = self._known  # replaced whole by refresh(), never changed in place
         names = list(hashsets) if hashsets else sorted(known)
         unknown = [n for n in (*names, *distances) if n not in known]
@@ -508,11 +514,23 @@ class Matcher:
         return indexes
 
     def catch_up(self) -> None:
-        """Re-read the versions and bring every set's index up to date (what offline searches serve)."""
+        """Re-read the versions and bring every set's index up to date (what offline searches serve).
+
+        Every set is tried even when one fails (the first failure is raised at the end); offline searches
+        stop answering once the indexes have not all been current for ``STALE_REFRESHES`` refresh periods,
+        so a set that cannot be caught up is never served stale for long.
+        """
         with self._lock:
             self.refresh(force=True)
+            failed: Exception | None = None
             for name in sorted(self._known):
-                self._index(name)
+                try:
+                    self._index(name)
+                except Exception as err:  # keep the other sets current; report this one
+                    failed = failed or err
+            if failed is not None:
+                raise failed
+            self._current_at = time.monotonic()
 
     def _cached_details(
         self, hits: list[_Hit]

@@ -89,7 +89,10 @@ def make_engine(url: URL) -> Engine:
         # file and setting its pragmas for every session cost ~1 ms a web request. Beyond pool_size,
         # connections open on demand and close on return; SQLAlchemy hands a pooled pysqlite connection to
         # one thread at a time.
-        engine = create_engine(url, pool_size=8, max_overflow=-1, pool_pre_ping=False)
+        if path is None:  # in memory: SQLAlchemy's one-connection pool, the only way to share the database
+            engine = create_engine(url)
+        else:
+            engine = create_engine(url, pool_size=8, max_overflow=-1, pool_pre_ping=False)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)

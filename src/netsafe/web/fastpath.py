@@ -34,19 +34,24 @@ class MatchFastPath:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
-        content_type = authorization = b""
-        for name, value in scope["headers"]:
-            if name == b"content-type":
+        content_type = authorization = None
+        for name, value in scope["headers"]:  # the first of repeated headers, as Starlette reads them
+            if name == b"content-type" and content_type is None:
                 content_type = value
-            elif name == b"authorization":
+            elif name == b"authorization" and authorization is None:
                 authorization = value
-        scheme, _, token = authorization.decode("latin-1").partition(" ")
+        scheme, _, token = (authorization or b"").decode("latin-1").partition(" ")
         if (
-            content_type.split(b";")[0].strip().lower() != b"application/json"
+            (content_type or b"").split(b";")[0].strip().lower() != b"application/json"
             or scheme.lower() != "bearer"
             or not token.strip()
         ):
             await self.app(scope, receive, send)
+            return
+        # Who is asking before reading what they sent, as the framework does.
+        principal = await principal_from_token(Request(scope, receive), token.strip())
+        if principal is None or not principal.can(Permission.MATCH):
+            await self.app(scope, receive, send)  # the framework's 401 or 403
             return
         body, complete = await _read(receive)
         replay = _replayer(body, complete, receive)
@@ -54,10 +59,6 @@ class MatchFastPath:
             await self.app(scope, replay, send)
             return
         request = Request(scope, replay)
-        principal = await principal_from_token(request, token.strip())
-        if principal is None or not principal.can(Permission.MATCH):
-            await self.app(scope, replay, send)  # the framework's 401 or 403
-            return
         try:
             rate_limit(request, principal)
         except ApiError as err:
