@@ -422,7 +422,7 @@ class Matcher:
             with self._lock:
                 self.refresh()
                 names = list(hashsets) if hashsets else sorted(self._known)
-                self._check_names(names, distances)
+                _check_names(self._known, names, distances)
                 indexes = [self._index(n) for n in names]
                 if not hashsets:  # every set was just brought up to date
                     self._current_at = time.monotonic()
@@ -488,11 +488,6 @@ class Matcher:
                 hits.append(_Hit(index, entry_id, "vpdq", closest[entry_id], None, result))
         return hits
 
-    def _check_names(self, names: Sequence[str], distances: Mapping[str, int]) -> None:
-        unknown = [n for n in (*names, *distances) if n not in self._known]
-        if unknown:
-            raise MatchError(f"no hash set named {unknown[0]!r} (see `netsafe hashset list`)")
-
     def _served(self, hashsets: Sequence[str] | None, distances: Mapping[str, int]) -> list[_SetIndex]:
         """The indexes in memory now, without the lock: each may be a version behind the store until the
         next :meth:`catch_up` (whoever serves offline calls it every ``refresh_seconds``)."""
@@ -502,9 +497,7 @@ class Matcher:
             raise StoreNeededError("the indexes have not been caught up lately")
         known = self._known  # replaced whole by refresh(), never changed in place
         names = list(hashsets) if hashsets else sorted(known)
-        unknown = [n for n in (*names, *distances) if n not in known]
-        if unknown:
-            raise MatchError(f"no hash set named {unknown[0]!r} (see `netsafe hashset list`)")
+        _check_names(known, names, distances)
         indexes = []
         for name in names:
             index = self._sets.get(known[name].key)
@@ -625,6 +618,12 @@ def _search(index: _SetIndex, q: Query, max_distance: int, min_quality: int, dih
         ids, dists = index.pdq.search(pdq, max_distance)
         hits.extend(_Hit(index, i, "pdq", d) for i, d in zip(ids.tolist(), dists.tolist(), strict=True))
     return hits
+
+
+def _check_names(known: Mapping[str, _SetRef], names: Sequence[str], distances: Mapping[str, int]) -> None:
+    unknown = [n for n in (*names, *distances) if n not in known]
+    if unknown:
+        raise MatchError(f"no hash set named {unknown[0]!r} (see `netsafe hashset list`)")
 
 
 def _check_query(q: Query) -> None:
