@@ -75,9 +75,7 @@ class SharedMatcher:
         try:
             self.matcher.catch_up()
         except Exception as err:  # the change is committed; the background refresh will try again
-            log.warning(
-                "index refresh after a change failed: %s", str(err).splitlines()[0] if str(err) else err
-            )
+            log.warning("index refresh after a change failed: %s", _first_line(err))
 
     def match(
         self,
@@ -86,13 +84,11 @@ class SharedMatcher:
         hashsets: list[str] | None,
         max_distance: int,
         pdq_quality: int | None = None,
-        offline: bool = False,
     ) -> list[dict[str, Any]]:
+        """Match in the calling thread, reading the store as needed (the page, uploads, the slow path)."""
         query = Query(query="api", signals=signals, pdq_quality=pdq_quality, pdq_dihedral=dihedral)
         try:
-            found = self.matcher.match(
-                [query], hashsets or None, max_distance, dihedral=bool(dihedral), offline=offline
-            )
+            found = self.matcher.match([query], hashsets or None, max_distance, dihedral=bool(dihedral))
         except MatchError as err:
             raise _api_error(err) from None
         return [m.as_dict() for m in found[0]]
