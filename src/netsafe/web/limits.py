@@ -3,9 +3,9 @@ round it)."""
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from netsafe.web.errors import error_response
 
 
 class BodyTooLargeError(Exception):
@@ -34,7 +34,7 @@ class BodyLimitMiddleware:
                 except ValueError:
                     declared = -1
                 if declared > limit:
-                    await self._reject(send, limit)
+                    await self._reject(scope, receive, send, limit)
                     return
         seen = 0
         started = False
@@ -58,25 +58,8 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLargeError:
             if not started:
-                await self._reject(send, limit)
+                await self._reject(scope, receive, send, limit)
 
-    async def _reject(self, send: Send, limit: int) -> None:
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "too_large",
-                    "message": f"request body over the limit of {limit} bytes",
-                }
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        message = f"request body over the limit of {limit} bytes"
+        await error_response(413, "too_large", message)(scope, receive, send)
