@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from netsafe.accounts.roles import Permission
@@ -80,18 +81,8 @@ class MatchFastPath:
         except ApiError as err:
             await _error(err, scope, replay, send)
             return
-        payload = result.model_dump_json().encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        response = Response(result.model_dump_json(), media_type="application/json")
+        await response(scope, replay, send)
 
 
 async def _read(receive: Receive) -> tuple[bytes, bool]:

@@ -17,7 +17,7 @@ from netsafe.web.api.hashing import hash_upload
 from netsafe.web.api.schemas import MatchOut, MatchResultOut, MatchSignalsIn
 from netsafe.web.auth import actor_of, require
 from netsafe.web.errors import ERROR_RESPONSES, ApiError
-from netsafe.web.state import state_of
+from netsafe.web.state import ServiceState, state_of
 
 router = APIRouter(tags=["matching"])
 
@@ -44,12 +44,9 @@ def clean_signals(raw: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _prepare(
-    request: Request, max_distance: int | None, limit_from: dict[str, Any]
-) -> tuple[int, int | None]:
-    state = state_of(request)
+def _prepare(state: ServiceState, max_distance: int | None, query: dict[str, Any]) -> tuple[int, int | None]:
     distance = state.settings.default_max_distance if max_distance is None else max_distance
-    return distance, limit_from.get("pdq_quality")
+    return distance, query.get("pdq_quality")
 
 
 def _audit_details(
@@ -71,9 +68,9 @@ def _audit_details(
 
 
 def _result(
-    request: Request, signals: dict[str, str], query: dict[str, Any], matches: list[dict[str, Any]]
+    state: ServiceState, signals: dict[str, str], query: dict[str, Any], matches: list[dict[str, Any]]
 ) -> MatchResultOut:
-    limit = state_of(request).settings.match_result_limit
+    limit = state.settings.match_result_limit
     return MatchResultOut(
         query=query | {"signals": signals},
         matches=[MatchOut(**m) for m in matches[:limit]],
@@ -92,11 +89,11 @@ def run_match(
 ) -> MatchResultOut:
     """Match, then audit (in the calling thread): shared by uploads and the match page."""
     state = state_of(request)
-    distance, quality = _prepare(request, max_distance, query)
+    distance, quality = _prepare(state, max_distance, query)
     matches = state.matcher.match(signals, dihedral, hashsets, distance, quality)
     details = _audit_details(query, signals, hashsets, distance, matches)
     state.audit.submit(actor_of(request, principal), "match", None, details)
-    return _result(request, signals, query, matches)
+    return _result(state, signals, query, matches)
 
 
 async def run_match_async(
@@ -111,11 +108,11 @@ async def run_match_async(
     """:func:`run_match` on the event loop: the busiest path (signals from a platform) holds no thread
     while its audit event is committed."""
     state = state_of(request)
-    distance, quality = _prepare(request, max_distance, query)
+    distance, quality = _prepare(state, max_distance, query)
     matches = await state.matcher.match_async(signals, dihedral, hashsets, distance, quality)
     details = _audit_details(query, signals, hashsets, distance, matches)
     await state.audit.submit_async(actor_of(request, principal), "match", None, details)
-    return _result(request, signals, query, matches)
+    return _result(state, signals, query, matches)
 
 
 @router.post(
