@@ -31,7 +31,8 @@ class AuditWriter:
         self._batches: BatchThread[_Event] = BatchThread("netsafe-audit", self._append)
 
     def _append(self, events: list[_Event]) -> None:
-        with self.db.session() as session:
+        # Several workers on one SQLite file take turns here rather than in SQLite's sleeping busy handler.
+        with self.db.write_turn(), self.db.session() as session:
             record_many(session, [(e.actor, e.action, e.target, e.details, e.outcome) for e in events])
 
     def submit(

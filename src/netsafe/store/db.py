@@ -20,6 +20,8 @@ from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from netsafe.store.writeturn import WriteTurn
+
 ENV_URL = "NETSAFE_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -105,6 +107,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        path = sqlite_path(url)
+        self._turn = WriteTurn(path) if path is not None else None
 
     @property
     def backend(self) -> str:
@@ -131,7 +135,19 @@ class Database:
             cause = getattr(err, "orig", None) or err
             raise StoreError(f"database error at {self.display_url}: {_first_line(cause)}") from err
 
+    @contextmanager
+    def write_turn(self) -> Iterator[None]:
+        """Wait for this process's turn to write, behind the other processes' (SQLite files; a no-op on
+        PostgreSQL, whose row locks queue writers without sleeping). For the busiest writer, the audit."""
+        if self._turn is None:
+            yield
+            return
+        with self._turn():
+            yield
+
     def dispose(self) -> None:
+        if self._turn is not None:
+            self._turn.close()
         self.engine.dispose()
 
 

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from netsafe.accounts.roles import Permission
 from netsafe.accounts.service import Principal, token_principal, web_session_principal
 from netsafe.audit.service import Actor
+from netsafe.store.db import Database
 from netsafe.web.errors import ApiError
 from netsafe.web.state import state_of
 
@@ -66,15 +67,12 @@ async def principal_from_token(request: Request, token: str) -> Principal | None
     """The token's principal (None if unknown, expired or revoked), cached per worker for a second."""
     state = state_of(request)
     key = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
-    hit, principal = state.cached_token(key)
-    if not hit:
-        principal = await run_in_threadpool(_lookup_token, request, token)
-        state.cache_token(key, principal)
-    return principal
+    db = state.db
+    return await state.tokens.get(key, lambda: run_in_threadpool(_lookup_token, db, token))
 
 
-def _lookup_token(request: Request, token: str) -> Principal | None:
-    with state_of(request).db.sessions() as session:
+def _lookup_token(db: Database, token: str) -> Principal | None:
+    with db.sessions() as session:
         return token_principal(session, token)
 
 
