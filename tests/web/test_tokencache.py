@@ -168,3 +168,26 @@ def test_the_cache_stays_bounded_under_a_flood_of_made_up_tokens() -> None:
         assert len(cache._entries) <= MAX_ENTRIES
 
     asyncio.run(scenario())
+
+
+def test_a_lookup_left_pending_by_a_closed_loop_does_not_block_the_next_loop() -> None:
+    cache = TokenCache(1.0, Clock())
+    stuck = Store(_alice())
+    stuck.release.clear()  # never answers
+
+    left: list[asyncio.Future[Principal | None]] = []
+
+    async def abandoned() -> None:
+        left.append(asyncio.ensure_future(cache.get("k", stuck.lookup)))
+        await asyncio.sleep(0.01)
+
+    old = asyncio.new_event_loop()
+    old.run_until_complete(abandoned())
+    old.close()  # closed with the lookup still pending, as a stopped test client's loop can be
+
+    async def next_loop() -> None:
+        store = Store(_alice())
+        assert await asyncio.wait_for(cache.get("k", store.lookup), 2) is not None
+        assert store.lookups == 1
+
+    asyncio.run(next_loop())

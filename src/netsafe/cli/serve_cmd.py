@@ -59,7 +59,10 @@ def serve_command(
             err=True,
         )
     if backend == "sqlite" and settings.workers > 1:
-        typer.echo("note: several workers on SQLite share one writer; use PostgreSQL for a team.", err=True)
+        typer.echo(
+            "note: the workers share one SQLite file; use PostgreSQL to serve from several machines.",
+            err=True,
+        )
     # Worker processes rebuild the same settings from the environment.
     os.environ.update(settings_env(replace(settings, database_url=url)))
     import uvicorn
