@@ -32,8 +32,8 @@ class Service:
     tokens: dict[str, str] = field(default_factory=dict)  # role or token label -> bearer secret
     sessions: dict[str, TestClient] = field(default_factory=dict)
 
-    def client(self) -> TestClient:
-        return TestClient(self.app, base_url=BASE)
+    def client(self, raise_server_exceptions: bool = True) -> TestClient:
+        return TestClient(self.app, base_url=BASE, raise_server_exceptions=raise_server_exceptions)
 
     def bearer(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}

@@ -18,7 +18,16 @@ from .helpers import Service, make_service
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 NEAR = PDQ[:-2] + "dd"  # a few bits away
 MD5 = "d41d8cd98f00b204e9800998ecf8427e"
-HEADERS = ("content-type", "cache-control", "x-content-type-options", "content-security-policy")
+HEADERS = (
+    "content-type",
+    "cache-control",
+    "x-content-type-options",
+    "content-security-policy",
+    "referrer-policy",
+    "x-frame-options",
+    "www-authenticate",
+    "retry-after",
+)
 
 
 @pytest.fixture
@@ -65,7 +74,9 @@ def _send(service: Service, body: Any, who: str | None, content_type: str) -> tu
     if who is not None:
         headers |= service.bearer(who)
     raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-    response = service.client().post("/api/v1/match", content=raw, headers=headers)
+    # The framework re-raises after answering a 500 (for the server's log); the test wants the answer.
+    client = service.client(raise_server_exceptions=False)
+    response = client.post("/api/v1/match", content=raw, headers=headers)
     kept = {k: response.headers.get(k, "") for k in HEADERS}
     return response.status_code, response.json(), kept
 
@@ -164,3 +175,30 @@ def test_wide_and_dihedral_searches_leave_the_event_loop(
         found = client.post("/api/v1/match", json={"signals": {"pdq": NEAR}} | extra, headers=h)
         assert found.status_code == 200 and found.json()["matches"]
     assert len(hops) == inline + 2
+
+
+def test_an_unexpected_error_gets_the_same_500_on_both_paths(
+    pair: tuple[Service, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netsafe.web.api import matching as api_matching
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("sensitive detail 0123456789abcdef")
+
+    monkeypatch.setattr(fastpath, "run_match_async", broken)
+    monkeypatch.setattr(api_matching, "run_match_async", broken)
+    fast, slow = pair
+    body = {"signals": {"pdq": NEAR}}
+    fast_answer = _send(fast, body, "analyst", "application/json")
+    slow_answer = _send(slow, body, "analyst", "application/json")
+    assert fast_answer[0] == 500
+    assert fast_answer == slow_answer
+    assert "sensitive" not in json.dumps(fast_answer[1])
+
+
+def test_the_fast_path_is_outside_the_middleware_stack_only_when_on(sqlite_db: Database) -> None:
+    on = create_app(Settings(rate_limit_per_minute=0), sqlite_db)
+    off = create_app(Settings(rate_limit_per_minute=0, fast_match=False), sqlite_db)
+    on_stack, off_stack = on.build_middleware_stack(), off.build_middleware_stack()
+    assert isinstance(getattr(on_stack, "app", None), fastpath.MatchFastPath)  # just inside the headers
+    assert not isinstance(getattr(off_stack, "app", None), fastpath.MatchFastPath)

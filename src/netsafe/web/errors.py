@@ -55,6 +55,13 @@ def error_response(
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
+def crash_response(method: str, path: str, exc: Exception) -> JSONResponse:
+    """The 500 for an unexpected exception, which is logged by type only: messages can carry hashes or file
+    names, which are sensitive."""
+    log.error("internal error on %s %s: %s", method, path, type(exc).__name__)
+    return error_response(500, "internal", "internal error: the incident was logged")
+
+
 def _validation_message(err: RequestValidationError) -> str:
     parts = []
     for item in err.errors()[:5]:
@@ -92,9 +99,7 @@ def install(app: FastAPI, page_handler: Any = None) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
-        # Log the type only: messages can carry hashes or file names, which are sensitive.
-        log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        return error_response(500, "internal", "internal error: the incident was logged")
+        return crash_response(request.method, request.url.path, exc)
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

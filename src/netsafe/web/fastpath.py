@@ -1,12 +1,13 @@
-"""The busiest request, ``POST /api/v1/match`` with JSON signals and an API token, answered without the
-framework's routing and dependency resolution.
+"""The busiest request, ``POST /api/v1/match`` with JSON signals and an API token, answered outside the
+framework's middleware stack, routing and dependency resolution.
 
 Platforms send this request for every upload they check; measured on one worker, FastAPI's per-request
 routing and dependency solving cost more CPU than authenticating, searching a 1M-entry index and auditing
-together. This layer answers only the case that succeeds (a valid token with the ``match`` permission, a
-well-formed body) with the same code the endpoint uses (:func:`netsafe.web.api.matching.run_match_async`)
-and the same response; anything else (no or bad token, a malformed body, a cookie session) is handed to
-the framework unchanged, body included, so every error keeps its one definition there.
+together, and the middleware layers around them another tenth of the request. This layer answers only the
+case that succeeds (a valid token with the ``match`` permission, a well-formed body) with the same code the
+endpoint uses (:func:`netsafe.web.api.matching.run_match_async`) and the same response; anything else (no
+or bad token, a malformed body, a cookie session) is handed to the framework unchanged, body included, so
+every error keeps its one definition there.
 """
 
 from __future__ import annotations
@@ -21,12 +22,17 @@ from netsafe.signals.codecs import HashFormatError, normalise_hex
 from netsafe.web.api.matching import clean_signals, run_match_async
 from netsafe.web.api.schemas import MatchSignalsIn
 from netsafe.web.auth import RATE_CHECKED, principal_from_token, rate_limit
-from netsafe.web.errors import ApiError, error_response
+from netsafe.web.errors import ApiError, crash_response, error_response
 
 MAX_JSON_BYTES = 64 * 1024  # a signals request is well under 1 KB; bigger ones take the framework's path
 
 
 class MatchFastPath:
+    """Outside the framework's middleware stack (``app.NetsafeAPI``), inside the security headers: it applies
+    what the stack's layers would to its own answers (the body limit, by never reading past
+    ``MAX_JSON_BYTES``; the 500 for an unexpected error) and hands every request it does not answer to the
+    whole stack."""
+
     def __init__(self, app: ASGIApp, path: str) -> None:
         self.app = app
         self.path = path
@@ -35,36 +41,55 @@ class MatchFastPath:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
-        content_type = authorization = None
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            handover = await self._answer(scope, receive, tracking_send)
+        except Exception as err:
+            if started:
+                raise
+            await crash_response(scope["method"], scope["path"], err)(scope, receive, send)
+            return
+        if handover is not None:
+            await self.app(scope, handover, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """Answers and returns None, or returns the ``receive`` to hand the request over with."""
+        content_type = authorization = declared = None
         for name, value in scope["headers"]:  # the first of repeated headers, as Starlette reads them
             if name == b"content-type" and content_type is None:
                 content_type = value
             elif name == b"authorization" and authorization is None:
                 authorization = value
+            elif name == b"content-length" and declared is None:
+                declared = value
         scheme, _, token = (authorization or b"").decode("latin-1").partition(" ")
         if (
             (content_type or b"").split(b";")[0].strip().lower() != b"application/json"
             or scheme.lower() != "bearer"
             or not token.strip()
+            or (declared is not None and not (declared.isdigit() and int(declared) <= MAX_JSON_BYTES))
         ):
-            await self.app(scope, receive, send)
-            return
+            return receive
         # Who is asking before reading what they sent, as the framework does.
         principal = await principal_from_token(Request(scope, receive), token.strip())
         if principal is None or not principal.can(Permission.MATCH):
-            await self.app(scope, receive, send)  # the framework's 401 or 403
-            return
+            return receive  # the framework's 401 or 403
         body, complete = await _read(receive)
         replay = _replayer(body, complete, receive)
         if not complete:
-            await self.app(scope, replay, send)
-            return
+            return replay
         request = Request(scope, replay)
         try:
             rate_limit(request, principal)
         except ApiError as err:
             await _error(err, scope, replay, send)
-            return
+            return None
         request.state.principal = principal
         scope.setdefault("state", {})[RATE_CHECKED] = True  # counted once, whichever path answers
         try:
@@ -72,17 +97,17 @@ class MatchFastPath:
             signals = clean_signals(query.signals)
             dihedral = [normalise_hex(h, "pdq") for h in query.pdq_dihedral] if query.pdq_dihedral else None
         except (ValidationError, ApiError, HashFormatError):
-            await self.app(scope, replay, send)  # the framework's 422, worded in one place
-            return
+            return replay  # the framework's 422, worded in one place
         try:
             result = await run_match_async(
                 request, principal, signals, dihedral, query.hashsets, query.max_distance, {"kind": "signals"}
             )
         except ApiError as err:
             await _error(err, scope, replay, send)
-            return
+            return None
         response = Response(result.model_dump_json(), media_type="application/json")
         await response(scope, replay, send)
+        return None
 
 
 async def _read(receive: Receive) -> tuple[bytes, bool]:
