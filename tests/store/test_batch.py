@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -79,3 +80,32 @@ def test_a_cancelled_waiter_does_not_disturb_the_rest() -> None:
     asyncio.run(run())
     rec.gate.set()
     assert sorted(i for b in rec.batches for i in b)[:2] == [1, 2]
+
+
+def test_what_one_turn_of_the_loop_submits_is_handed_over_together() -> None:
+    rec = Recorder()
+    rec.gate.set()  # the thread is free: handed over one by one, the first would go alone
+    batches: BatchThread[int] = BatchThread("test", rec.handle)
+
+    async def busy_then_submit(i: int) -> None:
+        time.sleep(0.001)  # the loop's work for this request, letting the writer thread run meanwhile
+        await batches.submit_async(i)
+
+    async def one_turn() -> None:
+        await asyncio.gather(*(busy_then_submit(i) for i in range(50)))
+
+    asyncio.run(one_turn())
+    assert rec.batches == [list(range(50))]
+
+
+def test_max_batch_splits_what_was_handed_over_together() -> None:
+    rec = Recorder()
+    rec.gate.set()
+    batches: BatchThread[int] = BatchThread("test", rec.handle, max_batch=20)
+
+    async def one_turn() -> None:
+        await asyncio.gather(*(batches.submit_async(i) for i in range(50)))
+
+    asyncio.run(one_turn())
+    assert [len(b) for b in rec.batches] == [20, 20, 10]
+    assert [i for b in rec.batches for i in b] == list(range(50))

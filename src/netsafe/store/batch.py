@@ -44,14 +44,17 @@ class BatchThread(Generic[T]):
         self.name = name
         self._handle = handle
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Waiting[T]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[_Waiting[T]]] = queue.SimpleQueue()
+        # Per event loop, what its coroutines submitted during the current turn (only that loop's thread
+        # touches its list).
+        self._gathering: dict[asyncio.AbstractEventLoop, list[_Waiting[T]]] = {}
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
     def submit(self, item: T, timeout: float = 60.0) -> None:
         """Hand ``item`` over and wait until its batch is done; raises what ``handle`` raised."""
         waiting = _Waiting(item, done=threading.Event())
-        self._put(waiting)
+        self._put([waiting])
         assert waiting.done is not None
         if not waiting.done.wait(timeout):
             raise TimeoutError(f"{self.name}: no answer in {timeout:.0f} s")
@@ -59,31 +62,46 @@ class BatchThread(Generic[T]):
             raise waiting.error
 
     async def submit_async(self, item: T, timeout: float = 60.0) -> None:
-        """:meth:`submit` for coroutines: awaits without holding a thread."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._put(_Waiting(item, future=future))
+        """:meth:`submit` for coroutines: awaits without holding a thread.
+
+        Items submitted during one turn of the event loop are handed over together at the start of the
+        next: handed over one by one, the thread woke for the first and committed a batch of three or four
+        while the loop was still producing the rest (470 transactions a second at 1,700 requests/s on one
+        worker, each costing the loop its share of the GIL)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        gathering = self._gathering.get(loop)
+        if gathering is None:
+            gathering = self._gathering[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        gathering.append(_Waiting(item, future=future))
         try:
             async with asyncio.timeout(timeout):
                 await future
         except TimeoutError:
             raise TimeoutError(f"{self.name}: no answer in {timeout:.0f} s") from None
 
-    def _put(self, waiting: _Waiting[T]) -> None:
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._put(self._gathering.pop(loop))
+
+    def _put(self, items: list[_Waiting[T]]) -> None:
         if self._thread is None or not self._thread.is_alive():
             with self._start_lock:
                 if self._thread is None or not self._thread.is_alive():
                     self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                     self._thread.start()
-        self._queue.put(waiting)
+        self._queue.put(items)
 
     def _run(self) -> None:
+        carried: list[_Waiting[T]] = []  # handed over beyond the last batch's max_batch
         while True:
-            batch = [self._queue.get()]
-            while len(batch) < self._max_batch:
+            waiting_now = carried or list(self._queue.get())
+            while len(waiting_now) < self._max_batch:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    waiting_now.extend(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            batch, carried = waiting_now[: self._max_batch], waiting_now[self._max_batch :]
             try:
                 self._handle([w.item for w in batch])
             except BaseException as err:  # every waiting caller must hear about it, whatever it was
