@@ -3,7 +3,8 @@
 Two runs of ``--seconds`` each: ``POST /api/v1/match`` by signals (JSON; half near-duplicates of set entries,
 half random hashes) and upload+hash+match (multipart 1-megapixel JPEGs). Prints requests/s, p50/p95/p99
 latency and errors per run. The server is ``netsafe serve --workers N`` over a throwaway PostgreSQL server
-(the team set-up) or, with ``--backend sqlite``, a SQLite file (the embedded default; use ``--workers 1``);
+(the team set-up) or, with ``--backend sqlite``, a SQLite file (the embedded default: ``--workers 1``; its
+workers take turns to write, so ``--workers 2`` uses both cores of one machine);
 the clients are wrk (C, closed loop: each of ``--clients`` connections sends its next request as soon as the
 last is answered), on the same machine, so they take some CPU from the server.
 
