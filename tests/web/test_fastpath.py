@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -137,6 +138,57 @@ def test_a_large_body_is_handed_over_whole(pair: tuple[Service, Service]) -> Non
         "/api/v1/match", content=body, headers=fast.bearer("analyst") | {"Content-Type": "application/json"}
     )
     assert response.status_code == 200 and response.json()["matches"][0]["category"] == "A"
+
+
+def _chunked(body: bytes) -> Iterator[bytes]:
+    yield body  # a generator: httpx sends it chunked, without a Content-Length
+
+
+def test_a_large_chunked_body_is_handed_over_whole(pair: tuple[Service, Service]) -> None:
+    fast, slow = pair
+    padding = "x" * (fastpath.MAX_JSON_BYTES + 10)
+    body = json.dumps({"signals": {"pdq": NEAR}, "hashsets": ["bank"], "pad": padding}).encode()
+    headers = fast.bearer("analyst") | {"Content-Type": "application/json"}
+    answers = []
+    for service in (fast, slow):
+        response = service.client().post("/api/v1/match", content=_chunked(body), headers=headers)
+        answers.append((response.status_code, response.json()))
+    assert answers[0] == answers[1] and answers[0][0] == 200
+
+
+def test_a_chunked_body_over_the_limit_gets_the_413_on_the_fast_path_too(sqlite_db: Database) -> None:
+    service = make_service(sqlite_db, max_upload_bytes=1000)  # the limit is that plus 64 KB for the form
+    body = json.dumps({"signals": {"pdq": NEAR}, "pad": "x" * 200_000}).encode()
+    headers = service.bearer("analyst") | {"Content-Type": "application/json"}
+    response = service.client().post("/api/v1/match", content=_chunked(body), headers=headers)
+    assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_every_kind_of_answer_carries_the_security_headers(
+    pair: tuple[Service, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netsafe.web.api import matching as api_matching
+
+    fast, slow = pair
+    body = {"signals": {"pdq": NEAR}}
+    answers = [_send(fast, body, "analyst", "application/json"), _send(fast, body, None, "application/json")]
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(fastpath, "run_match_async", broken)
+    monkeypatch.setattr(api_matching, "run_match_async", broken)
+    answers += [
+        _send(fast, body, "analyst", "application/json"),
+        _send(slow, body, "analyst", "application/json"),
+    ]
+    assert [a[0] for a in answers] == [200, 401, 500, 500]
+    for _, _, headers in answers:
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["cache-control"] == "no-store"
+        assert headers["content-security-policy"].startswith("default-src 'self'")
+        assert headers["x-frame-options"] == "DENY" and headers["referrer-policy"] == "no-referrer"
 
 
 def test_repeated_headers_are_read_as_the_framework_reads_them(pair: tuple[Service, Service]) -> None:

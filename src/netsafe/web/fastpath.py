@@ -82,8 +82,8 @@ class MatchFastPath:
             return receive  # the framework's 401 or 403
         body, complete = await _read(receive)
         replay = _replayer(body, complete, receive)
-        if not complete:
-            return replay
+        if not complete or len(body) > MAX_JSON_BYTES:  # the last message can be big too (chunked bodies)
+            return replay  # the stack's body limit counts it all
         request = Request(scope, replay)
         try:
             rate_limit(request, principal)
