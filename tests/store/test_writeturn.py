@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import threading
 import time
@@ -13,12 +14,12 @@ import pytest
 import netsafe.store.db as store_db
 from netsafe.audit.service import Actor, verify
 from netsafe.audit.writer import AuditWriter
-from netsafe.store.db import open_database
+from netsafe.store.db import StoreError, open_database
 from netsafe.store.writeturn import WriteTurn
 
 
 def _hold(path: str, held: threading.Event | None, seconds: float) -> None:
-    turn = WriteTurn(Path(path))
+    turn = WriteTurn(Path(path), 30)
     with turn():
         if held is not None:
             held.set()
@@ -33,7 +34,7 @@ def test_another_process_waits_for_the_turn_and_gets_it_at_once_when_released(tm
     other.start()
     try:
         assert held.wait(30), "the other process never took its turn"
-        turn = WriteTurn(tmp_path / "store.db")
+        turn = WriteTurn(tmp_path / "store.db", 30)
         started = time.monotonic()
         with turn():
             waited = time.monotonic() - started
@@ -44,7 +45,7 @@ def test_another_process_waits_for_the_turn_and_gets_it_at_once_when_released(tm
 
 
 def test_threads_of_one_process_take_turns_too(tmp_path: Path) -> None:
-    turn = WriteTurn(tmp_path / "store.db")
+    turn = WriteTurn(tmp_path / "store.db", 30)
     inside = 0
     most = 0
     guard = threading.Lock()
@@ -87,3 +88,35 @@ def test_two_workers_audit_writers_share_a_sqlite_file_without_busy_errors(
         first.dispose()
         second.dispose()
     assert result.ok and result.checked == 400
+
+
+def test_a_turn_held_too_long_by_another_process_gives_one_clear_line(tmp_path: Path) -> None:
+    holder = WriteTurn(tmp_path / "store.db", 30)  # its own open file: to flock, another process
+    waiter = WriteTurn(tmp_path / "store.db", 0.2)
+    with holder():
+        started = time.monotonic()
+        with pytest.raises(StoreError, match=r"over 0 s \(it holds .*store\.db\.write-lock\)"), waiter():
+            pass
+        assert 0.15 < time.monotonic() - started < 5
+    with waiter():  # free again: the waiter's thread lock was released on the way out
+        pass
+    holder.close()
+    waiter.close()
+
+
+def test_an_unusable_lock_file_falls_back_to_sqlite_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "store.db.write-lock").mkdir()  # cannot be opened as a file, even by root
+    db = open_database(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        writer = AuditWriter(db)
+        with caplog.at_level(logging.WARNING, logger="netsafe.store"):
+            for i in range(3):
+                writer.submit(Actor("worker"), "match", None, {"n": i})
+        with db.session() as session:
+            assert verify(session).checked == 3
+    finally:
+        db.dispose()
+    warnings = [r.getMessage() for r in caplog.records if "write-lock" in r.getMessage()]
+    assert len(warnings) == 1 and "busy handler" in warnings[0]

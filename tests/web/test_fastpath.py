@@ -254,3 +254,36 @@ def test_the_fast_path_is_outside_the_middleware_stack_only_when_on(sqlite_db: D
     on_stack, off_stack = on.build_middleware_stack(), off.build_middleware_stack()
     assert isinstance(getattr(on_stack, "app", None), fastpath.MatchFastPath)  # just inside the headers
     assert not isinstance(getattr(off_stack, "app", None), fastpath.MatchFastPath)
+
+
+def test_the_servers_log_of_an_escaped_exception_keeps_its_stack_not_its_message(
+    pair: tuple[Service, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import logging
+
+    from netsafe.web.api import matching as api_matching
+
+    secret = "f8f8" + "f0ce of case-" + "0042"  # built at run time: the stack shows source lines
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"hash {secret}.jpg")
+
+    monkeypatch.setattr(api_matching, "run_match_async", broken)
+    _, slow = pair
+    client = slow.client(raise_server_exceptions=True)
+    try:
+        client.post("/api/v1/match", json={"signals": {"pdq": NEAR}}, headers=slow.bearer("analyst"))
+    except RuntimeError as err:
+        escaped = err  # what uvicorn would log with logger.exception(...)
+    log = io.StringIO()
+    handler = logging.StreamHandler(log)
+    server_log = logging.getLogger("uvicorn.error")
+    server_log.addHandler(handler)
+    try:
+        server_log.error("Exception in ASGI application", exc_info=escaped)
+    finally:
+        server_log.removeHandler(handler)
+    text = log.getvalue()
+    assert "RuntimeError (message withheld)" in text and "in broken" in text
+    assert "f8f8f0ce" not in text and "case-0042" not in text

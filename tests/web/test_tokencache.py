@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -191,3 +192,41 @@ def test_a_lookup_left_pending_by_a_closed_loop_does_not_block_the_next_loop() -
         assert store.lookups == 1
 
     asyncio.run(next_loop())
+
+
+def test_a_lookup_failing_after_its_only_caller_left_is_not_logged_whole(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> None:
+        cache = TokenCache(1.0, Clock())
+        store = Store(_alice())
+        store.fail = RuntimeError("SELECT ... secret parameters")
+        store.release.clear()
+        caller = asyncio.ensure_future(cache.get("k", store.lookup))
+        await asyncio.sleep(0.01)
+        caller.cancel()
+        store.release.set()
+        await asyncio.sleep(0.01)
+        assert not cache._pending  # the failed lookup is gone: the next request tries again
+
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        asyncio.run(scenario())
+        import gc
+
+        gc.collect()  # "exception was never retrieved" is logged when the future is collected
+    assert "secret parameters" not in caplog.text
+
+
+def test_a_lookup_cancelled_before_it_ran_releases_its_waiters() -> None:
+    async def scenario() -> None:
+        cache = TokenCache(1.0, Clock())
+        store = Store(_alice())
+        waiter = asyncio.ensure_future(cache.get("k", store.lookup))
+        await asyncio.sleep(0)  # the waiter has started the lookup task, which has not run yet
+        for task in list(cache._refreshing):
+            task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(waiter, 2)
+        assert not cache._pending
+
+    asyncio.run(scenario())

@@ -82,7 +82,13 @@ class BatchThread(Generic[T]):
             raise TimeoutError(f"{self.name}: no answer in {timeout:.0f} s") from None
 
     def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._put(self._gathering.pop(loop))
+        items = self._gathering.pop(loop)
+        try:
+            self._put(items)
+        except Exception as err:  # the thread could not start: fail the callers now, not at their timeout
+            for waiting in items:
+                if waiting.future is not None and not waiting.future.done():
+                    waiting.future.set_exception(err)
 
     def _put(self, items: list[_Waiting[T]]) -> None:
         if self._thread is None or not self._thread.is_alive():

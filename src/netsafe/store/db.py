@@ -20,14 +20,24 @@ from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from netsafe.store.errors import StoreError
 from netsafe.store.writeturn import WriteTurn
+
+__all__ = [
+    "ENV_URL",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "Database",
+    "StoreError",
+    "database_url",
+    "default_database_path",
+    "make_engine",
+    "open_database",
+    "sqlite_path",
+]
 
 ENV_URL = "NETSAFE_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-
-
-class StoreError(Exception):
-    """A store problem a person can act on; ``str(err)`` is one line."""
+WRITE_TURN_TIMEOUT = SQLITE_BUSY_TIMEOUT_MS / 1000  # seconds a writer waits for another process's turn
 
 
 def default_database_path() -> Path:
@@ -108,7 +118,7 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         path = sqlite_path(url)
-        self._turn = WriteTurn(path) if path is not None else None
+        self._turn = WriteTurn(path, WRITE_TURN_TIMEOUT) if path is not None else None
 
     @property
     def backend(self) -> str:

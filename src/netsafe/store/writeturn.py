@@ -3,44 +3,93 @@
 SQLite has one write lock per database, and a writer that finds it taken sleeps in its busy handler
 (Python's ``sqlite3`` uses SQLite's: sleeps of 1, 2, 5 ... 100 ms) and tries again. With several web workers
 appending audit events to one file, those sleeps made /match's p99 198-771 ms. Writers that queue on an
-exclusive ``flock`` instead are woken by the kernel the moment the lock is released.
+exclusive ``flock`` instead try again after at most a few milliseconds, and give up with one clear line after
+as long as SQLite's own busy timeout.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from netsafe.store.errors import StoreError
 
 try:
     import fcntl
 except ImportError:  # not POSIX: writers fall back to SQLite's busy handler
     fcntl = None  # type: ignore[assignment]
 
+log = logging.getLogger("netsafe.store")
+
+FIRST_PAUSE = 0.0002  # seconds; doubles up to MAX_PAUSE while another process holds the turn
+MAX_PAUSE = 0.005
+
 
 class WriteTurn:
     """An exclusive turn at ``<database>.write-lock``, for threads (a lock) and processes (``flock``)."""
 
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: Path, timeout: float) -> None:
         self.path = database.with_name(database.name + ".write-lock")
+        self.timeout = timeout
         self._threads = threading.Lock()  # flock is per open file: threads of one process share it
         self._fd: int | None = None
+        self._unusable = fcntl is None
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
-        with self._threads:
-            if fcntl is None:
+        deadline = time.monotonic() + self.timeout
+        if not self._threads.acquire(timeout=self.timeout):
+            raise StoreError(self._late())
+        try:
+            fd = self._open()
+            if fd is None:
                 yield
                 return
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)  # blocks without the GIL until the holder lets go
+            self._lock(fd, deadline)
             try:
                 yield
             finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def _open(self) -> int | None:
+        if self._fd is None and not self._unusable:
+            try:
+                # Read-only is enough for flock, and 0600 keeps other users from holding the turn.
+                self._fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o600)
+            except OSError as err:
+                self._unusable = True  # still correct, only slower: SQLite's busy handler serialises
+                log.warning(
+                    "cannot open %s (%s): several processes writing this store will wait in SQLite's "
+                    "busy handler; give the service's user access to that file",
+                    self.path,
+                    err.strerror,
+                )
+        return self._fd
+
+    def _lock(self, fd: int, deadline: float) -> None:
+        pause = FIRST_PAUSE
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreError(self._late()) from None
+                time.sleep(pause)
+                pause = min(pause * 2, MAX_PAUSE)
+
+    def _late(self) -> str:
+        return (
+            f"another process has been writing the store for over {self.timeout:.0f} s "
+            f"(it holds {self.path}); try again when it has finished"
+        )
 
     def close(self) -> None:
         with self._threads:

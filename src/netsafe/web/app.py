@@ -27,6 +27,7 @@ from netsafe.web.api import system as api_system
 from netsafe.web.auth import LoginRequiredError, require_login
 from netsafe.web.config import Settings, load_settings
 from netsafe.web.errors import install as install_errors
+from netsafe.web.errors import withhold_exception_text
 from netsafe.web.fastpath import MatchFastPath
 from netsafe.web.headers import SecurityHeadersMiddleware
 from netsafe.web.limits import BodyLimitMiddleware
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     install_errors(app, render_error)
+    withhold_exception_text(logging.getLogger("uvicorn.error"))  # where uvicorn logs what escaped the app
 
     @app.exception_handler(LoginRequiredError)
     async def _login_required(request: Request, exc: LoginRequiredError) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -60,6 +61,29 @@ def crash_response(method: str, path: str, exc: Exception) -> JSONResponse:
     names, which are sensitive."""
     log.error("internal error on %s %s: %s", method, path, type(exc).__name__)
     return error_response(500, "internal", "internal error: the incident was logged")
+
+
+class WithoutExceptionText(logging.Filter):
+    """Keeps an exception's type and stack in a log record, not its message.
+
+    The framework re-raises an unexpected exception after answering its 500, and the server logs it with
+    ``str(exc)``, which can carry hashes, file names or SQL parameters; the stack (files, lines, functions)
+    is what a maintainer needs and carries none of them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            stack = "".join(traceback.format_tb(exc.__traceback__))
+            record.exc_text = (
+                f"Traceback (most recent call last):\n{stack}{type(exc).__name__} (message withheld)"
+            )
+            record.exc_info = None
+        return True
+
+
+def withhold_exception_text(logger: logging.Logger) -> None:
+    if not any(isinstance(f, WithoutExceptionText) for f in logger.filters):
+        logger.addFilter(WithoutExceptionText())
 
 
 def _validation_message(err: RequestValidationError) -> str:

@@ -48,39 +48,44 @@ class TokenCache:
             age = now - entry.looked_up
             if age < self.ttl:
                 if age >= self.ttl / 2 and pending is None:
-                    self._start(key, lookup, background=True)
+                    self._start(key, lookup)
                 return entry.principal
         if pending is None:
-            pending = self._start(key, lookup, background=False)
+            pending = self._start(key, lookup)
         # shield: one caller giving up (a client gone) must not cancel the lookup the others await.
         return await asyncio.shield(pending)
 
-    def _start(self, key: str, lookup: Lookup, background: bool) -> asyncio.Future[Principal | None]:
+    def _start(self, key: str, lookup: Lookup) -> asyncio.Future[Principal | None]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Principal | None] = loop.create_future()
         self._pending[key] = future
         started = self._clock()
 
         async def run() -> None:
-            try:
-                principal = await lookup()
-            except asyncio.CancelledError:  # the loop is shutting down
+            principal = await lookup()
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = _Entry(started, principal)
+            future.set_result(principal)
+
+        def finished(task: asyncio.Task[None]) -> None:
+            # Also when the task was cancelled before it ever ran, or failed: nobody may wait forever.
+            if self._pending.get(key) is future:
+                del self._pending[key]
+            if future.done():
+                return
+            if task.cancelled():
                 future.cancel()
-                raise
-            except Exception as err:
+                return
+            err = task.exception()
+            if err is not None:
                 future.set_exception(err)
-                if background:
-                    future.exception()  # a failed refresh: the next request past the ttl retries in the open
-            else:
-                if len(self._entries) >= MAX_ENTRIES:
-                    self._entries.clear()
-                self._entries[key] = _Entry(started, principal)
-                future.set_result(principal)
-            finally:
-                if self._pending.get(key) is future:
-                    del self._pending[key]
+                # Retrieved here so that an error nobody waits for any more (a background refresh, a caller
+                # gone) is not logged whole by asyncio: a store error's text can carry SQL and parameters.
+                future.exception()
 
         task = loop.create_task(run())
         self._refreshing.add(task)  # the loop keeps only weak references to tasks
         task.add_done_callback(self._refreshing.discard)
+        task.add_done_callback(finished)
         return future
