@@ -90,18 +90,29 @@ def test_two_workers_audit_writers_share_a_sqlite_file_without_busy_errors(
     assert result.ok and result.checked == 400
 
 
-def test_a_turn_held_too_long_by_another_process_gives_one_clear_line(tmp_path: Path) -> None:
-    holder = WriteTurn(tmp_path / "store.db", 30)  # its own open file: to flock, another process
-    waiter = WriteTurn(tmp_path / "store.db", 0.2)
-    with holder():
+def test_a_turn_held_too_long_gives_one_clear_line(tmp_path: Path) -> None:
+    turn = WriteTurn(tmp_path / "store.db", 0.2)
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with turn():
+            held.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
         started = time.monotonic()
-        with pytest.raises(StoreError, match=r"over 0 s \(it holds .*store\.db\.write-lock\)"), waiter():
+        with pytest.raises(StoreError, match=r"write turn \(.*store\.db\.write-lock\) for over 0 s"), turn():
             pass
         assert 0.15 < time.monotonic() - started < 5
-    with waiter():  # free again: the waiter's thread lock was released on the way out
+    finally:
+        done.set()
+        holder.join(10)
+    with turn():  # free again
         pass
-    holder.close()
-    waiter.close()
+    turn.close()
 
 
 def test_an_unusable_lock_file_falls_back_to_sqlite_with_a_warning(

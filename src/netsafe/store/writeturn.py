@@ -3,8 +3,7 @@
 SQLite has one write lock per database, and a writer that finds it taken sleeps in its busy handler
 (Python's ``sqlite3`` uses SQLite's: sleeps of 1, 2, 5 ... 100 ms) and tries again. With several web workers
 appending audit events to one file, those sleeps made /match's p99 198-771 ms. Writers that queue on an
-exclusive ``flock`` instead try again after at most a few milliseconds, and give up with one clear line after
-as long as SQLite's own busy timeout.
+exclusive ``flock`` instead are woken by the kernel the moment the lock is released.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,9 +23,6 @@ except ImportError:  # not POSIX: writers fall back to SQLite's busy handler
     fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("netsafe.store")
-
-FIRST_PAUSE = 0.0002  # seconds; doubles up to MAX_PAUSE while another process holds the turn
-MAX_PAUSE = 0.005
 
 
 class WriteTurn:
@@ -42,7 +37,6 @@ class WriteTurn:
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
-        deadline = time.monotonic() + self.timeout
         if not self._threads.acquire(timeout=self.timeout):
             raise StoreError(self._late())
         try:
@@ -50,7 +44,11 @@ class WriteTurn:
             if fd is None:
                 yield
                 return
-            self._lock(fd, deadline)
+            # Blocking, so the kernel wakes the next writer the moment the turn is released. Measured:
+            # polling with LOCK_NB and pauses of 0.2-5 ms (to bound this wait) cut two workers from
+            # 3,233-3,646 to 2,637 requests/s and doubled their p99. The holder bounds the wait instead: it
+            # holds the turn for one transaction, whose wait for SQLite's lock has SQLite's busy timeout.
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
@@ -73,22 +71,10 @@ class WriteTurn:
                 )
         return self._fd
 
-    def _lock(self, fd: int, deadline: float) -> None:
-        pause = FIRST_PAUSE
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise StoreError(self._late()) from None
-                time.sleep(pause)
-                pause = min(pause * 2, MAX_PAUSE)
-
     def _late(self) -> str:
         return (
-            f"another process has been writing the store for over {self.timeout:.0f} s "
-            f"(it holds {self.path}); try again when it has finished"
+            f"another writer has held the store's write turn ({self.path}) for over {self.timeout:.0f} s; "
+            "try again when it has finished"
         )
 
     def close(self) -> None:
