@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ __all__ = [
 
 ENV_URL = "NETSAFE_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-WRITE_TURN_TIMEOUT = SQLITE_BUSY_TIMEOUT_MS / 1000  # seconds a writer waits for another process's turn
+WRITE_TURN_TIMEOUT = SQLITE_BUSY_TIMEOUT_MS / 1000  # seconds a writer thread waits for another of its process
 
 
 def default_database_path() -> Path:
@@ -145,15 +145,10 @@ class Database:
             cause = getattr(err, "orig", None) or err
             raise StoreError(f"database error at {self.display_url}: {_first_line(cause)}") from err
 
-    @contextmanager
-    def write_turn(self) -> Iterator[None]:
+    def write_turn(self) -> AbstractContextManager[None]:
         """Wait for this process's turn to write, behind the other processes' (SQLite files; a no-op on
         PostgreSQL, whose row locks queue writers without sleeping). For the busiest writer, the audit."""
-        if self._turn is None:
-            yield
-            return
-        with self._turn():
-            yield
+        return nullcontext() if self._turn is None else self._turn()
 
     def dispose(self) -> None:
         if self._turn is not None:
