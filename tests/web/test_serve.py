@@ -146,3 +146,44 @@ def test_a_hash_added_through_one_worker_matches_through_another_within_a_second
                 break
             time.sleep(0.05)
         assert len(seen) >= 6 and all(seen[-6:]), seen
+
+
+@pytest.mark.slow
+def test_two_workers_on_one_sqlite_file_answer_and_audit_every_match(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'netsafe.db'}"
+    db = open_database(url)
+    with db.session() as session:
+        add_user(session, Actor("test"), "cur", "curator", "a long password")
+        secret, _ = create_token(
+            session, Actor("test"), "t", frozenset({Permission.MATCH, Permission.HASHSETS_WRITE}), "cur"
+        )
+    db.dispose()
+    h = {"Authorization": f"Bearer {secret}"}
+    md5 = "7" * 32
+    env = {"NETSAFE_INDEX_DIR": str(tmp_path / "indexes"), "NETSAFE_RATE_LIMIT_PER_MINUTE": "0"}
+    with serving(url, "--workers", "2", env=env) as (base, proc):
+        assert httpx.post(f"{base}/api/v1/hashsets", json={"name": "s"}, headers=h).status_code == 201
+        entries = {"entries": [{"signals": {"md5": md5}, "category": "B"}]}
+        assert httpx.post(f"{base}/api/v1/hashsets/s/entries", json=entries, headers=h).status_code == 200
+        time.sleep(1.0)  # both workers' indexes catch up (0.2 s here)
+
+        def ask(i: int) -> tuple[int, int]:
+            # A new connection each time, so that both worker processes answer and write the audit.
+            query = {"signals": {"md5": md5 if i % 2 else "8" * 32}}
+            answer = httpx.post(f"{base}/api/v1/match", json=query, headers=h, timeout=60)
+            return answer.status_code, len(answer.json().get("matches", []))
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(ask, range(300)))
+    assert answers == [(200, i % 2) for i in range(300)]
+    err = proc.stderr.read() if proc.stderr else ""
+    assert "the workers share one SQLite file" in err
+    verified = CliRunner().invoke(cli, ["audit", "verify"], env={"NETSAFE_DATABASE_URL": url})
+    assert verified.exit_code == 0, verified.output
+    exported = CliRunner().invoke(
+        cli, ["audit", "export", "--action", "match"], env={"NETSAFE_DATABASE_URL": url}
+    )
+    assert exported.exit_code == 0
+    assert len([line for line in exported.stdout.splitlines() if line.strip()]) == 300
