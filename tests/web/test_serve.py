@@ -187,3 +187,26 @@ def test_two_workers_on_one_sqlite_file_answer_and_audit_every_match(tmp_path: P
     )
     assert exported.exit_code == 0
     assert len([line for line in exported.stdout.splitlines() if line.strip()]) == 300
+
+
+@pytest.mark.slow
+def test_the_workers_of_one_server_share_each_tokens_rate_limit(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'netsafe.db'}"
+    db = open_database(url)
+    with db.session() as session:
+        add_user(session, Actor("test"), "ana", "analyst", "a long password")
+        secret, _ = create_token(session, Actor("test"), "t", frozenset({Permission.MATCH}), "ana")
+    db.dispose()
+    h = {"Authorization": f"Bearer {secret}"}
+    env = {
+        "NETSAFE_INDEX_DIR": str(tmp_path / "indexes"),
+        "NETSAFE_RATE_LIMIT_PER_MINUTE": "1",
+        "NETSAFE_RATE_LIMIT_BURST": "6",
+    }
+    with serving(url, "--workers", "2", env=env) as (base, _):
+        codes = [
+            # A new connection each time, so that both workers answer.
+            httpx.post(f"{base}/api/v1/match", json={"signals": {"md5": "9" * 32}}, headers=h).status_code
+            for _ in range(20)
+        ]
+    assert codes.count(200) == 6 and codes.count(429) == 14, codes  # the burst once, not once per worker

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from netsafe.accounts.roles import Role, RoleError
 from netsafe.accounts.service import AccountError, add_user
 from netsafe.audit.service import Actor
 from netsafe.cli.common import fail, open_store, read_password
+from netsafe.web import ratelimit
 from netsafe.web.config import ConfigError, load_settings, settings_env
 
 
@@ -68,16 +70,19 @@ def serve_command(
     import uvicorn
 
     typer.echo(f"serving on http://{settings.host}:{settings.port}/ (API docs at /api/v1/docs)", err=True)
-    uvicorn.run(
-        "netsafe.web.app:create_app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level,
-        server_header=False,
-        proxy_headers=True,
-    )
+    with tempfile.TemporaryDirectory(prefix="netsafe-serve-") as shared:
+        if settings.workers > 1:  # the workers count each token's requests together (web/ratelimit.py)
+            os.environ[ratelimit.ENV_FILE] = str(Path(shared) / "rate-limit")
+        uvicorn.run(
+            "netsafe.web.app:create_app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level=settings.log_level,
+            server_header=False,
+            proxy_headers=True,
+        )
 
 
 def _create_first_admin(database_url: str | None) -> None:

@@ -34,7 +34,7 @@ from netsafe.web.limits import BodyLimitMiddleware
 from netsafe.web.matching import SharedMatcher
 from netsafe.web.pages import routes as pages
 from netsafe.web.pages.render import render_error, templates
-from netsafe.web.ratelimit import RateLimiter
+from netsafe.web.ratelimit import limiter_for
 from netsafe.web.state import ServiceState
 
 API = "/api/v1"
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     state = ServiceState(
         settings=settings,
         db=db,
-        limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        limiter=limiter_for(settings.rate_limit_per_minute, settings.rate_limit_burst),
         throttle=Throttle(
             max_failures_per_user=settings.login_max_failures,
             max_failures_per_ip=settings.login_max_failures_per_ip,

@@ -34,7 +34,7 @@ class Settings:
     max_upload_bytes: int = 50 * 1024 * 1024
     max_import_bytes: int = 2 * 1024 * 1024 * 1024  # hash-list files (VICS exports run to gigabytes)
     max_pixels: int = SERVICE_MAX_PIXELS
-    rate_limit_per_minute: int = 600  # per token or session, per worker process; 0 = off
+    rate_limit_per_minute: int = 600  # per token or session, shared by one server's workers; 0 = off
     rate_limit_burst: int = 100
     login_max_failures: int = 5  # per user name within login_window_seconds
     login_max_failures_per_ip: int = 30
