@@ -9,7 +9,6 @@ cost a round trip. Servers on different machines still count separately.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import mmap
 import os
@@ -17,6 +16,11 @@ import struct
 import threading
 import time
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: each worker keeps its own buckets
+    fcntl = None  # type: ignore[assignment]
 
 ENV_FILE = "NETSAFE_RATE_LIMIT_FILE"
 
@@ -115,6 +119,6 @@ class SharedRateLimiter(RateLimiter):
 def limiter_for(per_minute: int, burst: int) -> RateLimiter:
     """The shared limiter when ``netsafe serve`` made a file for its workers, else one in memory."""
     shared = os.environ.get(ENV_FILE)
-    if shared and per_minute > 0:
+    if shared and per_minute > 0 and fcntl is not None:
         return SharedRateLimiter(Path(shared), per_minute, burst)
     return RateLimiter(per_minute, burst)
