@@ -60,6 +60,7 @@ class SharedMatcher:
         seconds on a busy machine) on first use, which belongs in the warm-up, not in a client's request.
         Then it freezes the garbage collector's view of the warmed-up process (see below).
         """
+        self._ensure_refresher()  # the indexes it loads must be kept current from now on
         query = Query(query="ready")
         first = not self._searched
         if first:
@@ -72,6 +73,9 @@ class SharedMatcher:
 
     def changed(self) -> None:
         """A hash set was changed through this worker: catch the indexes up before answering again."""
+        # Whatever this loads is served offline from now on, so the refresher must be running: without it,
+        # an index loaded here stayed at this version until the worker's first match started the refresher.
+        self._ensure_refresher()
         try:
             self.matcher.catch_up()
         except Exception as err:  # the change is committed; the background refresh will try again
