@@ -198,10 +198,13 @@ def test_the_workers_of_one_server_share_each_tokens_rate_limit(tmp_path: Path) 
         secret, _ = create_token(session, Actor("test"), "t", frozenset({Permission.MATCH}), "ana")
     db.dispose()
     h = {"Authorization": f"Bearer {secret}"}
+    temp = tmp_path / "tmp"
+    temp.mkdir()
     env = {
         "NETSAFE_INDEX_DIR": str(tmp_path / "indexes"),
         "NETSAFE_RATE_LIMIT_PER_MINUTE": "1",
         "NETSAFE_RATE_LIMIT_BURST": "6",
+        "TMPDIR": str(temp),  # where the command makes the workers' shared file
     }
     with serving(url, "--workers", "2", env=env) as (base, _):
         codes = [
@@ -209,4 +212,6 @@ def test_the_workers_of_one_server_share_each_tokens_rate_limit(tmp_path: Path) 
             httpx.post(f"{base}/api/v1/match", json={"signals": {"md5": "9" * 32}}, headers=h).status_code
             for _ in range(20)
         ]
+        assert next(p.name for p in temp.iterdir()).startswith("netsafe-serve-")
     assert codes.count(200) == 6 and codes.count(429) == 14, codes  # the burst once, not once per worker
+    assert list(temp.iterdir()) == []  # removed when the server stopped

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import replace
@@ -70,9 +71,11 @@ def serve_command(
     import uvicorn
 
     typer.echo(f"serving on http://{settings.host}:{settings.port}/ (API docs at /api/v1/docs)", err=True)
-    with tempfile.TemporaryDirectory(prefix="netsafe-serve-") as shared:
-        if settings.workers > 1:  # the workers count each token's requests together (web/ratelimit.py)
-            os.environ[ratelimit.ENV_FILE] = str(Path(shared) / "rate-limit")
+    # Several workers count each token's requests together, in a file of their own (web/ratelimit.py).
+    shared = tempfile.mkdtemp(prefix="netsafe-serve-") if settings.workers > 1 else None
+    if shared is not None:
+        os.environ[ratelimit.ENV_FILE] = str(Path(shared) / "rate-limit")
+    try:
         uvicorn.run(
             "netsafe.web.app:create_app_from_env",
             factory=True,
@@ -83,6 +86,9 @@ def serve_command(
             server_header=False,
             proxy_headers=True,
         )
+    finally:
+        if shared is not None:
+            shutil.rmtree(shared, ignore_errors=True)
 
 
 def _create_first_admin(database_url: str | None) -> None:
