@@ -168,17 +168,10 @@ def test_a_chunked_body_over_the_limit_gets_the_413_on_the_fast_path_too(sqlite_
 def test_every_kind_of_answer_carries_the_security_headers(
     pair: tuple[Service, Service], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from netsafe.web.api import matching as api_matching
-
     fast, slow = pair
     body = {"signals": {"pdq": NEAR}}
     answers = [_send(fast, body, "analyst", "application/json"), _send(fast, body, None, "application/json")]
-
-    async def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(fastpath, "run_match_async", broken)
-    monkeypatch.setattr(api_matching, "run_match_async", broken)
+    _break_matching(monkeypatch, "boom")
     answers += [
         _send(fast, body, "analyst", "application/json"),
         _send(slow, body, "analyst", "application/json"),
@@ -229,16 +222,21 @@ def test_wide_and_dihedral_searches_leave_the_event_loop(
     assert len(hops) == inline + 2
 
 
-def test_an_unexpected_error_gets_the_same_500_on_both_paths(
-    pair: tuple[Service, Service], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _break_matching(monkeypatch: pytest.MonkeyPatch, message: str) -> None:
+    """Both paths' match code raises an unexpected error with ``message``."""
     from netsafe.web.api import matching as api_matching
 
     async def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("sensitive detail 0123456789abcdef")
+        raise RuntimeError(message)
 
     monkeypatch.setattr(fastpath, "run_match_async", broken)
     monkeypatch.setattr(api_matching, "run_match_async", broken)
+
+
+def test_an_unexpected_error_gets_the_same_500_on_both_paths(
+    pair: tuple[Service, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _break_matching(monkeypatch, "sensitive detail 0123456789abcdef")
     fast, slow = pair
     body = {"signals": {"pdq": NEAR}}
     fast_answer = _send(fast, body, "analyst", "application/json")
@@ -262,14 +260,8 @@ def test_the_servers_log_of_an_escaped_exception_keeps_its_stack_not_its_message
     import io
     import logging
 
-    from netsafe.web.api import matching as api_matching
-
-    secret = "f8f8" + "f0ce of case-" + "0042"  # built at run time: the stack shows source lines
-
-    async def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError(f"hash {secret}.jpg")
-
-    monkeypatch.setattr(api_matching, "run_match_async", broken)
+    # Built at run time: the logged stack shows source lines, which must not be what hides the message.
+    _break_matching(monkeypatch, "hash f8f8" + "f0ce of case-" + "0042.jpg")
     _, slow = pair
     client = slow.client(raise_server_exceptions=True)
     try:
@@ -285,5 +277,5 @@ def test_the_servers_log_of_an_escaped_exception_keeps_its_stack_not_its_message
     finally:
         server_log.removeHandler(handler)
     text = log.getvalue()
-    assert "RuntimeError (message withheld)" in text and "in broken" in text
+    assert "RuntimeError (message withheld)" in text and "in broken" in text  # the stack is kept
     assert "f8f8f0ce" not in text and "case-0042" not in text

@@ -98,6 +98,16 @@ def serving(
             proc.wait()
 
 
+def _bearer(url: str, role: str, permissions: frozenset[Permission]) -> dict[str, str]:
+    """A user with ``role`` and a token with ``permissions`` in the store at ``url``: the token's header."""
+    db = open_database(url)
+    with db.session() as session:
+        add_user(session, Actor("test"), "someone", role, "a long password")
+        secret, _ = create_token(session, Actor("test"), "t", permissions, "someone")
+    db.dispose()
+    return {"Authorization": f"Bearer {secret}"}
+
+
 @pytest.mark.slow
 def test_first_start_creates_the_schema_and_says_how_to_add_an_admin(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh' / 'netsafe.db'}"
@@ -116,14 +126,7 @@ def test_a_hash_added_through_one_worker_matches_through_another_within_a_second
     postgres_server: PostgresServer, tmp_path: Path
 ) -> None:
     url = postgres_server.create_database()
-    db = open_database(url)
-    with db.session() as session:
-        add_user(session, Actor("test"), "cur", "curator", "a long password")
-        secret, _ = create_token(
-            session, Actor("test"), "t", frozenset({Permission.MATCH, Permission.HASHSETS_WRITE}), "cur"
-        )
-    db.dispose()
-    h = {"Authorization": f"Bearer {secret}"}
+    h = _bearer(url, "curator", frozenset({Permission.MATCH, Permission.HASHSETS_WRITE}))
     env = {"NETSAFE_INDEX_DIR": str(tmp_path / "indexes")}
     with serving(url, env=env) as (one, _), serving(url, "--workers", "2", env=env) as (two, _):
         assert httpx.post(f"{one}/api/v1/hashsets", json={"name": "live"}, headers=h).status_code == 201
@@ -151,14 +154,7 @@ def test_a_hash_added_through_one_worker_matches_through_another_within_a_second
 @pytest.mark.slow
 def test_two_workers_on_one_sqlite_file_answer_and_audit_every_match(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'netsafe.db'}"
-    db = open_database(url)
-    with db.session() as session:
-        add_user(session, Actor("test"), "cur", "curator", "a long password")
-        secret, _ = create_token(
-            session, Actor("test"), "t", frozenset({Permission.MATCH, Permission.HASHSETS_WRITE}), "cur"
-        )
-    db.dispose()
-    h = {"Authorization": f"Bearer {secret}"}
+    h = _bearer(url, "curator", frozenset({Permission.MATCH, Permission.HASHSETS_WRITE}))
     md5 = "7" * 32
     env = {"NETSAFE_INDEX_DIR": str(tmp_path / "indexes"), "NETSAFE_RATE_LIMIT_PER_MINUTE": "0"}
     with serving(url, "--workers", "2", env=env) as (base, proc):
@@ -192,12 +188,7 @@ def test_two_workers_on_one_sqlite_file_answer_and_audit_every_match(tmp_path: P
 @pytest.mark.slow
 def test_the_workers_of_one_server_share_each_tokens_rate_limit(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'netsafe.db'}"
-    db = open_database(url)
-    with db.session() as session:
-        add_user(session, Actor("test"), "ana", "analyst", "a long password")
-        secret, _ = create_token(session, Actor("test"), "t", frozenset({Permission.MATCH}), "ana")
-    db.dispose()
-    h = {"Authorization": f"Bearer {secret}"}
+    h = _bearer(url, "analyst", frozenset({Permission.MATCH}))
     temp = tmp_path / "tmp"
     temp.mkdir()
     env = {
