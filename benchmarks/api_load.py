@@ -38,10 +38,10 @@ import httpx
 import numpy as np
 
 from netsafe.accounts.roles import Permission
-from netsafe.accounts.service import add_user, create_token
 from netsafe.audit.service import Actor
-from netsafe.hashsets.service import import_file
 from netsafe.samples import synthetic_photo
+from netsafe.services.accounts import add_user, create_token
+from netsafe.services.hashsets import import_file
 from netsafe.store.db import open_database
 from netsafe.store.testing import PostgresServer
 

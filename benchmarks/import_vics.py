@@ -47,7 +47,7 @@ def make_file(path: Path, n: int) -> None:
 
 CHILD = """
 import sys, time, resource
-from netsafe.hashsets.service import import_file
+from netsafe.services.hashsets import import_file
 from netsafe.store import open_database
 db = open_database(sys.argv[1])
 t = time.perf_counter()

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from netsafe.hashsets import formats
-from netsafe.hashsets import service as svc
 from netsafe.hashsets.model import Entry
+from netsafe.services import hashsets as svc
 from netsafe.store import repositories as repo
 from netsafe.store.db import Database
 

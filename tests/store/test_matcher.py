@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import sqlalchemy.event
 
-from netsafe.hashsets import service as svc
 from netsafe.matching.pdq_index import FORMAT_VERSION as PDQ_FORMAT_VERSION
-from netsafe.matching.service import Matcher, MatchError, Query, StoreNeededError, parse_hash
+from netsafe.services import hashsets as svc
+from netsafe.services.matcher import Matcher, MatchError, Query, StoreNeededError, parse_hash
 from netsafe.signals.vpdq import VpdqFrame
 from netsafe.store.db import Database
 
@@ -290,7 +290,7 @@ def test_a_large_catch_up_leaves_one_segment(
 ) -> None:
     # Pages of the store arrive as separate segments; a build from scratch must end as one (each segment
     # costs a full probe per query).
-    from netsafe.matching import service
+    from netsafe.services import matcher as service
 
     monkeypatch.setattr(
         service.repo, "iter_columns", functools.partial(service.repo.iter_columns, chunk=17_000)
@@ -328,7 +328,7 @@ def test_details_of_several_searches_load_in_one_query(db: Database, tmp_path: P
 def test_one_failing_set_does_not_hold_back_the_others_nor_stay_served(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from netsafe.matching import service
+    from netsafe.services import matcher as service
 
     for name in ("a", "b"):
         svc.import_file(db, tx_file(tmp_path / f"{name}.txt", [f"pdq {random_pdq()}"]), name, format="tx")

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from netsafe.audit.service import export
-from netsafe.hashsets import service as svc
 from netsafe.matching.pdq_index import PDQIndex
-from netsafe.matching.service import Matcher, Query, index_key
+from netsafe.services import hashsets as svc
+from netsafe.services.matcher import Matcher, Query, index_key
 from netsafe.store import repositories as repo
 from netsafe.store.db import Database
 

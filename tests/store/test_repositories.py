@@ -13,9 +13,10 @@ from netsafe.hashsets.model import Entry, Vote
 from netsafe.hashsets.profiles import ProfileError
 from netsafe.signals.vpdq import VpdqFrame
 from netsafe.store import repositories as repo
+from netsafe.store.base import Base
 from netsafe.store.db import Database, StoreError, database_url
 from netsafe.store.migrate import current_revision, downgrade, head_revision, upgrade
-from netsafe.store.models import Base
+from netsafe.store.tables import import_all_tables
 
 PDQ = "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22"
 PHOTODNA_HEX = "ab" * 144
@@ -53,6 +54,7 @@ def full_entry() -> Entry:
 
 def test_schema_matches_models(db: Database) -> None:
     assert current_revision(db) == head_revision()
+    import_all_tables()
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []

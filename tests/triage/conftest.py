@@ -18,7 +18,7 @@ from types import ModuleType
 
 import pytest
 
-from netsafe.hashsets.service import import_file
+from netsafe.services.hashsets import import_file
 from netsafe.store import Database, open_database
 
 HERE = Path(__file__).resolve().parent

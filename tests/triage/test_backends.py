@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from netsafe.hashsets.service import import_file
 from netsafe.media.sources import iter_sources
+from netsafe.services.hashsets import import_file
 from netsafe.store import Database
 from netsafe.store.pytest_fixtures import database_url, db, postgres_server, postgres_store
 from netsafe.triage import pipeline

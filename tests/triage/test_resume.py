@@ -136,7 +136,7 @@ def test_resume_refusals(tmp_path: Path, evidence: Evidence, monkeypatch: pytest
 def test_resume_refuses_changed_hash_sets(
     tmp_path: Path, evidence: Evidence, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from netsafe.hashsets.service import import_file
+    from netsafe.services.hashsets import import_file
     from netsafe.triage import checkpoint
     from netsafe.triage.pipeline import load_matcher, start_or_resume
 

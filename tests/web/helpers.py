@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 
 from netsafe.accounts.passwords import hash_password
 from netsafe.accounts.roles import ROLE_PERMISSIONS, Permission, Role
-from netsafe.accounts.service import add_user, create_token
 from netsafe.audit.service import Actor
 from netsafe.samples import synthetic_photo
+from netsafe.services.accounts import add_user, create_token
 from netsafe.store.db import Database
 from netsafe.web.app import create_app
 from netsafe.web.config import Settings
@@ -74,7 +74,7 @@ def make_service(db: Database, **overrides: object) -> Service:
     settings = Settings(**(defaults | overrides))  # type: ignore[arg-type]
     service = Service(create_app(settings, db), db)
     # Argon2 is slow on purpose: hash the shared test password once, not once per user and test.
-    with patch("netsafe.accounts.service.hash_password", _hashed), db.session() as session:
+    with patch("netsafe.services.accounts.hash_password", _hashed), db.session() as session:
         for role in Role:
             add_user(session, Actor("test"), role.value, role, PASSWORD)
             secret, _ = create_token(

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from netsafe.accounts.roles import Role
-from netsafe.accounts.service import add_user
 from netsafe.audit.service import Actor
 from netsafe.hashing.engine import hash_bytes
 from netsafe.hashing.options import HashOptions
-from netsafe.hashsets.service import import_file
+from netsafe.services.accounts import add_user
+from netsafe.services.hashsets import import_file
 from netsafe.store.db import open_database
 
 from .helpers import PASSWORD, jpeg_bytes

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from netsafe.hashsets import service as svc
+from netsafe.services import hashsets as svc
 from netsafe.store.db import open_database
 from netsafe.web.matching import SharedMatcher
 

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from netsafe.accounts.roles import Permission
-from netsafe.accounts.service import add_user, create_token
 from netsafe.audit.service import Actor
 from netsafe.cli import app as cli
+from netsafe.services.accounts import add_user, create_token
 from netsafe.store.db import open_database
 from netsafe.store.testing import PostgresServer
 from netsafe.web.app import create_app

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from netsafe.accounts.roles import Permission, Role
-from netsafe.accounts.service import Principal
+from netsafe.services.accounts import Principal
 from netsafe.web.tokencache import MAX_ENTRIES, TokenCache
 
 

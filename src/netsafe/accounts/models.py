@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from netsafe.store.models import Base, Id, Time
+from netsafe.store.base import Base, Id, Time
 
 
 class UserRow(Base):

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from netsafe.store.models import Base, Id, Time
+from netsafe.store.base import Base, Id, Time
 
 
 class AuditEventRow(Base):

@@ -23,12 +23,12 @@ from rich.table import Table
 
 from netsafe.cli.common import audit_cli
 from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail
-from netsafe.hashsets import service
 from netsafe.hashsets.formats import FORMATS, FormatError
 from netsafe.hashsets.formats import get as get_format
 from netsafe.hashsets.model import HashSetError
 from netsafe.hashsets.profiles import ProfileError, load_profile
-from netsafe.matching.service import drop_index, index_key
+from netsafe.services import hashsets as service
+from netsafe.services.matcher import drop_index, index_key
 from netsafe.store.db import Database, StoreError, open_database
 from netsafe.store.repositories import NotFoundError
 

@@ -21,7 +21,7 @@ from netsafe.hashing.record import FileRecord
 from netsafe.hashing.runner import default_workers, hash_many
 from netsafe.hashing.walk import walk
 from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE
-from netsafe.matching.service import Match, Matcher, MatchError, Query, parse_hash
+from netsafe.services.matcher import Match, Matcher, MatchError, Query, parse_hash
 from netsafe.signals.pdq import QUALITY_THRESHOLD
 from netsafe.store.db import StoreError, open_database
 

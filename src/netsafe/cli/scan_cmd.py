@@ -12,8 +12,8 @@ from netsafe.cli.common import audit_cli
 from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail
 from netsafe.hashing.options import ALL_SIGNALS, OptionError, parse_signals
 from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE
-from netsafe.matching.service import MatchError
 from netsafe.media.limits import Limits
+from netsafe.services.matcher import MatchError
 from netsafe.store.db import StoreError, open_database
 from netsafe.store.repositories import NotFoundError
 from netsafe.triage.checkpoint import ScanStateError

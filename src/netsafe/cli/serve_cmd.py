@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from netsafe.accounts.models import UserRow
 from netsafe.accounts.passwords import PasswordPolicyError
 from netsafe.accounts.roles import Role, RoleError
-from netsafe.accounts.service import AccountError, add_user
 from netsafe.audit.service import Actor
 from netsafe.cli.common import fail, open_store, read_password
+from netsafe.services.accounts import AccountError, add_user
 from netsafe.web import ratelimit
 from netsafe.web.config import ConfigError, load_settings, settings_env
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import typer
 
 from netsafe.accounts.roles import Permission, RoleError, parse_scopes
-from netsafe.accounts.service import AccountError, create_token, list_tokens, revoke_token
 from netsafe.audit.service import Actor
 from netsafe.cli.common import fail, open_store
+from netsafe.services.accounts import AccountError, create_token, list_tokens, revoke_token
 
 app = typer.Typer(help="Manage API tokens (shown once, stored hashed, revocable).", no_args_is_help=True)
 

@@ -8,9 +8,9 @@ import typer
 
 from netsafe.accounts.passwords import PasswordPolicyError
 from netsafe.accounts.roles import ROLE_HELP, Role, RoleError
-from netsafe.accounts.service import AccountError, add_user, list_users, set_disabled, set_password, set_role
 from netsafe.audit.service import Actor
 from netsafe.cli.common import fail, open_store, read_password
+from netsafe.services.accounts import AccountError, add_user, list_users, set_disabled, set_password, set_role
 
 app = typer.Typer(
     help="Manage users of the service (roles: admin, curator, analyst, auditor).", no_args_is_help=True

@@ -1,42 +1,15 @@
-"""Tables of the store. The schema itself is created and changed only by the Alembic migrations in
-``migrations/``; a test checks that these classes and the migrated schema agree."""
+"""Tables of the hash sets (sets, entries, votes, removals). The schema itself is created and changed only by
+the Alembic migrations in ``migrations/``; a test checks that the tables and the migrated schema agree."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-# Deterministic constraint names, so migrations can refer to them on every backend.
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
-Id = BigInteger().with_variant(Integer(), "sqlite")
-Time = DateTime(timezone=True)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+from netsafe.store.base import Base, Id, Time
 
 
 class HashSetRow(Base):
@@ -137,10 +110,3 @@ class RemovedEntryRow(Base):
     entry_id: Mapped[int] = mapped_column(Id)
     version: Mapped[int] = mapped_column(Integer)
     removed_at: Mapped[datetime] = mapped_column(Time)
-
-
-# The service's tables (accounts, audit) share this metadata, so Alembic and the schema test see the whole
-# schema whichever module is imported first.
-from netsafe.accounts import models as _accounts_models  # noqa: E402, F401
-from netsafe.audit import models as _audit_models  # noqa: E402, F401
-from netsafe.triage import models as _triage_models  # noqa: E402, F401

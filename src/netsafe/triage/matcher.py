@@ -1,12 +1,12 @@
 """The hash sets a scan matches against: a thin layer over the shared matcher service
-(netsafe.matching.service.Matcher), pinned to the set versions the scan started with."""
+(netsafe.services.matcher.Matcher), pinned to the set versions the scan started with."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from netsafe.matching.service import Matcher, Query
+from netsafe.services.matcher import Matcher, Query
 from netsafe.store import Database
 from netsafe.store.repositories import set_info_by_name, set_infos
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from netsafe.store.models import Base, Id, Time
+from netsafe.store.base import Base, Id, Time
 
 
 class ScanRow(Base):

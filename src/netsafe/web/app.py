@@ -14,8 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from netsafe import __version__
-from netsafe.accounts.service import Principal, Throttle
 from netsafe.audit.writer import AuditWriter
+from netsafe.services.accounts import Principal, Throttle
 from netsafe.store.db import Database, open_database
 from netsafe.web import docs_page
 from netsafe.web.api import accounts as api_accounts

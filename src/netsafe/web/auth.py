@@ -17,8 +17,8 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from starlette.concurrency import run_in_threadpool
 
 from netsafe.accounts.roles import Permission
-from netsafe.accounts.service import Principal, token_principal, web_session_principal
 from netsafe.audit.service import Actor
+from netsafe.services.accounts import Principal, token_principal, web_session_principal
 from netsafe.store.db import Database
 from netsafe.web.errors import ApiError
 from netsafe.web.state import state_of

@@ -1,4 +1,4 @@
-"""The worker's matcher: the store's :class:`netsafe.matching.service.Matcher` (the one ``netsafe match``
+"""The worker's matcher: the store's :class:`netsafe.services.matcher.Matcher` (the one ``netsafe match``
 uses). A background thread re-reads the hash-set versions every ``index_refresh_seconds`` and catches the
 indexes up, so that an entry added through any worker is matchable through every worker within about that
 time, while requests keep matching against the indexes in memory and never wait for the store."""
@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from netsafe.matching.service import Found, Matcher, MatchError, Query, StoreNeededError
+from netsafe.services.matcher import Found, Matcher, MatchError, Query, StoreNeededError
 from netsafe.store.batch import BatchThread
 from netsafe.store.db import Database
 from netsafe.web.errors import ApiError

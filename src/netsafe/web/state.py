@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
-from netsafe.accounts.service import Throttle
+from netsafe.services.accounts import Throttle
 from netsafe.store.db import Database
 from netsafe.web.config import Settings
 from netsafe.web.ratelimit import RateLimiter

@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from netsafe.accounts.service import Principal
+from netsafe.services.accounts import Principal
 
 Lookup = Callable[[], Awaitable[Principal | None]]
 

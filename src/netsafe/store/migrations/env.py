@@ -5,8 +5,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from netsafe.store.models import Base
+from netsafe.store.base import Base
+from netsafe.store.tables import import_all_tables
 
+# Every package that adds tables is above the store: its models are imported by name here, so the store
+# itself never imports them (see store/tables.py).
+import_all_tables()
 target_metadata = Base.metadata
 
 

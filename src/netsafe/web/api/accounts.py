@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from netsafe.accounts.models import ApiTokenRow, UserRow
 from netsafe.accounts.passwords import PasswordPolicyError
 from netsafe.accounts.roles import Permission, RoleError, parse_scopes
-from netsafe.accounts.service import (
+from netsafe.services.accounts import (
     AccountError,
     Principal,
     add_user,

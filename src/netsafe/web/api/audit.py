@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from netsafe.accounts.roles import Permission
-from netsafe.accounts.service import Principal
 from netsafe.audit.service import AuditFilter, as_dict, export, record, search, verify
+from netsafe.services.accounts import Principal
 from netsafe.web.api.schemas import AuditEventOut, AuditVerifyOut
 from netsafe.web.auth import actor_of, require
 from netsafe.web.errors import ERROR_RESPONSES

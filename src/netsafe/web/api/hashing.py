@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from starlette.datastructures import UploadFile as AnyUpload
 
 from netsafe.accounts.roles import Permission
-from netsafe.accounts.service import Principal
 from netsafe.hashing.engine import hash_bytes
 from netsafe.hashing.options import HashOptions
 from netsafe.hashing.record import FileRecord
+from netsafe.services.accounts import Principal
 from netsafe.web.api.schemas import SignalsOut
 from netsafe.web.auth import require
 from netsafe.web.errors import ERROR_RESPONSES, ApiError

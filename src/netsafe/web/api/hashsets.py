@@ -1,4 +1,4 @@
-"""Hash-set management over the same service as ``netsafe hashset`` (netsafe.hashsets.service)."""
+"""Hash-set management over the same service as ``netsafe hashset`` (netsafe.services.hashsets)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile as AnyUpload
 
 from netsafe.accounts.roles import Permission
-from netsafe.accounts.service import Principal
 from netsafe.audit.service import record
 from netsafe.hashsets import formats
-from netsafe.hashsets import service as hs
 from netsafe.hashsets.model import Entry, EntryError, HashSetError, normalise_signal
 from netsafe.hashsets.profiles import DEFAULT_PROFILE, ProfileError
+from netsafe.services import hashsets as hs
+from netsafe.services.accounts import Principal
 from netsafe.signals.codecs import HashFormatError
 from netsafe.store import repositories as repo
 from netsafe.store.db import StoreError

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from netsafe.accounts.roles import Permission
-from netsafe.accounts.service import Principal
+from netsafe.services.accounts import Principal
 from netsafe.signals.codecs import HashFormatError, normalise_hex
 from netsafe.web.api.hashing import hash_upload
 from netsafe.web.api.schemas import MatchOut, MatchResultOut, MatchSignalsIn

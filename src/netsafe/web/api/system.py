@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import func, select
 
-from netsafe.accounts.service import Principal
+from netsafe.services.accounts import Principal
 from netsafe.store.migrate import current_revision, head_revision
 from netsafe.store.models import HashSetRow
 from netsafe.web.api.schemas import HealthOut, ReadyOut

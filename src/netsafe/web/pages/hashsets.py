@@ -8,10 +8,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from netsafe.accounts.roles import Permission
-from netsafe.accounts.service import Principal
 from netsafe.hashsets import formats
-from netsafe.hashsets import service as hs
 from netsafe.hashsets.profiles import available_profiles, load_profile
+from netsafe.services import hashsets as hs
+from netsafe.services.accounts import Principal
 from netsafe.store.db import StoreError
 from netsafe.store.repositories import NotFoundError
 from netsafe.web.api.hashsets import run_import

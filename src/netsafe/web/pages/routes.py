@@ -15,7 +15,8 @@ from starlette.datastructures import UploadFile
 
 from netsafe.accounts.passwords import PasswordPolicyError
 from netsafe.accounts.roles import ROLE_HELP, Permission, Role, RoleError, parse_scopes
-from netsafe.accounts.service import (
+from netsafe.audit.service import AuditFilter, as_dict, record, search, verify
+from netsafe.services.accounts import (
     AccountError,
     LoginThrottledError,
     Principal,
@@ -29,7 +30,6 @@ from netsafe.accounts.service import (
     revoke_token,
     set_disabled,
 )
-from netsafe.audit.service import AuditFilter, as_dict, record, search, verify
 from netsafe.web.api.audit import utc
 from netsafe.web.api.matching import MATCHABLE, clean_signals, match_upload, run_match
 from netsafe.web.auth import (

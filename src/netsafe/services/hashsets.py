@@ -344,7 +344,7 @@ def remove_entries(
     All-or-nothing: an id not in the set or a hash no entry carries raises :class:`NotFoundError`; a
     malformed hash raises :class:`UsageError`. The change is audited in the same transaction.
     """
-    from netsafe.matching.service import MatchError, parse_hash
+    from netsafe.services.matcher import MatchError, parse_hash
 
     parsed: list[tuple[str, dict[str, str]]] = []
     for text in hashes:

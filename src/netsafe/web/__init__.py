@@ -1,0 +1,1 @@
+"""The service over HTTP: the API and the web pages; they translate, the services decide."""
