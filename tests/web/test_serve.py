@@ -35,9 +35,9 @@ def test_user_and_token_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     added = runner.invoke(cli, ["user", "add", "ann", "--role", "admin"], input="a long password\n")
     assert added.exit_code == 0, added.output
     short = runner.invoke(cli, ["user", "add", "bob", "--role", "analyst"], input="short\n")
-    assert short.exit_code == 1 and "too short" in short.output
+    assert short.exit_code == 2 and "too short" in short.output
     bad_role = runner.invoke(cli, ["user", "add", "bob", "--role", "king"], input="a long password\n")
-    assert bad_role.exit_code == 1 and "unknown role" in bad_role.output
+    assert bad_role.exit_code == 2 and "unknown role" in bad_role.output
     made = runner.invoke(cli, ["token", "create", "ci", "--scope", "match,hashsets:read", "--user", "ann"])
     assert made.exit_code == 0, made.output
     secret = made.stdout.strip().splitlines()[-1]

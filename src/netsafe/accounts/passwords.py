@@ -7,11 +7,13 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from netsafe.errors import InvalidInput
+
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes anything, but a megabyte "password" is a denial of service
 
 
-class PasswordPolicyError(ValueError):
+class PasswordPolicyError(InvalidInput, ValueError):
     pass
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from netsafe.errors import InvalidInput
+
 
 class Permission(StrEnum):
     MATCH = "match"  # hash uploads and match them or signals against the hash sets
@@ -40,7 +42,7 @@ ROLE_HELP = {
 }
 
 
-class RoleError(ValueError):
+class RoleError(InvalidInput, ValueError):
     pass
 
 

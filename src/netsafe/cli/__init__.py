@@ -16,6 +16,7 @@ from netsafe.cli import (
     token_cmd,
     user_cmd,
 )
+from netsafe.cli.errors import handled
 
 app = typer.Typer(
     name="netsafe",
@@ -49,4 +50,6 @@ def _root(
 
 
 def main() -> None:
-    app()
+    # A NetsafeError no command caught still ends as its one line and exit code, never a traceback.
+    with handled():
+        app()

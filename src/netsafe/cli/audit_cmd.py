@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import typer
 
 from netsafe.audit.service import Actor, AuditFilter, export, record, verify
-from netsafe.cli.common import fail, open_store
+from netsafe.cli.common import open_store
+from netsafe.cli.errors import EXIT_USAGE, fail
 
 app = typer.Typer(help="Check and export the tamper-evident audit log.", no_args_is_help=True)
 
@@ -37,7 +38,7 @@ def _when(text: str | None, name: str) -> datetime | None:
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        raise fail(f"--{name}: not a date/time like 2026-11-22 or 2026-11-22T10:00", 2) from None
+        fail(f"--{name}: not a date/time like 2026-11-22 or 2026-11-22T10:00", EXIT_USAGE, "netsafe audit")
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 

@@ -8,19 +8,15 @@ from typing import Any
 import typer
 
 from netsafe.audit.service import Actor, record
+from netsafe.cli.errors import exit_code, fail
 from netsafe.store.db import Database, StoreError, open_database
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def open_store(url: str | None = None) -> Database:
     try:
         return open_database(url)
     except StoreError as err:
-        raise fail(str(err)) from None
+        fail(str(err), exit_code(err))
 
 
 def read_password(confirm: bool = True) -> str:

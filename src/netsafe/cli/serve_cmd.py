@@ -16,7 +16,8 @@ from netsafe.accounts.models import UserRow
 from netsafe.accounts.passwords import PasswordPolicyError
 from netsafe.accounts.roles import Role, RoleError
 from netsafe.audit.service import Actor
-from netsafe.cli.common import fail, open_store, read_password
+from netsafe.cli.common import open_store, read_password
+from netsafe.cli.errors import EXIT_USAGE, fail
 from netsafe.services.accounts import AccountError, add_user
 from netsafe.web import ratelimit
 from netsafe.web.config import ConfigError, load_settings, settings_env
@@ -37,7 +38,7 @@ def serve_command(
     try:
         settings = load_settings(config)
     except ConfigError as err:
-        raise fail(str(err), 2) from None
+        fail(str(err), EXIT_USAGE, "netsafe serve")
     settings = replace(
         settings,
         host=host or settings.host,

@@ -9,7 +9,8 @@ import typer
 
 from netsafe.accounts.roles import Permission, RoleError, parse_scopes
 from netsafe.audit.service import Actor
-from netsafe.cli.common import fail, open_store
+from netsafe.cli.common import open_store
+from netsafe.cli.errors import exit_code, fail
 from netsafe.services.accounts import AccountError, create_token, list_tokens, revoke_token
 
 app = typer.Typer(help="Manage API tokens (shown once, stored hashed, revocable).", no_args_is_help=True)
@@ -41,7 +42,7 @@ def create(
             )
             expires = row.expires.isoformat() if row.expires else "never"
     except (AccountError, RoleError) as err:
-        raise fail(str(err)) from None
+        fail(str(err), exit_code(err), "netsafe token")
     finally:
         db.dispose()
     typer.echo(f"token {name} created: scopes {row.scopes}; expires {expires}. Shown once, below:")
@@ -86,7 +87,7 @@ def revoke(name: str = typer.Argument(..., help="Token name or id.")) -> None:
             row = revoke_token(session, Actor.cli(), name)
             label = f"{row.name} ({row.public_id})"
     except AccountError as err:
-        raise fail(str(err)) from None
+        fail(str(err), exit_code(err), "netsafe token")
     finally:
         db.dispose()
     typer.echo(f"token {label} revoked")

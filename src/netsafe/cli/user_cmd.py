@@ -9,7 +9,8 @@ import typer
 from netsafe.accounts.passwords import PasswordPolicyError
 from netsafe.accounts.roles import ROLE_HELP, Role, RoleError
 from netsafe.audit.service import Actor
-from netsafe.cli.common import fail, open_store, read_password
+from netsafe.cli.common import open_store, read_password
+from netsafe.cli.errors import exit_code, fail
 from netsafe.services.accounts import AccountError, add_user, list_users, set_disabled, set_password, set_role
 
 app = typer.Typer(
@@ -31,7 +32,7 @@ def add(
         with db.session() as session:
             add_user(session, Actor.cli(), name, role, password)
     except (AccountError, RoleError, PasswordPolicyError) as err:
-        raise fail(str(err)) from None
+        fail(str(err), exit_code(err), "netsafe user")
     finally:
         db.dispose()
     typer.echo(f"user {name} added with role {role}")
@@ -74,7 +75,7 @@ def _change(action: str, name: str, value: str | None = None) -> None:
             else:
                 set_disabled(session, Actor.cli(), name, action == "disable")
     except (AccountError, RoleError, PasswordPolicyError) as err:
-        raise fail(str(err)) from None
+        fail(str(err), exit_code(err), "netsafe user")
     finally:
         db.dispose()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netsafe.errors import InvalidInput
 from netsafe.signals.crypto import CRYPTO_SIGNALS
 from netsafe.signals.imaging import DEFAULT_MAX_PIXELS, PdqMode
 from netsafe.signals.vpdq import DEFAULT_INTERVAL, DEFAULT_MAX_FRAMES
@@ -11,7 +12,7 @@ from netsafe.signals.vpdq import DEFAULT_INTERVAL, DEFAULT_MAX_FRAMES
 ALL_SIGNALS = (*CRYPTO_SIGNALS, "pdq", "vpdq")
 
 
-class OptionError(ValueError):
+class OptionError(InvalidInput, ValueError):
     """A bad option value; the message is meant for the user."""
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from netsafe.errors import InvalidInput
 from netsafe.signals.codecs import HashFormatError, normalise_hex
 from netsafe.signals.vpdq import VpdqFrame
 
@@ -30,7 +31,7 @@ PHOTODNA_BASE64_LEN = 192
 _BASE64_RE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 
-class HashSetError(Exception):
+class HashSetError(InvalidInput):
     """Base of the errors the hash-set package raises for bad input; ``str(err)`` is one line."""
 
 

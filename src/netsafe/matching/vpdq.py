@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from netsafe.errors import InvalidInput
 from netsafe.matching.pdq_index import PDQIndex
 from netsafe.signals.codecs import HashFormatError, hex_to_words, normalise_hex
 from netsafe.signals.vpdq import VpdqFrame
@@ -31,7 +32,7 @@ OFFSET_TOLERANCE = 1.0
 SEGMENT_GAP = 2.0
 
 
-class VpdqFormatError(ValueError):
+class VpdqFormatError(InvalidInput, ValueError):
     """A vPDQ text line that is not ``frame_number,quality,pdq_hex,timestamp``."""
 
 

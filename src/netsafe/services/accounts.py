@@ -19,12 +19,13 @@ from netsafe.accounts.models import ApiTokenRow, LoginFailureRow, UserRow, WebSe
 from netsafe.accounts.passwords import hash_password, needs_rehash, verify_password
 from netsafe.accounts.roles import ROLE_PERMISSIONS, Permission, Role, parse_role, scopes_text
 from netsafe.audit.service import Actor, record
+from netsafe.errors import InvalidInput
 
 TOKEN_PREFIX = "nst"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 
 
-class AccountError(ValueError):
+class AccountError(InvalidInput, ValueError):
     """A request about accounts that cannot be done; ``str(err)`` is one line for a person."""
 
 

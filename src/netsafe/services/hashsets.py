@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from sqlalchemy.orm import Session
 
 from netsafe.audit.service import Actor, record
+from netsafe.errors import Rejected
 from netsafe.hashsets import formats
 from netsafe.hashsets.formats import FormatError
 from netsafe.hashsets.model import Entry, HashSetError, HashSetInfo, ImportIssue, photodna_bytes
@@ -34,7 +35,7 @@ REPORTED_ISSUES = 20
 Progress = Callable[[int], None]
 
 
-class ImportFailedError(HashSetError):
+class ImportFailedError(Rejected, HashSetError):
     """The file had invalid records and nothing was stored; ``result`` holds the first problems."""
 
     def __init__(self, result: ImportResult) -> None:

@@ -27,6 +27,7 @@ import numpy as np
 from platformdirs import user_cache_path
 from sqlalchemy import select
 
+from netsafe.errors import InvalidInput, NotFound
 from netsafe.hashsets.model import normalise_signal, photodna_bytes
 from netsafe.hashsets.profiles import GradingProfile, ProfileError, load_profile
 from netsafe.matching.dihedral import search_dihedral
@@ -51,8 +52,12 @@ COMPACT_SHARE = 20  # merge the PDQ index's segments when a catch-up added >= 1/
 DETAILS_CACHE_ENTRIES = 200_000  # per hash set; about 40 MB at most
 
 
-class MatchError(Exception):
+class MatchError(InvalidInput):
     """A request the matcher cannot serve (unknown hash set, bad hash); ``str(err)`` is one line."""
+
+
+class UnknownHashSetError(NotFound, MatchError):
+    """A query named a hash set the store does not have."""
 
 
 class StoreNeededError(Exception):
@@ -623,7 +628,7 @@ def _search(index: _SetIndex, q: Query, max_distance: int, min_quality: int, dih
 def _check_names(known: Mapping[str, _SetRef], names: Sequence[str], distances: Mapping[str, int]) -> None:
     unknown = [n for n in (*names, *distances) if n not in known]
     if unknown:
-        raise MatchError(f"no hash set named {unknown[0]!r} (see `netsafe hashset list`)")
+        raise UnknownHashSetError(f"no hash set named {unknown[0]!r} (see `netsafe hashset list`)")
 
 
 def _check_query(q: Query) -> None:

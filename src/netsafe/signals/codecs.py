@@ -12,6 +12,8 @@ import re
 import numpy as np
 import numpy.typing as npt
 
+from netsafe.errors import InvalidInput
+
 PDQ_HEX_LEN = 64
 PDQ_BITS = 256
 
@@ -27,7 +29,7 @@ HEX_LENGTHS: dict[str, int] = {
 }
 
 
-class HashFormatError(ValueError):
+class HashFormatError(InvalidInput, ValueError):
     """A hash string that is not valid for its signal type."""
 
 

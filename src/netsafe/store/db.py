@@ -20,7 +20,7 @@ from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from netsafe.store.errors import StoreError
+from netsafe.store.errors import StoreConflictError, StoreError, StoreInputError
 from netsafe.store.writeturn import WriteTurn
 
 __all__ = [
@@ -53,11 +53,11 @@ def database_url(url: str | None = None) -> URL:
     try:
         parsed = make_url(text)
     except ArgumentError:
-        raise StoreError(f"{ENV_URL}: not a database URL: {_hide_password(text)!r}") from None
+        raise StoreInputError(f"{ENV_URL}: not a database URL: {_hide_password(text)!r}") from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise StoreError(
+        raise StoreInputError(
             f"unsupported database {parsed.get_backend_name()!r}: use sqlite:///PATH or postgresql://..."
         )
     return parsed
@@ -139,11 +139,12 @@ class Database:
             with self.sessions.begin() as session:
                 yield session
         except IntegrityError as err:
-            raise StoreError(f"the store refused a change (another process changed it at the same time?): "
-                             f"{_first_line(err.orig or err)}") from err  # fmt: skip
+            raise StoreConflictError(f"the store refused a change (another process changed it at the same "
+                                     f"time?): {_first_line(err.orig or err)}") from err  # fmt: skip
         except SQLAlchemyError as err:
+            # Not the URL: error messages reach API clients and logs, and a URL can name hosts and paths.
             cause = getattr(err, "orig", None) or err
-            raise StoreError(f"database error at {self.display_url}: {_first_line(cause)}") from err
+            raise StoreError(f"database error ({self.backend}): {_first_line(cause)}") from err
 
     def write_turn(self) -> AbstractContextManager[None]:
         """Wait for this process's turn to write, behind the other processes' (SQLite files; a no-op on

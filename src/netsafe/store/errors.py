@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from netsafe.errors import Conflict, InvalidInput, Unavailable
 
-class StoreError(Exception):
-    """A store problem a person can act on; ``str(err)`` is one line."""
+
+class StoreError(Unavailable):
+    """A store problem a person can act on; ``str(err)`` is one line (never the database's URL)."""
+
+
+class StoreInputError(InvalidInput, StoreError):
+    """A request the store cannot take as given (a malformed name, an empty change, a bad URL)."""
+
+
+class StoreConflictError(Conflict, StoreError):
+    """The store refused a change because another one got there first (a name taken, a unique key)."""

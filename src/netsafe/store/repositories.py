@@ -11,10 +11,12 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from netsafe.errors import Conflict, NotFound
 from netsafe.hashsets.model import ConsensusResult, Entry, HashSetInfo, Vote, consensus, utc
 from netsafe.hashsets.profiles import load_profile
 from netsafe.store.convert import entry_values, now, row_to_entry, row_to_vote, set_info
 from netsafe.store.db import StoreError
+from netsafe.store.errors import StoreInputError
 from netsafe.store.models import EntryRow, HashSetRow, RemovedEntryRow, VoteRow
 
 # Rows per statement: large enough to amortise round trips, small enough for SQLite's parameter limit.
@@ -22,18 +24,18 @@ BATCH = 500
 MAX_NAME = 200
 
 
-class NotFoundError(StoreError):
+class NotFoundError(NotFound, StoreError):
     """No hash set (or entry) by that name/id."""
 
 
-class AlreadyExistsError(StoreError):
+class AlreadyExistsError(Conflict, StoreError):
     """A hash set by that name exists already."""
 
 
 def check_name(name: str) -> str:
     clean = name.strip()
     if not clean or len(clean) > MAX_NAME or any(ord(c) < 32 for c in clean):
-        raise StoreError(f"hash set name must be 1-{MAX_NAME} printable characters, got {name!r}")
+        raise StoreInputError(f"hash set name must be 1-{MAX_NAME} printable characters, got {name!r}")
     return clean
 
 
@@ -236,7 +238,7 @@ def remove_entries(session: Session, row: HashSetRow, ids: Sequence[int]) -> int
     """
     wanted = sorted(set(int(i) for i in ids))
     if not wanted:
-        raise StoreError("give at least one entry to remove")
+        raise StoreInputError("give at least one entry to remove")
     found: set[int] = set()
     for start in range(0, len(wanted), BATCH):
         found.update(

@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from netsafe import __version__
+from netsafe.errors import InvalidInput
 from netsafe.store import Database, StoreError
 from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow
 
 
-class ScanStateError(StoreError):
+class ScanStateError(InvalidInput, StoreError):
     """The output folder's scan cannot be started or resumed as asked; the message says what to do."""
 
 

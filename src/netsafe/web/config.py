@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from netsafe.errors import InvalidInput
 from netsafe.signals.imaging import DEFAULT_MAX_PIXELS
 
 # A server refuses images far smaller than the CLI would open: one request must not eat the memory of all.
@@ -21,7 +22,7 @@ SERVICE_MAX_PIXELS = min(DEFAULT_MAX_PIXELS, 50_000_000)
 CONFIG_ENV = "NETSAFE_CONFIG"
 
 
-class ConfigError(ValueError):
+class ConfigError(InvalidInput, ValueError):
     pass
 
 

@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from netsafe.errors import Conflict, Forbidden, InvalidInput, NetsafeError, NotFound, Unavailable
+
 log = logging.getLogger("netsafe.web")
 
 STATUS_CODES = {
@@ -28,6 +30,35 @@ STATUS_CODES = {
     500: "internal",
     503: "unavailable",
 }
+
+
+# Each kind of error (netsafe.errors) has one status, whichever route raised it; the handler for an
+# exception is the first of its classes found here, so a NotFound that is also a StoreError is a 404.
+KIND_STATUS: dict[type[NetsafeError], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Forbidden: 403,
+    Unavailable: 503,
+    NetsafeError: 500,
+}
+
+
+def status_for(err: BaseException) -> int:
+    """The status of an error's kind (500 for anything that is not a NetsafeError)."""
+    for kind in type(err).__mro__:
+        if kind in KIND_STATUS:
+            return KIND_STATUS[kind]
+    return 500
+
+
+def api_error_for(err: BaseException) -> ApiError:
+    """The answer for ``err``, by its kind (for routes that turn an error into an answer themselves)."""
+    status = status_for(err)
+    return ApiError(status, " ".join(str(err).split()), headers=RETRY_LATER if status == 503 else None)
+
+
+RETRY_LATER = {"Retry-After": "5"}
 
 
 class ErrorBody(BaseModel):
@@ -106,6 +137,9 @@ def install(app: FastAPI, page_handler: Any = None) -> None:
             return page_handler(request, exc.status, exc.message, exc.headers)  # type: ignore[no-any-return]
         return error_response(exc.status, exc.code, exc.message, exc.headers)
 
+    for kind, status in KIND_STATUS.items():
+        app.add_exception_handler(kind, _kind_handler(status, page_handler if page_handler else None))
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = str(exc.detail) if exc.detail else "error"
@@ -126,8 +160,22 @@ def install(app: FastAPI, page_handler: Any = None) -> None:
         return crash_response(request.method, request.url.path, exc)
 
 
+def _kind_handler(status: int, page_handler: Any) -> Any:
+    headers = RETRY_LATER if status == 503 else None
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        if status >= 500 and status != 503:
+            log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        if page_handler is not None and not request.url.path.startswith("/api/"):
+            return page_handler(request, status, message, headers)  # type: ignore[no-any-return]
+        return error_response(status, STATUS_CODES.get(status, "error"), message, headers)
+
+    return handle
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": code.replace("_", " ")}
     for status, code in STATUS_CODES.items()
-    if status in (401, 403, 422, 429)
+    if status in (401, 403, 404, 409, 422, 429, 503)
 }

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from netsafe.services.matcher import Found, Matcher, MatchError, Query, StoreNeededError
 from netsafe.store.batch import BatchThread
 from netsafe.store.db import Database
-from netsafe.web.errors import ApiError
+from netsafe.web.errors import ApiError, api_error_for
 
 log = logging.getLogger("netsafe.web")
 INLINE_MAX_DISTANCE = 32  # searches up to this many bits run on the event loop (~0.1-0.2 ms at 1M-10M rows)
@@ -144,5 +144,4 @@ def _first_line(err: Exception) -> str:
 
 
 def _api_error(err: MatchError) -> ApiError:
-    text = str(err)
-    return ApiError(404 if text.startswith("no hash set") else 422, text)
+    return api_error_for(err)

@@ -24,7 +24,7 @@ from netsafe.signals.codecs import HashFormatError
 from netsafe.store import repositories as repo
 from netsafe.store.db import StoreError
 from netsafe.web.auth import actor_of, require
-from netsafe.web.errors import ERROR_RESPONSES, ApiError
+from netsafe.web.errors import ERROR_RESPONSES, ApiError, api_error_for
 from netsafe.web.state import state_of
 
 router = APIRouter(tags=["hashsets"], responses=ERROR_RESPONSES)
@@ -100,11 +100,7 @@ def _changed(request: Request) -> None:
 
 
 def _store_error(err: Exception) -> ApiError:
-    if isinstance(err, repo.NotFoundError):
-        return ApiError(404, str(err))
-    if isinstance(err, repo.AlreadyExistsError):
-        return ApiError(409, str(err))
-    return ApiError(422, str(err))
+    return api_error_for(err)
 
 
 def _out(info: Any) -> HashSetOut:
