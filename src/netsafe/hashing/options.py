@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netsafe.errors import InvalidInput
-from netsafe.signals.crypto import CRYPTO_SIGNALS
 from netsafe.signals.imaging import DEFAULT_MAX_PIXELS, PdqMode
+from netsafe.signals.types import COMPUTED_SIGNALS, CRYPTO_SIGNALS
 from netsafe.signals.vpdq import DEFAULT_INTERVAL, DEFAULT_MAX_FRAMES
 
-ALL_SIGNALS = (*CRYPTO_SIGNALS, "pdq", "vpdq")
+ALL_SIGNALS = COMPUTED_SIGNALS
 
 
 class OptionError(InvalidInput, ValueError):

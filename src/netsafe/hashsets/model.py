@@ -7,8 +7,6 @@ by an export loses nothing.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import re
 from collections.abc import Iterable
@@ -17,18 +15,16 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from netsafe.errors import InvalidInput
+from netsafe.signals import types
 from netsafe.signals.codecs import HashFormatError, normalise_hex
 from netsafe.signals.vpdq import VpdqFrame
 
-# Signals an entry can carry in ``Entry.signals``; vPDQ is a list of frames and lives in ``Entry.vpdq``.
-SIGNALS: tuple[str, ...] = ("md5", "sha1", "sha256", "pdq", "photodna")
-# Identity preference when an entry has no id of its own: the strongest cryptographic hash first.
-KEY_ORDER: tuple[str, ...] = ("sha256", "sha1", "md5", "pdq", "photodna")
-
-PHOTODNA_BYTES = 144
-PHOTODNA_HEX_LEN = 288
-PHOTODNA_BASE64_LEN = 192
-_BASE64_RE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+# Signals an entry can carry in ``Entry.signals``; vPDQ is a list of frames and lives in ``Entry.vpdq``. The
+# registry (netsafe.signals.types) is where they are defined; these names stay for the formats' use.
+SIGNALS: tuple[str, ...] = types.ENTRY_SIGNALS
+KEY_ORDER: tuple[str, ...] = types.KEY_ORDER
+normalise_signal = types.normalise
+photodna_bytes = types.photodna_bytes
 
 
 class HashSetError(InvalidInput):
@@ -37,41 +33,6 @@ class HashSetError(InvalidInput):
 
 class EntryError(HashSetError):
     """An entry that cannot exist as given (no identity, or a bad signal value)."""
-
-
-def normalise_signal(signal: str, value: str) -> str:
-    """Validate ``value`` for ``signal`` and return its canonical text.
-
-    Hex signals come back lowercase. PhotoDNA is kept verbatim (hex or base64, as the list carried it) after
-    checking that it decodes to 144 bytes. Raises :class:`HashFormatError` with a one-line reason.
-    """
-    if signal not in SIGNALS:
-        raise HashFormatError(f"unknown signal {signal!r} (known: {', '.join(SIGNALS)})")
-    if signal != "photodna":
-        return normalise_hex(value, signal)
-    text = value.strip()
-    if len(text) == PHOTODNA_HEX_LEN and re.fullmatch(r"[0-9a-fA-F]+", text):
-        return text
-    if len(text) == PHOTODNA_BASE64_LEN and _BASE64_RE.fullmatch(text):
-        try:
-            raw = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            raw = b""
-        if len(raw) == PHOTODNA_BYTES:
-            return text
-    shown = text if len(text) <= 40 else text[:40] + "..."
-    raise HashFormatError(
-        f"photodna: expected {PHOTODNA_HEX_LEN} hex or {PHOTODNA_BASE64_LEN} base64 characters "
-        f"({PHOTODNA_BYTES} bytes), got {len(text)} characters: {shown!r}"
-    )
-
-
-def photodna_bytes(value: str) -> bytes:
-    """The 144 bytes of a PhotoDNA hash given as hex or base64 (for exact matching across encodings)."""
-    text = normalise_signal("photodna", value)
-    if len(text) == PHOTODNA_HEX_LEN:
-        return bytes.fromhex(text)
-    return base64.b64decode(text)
 
 
 def utc(value: datetime | None) -> datetime | None:

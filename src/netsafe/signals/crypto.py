@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-CRYPTO_SIGNALS = ("md5", "sha1", "sha256")
+from netsafe.signals.types import CRYPTO_SIGNALS
+
 CHUNK = 1 << 20
 
 

@@ -166,7 +166,9 @@ def photodna_bytes(value: str) -> bytes:
 
 
 def _clip(text: str, limit: int = 72) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
+    """``text`` shortened and with control characters escaped, so an error stays one line."""
+    shown = text if len(text) <= limit else text[:limit] + "..."
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)
 
 
 assert set(HEX_LENGTHS) <= set(REGISTRY), "codecs.HEX_LENGTHS names a signal the registry does not"

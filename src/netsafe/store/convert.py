@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from netsafe.hashsets.model import Entry, HashSetInfo, Vote, photodna_bytes, utc
+from netsafe.hashsets.model import Entry, HashSetInfo, Vote, utc
 from netsafe.signals.codecs import HashFormatError
+from netsafe.signals.types import ENTRY_SIGNALS, REGISTRY
 from netsafe.signals.vpdq import VpdqFrame
 from netsafe.store.models import EntryRow, HashSetRow, VoteRow
 
-HASH_COLUMNS = ("md5", "sha1", "sha256", "pdq", "photodna")
+HASH_COLUMNS = ENTRY_SIGNALS  # each entry signal has a column of its name holding its canonical text
 
 
 def now() -> datetime:
@@ -26,7 +27,7 @@ def photodna_key(value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        return photodna_bytes(value).hex()
+        return REGISTRY["photodna"].key(value)
     except HashFormatError:
         return None
 
@@ -38,11 +39,7 @@ def entry_values(entry: Entry) -> dict[str, Any]:
     return {
         "key_kind": kind,
         "key_value": value,
-        "md5": signals.get("md5"),
-        "sha1": signals.get("sha1"),
-        "sha256": signals.get("sha256"),
-        "pdq": signals.get("pdq"),
-        "photodna": signals.get("photodna"),
+        **{name: signals.get(name) for name in HASH_COLUMNS},
         "photodna_key": photodna_key(signals.get("photodna")),
         "vpdq": None if entry.vpdq is None else [f.as_dict() for f in entry.vpdq],
         "alternative_hashes": dict(entry.alternative_hashes),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from netsafe.errors import Conflict, NotFound
 from netsafe.hashsets.model import ConsensusResult, Entry, HashSetInfo, Vote, consensus, utc
 from netsafe.hashsets.profiles import load_profile
+from netsafe.signals.types import REGISTRY
 from netsafe.store.convert import entry_values, now, row_to_entry, row_to_vote, set_info
 from netsafe.store.db import StoreError
 from netsafe.store.errors import StoreInputError
@@ -203,13 +204,7 @@ def upsert_entries(
 
 
 # Store column of each signal a removal may name (PhotoDNA by its canonical hex form).
-REMOVABLE_COLUMNS = {
-    "md5": "md5",
-    "sha1": "sha1",
-    "sha256": "sha256",
-    "pdq": "pdq",
-    "photodna": "photodna_key",
-}
+REMOVABLE_COLUMNS = {t.name: t.store_column for t in REGISTRY.values() if t.in_entries and t.store_column}
 
 
 def entry_ids_by_signal(session: Session, hash_set_id: int, signal: str, values: Sequence[str]) -> list[int]:
@@ -453,7 +448,7 @@ def category_counts(session: Session, hash_set_id: int) -> dict[str | None, int]
 
 def signal_counts(session: Session, hash_set_id: int) -> dict[str, int]:
     """How many entries carry each signal (vPDQ included)."""
-    names = ("md5", "sha1", "sha256", "pdq", "photodna", "vpdq")
+    names = tuple(t.name for t in REGISTRY.values())
     row = session.execute(
         select(*(func.count(getattr(EntryRow, n)) for n in names)).where(EntryRow.hash_set_id == hash_set_id)
     ).one()

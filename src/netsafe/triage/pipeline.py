@@ -27,7 +27,7 @@ from netsafe.media.item import MediaItem, SourceIssue
 from netsafe.media.limits import Limits
 from netsafe.media.sniff import CONTAINER_SNIFF_BYTES, container_kind
 from netsafe.media.sources import iter_sources
-from netsafe.signals.crypto import CRYPTO_SIGNALS
+from netsafe.signals.types import CRYPTO_SIGNALS
 from netsafe.store import Database
 from netsafe.store.repositories import set_info_by_name
 from netsafe.triage import checkpoint
