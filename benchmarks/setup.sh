@@ -9,7 +9,7 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install -q --upgrade pip 2>/dev/null || true
-"$venv/bin/python" -m pip install -q -e "$here/..[dev]" "threatexchange>=1.2" faiss-cpu psutil
+"$venv/bin/python" -m pip install -q -e "$here/..[dev]" "threatexchange>=1.2" faiss-cpu psutil limits
 # hashdeep for scan_throughput.py, wrk (the load generator) for api_load.py.
 for tool in hashdeep wrk; do
   if ! command -v "$tool" >/dev/null 2>&1; then
