@@ -6,12 +6,13 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from netsafe import __version__
 from netsafe.accounts.service import Principal, Throttle
@@ -25,7 +26,7 @@ from netsafe.web.api import hashsets as api_hashsets
 from netsafe.web.api import matching as api_matching
 from netsafe.web.api import system as api_system
 from netsafe.web.auth import LoginRequiredError, require_login
-from netsafe.web.config import Settings, load_settings
+from netsafe.web.config import Settings, load_settings, trusted_proxies
 from netsafe.web.errors import install as install_errors
 from netsafe.web.errors import withhold_exception_text
 from netsafe.web.fastpath import MatchFastPath
@@ -59,12 +60,18 @@ class NetsafeAPI(FastAPI):
     the limit and the 500 itself and hands every request it does not answer to the whole stack."""
 
     fast_path: Callable[[ASGIApp], ASGIApp] | None = None
+    trusted_proxies: list[str] | None = None
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
         if self.fast_path is not None:
             stack = self.fast_path(stack)
-        return SecurityHeadersMiddleware(stack)
+        outer: ASGIApp = SecurityHeadersMiddleware(stack)
+        if self.trusted_proxies:
+            # Outermost, so that every layer (the fast path's audit included) sees the same client. Here and
+            # not in uvicorn (``netsafe serve`` turns uvicorn's off): one rule, under any ASGI server.
+            outer = cast(ASGIApp, ProxyHeadersMiddleware(cast(Any, outer), self.trusted_proxies))
+        return outer
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -120,6 +127,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             return Response(status_code=200, headers={"HX-Redirect": "/login"})
         return RedirectResponse(f"/login?next={exc.next_path}", status_code=303)
 
+    app.trusted_proxies = trusted_proxies(settings)
     if settings.fast_match:
         app.fast_path = lambda stack: MatchFastPath(stack, path=f"{API}/match")
     app.add_middleware(
