@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from netsafe.audit.chain import event_hash
 from netsafe.audit.models import AuditEventRow
-from netsafe.audit.service import Actor, record, verify
+from netsafe.audit.service import Actor, AuditFilter, record, search, verify
 from netsafe.cli import app as cli
 from netsafe.store.db import Database, open_database
 
@@ -188,3 +188,21 @@ def test_async_waiters_hear_failures_and_cancelled_ones_do_not_break_the_batch(t
     with pytest.raises(Exception, match="audit_events"):
         asyncio.run(writer.submit_async(Actor("user:a"), "match"))
     db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("a_b", ["a_b", "a_b.x"]),  # not "axb.y": "_" matches any one character in LIKE
+        ("100%", ["100%.done"]),  # not "1000.done" nor "100 percent.done"
+        ("x\\y", ["x\\y.z"]),  # not "xQy.z" (a backslash escapes in some LIKE dialects)
+    ],
+)
+def test_the_action_filter_matches_wildcards_literally(db: Database, query: str, expected: list[str]) -> None:
+    actions = ["a_b", "a_b.x", "axb.y", "100%.done", "1000.done", "100 percent.done", "x\\y.z", "xQy.z"]
+    with db.session() as session:
+        for action in actions:
+            record(session, Actor("user:u"), action)
+    with db.session() as session:
+        found = [row.action for row in search(session, AuditFilter(action=query), limit=100)]
+    assert sorted(found) == sorted(expected)

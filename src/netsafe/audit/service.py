@@ -217,10 +217,11 @@ def _filtered(flt: AuditFilter) -> Select[AuditEventRow]:
     if flt.actor:
         stmt = stmt.where(AuditEventRow.actor == flt.actor)
     if flt.action:
-        # "hashset" finds every hashset.* action
+        # "hashset" finds every hashset.* action. Escaped: "_" and "%" in a search are letters, not LIKE's
+        # wildcards (a search for "a_b" must not find "axb.y").
         stmt = stmt.where(
             (AuditEventRow.action == flt.action)
-            | AuditEventRow.action.startswith(flt.action.rstrip(".") + ".")
+            | AuditEventRow.action.startswith(flt.action.rstrip(".") + ".", autoescape=True)
         )
     if flt.outcome:
         stmt = stmt.where(AuditEventRow.outcome == flt.outcome)
