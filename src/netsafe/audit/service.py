@@ -137,8 +137,58 @@ def _describe(row: AuditEventRow) -> str:
     return f"event {row.seq} ({normalise_time(row.at)}, {row.action} by {row.actor})"
 
 
-def verify(session: Session, batch: int = 5000) -> VerifyResult:
-    """Walk the whole chain; report the first event that was edited or removed."""
+class AnchorError(ValueError):
+    """An anchor that is not ``SEQ:HASH``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """An event's sequence number and hash, kept outside the store: events cut off the end of the log
+    (with ``audit_head`` rewritten to match) leave an intact chain behind, but not this event."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @staticmethod
+    def parse(text: str) -> Anchor:
+        seq, sep, digest = text.strip().partition(":")
+        digest = digest.strip().lower()
+        if (
+            not sep
+            or not seq.isdigit()
+            or len(digest) != 64
+            or any(c not in "0123456789abcdef" for c in digest)
+        ):
+            raise AnchorError(
+                f"anchor {text[:100]!r}: expected SEQ:HASH as printed by `netsafe audit anchor` "
+                "(a sequence number, a colon, 64 hex digits)"
+            )
+        return Anchor(int(seq), digest)
+
+
+def anchor(session: Session) -> Anchor:
+    """The newest event, to keep elsewhere; raises ValueError when the head and the last event disagree."""
+    last = session.execute(
+        select(AuditEventRow.seq, AuditEventRow.hash).order_by(AuditEventRow.seq.desc()).limit(1)
+    ).one_or_none()
+    head = session.get(AuditHeadRow, HEAD_ID)
+    found = Anchor(int(last[0]), str(last[1])) if last else Anchor(0, GENESIS)
+    if head is not None and (head.seq, head.hash) != (found.seq, found.hash):
+        raise ValueError(
+            f"the chain head (event {head.seq}) does not match the last event {found.seq}: "
+            "run `netsafe audit verify`"
+        )
+    return found
+
+
+def verify(session: Session, batch: int = 5000, anchors: tuple[Anchor, ...] = ()) -> VerifyResult:
+    """Walk the whole chain; report the first event that was edited or removed, then the first anchor
+    that the log no longer holds."""
+    wanted = {a.seq: a.hash for a in anchors}
+    moved: Anchor | None = None  # the first anchored event found changed
     prev_hash = GENESIS
     expected = 1
     checked = 0
@@ -185,6 +235,8 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
                 f"{_describe(row)} was edited: its content no longer matches its hash",
                 row.seq,
             )
+        if moved is None and wanted.get(row.seq, row.hash) != row.hash:
+            moved = Anchor(row.seq, row.hash)
         prev_hash = row.hash
         expected += 1
         checked += 1
@@ -200,7 +252,29 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
         else:
             problem = f"the chain head (event {head_seq}) does not match the last event {checked}"
         return VerifyResult(False, checked, checked, prev_hash, problem, checked + 1)
+    lost = _anchor_problem(anchors, moved, checked)
+    if lost is not None:
+        return VerifyResult(False, checked, head_seq, head_hash, lost[0], lost[1])
     return VerifyResult(True, checked, head_seq, head_hash)
+
+
+def _anchor_problem(anchors: tuple[Anchor, ...], moved: Anchor | None, last: int) -> tuple[str, int] | None:
+    if moved is not None:
+        kept = next(a for a in anchors if a.seq == moved.seq)
+        return (
+            f"event {moved.seq} is not the anchored one: its hash is {moved.hash[:16]}..., the anchor says "
+            f"{kept.hash[:16]}... (the log was rewritten from event {moved.seq} or earlier)",
+            moved.seq,
+        )
+    for a in sorted(anchors, key=lambda a: a.seq):
+        if a.seq > last:
+            return (
+                f"anchored event {a.seq} is gone: the log ends at event {last} (events were cut off the end)",
+                a.seq,
+            )
+        if a.seq == 0 and a.hash != GENESIS:
+            return (f"anchor {a}: event 0 has no hash but 64 zeros", 0)
+    return None
 
 
 @dataclass(slots=True)
