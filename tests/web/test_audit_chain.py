@@ -11,7 +11,7 @@ from sqlalchemy import delete, text, update
 from typer.testing import CliRunner
 
 from netsafe.audit.chain import event_hash
-from netsafe.audit.models import AuditEventRow
+from netsafe.audit.models import AuditEventRow, AuditHeadRow
 from netsafe.audit.service import Actor, AuditFilter, record, search, verify
 from netsafe.cli import app as cli
 from netsafe.store.db import Database, open_database
@@ -206,3 +206,40 @@ def test_the_action_filter_matches_wildcards_literally(db: Database, query: str,
     with db.session() as session:
         found = [row.action for row in search(session, AuditFilter(action=query), limit=100)]
     assert sorted(found) == sorted(expected)
+
+
+def test_verify_while_events_are_appended_finds_nothing_wrong(db: Database) -> None:
+    # Each statement sees its own snapshot: a head read after the walk is ahead of the events walked.
+    from netsafe.audit.writer import AuditWriter
+
+    _fill(db, 50)
+    writer = AuditWriter(db)
+    stop = threading.Event()
+
+    def append() -> None:
+        while not stop.is_set():
+            writer.submit(Actor("user:busy"), "match", None, {})
+
+    thread = threading.Thread(target=append)
+    thread.start()
+    try:
+        results = []
+        for _ in range(30):
+            with db.sessions() as session:
+                results.append(verify(session))
+    finally:
+        stop.set()
+        thread.join()
+    assert [r.problem for r in results if not r.ok] == []
+    assert results[-1].checked > 50
+
+
+def test_events_beyond_the_head_are_found(db: Database) -> None:
+    _fill(db, 5)
+    with db.session() as session:
+        third = session.get(AuditEventRow, 3)
+        assert third is not None
+        session.execute(update(AuditHeadRow).values(seq=3, hash=third.hash))
+    with db.sessions() as session:
+        result = verify(session)
+    assert not result.ok and result.problem == "the chain head (event 3) does not match the last event 5"

@@ -170,18 +170,16 @@ class Anchor:
 
 
 def anchor(session: Session) -> Anchor:
-    """The newest event, to keep elsewhere; raises ValueError when the head and the last event disagree."""
-    last = session.execute(
-        select(AuditEventRow.seq, AuditEventRow.hash).order_by(AuditEventRow.seq.desc()).limit(1)
-    ).one_or_none()
-    head = session.get(AuditHeadRow, HEAD_ID)
-    found = Anchor(int(last[0]), str(last[1])) if last else Anchor(0, GENESIS)
-    if head is not None and (head.seq, head.hash) != (found.seq, found.hash):
+    """The newest event, to keep elsewhere; raises ValueError when the head and its event disagree."""
+    seq, digest = _head(session)
+    if seq == 0:
+        return Anchor(0, GENESIS)
+    stored = session.execute(select(AuditEventRow.hash).where(AuditEventRow.seq == seq)).scalar_one_or_none()
+    if stored != digest:
         raise ValueError(
-            f"the chain head (event {head.seq}) does not match the last event {found.seq}: "
-            "run `netsafe audit verify`"
+            f"the chain head (event {seq}) does not match event {seq} of the log: run `netsafe audit verify`"
         )
-    return found
+    return Anchor(seq, digest)
 
 
 def verify(session: Session, batch: int = 5000, anchors: tuple[Anchor, ...] = ()) -> VerifyResult:
@@ -189,6 +187,11 @@ def verify(session: Session, batch: int = 5000, anchors: tuple[Anchor, ...] = ()
     that the log no longer holds."""
     wanted = {a.seq: a.hash for a in anchors}
     moved: Anchor | None = None  # the first anchored event found changed
+    # Events keep coming while the walk runs (each statement sees its own snapshot): the head read before
+    # it says how many events must be there at least; the head read after it, how many may be there at
+    # most. The head and its events are committed together, so neither read can run ahead of the events.
+    start_seq, start_hash = _head(session)
+    hash_at_start = GENESIS
     prev_hash = GENESIS
     expected = 1
     checked = 0
@@ -237,25 +240,34 @@ def verify(session: Session, batch: int = 5000, anchors: tuple[Anchor, ...] = ()
             )
         if moved is None and wanted.get(row.seq, row.hash) != row.hash:
             moved = Anchor(row.seq, row.hash)
+        if row.seq == start_seq:
+            hash_at_start = row.hash
         prev_hash = row.hash
         expected += 1
         checked += 1
-    head = session.get(AuditHeadRow, HEAD_ID)
-    head_seq = head.seq if head else 0
-    head_hash = head.hash if head else GENESIS
-    if head_seq != checked or head_hash != prev_hash:
-        if head_seq > checked:
-            problem = (
-                f"event {checked + 1} is missing (deleted): the log ends at event {checked} "
-                f"but {head_seq} were written"
-            )
-        else:
-            problem = f"the chain head (event {head_seq}) does not match the last event {checked}"
+    end_seq = _head(session)[0]
+    problem = None
+    if start_seq > checked:
+        problem = (
+            f"event {checked + 1} is missing (deleted): the log ends at event {checked} "
+            f"but {start_seq} were written"
+        )
+    elif hash_at_start != start_hash:
+        problem = f"the chain head (event {start_seq}) does not match event {start_seq} of the log"
+    elif end_seq < checked:
+        problem = f"the chain head (event {end_seq}) does not match the last event {checked}"
+    if problem is not None:
         return VerifyResult(False, checked, checked, prev_hash, problem, checked + 1)
     lost = _anchor_problem(anchors, moved, checked)
     if lost is not None:
-        return VerifyResult(False, checked, head_seq, head_hash, lost[0], lost[1])
-    return VerifyResult(True, checked, head_seq, head_hash)
+        return VerifyResult(False, checked, checked, prev_hash, lost[0], lost[1])
+    return VerifyResult(True, checked, checked, prev_hash)
+
+
+def _head(session: Session) -> tuple[int, str]:
+    """The head as stored now (not from the session's identity map, which would repeat the first read)."""
+    row = session.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID)).one_or_none()
+    return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
 
 
 def _anchor_problem(anchors: tuple[Anchor, ...], moved: Anchor | None, last: int) -> tuple[str, int] | None:
