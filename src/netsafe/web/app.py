@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -16,6 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from netsafe import __version__
 from netsafe.accounts.service import Principal, Throttle
+from netsafe.audit.summary import AuditSummary
 from netsafe.audit.writer import AuditWriter
 from netsafe.store.db import Database, open_database
 from netsafe.web import docs_page
@@ -89,8 +92,20 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     state.matcher = SharedMatcher(db, settings.index_refresh_seconds)
     state.audit = AuditWriter(db)
+    state.summary = AuditSummary(state.audit.post, settings.audit_summary_seconds)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        # The counts of summarised events still in their window, then everything handed to the writer.
+        state.summary.flush()
+        try:
+            await asyncio.to_thread(state.audit.drain, 10.0)
+        except Exception as err:
+            log.warning("audit events at shutdown were not all written: %s", type(err).__name__)
 
     app = NetsafeAPI(
+        lifespan=lifespan,
         title="netsafe",
         version=__version__,
         description=DESCRIPTION,

@@ -53,6 +53,9 @@ class Settings:
     # "*" for any). None by default: anyone can send the header, and it names the client that is audited
     # and throttled.
     forwarded_allow_ips: str = ""
+    # Refused requests and reads of hash sets, users, tokens and the audit log are audited at most once per
+    # (client, actor, reason or path) in this many seconds, with a count (audit/summary.py); 0: every one.
+    audit_summary_seconds: float = 60.0
 
 
 def _coerce(name: str, raw: Any, kind: Any) -> Any:
@@ -126,6 +129,8 @@ def _check(s: Settings) -> None:
     ):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
+    if s.audit_summary_seconds < 0:
+        raise ConfigError("setting audit_summary_seconds: must be 0 or more")
     if not 0 <= s.default_max_distance <= 256:
         raise ConfigError("setting default_max_distance: 0..256")
     trusted_proxies(s)
