@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from netsafe.cli import app as cli
@@ -98,3 +100,14 @@ def test_a_toml_list_of_proxies_is_accepted(tmp_path: Path) -> None:
     config = tmp_path / "netsafe.toml"
     config.write_text('[service]\nforwarded_allow_ips = ["10.0.0.5", "10.1.0.0/16"]\n')
     assert load_settings(config, environ={}).forwarded_allow_ips == "10.0.0.5,10.1.0.0/16"
+
+
+@given(st.lists(st.one_of(st.ip_addresses().map(str), st.text(max_size=30)), max_size=5))
+def test_any_proxy_list_is_read_or_refused_with_one_line(items: list[str]) -> None:
+    text = ",".join(items)
+    try:
+        settings = load_settings(environ={"NETSAFE_FORWARDED_ALLOW_IPS": text})
+    except ConfigError as err:
+        assert "\n" not in str(err) and str(err).startswith("setting ")
+    else:
+        assert settings.forwarded_allow_ips == text.strip()
