@@ -138,3 +138,21 @@ def test_any_text_is_an_anchor_or_one_line_saying_why_not(text: str) -> None:
 @given(st.integers(min_value=0, max_value=2**62), st.text("0123456789abcdefABCDEF", min_size=64, max_size=64))
 def test_every_printed_anchor_parses_back(seq: int, digest: str) -> None:
     assert Anchor.parse(f" {seq}:{digest}\n") == Anchor(seq, digest.lower())
+
+
+def test_no_anchor_is_given_for_a_head_that_does_not_match_its_event(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = make_service(sqlite_db, audit_summary_seconds=3600)
+    anchor_url = "/api/v1/audit/anchor"
+    # The first read is audited at once; the second, within the window, only counted: it cannot append
+    # an event (which would move the head on) between the corruption below and its own reading.
+    assert service.client().get(anchor_url, headers=service.bearer("auditor")).status_code == 200
+    service.app.state.netsafe.audit.drain()
+    with sqlite_db.session() as session:
+        session.execute(update(AuditHeadRow).values(hash="f" * 64))
+    monkeypatch.setenv("NETSAFE_DATABASE_URL", str(sqlite_db.url))
+    printed = CliRunner().invoke(cli, ["audit", "anchor"])
+    assert printed.exit_code == 1 and printed.stdout == "" and len(printed.stderr.splitlines()) == 1
+    got = service.client().get(anchor_url, headers=service.bearer("auditor"))
+    assert got.status_code == 409 and "run `netsafe audit verify`" in got.json()["error"]["message"]

@@ -102,6 +102,7 @@ def audit_verify(
     "/audit/anchor",
     response_model=AuditAnchorOut,
     summary="The newest event's sequence number and hash, to keep outside the store",
+    responses={409: ERROR_RESPONSES[401] | {"description": "the chain head and its event disagree: verify"}},
 )
 def audit_anchor(request: Request, _: Principal = AUDITOR) -> AuditAnchorOut:
     with state_of(request).db.sessions() as session:
