@@ -110,4 +110,4 @@ def test_any_proxy_list_is_read_or_refused_with_one_line(items: list[str]) -> No
     except ConfigError as err:
         assert "\n" not in str(err) and str(err).startswith("setting ")
     else:
-        assert settings.forwarded_allow_ips == text.strip()
+        assert settings.forwarded_allow_ips == text

@@ -54,7 +54,8 @@ class AuditWriter:
         self._batches.post(_Event(actor, action, target, details or {}, outcome))
 
     def drain(self, timeout: float = 60.0) -> None:
-        """Wait until every event handed over before this call is committed (or has failed)."""
+        """Wait until every event handed over before this call is committed; raises if the last batch
+        could not be."""
         self._batches.submit(_DRAIN, timeout)
 
     def submit(
