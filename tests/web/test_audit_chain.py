@@ -11,8 +11,8 @@ from sqlalchemy import delete, text, update
 from typer.testing import CliRunner
 
 from netsafe.audit.chain import event_hash
-from netsafe.audit.models import AuditEventRow
-from netsafe.audit.service import Actor, record, verify
+from netsafe.audit.models import AuditEventRow, AuditHeadRow
+from netsafe.audit.service import Actor, AuditFilter, record, search, verify
 from netsafe.cli import app as cli
 from netsafe.store.db import Database, open_database
 
@@ -188,3 +188,58 @@ def test_async_waiters_hear_failures_and_cancelled_ones_do_not_break_the_batch(t
     with pytest.raises(Exception, match="audit_events"):
         asyncio.run(writer.submit_async(Actor("user:a"), "match"))
     db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("a_b", ["a_b", "a_b.x"]),  # not "axb.y": "_" matches any one character in LIKE
+        ("100%", ["100%.done"]),  # not "1000.done" nor "100 percent.done"
+        ("x\\y", ["x\\y.z"]),  # not "xQy.z" (a backslash escapes in some LIKE dialects)
+    ],
+)
+def test_the_action_filter_matches_wildcards_literally(db: Database, query: str, expected: list[str]) -> None:
+    actions = ["a_b", "a_b.x", "axb.y", "100%.done", "1000.done", "100 percent.done", "x\\y.z", "xQy.z"]
+    with db.session() as session:
+        for action in actions:
+            record(session, Actor("user:u"), action)
+    with db.session() as session:
+        found = [row.action for row in search(session, AuditFilter(action=query), limit=100)]
+    assert sorted(found) == sorted(expected)
+
+
+def test_verify_while_events_are_appended_finds_nothing_wrong(db: Database) -> None:
+    # Each statement sees its own snapshot: a head read after the walk is ahead of the events walked.
+    from netsafe.audit.writer import AuditWriter
+
+    _fill(db, 50)
+    writer = AuditWriter(db)
+    stop = threading.Event()
+
+    def append() -> None:
+        while not stop.is_set():
+            writer.submit(Actor("user:busy"), "match", None, {})
+
+    thread = threading.Thread(target=append)
+    thread.start()
+    try:
+        results = []
+        for _ in range(30):
+            with db.sessions() as session:
+                results.append(verify(session))
+    finally:
+        stop.set()
+        thread.join()
+    assert [r.problem for r in results if not r.ok] == []
+    assert results[-1].checked > 50
+
+
+def test_events_beyond_the_head_are_found(db: Database) -> None:
+    _fill(db, 5)
+    with db.session() as session:
+        third = session.get(AuditEventRow, 3)
+        assert third is not None
+        session.execute(update(AuditHeadRow).values(seq=3, hash=third.hash))
+    with db.sessions() as session:
+        result = verify(session)
+    assert not result.ok and result.problem == "the chain head (event 3) does not match the last event 5"

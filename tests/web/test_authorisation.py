@@ -49,6 +49,7 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/api/v1/tokens/{name}/revoke"): A,
     ("GET", "/api/v1/audit/events"): AU,
     ("GET", "/api/v1/audit/verify"): AU,
+    ("GET", "/api/v1/audit/anchor"): AU,
     ("GET", "/api/v1/audit/export"): AU,
 }
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from netsafe.audit.chain import GENESIS, canonical_json, event_hash, normalise_time
 from netsafe.audit.models import AuditEventRow, AuditHeadRow
+from netsafe.errors import InvalidInput
 
 HEAD_ID = 1
 MAX_TEXT = 400
@@ -137,8 +138,61 @@ def _describe(row: AuditEventRow) -> str:
     return f"event {row.seq} ({normalise_time(row.at)}, {row.action} by {row.actor})"
 
 
-def verify(session: Session, batch: int = 5000) -> VerifyResult:
-    """Walk the whole chain; report the first event that was edited or removed."""
+class AnchorError(InvalidInput, ValueError):
+    """An anchor that is not ``SEQ:HASH``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """An event's sequence number and hash, kept outside the store: events cut off the end of the log
+    (with ``audit_head`` rewritten to match) leave an intact chain behind, but not this event."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @staticmethod
+    def parse(text: str) -> Anchor:
+        seq, sep, digest = text.strip().partition(":")
+        digest = digest.strip().lower()
+        if (
+            not sep
+            or not seq.isdigit()
+            or len(digest) != 64
+            or any(c not in "0123456789abcdef" for c in digest)
+        ):
+            raise AnchorError(
+                f"anchor {text[:100]!r}: expected SEQ:HASH as printed by `netsafe audit anchor` "
+                "(a sequence number, a colon, 64 hex digits)"
+            )
+        return Anchor(int(seq), digest)
+
+
+def anchor(session: Session) -> Anchor:
+    """The newest event, to keep elsewhere; raises ValueError when the head and its event disagree."""
+    seq, digest = _head(session)
+    if seq == 0:
+        return Anchor(0, GENESIS)
+    stored = session.execute(select(AuditEventRow.hash).where(AuditEventRow.seq == seq)).scalar_one_or_none()
+    if stored != digest:
+        raise ValueError(
+            f"the chain head (event {seq}) does not match event {seq} of the log: run `netsafe audit verify`"
+        )
+    return Anchor(seq, digest)
+
+
+def verify(session: Session, batch: int = 5000, anchors: tuple[Anchor, ...] = ()) -> VerifyResult:
+    """Walk the whole chain; report the first event that was edited or removed, then the first anchor
+    that the log no longer holds."""
+    wanted = {a.seq: a.hash for a in anchors}
+    moved: Anchor | None = None  # the first anchored event found changed
+    # Events keep coming while the walk runs (each statement sees its own snapshot): the head read before
+    # it says how many events must be there at least; the head read after it, how many may be there at
+    # most. The head and its events are committed together, so neither read can run ahead of the events.
+    start_seq, start_hash = _head(session)
+    hash_at_start = GENESIS
     prev_hash = GENESIS
     expected = 1
     checked = 0
@@ -185,22 +239,55 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
                 f"{_describe(row)} was edited: its content no longer matches its hash",
                 row.seq,
             )
+        if moved is None and wanted.get(row.seq, row.hash) != row.hash:
+            moved = Anchor(row.seq, row.hash)
+        if row.seq == start_seq:
+            hash_at_start = row.hash
         prev_hash = row.hash
         expected += 1
         checked += 1
-    head = session.get(AuditHeadRow, HEAD_ID)
-    head_seq = head.seq if head else 0
-    head_hash = head.hash if head else GENESIS
-    if head_seq != checked or head_hash != prev_hash:
-        if head_seq > checked:
-            problem = (
-                f"event {checked + 1} is missing (deleted): the log ends at event {checked} "
-                f"but {head_seq} were written"
-            )
-        else:
-            problem = f"the chain head (event {head_seq}) does not match the last event {checked}"
+    end_seq = _head(session)[0]
+    problem = None
+    if start_seq > checked:
+        problem = (
+            f"event {checked + 1} is missing (deleted): the log ends at event {checked} "
+            f"but {start_seq} were written"
+        )
+    elif hash_at_start != start_hash:
+        problem = f"the chain head (event {start_seq}) does not match event {start_seq} of the log"
+    elif end_seq < checked:
+        problem = f"the chain head (event {end_seq}) does not match the last event {checked}"
+    if problem is not None:
         return VerifyResult(False, checked, checked, prev_hash, problem, checked + 1)
-    return VerifyResult(True, checked, head_seq, head_hash)
+    lost = _anchor_problem(anchors, moved, checked)
+    if lost is not None:
+        return VerifyResult(False, checked, checked, prev_hash, lost[0], lost[1])
+    return VerifyResult(True, checked, checked, prev_hash)
+
+
+def _head(session: Session) -> tuple[int, str]:
+    """The head as stored now (not from the session's identity map, which would repeat the first read)."""
+    row = session.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID)).one_or_none()
+    return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
+
+
+def _anchor_problem(anchors: tuple[Anchor, ...], moved: Anchor | None, last: int) -> tuple[str, int] | None:
+    if moved is not None:
+        kept = next(a for a in anchors if a.seq == moved.seq)
+        return (
+            f"event {moved.seq} is not the anchored one: its hash is {moved.hash[:16]}..., the anchor says "
+            f"{kept.hash[:16]}... (the log was rewritten from event {moved.seq} or earlier)",
+            moved.seq,
+        )
+    for a in sorted(anchors, key=lambda a: a.seq):
+        if a.seq > last:
+            return (
+                f"anchored event {a.seq} is gone: the log ends at event {last} (events were cut off the end)",
+                a.seq,
+            )
+        if a.seq == 0 and a.hash != GENESIS:
+            return (f"anchor {a}: event 0 has no hash but 64 zeros", 0)
+    return None
 
 
 @dataclass(slots=True)
@@ -217,10 +304,11 @@ def _filtered(flt: AuditFilter) -> Select[AuditEventRow]:
     if flt.actor:
         stmt = stmt.where(AuditEventRow.actor == flt.actor)
     if flt.action:
-        # "hashset" finds every hashset.* action
+        # "hashset" finds every hashset.* action. Escaped: "_" and "%" in a search are letters, not LIKE's
+        # wildcards (a search for "a_b" must not find "axb.y").
         stmt = stmt.where(
             (AuditEventRow.action == flt.action)
-            | AuditEventRow.action.startswith(flt.action.rstrip(".") + ".")
+            | AuditEventRow.action.startswith(flt.action.rstrip(".") + ".", autoescape=True)
         )
     if flt.outcome:
         stmt = stmt.where(AuditEventRow.outcome == flt.outcome)

@@ -6,30 +6,66 @@ from datetime import UTC, datetime
 
 import typer
 
-from netsafe.audit.service import Actor, AuditFilter, export, record, verify
+from netsafe.audit.service import (
+    Actor,
+    Anchor,
+    AnchorError,
+    AuditFilter,
+    anchor,
+    export,
+    record,
+    verify,
+)
 from netsafe.cli.common import open_store
-from netsafe.cli.errors import EXIT_USAGE, fail
+from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail
 
 app = typer.Typer(help="Check and export the tamper-evident audit log.", no_args_is_help=True)
 
 
 @app.command("verify")
-def verify_cmd() -> None:
+def verify_cmd(
+    anchors: list[str] = typer.Option(
+        [],
+        "--anchor",
+        metavar="SEQ:HASH",
+        help="An event kept elsewhere (printed by `netsafe audit anchor`): fail if it is gone or changed.",
+    ),
+) -> None:
     """Re-check every event's hash and link. Exit 0 when intact, 1 naming the first broken event."""
+    try:
+        kept = tuple(Anchor.parse(text) for text in anchors)
+    except AnchorError as err:
+        fail(str(err), EXIT_USAGE, "netsafe audit")
     db = open_store()
     try:
         with db.sessions() as session:
-            result = verify(session)
+            result = verify(session, anchors=kept)
     finally:
         db.dispose()
     if result.ok:
-        typer.echo(
-            f"audit log intact: {result.checked} events, chain head {result.head_seq} {result.head_hash}"
-        )
+        also = f", {len(kept)} anchor(s) present" if kept else ""
+        head = f"chain head {result.head_seq} {result.head_hash}"
+        typer.echo(f"audit log intact: {result.checked} events, {head}{also}")
         return
     typer.echo(f"audit log BROKEN: {result.problem}", err=True)
-    typer.echo(f"events before {result.broken_seq} verified: {result.checked}", err=True)
     raise typer.Exit(1)
+
+
+@app.command("anchor")
+def anchor_cmd() -> None:
+    """Print the newest event as SEQ:HASH, to keep outside the store (a ticket, a signed email).
+
+    `netsafe audit verify --anchor SEQ:HASH` later fails if that event was cut off or changed, which the
+    chain alone cannot show when the end of the log is removed and its head rewritten to match."""
+    db = open_store()
+    try:
+        with db.sessions() as session:
+            head = anchor(session)
+    except ValueError as err:
+        fail(str(err), EXIT_FAILURES, "netsafe audit")
+    finally:
+        db.dispose()
+    typer.echo(str(head))
 
 
 def _when(text: str | None, name: str) -> datetime | None:

@@ -85,7 +85,10 @@ def serve_command(
             workers=settings.workers,
             log_level=settings.log_level,
             server_header=False,
-            proxy_headers=True,
+            # The app believes forwarded headers from the proxies in forwarded_allow_ips only (web/app.py).
+            # uvicorn's own handling would trust 127.0.0.1 (or $FORWARDED_ALLOW_IPS) besides: any local
+            # client could then forge the audited address and dodge the per-address sign-in limit.
+            proxy_headers=False,
         )
     finally:
         if shared is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import queue
 import threading
 from collections import defaultdict
@@ -21,6 +22,8 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 DEFAULT_MAX_BATCH = 500
+
+log = logging.getLogger("netsafe.store")
 
 
 @dataclass(slots=True)
@@ -60,6 +63,10 @@ class BatchThread(Generic[T]):
             raise TimeoutError(f"{self.name}: no answer in {timeout:.0f} s")
         if waiting.error is not None:
             raise waiting.error
+
+    def post(self, item: T) -> None:
+        """Hand ``item`` over without waiting for it (nobody hears if its batch fails: it is logged)."""
+        self._put([_Waiting(item)])
 
     async def submit_async(self, item: T, timeout: float = 60.0) -> None:
         """:meth:`submit` for coroutines: awaits without holding a thread.
@@ -113,6 +120,14 @@ class BatchThread(Generic[T]):
             except BaseException as err:  # every waiting caller must hear about it, whatever it was
                 for waiting in batch:
                     waiting.error = err
+                posted = sum(1 for w in batch if w.done is None and w.future is None)
+                if posted:  # their callers did not wait: this line is all anyone will know
+                    log.warning(
+                        "%s: %d item(s) handed over without waiting were lost: %s",
+                        self.name,
+                        posted,
+                        type(err).__name__,
+                    )
             # One wake-up per event loop for the whole batch, not one per waiting coroutine.
             by_loop: dict[asyncio.AbstractEventLoop, list[_Waiting[T]]] = defaultdict(list)
             for waiting in batch:

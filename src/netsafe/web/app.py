@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from netsafe import __version__
+from netsafe.audit.summary import AuditSummary
 from netsafe.audit.writer import AuditWriter
 from netsafe.services.accounts import Principal, Throttle
 from netsafe.store.db import Database, open_database
@@ -25,7 +29,7 @@ from netsafe.web.api import hashsets as api_hashsets
 from netsafe.web.api import matching as api_matching
 from netsafe.web.api import system as api_system
 from netsafe.web.auth import LoginRequiredError, require_login
-from netsafe.web.config import Settings, load_settings
+from netsafe.web.config import Settings, load_settings, trusted_proxies
 from netsafe.web.errors import install as install_errors
 from netsafe.web.errors import withhold_exception_text
 from netsafe.web.fastpath import MatchFastPath
@@ -59,12 +63,18 @@ class NetsafeAPI(FastAPI):
     the limit and the 500 itself and hands every request it does not answer to the whole stack."""
 
     fast_path: Callable[[ASGIApp], ASGIApp] | None = None
+    trusted_proxies: list[str] | None = None
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
         if self.fast_path is not None:
             stack = self.fast_path(stack)
-        return SecurityHeadersMiddleware(stack)
+        outer: ASGIApp = SecurityHeadersMiddleware(stack)
+        if self.trusted_proxies:
+            # Outermost, so that every layer (the fast path's audit included) sees the same client. Here and
+            # not in uvicorn (``netsafe serve`` turns uvicorn's off): one rule, under any ASGI server.
+            outer = cast(ASGIApp, ProxyHeadersMiddleware(cast(Any, outer), self.trusted_proxies))
+        return outer
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -82,8 +92,20 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     state.matcher = SharedMatcher(db, settings.index_refresh_seconds)
     state.audit = AuditWriter(db)
+    state.summary = AuditSummary(state.audit.post, settings.audit_summary_seconds)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        # The counts of summarised events still in their window, then everything handed to the writer.
+        state.summary.flush()
+        try:
+            await asyncio.to_thread(state.audit.drain, 10.0)
+        except Exception as err:
+            log.warning("audit events at shutdown were not all written: %s", type(err).__name__)
 
     app = NetsafeAPI(
+        lifespan=lifespan,
         title="netsafe",
         version=__version__,
         description=DESCRIPTION,
@@ -120,6 +142,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             return Response(status_code=200, headers={"HX-Redirect": "/login"})
         return RedirectResponse(f"/login?next={exc.next_path}", status_code=303)
 
+    app.trusted_proxies = trusted_proxies(settings)
     if settings.fast_match:
         app.fast_path = lambda stack: MatchFastPath(stack, path=f"{API}/match")
     app.add_middleware(

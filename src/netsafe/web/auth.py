@@ -47,6 +47,43 @@ def actor_of(request: Request, principal: Principal | None) -> Actor:
     return Actor(principal.label if principal else "anonymous", client_ip(request))
 
 
+# GET requests needing these permissions read hash sets, users and tokens, or the audit log: each is audited,
+# summarised per (client, actor, path) like refusals (audit/summary.py, docs/service.md).
+AUDITED_READS = {
+    Permission.HASHSETS_READ: "hashset.read",
+    Permission.ADMIN: "admin.read",
+    Permission.AUDIT_READ: "audit.read",
+}
+READ_METHODS = frozenset({"GET", "HEAD"})
+MAX_PATH = 200
+
+
+def audit_denied(request: Request, status: int, reason: str, principal: Principal | None = None) -> None:
+    """Audit a refused request, summarised per (client, actor, reason): refusals cost an attacker nothing,
+    so they must not grow the log (or the hot path) by one event each."""
+    actor = actor_of(request, principal)
+    path = request.url.path[:MAX_PATH]
+    state_of(request).summary.note(
+        ("denied", actor.ip, actor.name, reason),
+        actor,
+        "access.denied",
+        path,
+        {"status": status, "reason": reason, "method": request.method},
+        "denied",
+    )
+
+
+def audit_read(request: Request, principal: Principal, permission: Permission | None) -> None:
+    action = AUDITED_READS.get(permission) if permission is not None else None
+    if action is None or request.method not in READ_METHODS:
+        return
+    actor = actor_of(request, principal)
+    path = request.url.path[:MAX_PATH]
+    state_of(request).summary.note(
+        ("read", actor.ip, actor.name, path), actor, action, path, {"method": request.method}
+    )
+
+
 def is_loopback_http(request: Request) -> bool:
     if request.url.scheme == "https":
         return False
@@ -94,6 +131,7 @@ async def current_principal(
     if bearer is not None:
         principal = await principal_from_token(request, bearer.credentials)
         if principal is None:
+            audit_denied(request, 401, "invalid token")
             raise ApiError(401, "invalid, expired or revoked token", headers={"WWW-Authenticate": "Bearer"})
     elif cookie:
         principal = await run_in_threadpool(_from_cookie, request, cookie)
@@ -108,6 +146,7 @@ def check_csrf(request: Request, principal: Principal, form_token: str | None = 
     sent = form_token or request.headers.get(CSRF_HEADER) or ""
     expected = principal.csrf_token or ""
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        audit_denied(request, 403, "csrf", principal)
         raise ApiError(403, "missing or wrong CSRF token: reload the page and try again", code="csrf")
 
 
@@ -134,12 +173,15 @@ def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
         request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
     ) -> Principal:
         if principal is None:
+            audit_denied(request, 401, "no credentials")
             raise ApiError(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})
         if not principal.can(permission):
+            audit_denied(request, 403, f"lacks {permission.value}", principal)
             raise ApiError(403, f"this needs the {permission.value!r} permission")
         if request.url.path.startswith("/api/"):
             check_csrf(request, principal)
         rate_limit(request, principal)
+        audit_read(request, principal, permission)
         return principal
 
     dependency.required_permission = permission  # type: ignore[attr-defined]
@@ -153,6 +195,7 @@ def require_login() -> Callable[..., Awaitable[Principal]]:
         request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
     ) -> Principal:
         if principal is None:
+            audit_denied(request, 401, "no credentials")
             raise ApiError(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})
         rate_limit(request, principal)
         return principal
@@ -170,8 +213,10 @@ def require_page(permission: Permission | None) -> Callable[..., Awaitable[Princ
         if principal is None or principal.session_id is None:
             raise LoginRequiredError(request.url.path)
         if permission is not None and not principal.can(permission):
+            audit_denied(request, 403, f"lacks {permission.value}", principal)
             raise ApiError(403, "your role does not allow this page")
         rate_limit(request, principal)
+        audit_read(request, principal, permission)
         return principal
 
     dependency.required_permission = permission  # type: ignore[attr-defined]

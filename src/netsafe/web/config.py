@@ -7,6 +7,7 @@ level or under a ``[service]`` table. Each field's variable is ``NETSAFE_`` + th
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, fields, replace
@@ -49,6 +50,13 @@ class Settings:
     # several times the throughput: benchmarks/README.md); off only to compare or to rule it out.
     fast_match: bool = True
     log_level: str = "info"
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks, comma-separated;
+    # "*" for any). None by default: anyone can send the header, and it names the client that is audited
+    # and throttled.
+    forwarded_allow_ips: str = ""
+    # Refused requests and reads of hash sets, users, tokens and the audit log are audited at most once per
+    # (client, actor, reason or path) in this many seconds, with a count (audit/summary.py); 0: every one.
+    audit_summary_seconds: float = 60.0
 
 
 def _coerce(name: str, raw: Any, kind: Any) -> Any:
@@ -71,6 +79,8 @@ def _coerce(name: str, raw: Any, kind: Any) -> Any:
             return int(raw)
         if "float" in kind_text:
             return float(raw)
+        if isinstance(raw, list):  # a TOML array of addresses
+            return ",".join(str(item) for item in raw)
         return str(raw)
     except (TypeError, ValueError):
         raise ConfigError(f"setting {name}: {raw!r} is not a valid {kind_text}") from None
@@ -120,8 +130,36 @@ def _check(s: Settings) -> None:
     ):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
+    if s.audit_summary_seconds < 0:
+        raise ConfigError("setting audit_summary_seconds: must be 0 or more")
     if not 0 <= s.default_max_distance <= 256:
         raise ConfigError("setting default_max_distance: 0..256")
+    trusted_proxies(s)
+
+
+def trusted_proxies(s: Settings) -> list[str]:
+    """The proxies named by ``forwarded_allow_ips`` (empty: trust no forwarded header).
+
+    uvicorn takes a malformed entry as a literal host name that no client ever has, so a typo would
+    silently trust nobody (or, worse, be read as a network it was not meant to be): refuse it here."""
+    out: list[str] = []
+    for part in s.forwarded_allow_ips.split(","):
+        item = part.strip()
+        if not item:
+            continue
+        if item != "*":
+            try:
+                if "/" in item:
+                    ipaddress.ip_network(item)
+                else:
+                    ipaddress.ip_address(item)
+            except ValueError:
+                raise ConfigError(
+                    f"setting forwarded_allow_ips: {item!r} is not an IP address or network "
+                    "(e.g. 10.0.0.5 or 10.0.0.0/24, with no host bits set)"
+                ) from None
+        out.append(item)
+    return out
 
 
 def settings_env(s: Settings) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The audit log for auditors: search, verify, export (JSON Lines)."""
+"""The audit log for auditors: search, verify (against anchors kept elsewhere), anchor, export."""
 
 from __future__ import annotations
 
@@ -10,11 +10,21 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from netsafe.accounts.roles import Permission
-from netsafe.audit.service import AuditFilter, as_dict, export, record, search, verify
+from netsafe.audit.service import (
+    Anchor,
+    AnchorError,
+    AuditFilter,
+    anchor,
+    as_dict,
+    export,
+    record,
+    search,
+    verify,
+)
 from netsafe.services.accounts import Principal
-from netsafe.web.api.schemas import AuditEventOut, AuditVerifyOut
+from netsafe.web.api.schemas import AuditAnchorOut, AuditEventOut, AuditVerifyOut
 from netsafe.web.auth import actor_of, require
-from netsafe.web.errors import ERROR_RESPONSES
+from netsafe.web.errors import ERROR_RESPONSES, ApiError
 from netsafe.web.state import state_of
 
 router = APIRouter(tags=["audit"], responses=ERROR_RESPONSES)
@@ -59,9 +69,25 @@ def audit_events(
 
 
 @router.get("/audit/verify", response_model=AuditVerifyOut, summary="Check the hash chain end to end")
-def audit_verify(request: Request, _: Principal = AUDITOR) -> AuditVerifyOut:
+def audit_verify(
+    request: Request,
+    anchors: Annotated[
+        list[str],
+        Query(
+            alias="anchor",
+            max_length=10,
+            description="SEQ:HASH from `GET /audit/anchor`, kept elsewhere: not ok if that event is gone "
+            "or changed (repeatable)",
+        ),
+    ] = [],  # noqa: B006 (FastAPI copies a query default per request)
+    _: Principal = AUDITOR,
+) -> AuditVerifyOut:
+    try:
+        kept = tuple(Anchor.parse(text) for text in anchors)
+    except AnchorError as err:
+        raise ApiError(422, str(err)) from None
     with state_of(request).db.sessions() as session:
-        result = verify(session)
+        result = verify(session, anchors=kept)
     return AuditVerifyOut(
         ok=result.ok,
         checked=result.checked,
@@ -70,6 +96,21 @@ def audit_verify(request: Request, _: Principal = AUDITOR) -> AuditVerifyOut:
         problem=result.problem,
         broken_seq=result.broken_seq,
     )
+
+
+@router.get(
+    "/audit/anchor",
+    response_model=AuditAnchorOut,
+    summary="The newest event's sequence number and hash, to keep outside the store",
+    responses={409: ERROR_RESPONSES[401] | {"description": "the chain head and its event disagree: verify"}},
+)
+def audit_anchor(request: Request, _: Principal = AUDITOR) -> AuditAnchorOut:
+    with state_of(request).db.sessions() as session:
+        try:
+            head = anchor(session)
+        except ValueError as err:
+            raise ApiError(409, str(err)) from None
+    return AuditAnchorOut(seq=head.seq, hash=head.hash, anchor=str(head))
 
 
 @router.get(

@@ -13,7 +13,7 @@ from netsafe.hashing.options import HashOptions
 from netsafe.hashing.record import FileRecord
 from netsafe.services.accounts import Principal
 from netsafe.web.api.schemas import SignalsOut
-from netsafe.web.auth import require
+from netsafe.web.auth import actor_of, require
 from netsafe.web.errors import ERROR_RESPONSES, ApiError
 from netsafe.web.state import state_of
 
@@ -55,6 +55,21 @@ def hash_endpoint(
     file: Annotated[UploadFile, File(description="The file to hash")],
     dihedral: Annotated[bool, Query(description="Also the 8 rotation/flip PDQ hashes")] = False,
     exact: Annotated[bool, Query(description="Reference full-resolution PDQ instead of fast mode")] = False,
-    _: Principal = Depends(require(Permission.MATCH)),
+    principal: Principal = Depends(require(Permission.MATCH)),
 ) -> SignalsOut:
-    return SignalsOut(**hash_upload(request, file, dihedral, exact).as_dict())
+    # Audited like a match, one event per upload committed before the answer: who learnt the signals of
+    # which file (its name, size, type and hashes; never its bytes).
+    audit = state_of(request).audit
+    actor = actor_of(request, principal)
+    upload = {"kind": "upload", "name": upload_name(file), "size": file.size}
+    try:
+        result = hash_upload(request, file, dihedral, exact)
+    except ApiError as err:
+        audit.submit(actor, "hash", None, upload | {"status": err.status, "error": err.code}, "failed")
+        raise
+    signals = dict(result.digests)
+    if result.pdq is not None:
+        signals["pdq"] = result.pdq
+    details = upload | {"size": result.size, "mime": result.mime, "signals": signals}
+    audit.submit(actor, "hash", None, details)
+    return SignalsOut(**result.as_dict())

@@ -127,3 +127,11 @@ class AuditVerifyOut(BaseModel):
     head_hash: str
     problem: str | None
     broken_seq: int | None
+
+
+class AuditAnchorOut(BaseModel):
+    seq: int
+    hash: str
+    anchor: str = Field(
+        description="SEQ:HASH, for `GET /audit/verify?anchor=` or `netsafe audit verify --anchor`"
+    )

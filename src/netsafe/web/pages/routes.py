@@ -35,6 +35,7 @@ from netsafe.web.api.matching import MATCHABLE, clean_signals, match_upload, run
 from netsafe.web.auth import (
     SESSION_COOKIE,
     actor_of,
+    audit_denied,
     check_csrf,
     client_ip,
     cookie_secure,
@@ -100,6 +101,7 @@ def login(
     state = state_of(request)
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie.encode(), csrf_token.encode()):
+        audit_denied(request, 403, "sign-in csrf")
         raise ApiError(403, "the sign-in form expired: reload the page and try again", code="csrf")
     try:
         with state.db.session() as session:
