@@ -278,3 +278,57 @@ def test_7z_bomb_and_oversized_7z_member_are_caught_before_decompressing(build: 
     events = list(iter_bytes(data, "b.7z", Limits(max_file_size=1 * MiB)))
     assert [(str(i.location), i.code) for i in issues(events)] == [("b.7z > 7z:zeros.bin", "too-large")]
     assert items(events)["b.7z > 7z:ok.jpg"].read_bytes() == photo
+
+
+def test_zip_appended_to_an_image_is_opened(tmp_path: Path, build: type[Builders]) -> None:
+    """A JPEG followed by a zip (a polyglot: a viewer shows the photo, unzip lists the archive)."""
+    hidden = jpeg(70)
+    photo = jpeg(71)
+    polyglot = photo + build.zip({"hidden/a.jpg": hidden, "notes.txt": b"x"})
+    (tmp_path / "holiday.jpg").write_bytes(polyglot)
+    # A zip comment, and the polyglot inside a tar: found there too.
+    with_comment = bytearray(polyglot)
+    with_comment[-2:] = (5).to_bytes(2, "little")  # the end record's comment length
+    (tmp_path / "inner.tar").write_bytes(build.tar({"c.jpg": bytes(with_comment) + b"hello"}))
+    events = list(iter_source(str(tmp_path)))
+    found = items(events)
+    assert md5(found[f"{tmp_path}/holiday.jpg > zip:hidden/a.jpg"].read_bytes()) == md5(hidden)
+    assert f"{tmp_path}/holiday.jpg > zip:notes.txt" in found
+    assert f"{tmp_path}/inner.tar > tar:c.jpg > zip:hidden/a.jpg" in found
+    assert found[f"{tmp_path}/holiday.jpg"].size == len(polyglot)  # the file itself is an item as ever
+    assert issues(events) == []
+
+
+def test_zip_end_record_by_chance_inside_an_image_is_not_an_archive() -> None:
+    # The four bytes PK\5\6 in an image's data, with nothing consistent around them: no archive, no error.
+    for fake in (
+        jpeg(72) + b"PK\x05\x06" + bytes(18),  # no entries
+        jpeg(73) + b"PK\x05\x06" + bytes(4) + (1).to_bytes(2, "little") * 2 + bytes(10) + b"xx",  # not at end
+        jpeg(74)
+        + b"PK\x05\x06"
+        + bytes(4)
+        + (1).to_bytes(2, "little") * 2
+        + (10**9).to_bytes(4, "little")
+        + bytes(6),
+    ):
+        events = list(iter_bytes(fake, "photo.jpg"))
+        assert [str(e.location) for e in events] == ["photo.jpg"]
+
+
+def test_nested_zip_bomb_is_stopped_at_the_first_layer_over_the_ratio(build: type[Builders]) -> None:
+    """42.zip-style: 16 x 16 x 16 zips of 64 MiB of zeros (256 GiB) in 16 KB. Each layer alone stays
+    under the ratio until the leaves; the nest as a whole does not. Reading leaf after leaf up to its own
+    limit took minutes; the first layer over the ratio must stop the whole archive."""
+    leaf = build.zip({"zeros.bin": bytes(64 * MiB)})
+    nest = leaf
+    for layer in ("l", "m", "n"):
+        nest = build.zip({f"{layer}{i}.zip": nest for i in range(16)})
+    assert len(nest) < 64 * 1024
+    limits = Limits(ratio_grace=1 * MiB, max_ratio=100, max_expanded_size=2 * 1024 * MiB)
+    events = list(iter_bytes(nest, "nest.zip", limits))
+    bombs = [i for i in issues(events) if i.code == "zip-bomb"]
+    assert bombs and "max_ratio" in bombs[0].message
+    assert len(bombs) <= 4  # the layer that broke the limit, and each layer around it, once
+    opened_leaves = [e for e in events if str(e.location).endswith(".zip > zip:zeros.bin")]
+    assert len(opened_leaves) <= 1
+    assert issues(events) == bombs
