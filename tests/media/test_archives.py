@@ -332,3 +332,33 @@ def test_nested_zip_bomb_is_stopped_at_the_first_layer_over_the_ratio(build: typ
     opened_leaves = [e for e in events if str(e.location).endswith(".zip > zip:zeros.bin")]
     assert len(opened_leaves) <= 1
     assert issues(events) == bombs
+
+
+def _flagged_zip(names: dict[bytes, bytes]) -> bytes:
+    """A zip flagged UTF-8 (bit 11) for every name, whatever its bytes: as some tools write them."""
+    out = io.BytesIO()
+    stand_ins = {}
+    with zipfile.ZipFile(out, "w") as zf:
+        for i, (name, data) in enumerate(names.items()):
+            stand_in = ("é" + "abcdefgh"[i] * (len(name) - 2)).encode()  # unique, same length
+            assert len(stand_in) == len(name)
+            stand_ins[stand_in] = name
+            zf.writestr(stand_in.decode(), data)
+    raw = out.getvalue()
+    for stand_in, name in stand_ins.items():
+        raw = raw.replace(stand_in, name)
+    return raw
+
+
+def test_zip_name_flagged_utf8_that_is_not_costs_nothing(tmp_path: Path) -> None:
+    """zipfile gives up on the whole archive over one such name; every member must still be read."""
+    photo = jpeg(75)
+    raw = _flagged_zip({b"caf\xe9.jpg": photo, "ok-é.txt".encode(): b"fine", b"\xff\xfe.bin": b"x"})
+    for data, where in ((raw, "flagged.zip"), (jpeg(76) + raw, "polyglot.jpg")):
+        events = list(iter_bytes(data, where))
+        assert issues(events) == []
+        found = items(events)
+        assert md5(found[f"{where} > zip:caf\\xe9.jpg"].read_bytes()) == md5(photo)
+        assert found[f"{where} > zip:ok-é.txt"].read_bytes() == b"fine"
+        named = {os.fsencode(e.location.steps[-1].name) for e in events if len(e.location.steps) == 2}
+        assert named == {b"caf\xe9.jpg", "ok-é.txt".encode(), b"\xff\xfe.bin"}

@@ -190,3 +190,24 @@ def test_any_tail_is_a_zip_or_not_never_an_exception(head: bytes, tail: bytes) -
     data = b"\xff\xd8\xff" + head + tail
     has_appended_zip(io.BytesIO(data), len(data))
     _drain(data)
+
+
+def _flagged(name: bytes, data: bytes) -> bytes:
+    stand_in = "é".encode() + b"a" * (len(name) - 2)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr(stand_in.decode(), data)
+        zf.writestr("second.txt", b"second")
+    return out.getvalue().replace(stand_in, name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=3, max_size=20), st.data())
+def test_zip_with_false_utf8_names_damaged_anywhere_never_raises(name: bytes, data: st.DataObject) -> None:
+    raw = bytearray(_flagged(name, b"payload"))
+    for _ in range(data.draw(st.integers(0, 3))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    events = _drain(bytes(raw))
+    for e in events:
+        if isinstance(e, MediaItem) and e.location.name == "second.txt":
+            assert e.read_bytes() == b"second"  # the fix-up never changes a member's content

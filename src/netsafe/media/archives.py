@@ -28,6 +28,7 @@ from netsafe.media.item import FileTimes, IssueCode, SourceIssue
 from netsafe.media.limits import Budget, Layer, LimitError, Limits
 from netsafe.media.location import Location
 from netsafe.media.sniff import ContainerKind, is_tar_header
+from netsafe.media.zipnames import without_false_utf8_flags
 from netsafe.signals.imaging import one_line
 
 _CHUNK = 1024 * 1024
@@ -112,6 +113,15 @@ def walk_zip(stream: BinaryIO, size: int, where: Location, budget: Budget) -> It
     layer = Layer(budget, size)
     try:
         archive = zipfile.ZipFile(stream)
+    except UnicodeDecodeError as err:  # a name flagged UTF-8 that is not: read it as bytes instead
+        fixed = without_false_utf8_flags(stream, size)
+        try:
+            if fixed is None:
+                raise err
+            archive = zipfile.ZipFile(fixed)
+        except Exception as err2:
+            yield _broken(where, err2)
+            return
     except Exception as err:
         yield _broken(where, err)
         return

@@ -132,11 +132,20 @@ _ZIP_TAIL = _EOCD_SIZE + 0xFFFF  # the record and the longest comment it may car
 def has_appended_zip(fh: BinaryIO, size: int) -> bool:
     """Whether a file that does not start as a container ends with a zip (a JPEG + zip polyglot).
 
-    Only a consistent end-of-central-directory record counts: its comment runs exactly to the end of the
-    file and its central directory lies before it, so four bytes that happen to read ``PK\\5\\6`` inside
-    an image do not make it an archive (and a corrupt-archive error)."""
+    Only a consistent end-of-central-directory record counts (see :func:`find_zip_end`), so four bytes
+    that happen to read ``PK\\5\\6`` inside an image do not make it an archive (and a corrupt-archive
+    error)."""
+    end = find_zip_end(fh, size)
+    return end is not None and end[1] > 0
+
+
+def find_zip_end(fh: BinaryIO, size: int) -> tuple[int, int, int, int] | None:
+    """The zip end record of ``fh``: ``(its offset, entries, central directory size, its offset)``.
+
+    Consistent only: its comment runs exactly to the end of the file, one disk, and the central directory
+    fits before it (zip64 sizes, 0xFFFF.. placeholders, are let through as they are)."""
     if size < _EOCD_SIZE:
-        return False
+        return None
     start = max(0, size - _ZIP_TAIL)
     fh.seek(start)
     tail = fh.read(size - start)
@@ -150,12 +159,11 @@ def has_appended_zip(fh: BinaryIO, size: int) -> bool:
                 at + _EOCD_SIZE + comment == len(tail)
                 and disk == cd_disk == 0
                 and here == total
-                and total > 0
                 and (zip64 or cd_size <= start + at)
             ):
-                return True
+                return start + at, total, cd_size, cd_offset
         at = tail.rfind(_EOCD, 0, at)
-    return False
+    return None
 
 
 def ewf_segment(head: bytes) -> int | None:
