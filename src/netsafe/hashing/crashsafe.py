@@ -16,18 +16,26 @@ from __future__ import annotations
 import multiprocessing
 import os
 import select
+import signal
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import partial
 from typing import Generic, TypeVar
 
 J = TypeVar("J")
 R = TypeVar("R")
 
-CRASH_MESSAGE = "the decoder crashed on this file (worker process died); other files were not affected"
+CRASH_MESSAGE = (
+    "the decoder crashed or hung on this file (worker process died, or ran past the time limit); "
+    "other files were not affected"
+)
+# A decoder that never returns (a hostile file looping in C) would stall the whole scan: the kernel ends
+# its worker after this long, and the file becomes a crash. Generous, for vPDQ of long videos.
+JOB_SECONDS = 1800
 
 
 @dataclass(slots=True, eq=False)
@@ -37,9 +45,15 @@ class Pending(Generic[J, R]):
 
 
 class CrashSafePool(Generic[J, R]):
-    def __init__(self, workers: int, func: Callable[[J], R], on_crash: Callable[[J], R]) -> None:
+    def __init__(
+        self,
+        workers: int,
+        func: Callable[[J], R],
+        on_crash: Callable[[J], R],
+        job_seconds: int | None = JOB_SECONDS,
+    ) -> None:
         self.workers = workers
-        self.func = func
+        self.func: Callable[[J], R] = func if not job_seconds else partial(_timed, func, job_seconds)
         self.on_crash = on_crash
         # forkserver: workers never inherit the parent's threads (progress bar, readers, decoder threads).
         self.ctx = multiprocessing.get_context("forkserver")
@@ -94,6 +108,17 @@ def _succeeded(future: Future[R]) -> bool:
 
 
 POLL_SECONDS = 1.0
+
+
+def _timed(func: Callable[[J], R], seconds: int, job: J) -> R:
+    """Run ``job`` in a worker under an alarm whose default action ends the process: the kernel's, so it
+    works even when a decoder loops in C without ever returning to Python."""
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.alarm(seconds)
+    try:
+        return func(job)
+    finally:
+        signal.alarm(0)
 
 
 def end_with(owner: int) -> None:
