@@ -164,17 +164,17 @@ def start_or_resume(db: Database, config: ScanConfig, resume: bool) -> ScanState
     if resume:
         if existing is None:
             raise ScanStateError(f"no scan to resume for --out {out_dir}: run it without --resume first")
-        if existing.status == "finished":
-            if os.path.exists(os.path.join(out_dir, MANIFEST)):
-                raise ScanStateError(f"the scan for --out {out_dir} is finished already (report written)")
-            # Scanned, but its report could not be written (disk full, say): --resume writes it now.
-            return checkpoint.finished_state(existing)
+        if existing.status == "finished" and os.path.exists(os.path.join(out_dir, MANIFEST)):
+            raise ScanStateError(f"the scan for --out {out_dir} is finished already (report written)")
         sources = [os.path.abspath(s) for s in config.sources]
         if sources != [source_path(s) for s in existing.sources]:
             raise ScanStateError(
                 "--resume needs the same SOURCE arguments, in the same order, as the interrupted scan: "
                 + " ".join(s["path"] for s in existing.sources)
             )
+        if existing.status == "finished":
+            # Scanned, but its report could not be written (disk full, say): --resume writes it now.
+            return checkpoint.finished_state(existing)
         return checkpoint.load_state(db, existing)
     if existing is not None and existing.status == "running":
         raise ScanStateError(
