@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,16 @@ def test_worker_crash_costs_one_file(folder: Path) -> None:
     assert [Path(r.path).name for r in failed] == ["poison.jpg"]
     assert failed[0].error == CRASH_MESSAGE
     assert all(r.pdq for r in records if r.path.endswith(".jpg") and not r.error)
+
+
+def test_a_hung_decoder_costs_one_file_not_the_run() -> None:
+    from crashing import hang_on_poison
+
+    from netsafe.hashing.crashsafe import CrashSafePool
+
+    jobs = ["a", "b", "poison", "c", "d"]
+    started = time.monotonic()
+    with CrashSafePool[str, str](2, hang_on_poison, lambda job: f"crashed:{job}", job_seconds=1) as pool:
+        results = [pool.result(p) for p in [pool.submit(job) for job in jobs]]
+    assert results == ["A", "B", "crashed:poison", "C", "D"]
+    assert time.monotonic() - started < 30  # the poisoned job is given its time twice (alone the second)

@@ -278,3 +278,87 @@ def test_7z_bomb_and_oversized_7z_member_are_caught_before_decompressing(build: 
     events = list(iter_bytes(data, "b.7z", Limits(max_file_size=1 * MiB)))
     assert [(str(i.location), i.code) for i in issues(events)] == [("b.7z > 7z:zeros.bin", "too-large")]
     assert items(events)["b.7z > 7z:ok.jpg"].read_bytes() == photo
+
+
+def test_zip_appended_to_an_image_is_opened(tmp_path: Path, build: type[Builders]) -> None:
+    """A JPEG followed by a zip (a polyglot: a viewer shows the photo, unzip lists the archive)."""
+    hidden = jpeg(70)
+    photo = jpeg(71)
+    polyglot = photo + build.zip({"hidden/a.jpg": hidden, "notes.txt": b"x"})
+    (tmp_path / "holiday.jpg").write_bytes(polyglot)
+    # A zip comment, and the polyglot inside a tar: found there too.
+    with_comment = bytearray(polyglot)
+    with_comment[-2:] = (5).to_bytes(2, "little")  # the end record's comment length
+    (tmp_path / "inner.tar").write_bytes(build.tar({"c.jpg": bytes(with_comment) + b"hello"}))
+    events = list(iter_source(str(tmp_path)))
+    found = items(events)
+    assert md5(found[f"{tmp_path}/holiday.jpg > zip:hidden/a.jpg"].read_bytes()) == md5(hidden)
+    assert f"{tmp_path}/holiday.jpg > zip:notes.txt" in found
+    assert f"{tmp_path}/inner.tar > tar:c.jpg > zip:hidden/a.jpg" in found
+    assert found[f"{tmp_path}/holiday.jpg"].size == len(polyglot)  # the file itself is an item as ever
+    assert issues(events) == []
+
+
+def test_zip_end_record_by_chance_inside_an_image_is_not_an_archive() -> None:
+    # The four bytes PK\5\6 in an image's data, with nothing consistent around them: no archive, no error.
+    for fake in (
+        jpeg(72) + b"PK\x05\x06" + bytes(18),  # no entries
+        jpeg(73) + b"PK\x05\x06" + bytes(4) + (1).to_bytes(2, "little") * 2 + bytes(10) + b"xx",  # not at end
+        jpeg(74)
+        + b"PK\x05\x06"
+        + bytes(4)
+        + (1).to_bytes(2, "little") * 2
+        + (10**9).to_bytes(4, "little")
+        + bytes(6),
+    ):
+        events = list(iter_bytes(fake, "photo.jpg"))
+        assert [str(e.location) for e in events] == ["photo.jpg"]
+
+
+def test_nested_zip_bomb_is_stopped_at_the_first_layer_over_the_ratio(build: type[Builders]) -> None:
+    """42.zip-style: 16 x 16 x 16 zips of 64 MiB of zeros (256 GiB) in 16 KB. Each layer alone stays
+    under the ratio until the leaves; the nest as a whole does not. Reading leaf after leaf up to its own
+    limit took minutes; the first layer over the ratio must stop the whole archive."""
+    leaf = build.zip({"zeros.bin": bytes(64 * MiB)})
+    nest = leaf
+    for layer in ("l", "m", "n"):
+        nest = build.zip({f"{layer}{i}.zip": nest for i in range(16)})
+    assert len(nest) < 64 * 1024
+    limits = Limits(ratio_grace=1 * MiB, max_ratio=100, max_expanded_size=2 * 1024 * MiB)
+    events = list(iter_bytes(nest, "nest.zip", limits))
+    bombs = [i for i in issues(events) if i.code == "zip-bomb"]
+    assert bombs and "max_ratio" in bombs[0].message
+    assert len(bombs) <= 4  # the layer that broke the limit, and each layer around it, once
+    opened_leaves = [e for e in events if str(e.location).endswith(".zip > zip:zeros.bin")]
+    assert len(opened_leaves) <= 1
+    assert issues(events) == bombs
+
+
+def _flagged_zip(names: dict[bytes, bytes]) -> bytes:
+    """A zip flagged UTF-8 (bit 11) for every name, whatever its bytes: as some tools write them."""
+    out = io.BytesIO()
+    stand_ins = {}
+    with zipfile.ZipFile(out, "w") as zf:
+        for i, (name, data) in enumerate(names.items()):
+            stand_in = ("é" + "abcdefgh"[i] * (len(name) - 2)).encode()  # unique, same length
+            assert len(stand_in) == len(name)
+            stand_ins[stand_in] = name
+            zf.writestr(stand_in.decode(), data)
+    raw = out.getvalue()
+    for stand_in, name in stand_ins.items():
+        raw = raw.replace(stand_in, name)
+    return raw
+
+
+def test_zip_name_flagged_utf8_that_is_not_costs_nothing(tmp_path: Path) -> None:
+    """zipfile gives up on the whole archive over one such name; every member must still be read."""
+    photo = jpeg(75)
+    raw = _flagged_zip({b"caf\xe9.jpg": photo, "ok-é.txt".encode(): b"fine", b"\xff\xfe.bin": b"x"})
+    for data, where in ((raw, "flagged.zip"), (jpeg(76) + raw, "polyglot.jpg")):
+        events = list(iter_bytes(data, where))
+        assert issues(events) == []
+        found = items(events)
+        assert md5(found[f"{where} > zip:caf\\xe9.jpg"].read_bytes()) == md5(photo)
+        assert found[f"{where} > zip:ok-é.txt"].read_bytes() == b"fine"
+        named = {os.fsencode(e.location.steps[-1].name) for e in events if len(e.location.steps) == 2}
+        assert named == {b"caf\xe9.jpg", "ok-é.txt".encode(), b"\xff\xfe.bin"}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import json
 import lzma
+import os
 from pathlib import Path
 
 import pytest
@@ -49,8 +51,23 @@ def test_location_string_and_json() -> None:
 
 def test_string_form_stays_on_one_line() -> None:
     loc = Location.file("/ev/a\nb\udcff.jpg").member("x\ry\t.jpg", "zip")
-    assert str(loc) == "/ev/a\\nb\\udcff.jpg > zip:x\\ry\\t.jpg"
+    assert str(loc) == "/ev/a\\nb\\xff.jpg > zip:x\\ry\\t.jpg"  # \\xff: the byte the name had
     assert Location.from_json(loc.to_json()) == loc  # the JSON form keeps the exact names
+    assert bytes.fromhex(loc.exact_hex() or "") == b"/ev/a\nb\xff.jpg > zip:x\ry\t.jpg"
+    assert Location.file("/ev/plain.jpg").exact_hex() is None
+
+
+def test_json_form_of_a_name_that_is_not_utf8_is_valid_unicode() -> None:
+    loc = Location.file(os.fsdecode(b"/ev/caf\xe9.jpg")).member(os.fsdecode(b"\x80"), "tar")
+    steps = loc.to_json()
+    assert steps == [
+        {"kind": "file", "name": "/ev/caf\\xe9.jpg", "name_bytes_hex": b"/ev/caf\xe9.jpg".hex()},
+        {"kind": "member", "name": "\\x80", "name_bytes_hex": "80", "archive": "tar"},
+    ]
+    json.dumps(steps, ensure_ascii=False).encode("utf-8")
+    assert Location.from_json(steps) == loc
+    with pytest.raises(ValueError, match="name_bytes_hex"):
+        Location.from_json([{"kind": "file", "name": "x", "name_bytes_hex": "zz"}])
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import os
 import struct
 import tarfile
 import zipfile
@@ -12,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from netsafe.media import Limits, Location, MediaItem, SourceIssue, Step, iter_bytes
-from netsafe.media.sniff import container_kind
+from netsafe.media.sniff import container_kind, has_appended_zip
 
 from .conftest import Builders, jpeg
 
@@ -162,3 +164,50 @@ def test_damaged_file_systems(
     for pos, value in flips:
         image[pos % len(image)] = value
     _drain(bytes(image))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(min_size=1, max_size=40), min_size=1, max_size=4))
+def test_any_byte_name_has_a_unicode_json_form_and_keeps_its_bytes(names: list[bytes]) -> None:
+    loc = Location.file(os.fsdecode(b"/ev/" + names[0]))
+    for name in names[1:]:
+        loc = loc.member(os.fsdecode(name), "tar")
+    steps = loc.to_json()
+    json.dumps(steps, ensure_ascii=False).encode("utf-8")  # what the checkpoint and report.json write
+    assert Location.from_json(json.loads(json.dumps(steps))) == loc
+    assert [os.fsencode(s.name) for s in loc.steps] == [b"/ev/" + names[0], *names[1:]]
+    shown = str(loc)
+    shown.encode("utf-8")
+    assert shown.isprintable()
+    exact = loc.exact_hex()
+    assert (exact is None) == all(s.name.isprintable() for s in loc.steps)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=300), st.binary(max_size=80))
+@example(jpeg(5), b"PK\x05\x06" + bytes(18))
+def test_any_tail_is_a_zip_or_not_never_an_exception(head: bytes, tail: bytes) -> None:
+    data = b"\xff\xd8\xff" + head + tail
+    has_appended_zip(io.BytesIO(data), len(data))
+    _drain(data)
+
+
+def _flagged(name: bytes, data: bytes) -> bytes:
+    stand_in = "é".encode() + b"a" * (len(name) - 2)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr(stand_in.decode(), data)
+        zf.writestr("second.txt", b"second")
+    return out.getvalue().replace(stand_in, name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=3, max_size=20), st.data())
+def test_zip_with_false_utf8_names_damaged_anywhere_never_raises(name: bytes, data: st.DataObject) -> None:
+    raw = bytearray(_flagged(name, b"payload"))
+    for _ in range(data.draw(st.integers(0, 3))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    events = _drain(bytes(raw))
+    for e in events:
+        if isinstance(e, MediaItem) and e.location.name == "second.txt":
+            assert e.read_bytes() == b"second"  # the fix-up never changes a member's content

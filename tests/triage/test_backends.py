@@ -3,6 +3,7 @@ exactly what an uninterrupted scan reports, on SQLite and on a real PostgreSQL s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ def _tree(root: Path, evidence: Evidence) -> None:
         (root / f"{i:02d}.jpg").write_bytes(evidence.orig if i % 4 == 0 else evidence.unmatched[i % 2])
     (root / "z.bin").write_bytes(evidence.exact_b)
     (root / "letter.txt").write_text("hello")
+    # A name that is not UTF-8 (stored as valid text plus its bytes on both backends).
+    (root / os.fsdecode(b"odd\xff.jpg")).write_bytes(evidence.unmatched[0])
 
 
 def test_interrupted_scan_resumes_identically(
@@ -67,5 +70,7 @@ def test_interrupted_scan_resumes_identically(
         for key in volatile:
             report["scan"].pop(key)
     assert got == ref
-    assert got["summary"]["files"] == 14 and got["summary"]["items"] == 5
+    assert got["summary"]["files"] == 15 and got["summary"]["items"] == 5
+    [odd] = [p for i in got["items"] for p in i["locations"] if p["path"].endswith("odd\\xff.jpg")]
+    assert bytes.fromhex(odd["location"][0]["name_bytes_hex"]).endswith(b"/odd\xff.jpg")
     assert got["summary"]["matches_by_category"] == {"Category A": 1, "Category B": 1}

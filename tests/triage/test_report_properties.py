@@ -91,3 +91,43 @@ def test_csv_keeps_names_and_defuses_formulas(names: list[str]) -> None:
     for row, name in zip(back, names, strict=True):
         dangerous = name[:1] in ("=", "+", "-", "@", "\t", "\r")
         assert row["location"] == ("'" + name if dangerous else name)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ANY_TEXT = st.text(st.characters(codec=None), min_size=1, max_size=40)  # surrogates too
+
+
+@settings(max_examples=200, deadline=None)
+@given(ANY_TEXT, ANY_TEXT, ANY_TEXT, ANY_TEXT)
+def test_no_csv_cell_is_a_formula(hashset: str, category: str, label: str, error: str) -> None:
+    """A hash set named ``=HYPERLINK(...)`` (lists come from others) or a hostile category must stay text."""
+    report = _report(["/ev/a.jpg"], "m")
+    item = report["items"][0]
+    item.update(category=category, category_label=label, error=error)
+    item["matches"][0].update(hashset=hashset, category=category, category_label=label)
+    item["matches"].append({**item["matches"][0], "hashset": '=HYPERLINK("http://x","y")', "signal": "pdq"})
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows(report))
+    out.getvalue().encode("utf-8")  # a name that is not UTF-8 is escaped, not fatal
+    [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    for column, cell in row.items():
+        assert not cell.startswith(FORMULA_START), (column, cell)
+    assert row["sha256"] == "ab" * 32  # hashes are left alone
+
+
+def test_hash_csv_output_defuses_formulas() -> None:
+    """``netsafe hash --csv``: paths and errors come from the evidence."""
+    from netsafe.cli.output import write_csv
+    from netsafe.hashing.record import FileRecord
+
+    records = [
+        FileRecord(path="=cmd|' /C calc'!A0", size=3, digests={"sha256": "cd" * 32}, error="@SUM(1+1)"),
+        FileRecord(path="-2+3.jpg\udcff", size=4, kind="image"),
+    ]
+    out = io.StringIO()
+    assert list(write_csv(records, out)) == records
+    back = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [r["path"] for r in back] == ["'=cmd|' /C calc'!A0", "'-2+3.jpg\\xff"]
+    assert back[0]["error"] == "'@SUM(1+1)" and back[0]["sha256"] == "cd" * 32 and back[0]["size"] == "3"

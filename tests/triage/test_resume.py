@@ -127,7 +127,11 @@ def test_resume_refusals(tmp_path: Path, evidence: Evidence, monkeypatch: pytest
     )
     with pytest.raises(ScanStateError, match="run it without --resume"):
         run_scan(db, config, resume=True)
-    run_scan(db, config)
+    state = run_scan(db, config)
+    # Scanned but no report yet (it failed to write): --resume hands the scan back for its report only.
+    again = run_scan(db, config, resume=True)
+    assert again.finished and again.id == state.id
+    write_reports(db, state.id, tmp_path / "out", thumbnails=False)
     with pytest.raises(ScanStateError, match="finished already"):
         run_scan(db, config, resume=True)
     db.dispose()

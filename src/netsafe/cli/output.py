@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from netsafe.hashing.record import JSON_FIELDS, FileRecord
+from netsafe.textsafe import csv_cell, readable
 
 CSV_FIELDS = (*(f for f in JSON_FIELDS if f not in ("pdq_dihedral", "vpdq")), "vpdq_frames")
 
@@ -32,7 +33,8 @@ def write_csv(records: Iterable[FileRecord], out: TextIO | None = None) -> Itera
     for record in records:
         row = record.as_dict()
         row["vpdq_frames"] = len(record.vpdq) if record.vpdq is not None else None
-        writer.writerow(row)
+        # Paths and error texts come from the evidence: no cell may become a live spreadsheet formula.
+        writer.writerow({key: csv_cell(value) for key, value in row.items()})
         yield record
 
 
@@ -55,7 +57,7 @@ def write_table(records: Iterable[FileRecord], console: Console | None = None) -
         if record.vpdq is not None:
             note = note or f"vPDQ: {len(record.vpdq)} frames"
         cells = [
-            os.path.relpath(record.path, root) if root else record.path,
+            readable(os.path.relpath(record.path, root) if root else record.path),
             record.kind or "",
             _size(record.size),
             _short(record.digests.get("sha256")),

@@ -14,12 +14,14 @@ from netsafe.hashing.options import ALL_SIGNALS, OptionError, parse_signals
 from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE
 from netsafe.media.limits import Limits
 from netsafe.services.matcher import MatchError
-from netsafe.store.db import StoreError, open_database
+from netsafe.store.db import Database, StoreError, open_database
 from netsafe.store.repositories import NotFoundError
+from netsafe.textsafe import is_exact_utf8, readable
 from netsafe.triage.checkpoint import ScanStateError
 from netsafe.triage.pipeline import ScanConfig, run_scan
 from netsafe.triage.progress import ScanProgress
 from netsafe.triage.report import write_reports
+from netsafe.triage.report_json import ReportData
 
 
 def _error(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -41,6 +43,19 @@ def parse_size(text: str, option: str) -> int:
     if value < 0:
         raise ValueError(f"{option}: must not be negative, got {text!r}")
     return int(value * _UNITS[unit])
+
+
+def _write_reports(db: Database, scan_id: int, out_dir: Path, thumbnails: bool, out: Path) -> ReportData:
+    """The report files; if they cannot be written the scan stays stored and --resume writes them."""
+    try:
+        return write_reports(db, scan_id, out_dir, thumbnails=thumbnails)
+    except (OSError, ValueError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
+        _error(
+            f"the scan is stored but its report could not be written to --out {readable(str(out))} "
+            f"({reason}): fix that and run the same command with --resume to write it",
+            EXIT_FAILURES,
+        )
 
 
 def scan_command(
@@ -99,6 +114,8 @@ def scan_command(
     except ValueError as err:
         _error(str(err))
     out_dir = out.resolve()
+    if not is_exact_utf8(str(out_dir)):  # the store keeps it as text; the evidence is what may be odd
+        _error(f"--out {readable(str(out))}: the folder's path is not valid UTF-8: choose another folder")
     if out_dir.exists() and not out_dir.is_dir():
         _error(f"--out {out}: exists and is not a folder")
     for src in sources:
@@ -126,7 +143,7 @@ def scan_command(
         progress = ScanProgress([str(s) for s in sources], enabled=None if not quiet else False)
         with progress:
             state = run_scan(db, config, resume=resume, hook=progress.update)
-        data = write_reports(db, state.id, out_dir, thumbnails=bool(state.options.get("thumbnails")))
+        data = _write_reports(db, state.id, out_dir, bool(state.options.get("thumbnails")), out)
         summary = data.report["summary"]
         audit_cli(
             db,

@@ -28,6 +28,7 @@ from netsafe.media.item import FileTimes, IssueCode, SourceIssue
 from netsafe.media.limits import Budget, Layer, LimitError, Limits
 from netsafe.media.location import Location
 from netsafe.media.sniff import ContainerKind, is_tar_header
+from netsafe.media.zipnames import without_false_utf8_flags
 from netsafe.signals.imaging import one_line
 
 _CHUNK = 1024 * 1024
@@ -112,6 +113,15 @@ def walk_zip(stream: BinaryIO, size: int, where: Location, budget: Budget) -> It
     layer = Layer(budget, size)
     try:
         archive = zipfile.ZipFile(stream)
+    except UnicodeDecodeError as err:  # a name flagged UTF-8 that is not: read it as bytes instead
+        fixed = without_false_utf8_flags(stream, size)
+        try:
+            if fixed is None:
+                raise err
+            archive = zipfile.ZipFile(fixed)
+        except Exception as err2:
+            yield _broken(where, err2)
+            return
     except Exception as err:
         yield _broken(where, err)
         return
@@ -127,7 +137,7 @@ def walk_zip(stream: BinaryIO, size: int, where: Location, budget: Budget) -> It
         for info in infos:
             if info.is_dir():
                 continue
-            loc = where.member(info.filename, "zip")
+            loc = where.member(_zip_name(info), "zip")
             if unsafe_name(info.filename):
                 yield _issue(
                     loc, "unsafe-path", "member name is absolute or contains '..': scanned in memory"
@@ -150,6 +160,16 @@ def walk_zip(stream: BinaryIO, size: int, where: Location, budget: Budget) -> It
                 )
                 continue
             yield Member(loc, content, _zip_times(info))
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """A name without zip's UTF-8 flag is bytes in an unrecorded code page, which zipfile reads as cp437:
+    take its exact bytes back, shown as UTF-8 where they are (most tools write UTF-8 without the flag)
+    and as escaped bytes where not, so the report names the member as it was stored."""
+    name = info.filename
+    if info.flag_bits & 0x800 or name.isascii():
+        return name
+    return name.encode("cp437").decode("utf-8", "surrogateescape")
 
 
 def _zip_times(info: zipfile.ZipInfo) -> FileTimes:

@@ -313,7 +313,8 @@ def _walk_dir(
         raw = bytes(name_info.name)
         if raw in (b".", b".."):
             continue
-        name = raw.decode("utf-8", "surrogateescape").encode("utf-8", "replace").decode("utf-8")
+        # Undecodable bytes stay as surrogates: the location keeps (and the report shows) the exact name.
+        name = raw.decode("utf-8", "surrogateescape")
         if depth == 0 and (name.upper() in _SYSTEM_NAMES or name.endswith("(Volume Label Entry)")):
             continue  # TSK's view of FAT tables, boot records, labels and NTFS metadata: not user files
         meta = entry.info.meta

@@ -7,6 +7,7 @@ location where it happened, and the walk carries on with the next item.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NoReturn
 
 from netsafe.media.item import IssueCode
 
@@ -46,22 +47,53 @@ class LimitError(Exception):
 
 
 class Budget:
-    """Expanded bytes shared by every archive layer under one outermost archive."""
+    """Expanded bytes shared by every archive layer under one outermost archive.
 
-    __slots__ = ("expanded", "limits")
+    The ratio limit also applies to the whole nest: a nested bomb (42.zip: each layer compresses ~16 small
+    archives, only the innermost are huge) stays under the ratio layer by layer until its leaves, and then
+    each of its thousands of leaves would be read up to the limit, one after another (minutes, and up to
+    max_expanded_size). Once any layer breaks a limit the budget stays spent: every enclosing layer stops at
+    its next read, so one bomb costs one archive's worth of reading.
+    """
 
-    def __init__(self, limits: Limits) -> None:
+    __slots__ = ("expanded", "input_size", "limits", "spent")
+
+    def __init__(self, limits: Limits, input_size: int = 0) -> None:
         self.limits = limits
+        self.input_size = max(input_size, 1)  # the outermost archive's own size (0: no nest-wide ratio)
         self.expanded = 0
+        self.spent: LimitError | None = None
 
     def add(self, n: int) -> None:
+        if self.spent is not None:
+            raise self.spent
         self.expanded += n
-        if self.expanded > self.limits.max_expanded_size:
-            raise LimitError(
-                "zip-bomb",
-                f"archive expands past the {_size(self.limits.max_expanded_size)} limit "
-                "(max_expanded_size): rest of the archive skipped",
+        limits = self.limits
+        if self.expanded > limits.max_expanded_size:
+            self.spend(
+                LimitError(
+                    "zip-bomb",
+                    f"archive expands past the {_size(limits.max_expanded_size)} limit "
+                    "(max_expanded_size): rest of the archive skipped",
+                )
             )
+        if (
+            self.input_size > 1
+            and self.expanded > limits.ratio_grace
+            and self.expanded > limits.max_ratio * self.input_size
+        ):
+            self.spend(
+                LimitError(
+                    "zip-bomb",
+                    f"archives nested in this one expand more than {limits.max_ratio:g}x its size "
+                    f"({_size(self.input_size)} -> over {_size(self.expanded)}, max_ratio): "
+                    "rest of the archive skipped",
+                )
+            )
+
+    def spend(self, err: LimitError) -> NoReturn:
+        self.spent = err
+        raise err
 
 
 class Layer:
@@ -79,11 +111,13 @@ class Layer:
         self.budget.add(n)
         limits = self.budget.limits
         if self.produced > limits.ratio_grace and self.produced > limits.max_ratio * self.input_size:
-            raise LimitError(
-                "zip-bomb",
-                f"archive expands more than {limits.max_ratio:g}x its size "
-                f"({_size(self.input_size)} -> over {_size(self.produced)}, max_ratio): "
-                "rest of the archive skipped",
+            self.budget.spend(
+                LimitError(
+                    "zip-bomb",
+                    f"archive expands more than {limits.max_ratio:g}x its size "
+                    f"({_size(self.input_size)} -> over {_size(self.produced)}, max_ratio): "
+                    "rest of the archive skipped",
+                )
             )
 
 

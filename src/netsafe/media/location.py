@@ -8,8 +8,11 @@ checkpoint can name an item unambiguously even when names contain ``>`` or odd c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from netsafe.textsafe import exact_hex, from_hex, is_exact_utf8, readable, utf8_safe
 
 StepKind = Literal["file", "partition", "path", "member"]
 _KINDS: frozenset[str] = frozenset({"file", "partition", "path", "member"})
@@ -38,19 +41,27 @@ class Step:
     archive: str | None = None
 
     def __str__(self) -> str:
+        return self.text(readable)
+
+    def text(self, show: Callable[[str], str]) -> str:
+        """The string form with names passed through ``show`` (readable for people, or as they are)."""
         if self.kind == "partition":
             where = f"{self.fs or 'unknown'} @ {self.offset or 0}"
             if self.index is None:
                 return f"file system ({where})"
             return f"partition {self.index} ({where})"
         if self.kind == "member":
-            return f"{self.archive}:{_printable(self.name)}"
-        return _printable(self.name)
+            return f"{self.archive}:{show(self.name)}"
+        return show(self.name)
 
     def to_json(self) -> dict[str, Any]:
+        """Valid Unicode whatever the name: a name that is not UTF-8 is escaped (``\\xff``) and its exact
+        bytes kept in ``name_bytes_hex``, from which :meth:`from_json` gives the original name back."""
         out: dict[str, Any] = {"kind": self.kind}
         if self.kind != "partition" or self.name:
-            out["name"] = self.name  # for a partition: the partition table's description of it
+            out["name"] = utf8_safe(self.name)  # for a partition: the partition table's description of it
+            if not is_exact_utf8(self.name):
+                out["name_bytes_hex"] = exact_hex(self.name)
         for key in ("index", "offset", "fs", "image", "inode", "archive"):
             value = getattr(self, key)
             if value is not None:
@@ -62,12 +73,27 @@ class Step:
         kind = data.get("kind")
         if kind not in _KINDS:
             raise ValueError(f"location step: unknown kind {kind!r} (expected one of {sorted(_KINDS)})")
-        unknown = set(data) - {"kind", "name", "index", "offset", "fs", "image", "inode", "archive"}
+        unknown = set(data) - {
+            "kind",
+            "name",
+            "name_bytes_hex",
+            "index",
+            "offset",
+            "fs",
+            "image",
+            "inode",
+            "archive",
+        }
         if unknown:
             raise ValueError(f"location step: unknown field(s) {sorted(unknown)}")
+        hex_name = _opt_str(data, "name_bytes_hex")
+        try:
+            name = str(data.get("name", "")) if hex_name is None else from_hex(hex_name)
+        except ValueError:
+            raise ValueError("location step: name_bytes_hex is not hexadecimal") from None
         return cls(
             kind=kind,
-            name=str(data.get("name", "")),
+            name=name,
             index=_opt_int(data, "index"),
             offset=_opt_int(data, "offset"),
             fs=_opt_str(data, "fs"),
@@ -75,13 +101,6 @@ class Step:
             inode=_opt_int(data, "inode"),
             archive=_opt_str(data, "archive"),
         )
-
-
-def _printable(name: str) -> str:
-    """Control characters and undecodable bytes escaped, so the string form stays on one line."""
-    if name.isprintable():
-        return name
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in name)
 
 
 def _opt_int(data: dict[str, Any], key: str) -> int | None:
@@ -131,6 +150,12 @@ class Location:
 
     def __str__(self) -> str:
         return " > ".join(str(s) for s in self.steps)
+
+    def exact_hex(self) -> str | None:
+        """When the string form had to escape something (bytes that are not UTF-8, control characters):
+        that string with every name as it really is, as UTF-8 (undecodable bytes as they were) in hex."""
+        raw = " > ".join(s.text(str) for s in self.steps)
+        return None if raw == str(self) else exact_hex(raw)
 
     def to_json(self) -> list[dict[str, Any]]:
         return [s.to_json() for s in self.steps]

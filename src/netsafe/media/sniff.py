@@ -8,8 +8,9 @@ video candidates: the video decoder has the final word on whether a picture trac
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
-from typing import Literal
+from typing import BinaryIO, Literal
 
 Kind = Literal["image", "video", "other"]
 
@@ -120,6 +121,48 @@ def container_kind(head: bytes) -> ContainerKind | None:
         return "tar"
     if _is_disk(head):
         return "disk"
+    return None
+
+
+_EOCD = b"PK\x05\x06"
+_EOCD_SIZE = 22
+_ZIP_TAIL = _EOCD_SIZE + 0xFFFF  # the record and the longest comment it may carry
+
+
+def has_appended_zip(fh: BinaryIO, size: int) -> bool:
+    """Whether a file that does not start as a container ends with a zip (a JPEG + zip polyglot).
+
+    Only a consistent end-of-central-directory record counts (see :func:`find_zip_end`), so four bytes
+    that happen to read ``PK\\5\\6`` inside an image do not make it an archive (and a corrupt-archive
+    error)."""
+    end = find_zip_end(fh, size)
+    return end is not None and end[1] > 0
+
+
+def find_zip_end(fh: BinaryIO, size: int) -> tuple[int, int, int, int] | None:
+    """The zip end record of ``fh``: ``(its offset, entries, central directory size, its offset)``.
+
+    Consistent only: its comment runs exactly to the end of the file, one disk, and the central directory
+    fits before it (zip64 sizes, 0xFFFF.. placeholders, are let through as they are)."""
+    if size < _EOCD_SIZE:
+        return None
+    start = max(0, size - _ZIP_TAIL)
+    fh.seek(start)
+    tail = fh.read(size - start)
+    at = tail.rfind(_EOCD)
+    while at >= 0:
+        record = tail[at : at + _EOCD_SIZE]
+        if len(record) == _EOCD_SIZE:
+            disk, cd_disk, here, total, cd_size, cd_offset, comment = struct.unpack("<HHHHIIH", record[4:])
+            zip64 = 0xFFFFFFFF in (cd_size, cd_offset) or 0xFFFF in (here, total)
+            if (
+                at + _EOCD_SIZE + comment == len(tail)
+                and disk == cd_disk == 0
+                and here == total
+                and (zip64 or cd_size <= start + at)
+            ):
+                return start + at, total, cd_size, cd_offset
+        at = tail.rfind(_EOCD, 0, at)
     return None
 
 

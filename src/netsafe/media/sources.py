@@ -22,7 +22,13 @@ from netsafe.media.blobs import FdReader, RangeReader, Spill, StreamReader, open
 from netsafe.media.item import FileTimes, MediaItem, SourceIssue, bytes_opener
 from netsafe.media.limits import Budget, Limits
 from netsafe.media.location import Location
-from netsafe.media.sniff import CONTAINER_SNIFF_BYTES, ContainerKind, container_kind, ewf_segment
+from netsafe.media.sniff import (
+    CONTAINER_SNIFF_BYTES,
+    ContainerKind,
+    container_kind,
+    ewf_segment,
+    has_appended_zip,
+)
 from netsafe.signals.imaging import one_line
 
 Event = MediaItem | SourceIssue
@@ -178,8 +184,12 @@ class _Walker:
             return  # a later segment of an E01 set or split image: read with the set, from its first segment
         if kind in ("disk", "e01"):
             yield from self.host_disk(path, kind, loc)
-        elif kind is not None and st.st_size <= self.limits.max_file_size:
+        elif st.st_size > self.limits.max_file_size:
+            return
+        elif kind is not None:
             yield from self.archive(kind, opener, st.st_size, loc, None)
+        else:
+            yield from self.appended(opener, st.st_size, loc, None)
 
     def host_disk(self, path: str, kind: ContainerKind, loc: Location) -> Iterator[Event]:
         try:
@@ -203,7 +213,10 @@ class _Walker:
             yield SourceIssue(loc, "unreadable", f"cannot read: {one_line(err)}")
             return
         kind = container_kind(head)
-        if kind is None or (kind == "e01" and (ewf_segment(head) or 1) > 1):
+        if kind is None:
+            yield from self.appended(opener, size, loc, budget)
+            return
+        if kind == "e01" and (ewf_segment(head) or 1) > 1:
             return
         if kind in ("disk", "e01"):
             if loc.depth >= self.limits.max_depth:
@@ -221,13 +234,25 @@ class _Walker:
             return
         yield from self.archive(kind, opener, size, loc, budget)
 
+    def appended(self, opener: Opener, size: int, loc: Location, budget: Budget | None) -> Iterator[Event]:
+        """A zip appended to another file (a JPEG, an executable): a polyglot any unzip tool opens, so its
+        members are evidence too. Zip is read from its end; other archives cannot be found this way."""
+        try:
+            with opener() as fh:
+                found = has_appended_zip(fh, size)
+        except Exception as err:
+            yield SourceIssue(loc, "unreadable", f"cannot read: {one_line(err)}")
+            return
+        if found:
+            yield from self.archive("zip", opener, size, loc, budget)
+
     def archive(
         self, kind: ContainerKind, opener: Opener, size: int, loc: Location, budget: Budget | None
     ) -> Iterator[Event]:
         if loc.depth >= self.limits.max_depth:
             yield _too_deep(loc, self.limits)
             return
-        budget = budget or Budget(self.limits)  # the outermost archive starts the expansion budget
+        budget = budget or Budget(self.limits, size)  # the outermost archive starts the expansion budget
         try:
             stream = opener()
         except Exception as err:

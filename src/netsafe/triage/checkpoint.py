@@ -46,6 +46,7 @@ class ScanState:
     files: int = 0
     bytes: int = 0
     matched_files: int = 0
+    finished: bool = False  # scanned already: only the report is left to write
 
 
 def find_scan(db: Database, out_dir: str) -> ScanRow | None:
@@ -106,6 +107,19 @@ def load_state(db: Database, scan: ScanRow) -> ScanState:
             state.bytes += int(size or 0)
             state.matched_files += blob_id in matched
     return state
+
+
+def finished_state(scan: ScanRow) -> ScanState:
+    """A scan that needs nothing but its report (no walk, no counters, not another run)."""
+    return ScanState(
+        scan.id,
+        scan.next_seq,
+        scan.elapsed,
+        list(scan.sources),
+        dict(scan.options),
+        list(scan.hash_sets),
+        finished=True,
+    )
 
 
 @dataclass(slots=True)

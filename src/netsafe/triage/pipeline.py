@@ -30,8 +30,10 @@ from netsafe.media.sources import iter_sources
 from netsafe.signals.types import CRYPTO_SIGNALS
 from netsafe.store import Database
 from netsafe.store.repositories import set_info_by_name
+from netsafe.textsafe import exact_hex, from_hex, is_exact_utf8, utf8_safe
 from netsafe.triage import checkpoint
 from netsafe.triage.checkpoint import Batch, BlobInfo, NewBlob, NewEvent, ScanState, ScanStateError
+from netsafe.triage.manifest import MANIFEST
 from netsafe.triage.matcher import ScanMatcher
 from netsafe.triage.pool import DecodePool, Pending
 from netsafe.triage.work import Decoded, DecodeJob, Digested, digest_item
@@ -99,7 +101,7 @@ def describe_sources(paths: tuple[str, ...]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for path in paths:
         full = os.path.abspath(path)
-        entry: dict[str, Any] = {"path": full}
+        entry = _named(full)
         try:
             st = os.stat(full)
         except OSError as err:
@@ -114,12 +116,25 @@ def describe_sources(paths: tuple[str, ...]) -> list[dict[str, Any]]:
             entry["type"] = "disk-image" if kind in ("disk", "e01") else "file"
             segments = disk.split_segments(full) if kind == "disk" else None
             if segments and len(segments) > 1:
-                entry["segments"] = [{"path": p, "sha256": _sha256_file(p)} for p in segments]
+                entry["segments"] = [{**_named(p), "sha256": _sha256_file(p)} for p in segments]
             entry["sha256"] = _sha256_file(full)
         else:
             entry["type"] = "special"
         out.append(entry)
     return out
+
+
+def _named(path: str) -> dict[str, Any]:
+    """A path as the store and the report keep it: valid Unicode, with the exact bytes if it is not UTF-8."""
+    if is_exact_utf8(path):
+        return {"path": path}
+    return {"path": utf8_safe(path), "path_bytes_hex": exact_hex(path)}
+
+
+def source_path(entry: dict[str, Any]) -> str:
+    """The exact path of a source described by :func:`describe_sources`."""
+    hex_path = entry.get("path_bytes_hex")
+    return from_hex(hex_path) if hex_path else str(entry["path"])
 
 
 def _container(path: str) -> str | None:
@@ -149,14 +164,17 @@ def start_or_resume(db: Database, config: ScanConfig, resume: bool) -> ScanState
     if resume:
         if existing is None:
             raise ScanStateError(f"no scan to resume for --out {out_dir}: run it without --resume first")
-        if existing.status == "finished":
+        if existing.status == "finished" and os.path.exists(os.path.join(out_dir, MANIFEST)):
             raise ScanStateError(f"the scan for --out {out_dir} is finished already (report written)")
         sources = [os.path.abspath(s) for s in config.sources]
-        if sources != [s["path"] for s in existing.sources]:
+        if sources != [source_path(s) for s in existing.sources]:
             raise ScanStateError(
                 "--resume needs the same SOURCE arguments, in the same order, as the interrupted scan: "
                 + " ".join(s["path"] for s in existing.sources)
             )
+        if existing.status == "finished":
+            # Scanned, but its report could not be written (disk full, say): --resume writes it now.
+            return checkpoint.finished_state(existing)
         return checkpoint.load_state(db, existing)
     if existing is not None and existing.status == "running":
         raise ScanStateError(
@@ -329,7 +347,7 @@ class Scanner:
                         "deleted": False,
                         "times": None,
                         "code": event.code,
-                        "message": event.message,
+                        "message": utf8_safe(event.message),
                     },
                 )
             )
@@ -346,7 +364,7 @@ class Scanner:
         }
         if slot.blob_key is None:  # nothing could be read: an error at this location, no content
             self.progress.errors += 1
-            values.update(code="unreadable", message=got.error)
+            values.update(code="unreadable", message=None if got.error is None else utf8_safe(got.error))
             self.batch.events.append(NewEvent(slot.seq, values))
             return
         info = self.state.blobs[slot.blob_key]
@@ -394,7 +412,7 @@ class Scanner:
                 "pdq": pdq,
                 "pdq_quality": pdq_quality,
                 "vpdq": vpdq,
-                "error": error,
+                "error": None if error is None else utf8_safe(error),
                 "matches": matches,
                 "thumbnail": thumb,
             },
@@ -406,12 +424,14 @@ def run_scan(
 ) -> ScanState:
     """Run (or finish) the scan for ``config.out_dir``; the caller writes the report afterwards."""
     state = start_or_resume(db, config, resume)
+    if state.finished:
+        return state
     matcher = load_matcher(db, state, config)
     # A resumed scan walks with the limits it started with, whatever this command line says: the walk
     # (and so the numbering of events) must be the same.
     stored = state.options.get("limits")
     limits = Limits(**stored) if stored else config.limits
     scanner = Scanner(db, config, state, matcher)
-    scanner.run(iter_sources([s["path"] for s in state.sources], limits), hook)
+    scanner.run(iter_sources([source_path(s) for s in state.sources], limits), hook)
     checkpoint.finish_scan(db, state, scanner.elapsed())
     return state

@@ -1,10 +1,15 @@
-"""report.csv: one row per location of every item, for a spreadsheet or a case-management import."""
+"""report.csv: one row per location of every item, for a spreadsheet or a case-management import.
+
+Every cell goes through :func:`netsafe.textsafe.csv_cell`: names, hash-set names and categories come from
+evidence or from lists made by others, and a cell starting with ``=`` must not become a live formula."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 from typing import Any
+
+from netsafe.textsafe import csv_cell
 
 COLUMNS = (
     "sha256",
@@ -24,12 +29,10 @@ COLUMNS = (
     "match_signals",
     "min_distance",
     "error",
+    # Filled when "location" had to escape a name (bytes that are not UTF-8, control characters): the
+    # location with every name as it really is, as bytes in hex.
+    "location_bytes_hex",
 )
-
-
-def _safe(value: str) -> str:
-    # A cell starting with = + - @ is a formula to a spreadsheet: evidence names are untrusted input.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -52,12 +55,16 @@ def rows(report: dict[str, Any]) -> list[dict[str, Any]]:
             "hashsets": ";".join(sorted({m["hashset"] for m in matches})),
             "match_signals": ";".join(sorted({m["signal"] for m in matches})),
             "min_distance": min((m["distance"] for m in matches), default=""),
-            "error": _safe(item["error"] or ""),
+            "error": item["error"] or "",
         }
         for place in item["locations"]:
-            out.append(
-                {**common, "location": _safe(place["path"]), "deleted": "yes" if place["deleted"] else "no"}
-            )
+            row = {
+                **common,
+                "location": place["path"],
+                "deleted": "yes" if place["deleted"] else "no",
+                "location_bytes_hex": place.get("path_bytes_hex", ""),
+            }
+            out.append({key: csv_cell(value) for key, value in row.items()})
     return out
 
 

@@ -11,6 +11,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from netsafe.textsafe import utf8_safe
+
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}
@@ -21,7 +23,16 @@ vertical-align:top}th{background:#f0f0f0}td.n{text-align:right}code{font-size:12
 
 
 def _e(value: Any) -> str:
-    return escape("" if value is None else str(value), quote=True)
+    return escape(utf8_safe("" if value is None else str(value)), quote=True)
+
+
+def _where(place: dict[str, Any]) -> str:
+    """A location in <code>; one whose names had to be escaped also shows its exact bytes."""
+    shown = f"<code>{_e(place['path'])}</code>"
+    exact = place.get("path_bytes_hex")
+    if exact:
+        shown += f'<br><span class="muted">exact bytes (hex): <code>{_e(exact)}</code></span>'
+    return shown
 
 
 def _size(n: int) -> str:
@@ -115,8 +126,7 @@ def render(report: dict[str, Any], thumbnails: dict[str, str] | None = None) -> 
     for item in report["items"]:
         for m in item["matches"]:
             places = "<br>".join(
-                f"<code>{_e(p['path'])}</code>{' (deleted)' if p['deleted'] else ''}"
-                for p in item["locations"]
+                f"{_where(p)}{' (deleted)' if p['deleted'] else ''}" for p in item["locations"]
             )
             out.append(
                 f"<tr><td>{_e(m['category_label'])}</td><td>{_e(m['hashset'])}</td><td>{_e(m['signal'])}</td>"
@@ -127,7 +137,7 @@ def render(report: dict[str, Any], thumbnails: dict[str, str] | None = None) -> 
     if report["errors"]:
         out.append("<table><tr><th>Location</th><th>Problem</th><th>Message</th></tr>")
         out.extend(
-            f"<tr><td><code>{_e(err['path'])}</code></td><td>{_e(err['code'])}</td><td>{_e(err['message'])}</td></tr>"
+            f"<tr><td>{_where(err)}</td><td>{_e(err['code'])}</td><td>{_e(err['message'])}</td></tr>"
             for err in report["errors"]
         )
         out.append("</table>")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from netsafe.hashsets.profiles import ProfileError, load_profile
 from netsafe.media.location import Location
 from netsafe.store import Database
+from netsafe.textsafe import json_text, utf8_safe
 from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow
 
 REPORT_FORMAT = "netsafe-triage-report"
@@ -75,9 +76,14 @@ def build_report(db: Database, scan_id: int) -> ReportData:
     thumbnails: dict[str, str] = {}
     for event in events:
         loc = Location.from_json(event.location)
-        where: dict[str, Any] = {"path": str(loc), "location": event.location}
+        # to_json again: a checkpoint written before names were made safe for UTF-8 still reports.
+        where: dict[str, Any] = {"path": str(loc), "location": loc.to_json()}
+        exact = loc.exact_hex()
+        if exact is not None:
+            where["path_bytes_hex"] = exact
         if event.blob_id is None:
-            errors.append({**where, "code": event.code or "unreadable", "message": event.message or ""})
+            message = utf8_safe(event.message or "")
+            errors.append({**where, "code": event.code or "unreadable", "message": message})
             continue
         blob = blobs[event.blob_id]
         files += 1
@@ -169,5 +175,6 @@ def write_json(report: dict[str, Any], path: Path) -> None:
     # Compact: json's C encoder only runs without indent (several times faster on a large case);
     # `python -m json.tool report.json` shows it indented.
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(report, ensure_ascii=False, separators=(",", ":")))
+        # json_text: should any text from the evidence still hold a lone surrogate, it is escaped, not fatal.
+        fh.write(json_text(json.dumps(report, ensure_ascii=False, separators=(",", ":"))))
         fh.write("\n")
