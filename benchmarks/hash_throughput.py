@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BENCH_VENV = HERE / ".venv-bench"
-DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference"
+DEFAULT_REFERENCE = ROOT / "tests" / "data" / "reference"
 
 
 def _ensure_bench_env() -> None:
@@ -248,7 +248,9 @@ def main() -> None:
     parser.add_argument(
         "--tune", action="store_true", help="also time fast mode at other FAST_MIN_SIDE values"
     )
-    parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE, help="shared/reference folder")
+    parser.add_argument(
+        "--reference", type=Path, default=DEFAULT_REFERENCE, help="reference media (tests/data/reference)"
+    )
     args = parser.parse_args()
     count = args.images or (12 if args.quick else 60)
     repeat = args.repeat or (1 if args.quick else 2)
@@ -340,7 +342,7 @@ def main() -> None:
         f"threatexchange == Pillow + pdqhash: {tx_same}/{n}; (e) == (d): {multi_same}/{n}",
         "",
         *([*tuning, ""] if tuning else []),
-        "Distance to Meta's reference hashes (shared/reference/pdq/expected.csv):",
+        "Distance to Meta's reference hashes (tests/data/reference/pdq/expected.csv):",
         "",
         *_reference_table(args.reference),
     ]

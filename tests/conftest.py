@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+# Benign media with hashes from Meta's reference implementations, copied into the repository with their
+# licence (data/reference/LICENSE) so that a plain clone runs its tests.
+REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
 
 
 @pytest.fixture(scope="session")
 def reference() -> Path:
     if not REFERENCE.is_dir():
-        pytest.fail(f"reference media missing at {REFERENCE} (shared/ must sit beside the repository)")
+        pytest.fail(f"reference media missing at {REFERENCE}")
     return REFERENCE
 
 

@@ -10,12 +10,9 @@ from netsafe.matching.vpdq import VpdqFormatError, match_videos, parse_vpdq_text
 from netsafe.signals.codecs import hamming_hex, words_to_hex
 from netsafe.signals.vpdq import VpdqFrame
 
-REFERENCE = Path("/work/shared/reference/vpdq")
-if not REFERENCE.exists():
-    REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "vpdq"
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference" / "vpdq"
 CHAIR = REFERENCE / "chair-19-sd-bar.vpdq.txt"
 DOORKNOB = REFERENCE / "doorknob-hd-no-bar.vpdq.txt"
-pytestmark = pytest.mark.skipif(not CHAIR.exists(), reason="shared reference vPDQ files not present")
 
 
 def meta_brute(

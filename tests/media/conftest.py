@@ -24,7 +24,7 @@ import pytest
 
 from netsafe.samples import synthetic_photo
 
-REFERENCE = Path("/work/shared/reference/pdq/misc")
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference" / "pdq" / "misc"
 
 
 def md5(data: bytes) -> str:
