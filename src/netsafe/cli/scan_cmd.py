@@ -8,20 +8,16 @@ from typing import NoReturn
 
 import typer
 
-from netsafe.cli.common import audit_cli
-from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail
+from netsafe.audit.service import Actor
+from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail, handled
 from netsafe.hashing.options import ALL_SIGNALS, OptionError, parse_signals
 from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE
 from netsafe.media.limits import Limits
-from netsafe.services.matcher import MatchError
-from netsafe.store.db import Database, StoreError, open_database
-from netsafe.store.repositories import NotFoundError
+from netsafe.store.db import StoreError, open_database
 from netsafe.textsafe import is_exact_utf8, readable
-from netsafe.triage.checkpoint import ScanStateError
-from netsafe.triage.pipeline import ScanConfig, run_scan
+from netsafe.triage import service
+from netsafe.triage.pipeline import ScanConfig
 from netsafe.triage.progress import ScanProgress
-from netsafe.triage.report import write_reports
-from netsafe.triage.report_json import ReportData
 
 
 def _error(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -43,19 +39,6 @@ def parse_size(text: str, option: str) -> int:
     if value < 0:
         raise ValueError(f"{option}: must not be negative, got {text!r}")
     return int(value * _UNITS[unit])
-
-
-def _write_reports(db: Database, scan_id: int, out_dir: Path, thumbnails: bool, out: Path) -> ReportData:
-    """The report files; if they cannot be written the scan stays stored and --resume writes them."""
-    try:
-        return write_reports(db, scan_id, out_dir, thumbnails=thumbnails)
-    except (OSError, ValueError) as err:
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
-        _error(
-            f"the scan is stored but its report could not be written to --out {readable(str(out))} "
-            f"({reason}): fix that and run the same command with --resume to write it",
-            EXIT_FAILURES,
-        )
 
 
 def scan_command(
@@ -141,32 +124,13 @@ def scan_command(
         _error(str(err), EXIT_FAILURES)
     try:
         progress = ScanProgress([str(s) for s in sources], enabled=None if not quiet else False)
-        with progress:
-            state = run_scan(db, config, resume=resume, hook=progress.update)
-        data = _write_reports(db, state.id, out_dir, bool(state.options.get("thumbnails")), out)
-        summary = data.report["summary"]
-        audit_cli(
-            db,
-            "scan",
-            f"scan:{state.id}",
-            {
-                "sources": [str(src) for src in sources][:100],
-                "out": str(out_dir),
-                "examiner": examiner,
-                "resumed": resume,
-                "files": summary["files"],
-                "matched_items": summary["matched_items"],
-            },
-        )
-    except (ScanStateError, NotFoundError, MatchError) as err:
-        _error(str(err))  # a request that cannot be served as given: usage
-    except StoreError as err:
-        _error(str(err), EXIT_FAILURES)
+        with handled("netsafe scan"), progress:
+            outcome = service.scan(db, Actor.cli(), config, resume=resume, hook=progress.update)
     except KeyboardInterrupt:
         _error(f"interrupted: run the same command with --resume to finish (report in {out})", EXIT_FAILURES)
     finally:
         db.dispose()
-    s = data.report["summary"]
+    s = outcome.summary
     typer.echo(
         f"{s['files']} files ({s['bytes']} bytes), {s['items']} distinct, {s['matched_items']} matched, "
         f"{s['errors']} errors; report in {out_dir}",
