@@ -12,12 +12,11 @@ from netsafe.audit.service import (
     AnchorError,
     AuditFilter,
     anchor,
-    export,
-    record,
     verify,
 )
 from netsafe.cli.common import open_store
 from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail
+from netsafe.services import auditlog
 
 app = typer.Typer(help="Check and export the tamper-evident audit log.", no_args_is_help=True)
 
@@ -89,10 +88,7 @@ def export_cmd(
     flt = AuditFilter(actor=actor, action=action, since=_when(since, "since"), until=_when(until, "until"))
     db = open_store()
     try:
-        with db.session() as session:
-            record(session, Actor.cli(), "audit.export", None, {"actor": actor, "action": action})
-        with db.sessions() as session:
-            for line in export(session, flt):
-                typer.echo(line)
+        for line in auditlog.export_events(db, Actor.cli(), flt):
+            typer.echo(line)
     finally:
         db.dispose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -16,11 +15,10 @@ from netsafe.audit.service import (
     AuditFilter,
     anchor,
     as_dict,
-    export,
-    record,
     search,
     verify,
 )
+from netsafe.services import auditlog
 from netsafe.services.accounts import Principal
 from netsafe.web.api.schemas import AuditAnchorOut, AuditEventOut, AuditVerifyOut
 from netsafe.web.auth import actor_of, require
@@ -122,23 +120,5 @@ def audit_anchor(request: Request, _: Principal = AUDITOR) -> AuditAnchorOut:
 def audit_export(
     request: Request, flt: Annotated[AuditFilter, Depends(audit_filter)], principal: Principal = AUDITOR
 ) -> StreamingResponse:
-    db = state_of(request).db
-    with db.session() as session:
-        record(session, actor_of(request, principal), "audit.export", None, {"filter": _filter_dict(flt)})
-
-    def lines() -> Iterator[bytes]:
-        with db.sessions() as session:
-            for line in export(session, flt):
-                yield (line + "\n").encode()
-
-    return StreamingResponse(lines(), media_type="application/x-ndjson")
-
-
-def _filter_dict(flt: AuditFilter) -> dict[str, str | None]:
-    return {
-        "actor": flt.actor,
-        "action": flt.action,
-        "outcome": flt.outcome,
-        "since": None if flt.since is None else flt.since.isoformat(),
-        "until": None if flt.until is None else flt.until.isoformat(),
-    }
+    found = auditlog.export_events(state_of(request).db, actor_of(request, principal), flt)
+    return StreamingResponse((line.encode() + b"\n" for line in found), media_type="application/x-ndjson")
