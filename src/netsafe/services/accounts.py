@@ -280,6 +280,12 @@ def end_web_session(session: Session, key: str) -> None:
     session.execute(delete(WebSessionRow).where(WebSessionRow.key_hash == _sha256(key)))
 
 
+def sign_out(session: Session, actor: Actor, key: str, label: str) -> None:
+    """End the web session ``key`` and record it, in the caller's transaction."""
+    end_web_session(session, key)
+    record(session, actor, "logout", label)
+
+
 # ---------------------------------------------------------------- API tokens
 
 

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 
 from netsafe.accounts.passwords import PasswordPolicyError
 from netsafe.accounts.roles import ROLE_HELP, Permission, Role, RoleError, parse_scopes
-from netsafe.audit.service import AuditFilter, as_dict, record, search, verify
+from netsafe.audit.service import AuditFilter, as_dict, search, verify
 from netsafe.services.accounts import (
     AccountError,
     LoginThrottledError,
@@ -24,11 +24,11 @@ from netsafe.services.accounts import (
     authenticate,
     create_token,
     create_web_session,
-    end_web_session,
     list_tokens,
     list_users,
     revoke_token,
     set_disabled,
+    sign_out,
 )
 from netsafe.web.api.audit import utc
 from netsafe.web.api.matching import MATCHABLE, clean_signals, match_upload, run_match
@@ -151,8 +151,7 @@ def logout(
     check_csrf(request, principal, csrf_token)
     key = request.cookies.get(SESSION_COOKIE, "")
     with state_of(request).db.session() as session:
-        end_web_session(session, key)
-        record(session, actor_of(request, principal), "logout", principal.label)
+        sign_out(session, actor_of(request, principal), key, principal.label)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
