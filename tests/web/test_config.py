@@ -28,7 +28,11 @@ def test_file_then_environment(tmp_path: Path) -> None:
         ("prot = 1\n", {}, "unknown setting 'prot'"),
         ("port = 'x'\n", {}, "port"),
         ("port = [\n", {}, "not valid TOML"),
-        ("", {"NETSAFE_WORKERS": "0"}, "workers: must be positive"),
+        (
+            "",
+            {"NETSAFE_WORKERS": "0"},
+            "setting workers (or NETSAFE_WORKERS): Input should be greater than 0",
+        ),
         ("", {"NETSAFE_COOKIE_SECURE": "maybe"}, "cookie_secure"),
     ],
 )
@@ -39,6 +43,14 @@ def test_bad_settings_are_one_line_errors(
     conf.write_text(text)
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(conf, env)
+
+
+def test_a_settings_made_in_code_reads_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NETSAFE_PORT", "9999")
+    assert Settings().port == 8000
+    assert load_settings(None).port == 9999
+    with pytest.raises(ConfigError, match="default_max_distance"):
+        load_settings(None, {"NETSAFE_DEFAULT_MAX_DISTANCE": "65"})  # past the PDQ cap of the registry
 
 
 def test_pages_load_nothing_from_elsewhere() -> None:

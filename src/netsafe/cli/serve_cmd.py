@@ -6,7 +6,6 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -39,11 +38,12 @@ def serve_command(
         settings = load_settings(config)
     except ConfigError as err:
         fail(str(err), EXIT_USAGE, "netsafe serve")
-    settings = replace(
-        settings,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
+    settings = settings.model_copy(
+        update={
+            "host": host or settings.host,
+            "port": port or settings.port,
+            "workers": workers or settings.workers,
+        }
     )
     db = open_store(settings.database_url)  # creates or upgrades the schema
     try:
@@ -68,7 +68,7 @@ def serve_command(
             err=True,
         )
     # Worker processes rebuild the same settings from the environment.
-    os.environ.update(settings_env(replace(settings, database_url=url)))
+    os.environ.update(settings_env(settings.model_copy(update={"database_url": url})))
     import uvicorn
 
     typer.echo(f"serving on http://{settings.host}:{settings.port}/ (API docs at /api/v1/docs)", err=True)

@@ -10,42 +10,68 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import (
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 from netsafe.errors import InvalidInput
 from netsafe.signals.imaging import DEFAULT_MAX_PIXELS
+from netsafe.signals.types import REGISTRY
 
 # A server refuses images far smaller than the CLI would open: one request must not eat the memory of all.
 SERVICE_MAX_PIXELS = min(DEFAULT_MAX_PIXELS, 50_000_000)
 
 CONFIG_ENV = "NETSAFE_CONFIG"
+ENV_PREFIX = "NETSAFE_"
 
 
 class ConfigError(InvalidInput, ValueError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(BaseSettings):
+    """The service's settings. Made in code, a Settings is exactly what it was given (tests, the app);
+    :func:`load_settings` adds a TOML file and the ``NETSAFE_*`` environment. pydantic checks each value's
+    type and range; a bad one is a one-line :class:`ConfigError`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="forbid", env_ignore_empty=True, validate_default=False
+    )
+
     database_url: str | None = None  # None: NETSAFE_DATABASE_URL or the embedded SQLite store
     host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    max_upload_bytes: int = 50 * 1024 * 1024
-    max_import_bytes: int = 2 * 1024 * 1024 * 1024  # hash-list files (VICS exports run to gigabytes)
-    max_pixels: int = SERVICE_MAX_PIXELS
-    rate_limit_per_minute: int = 600  # per token or session, shared by one server's workers; 0 = off
-    rate_limit_burst: int = 100
-    login_max_failures: int = 5  # per user name within login_window_seconds
-    login_max_failures_per_ip: int = 30
-    login_window_seconds: int = 900
-    session_hours: float = 12.0
-    cookie_secure: str = "auto"  # auto: Secure unless served over plain HTTP to a loopback address
-    index_refresh_seconds: float = 0.5  # how stale a worker's view of the hash sets may be
-    default_max_distance: int = 31
-    match_result_limit: int = 1000
+    port: int = Field(8000, ge=1, le=65535)
+    workers: PositiveInt = 1
+    max_upload_bytes: PositiveInt = 50 * 1024 * 1024
+    max_import_bytes: PositiveInt = 2 * 1024 * 1024 * 1024  # hash-list files (VICS exports run to gigabytes)
+    max_pixels: PositiveInt = SERVICE_MAX_PIXELS
+    rate_limit_per_minute: NonNegativeInt = (
+        600  # per token or session, shared by one server's workers; 0 = off
+    )
+    rate_limit_burst: NonNegativeInt = 100
+    login_max_failures: PositiveInt = 5  # per user name within login_window_seconds
+    login_max_failures_per_ip: PositiveInt = 30
+    login_window_seconds: PositiveInt = 900
+    session_hours: PositiveFloat = 12.0
+    cookie_secure: Literal["auto", "true", "false"] = (
+        "auto"  # auto: Secure unless served over plain HTTP to a loopback address
+    )
+    index_refresh_seconds: NonNegativeFloat = 0.5  # how stale a worker's view of the hash sets may be
+    default_max_distance: int = Field(31, ge=0, le=REGISTRY["pdq"].max_threshold)
+    match_result_limit: PositiveInt = 1000
     # Answer JSON /match requests with API tokens without FastAPI's routing (same code and responses,
     # several times the throughput: benchmarks/README.md); off only to compare or to rule it out.
     fast_match: bool = True
@@ -56,94 +82,123 @@ class Settings:
     forwarded_allow_ips: str = ""
     # Refused requests and reads of hash sets, users, tokens and the audit log are audited at most once per
     # (client, actor, reason or path) in this many seconds, with a count (audit/summary.py); 0: every one.
-    audit_summary_seconds: float = 60.0
+    audit_summary_seconds: NonNegativeFloat = 60.0
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _joined(cls, value: Any) -> Any:
+        return ",".join(str(item) for item in value) if isinstance(value, list) else value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        _check_proxies(value)
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
-def _coerce(name: str, raw: Any, kind: Any) -> Any:
-    kind_text = str(kind)
-    try:
-        if raw is None:
-            return None
-        if "bool" in kind_text:
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                return True
-            if text in ("0", "false", "no", "off"):
-                return False
-            raise ValueError
-        if "int" in kind_text and "str" not in kind_text:
-            if isinstance(raw, bool):
-                raise ValueError
-            return int(raw)
-        if "float" in kind_text:
-            return float(raw)
-        if isinstance(raw, list):  # a TOML array of addresses
-            return ",".join(str(item) for item in raw)
-        return str(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"setting {name}: {raw!r} is not a valid {kind_text}") from None
+# The environment load_settings reads (a mapping of its own in tests; os.environ otherwise).
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("netsafe_settings_environ", default=None)
 
 
-def load_settings(config_file: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+class _Environment(EnvSettingsSource):
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        given = _ENVIRON.get()
+        return parse_env_vars(
+            os.environ if given is None else given,
+            self.case_sensitive,
+            self.env_ignore_empty,
+            self.env_parse_none_str,
+        )
+
+
+class _Loaded(Settings):
+    """Settings with the environment over what the file gave (passed in as init values)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (_Environment(settings_cls), init_settings)
+
+
+def load_settings(
+    config_file: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Defaults, then the TOML file (``config_file`` or ``$NETSAFE_CONFIG``), then ``NETSAFE_*`` variables."""
     env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
     path = config_file or env.get(CONFIG_ENV)
-    known = {f.name: f.type for f in fields(Settings)}
-    if path:
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except OSError as err:
-            raise ConfigError(f"{path}: cannot read config file: {err.strerror}") from None
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"{path}: not valid TOML: {err}") from None
-        section = data.get("service", data)
-        if not isinstance(section, dict):
-            raise ConfigError(f"{path}: [service] must be a table")
-        for key, raw in section.items():
-            if key == "service" and isinstance(raw, dict):
-                continue
-            if key not in known:
-                raise ConfigError(f"{path}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
-            values[key] = _coerce(key, raw, known[key])
-    for key, kind in known.items():
-        var = "NETSAFE_" + key.upper()
-        if var in env and env[var] != "":
-            values[key] = _coerce(var, env[var], kind)
-    settings = replace(Settings(), **values)
-    _check(settings)
-    return settings
+    values = _read_file(path) if path else {}
+    token = _ENVIRON.set(env)
+    try:
+        loaded = _Loaded(**values)
+    except ValidationError as err:
+        raise ConfigError(_first_problem(err)) from None
+    finally:
+        _ENVIRON.reset(token)
+    return Settings(**loaded.model_dump())
 
 
-def _check(s: Settings) -> None:
-    if s.cookie_secure not in ("auto", "true", "false"):
-        raise ConfigError("setting cookie_secure: choose auto, true or false")
-    for name in (
-        "max_upload_bytes",
-        "max_import_bytes",
-        "max_pixels",
-        "workers",
-        "port",
-        "login_max_failures",
-    ):
-        if getattr(s, name) <= 0:
-            raise ConfigError(f"setting {name}: must be positive")
-    if s.audit_summary_seconds < 0:
-        raise ConfigError("setting audit_summary_seconds: must be 0 or more")
-    if not 0 <= s.default_max_distance <= 256:
-        raise ConfigError("setting default_max_distance: 0..256")
-    trusted_proxies(s)
+def _read_file(path: str | Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read config file: {err.strerror}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    section = data.get("service", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [service] must be a table")
+    known = set(Settings.model_fields)
+    values: dict[str, Any] = {}
+    for key, raw in section.items():
+        if key == "service" and isinstance(raw, dict):
+            continue
+        if key not in known:
+            raise ConfigError(f"{path}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+        values[key] = raw
+    return values
+
+
+def _first_problem(err: ValidationError) -> str:
+    # The file's keys were checked as it was read; a value may have come from it or from the environment.
+    first = err.errors()[0]
+    name = ".".join(str(part) for part in first.get("loc", ())) or "settings"
+    reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    shown = first.get("input")
+    value = "" if isinstance(shown, dict) else f" (got {str(shown)[:60]!r})"
+    text = f"setting {name} (or {ENV_PREFIX}{name.upper()}): {reason}{value}"
+    return " ".join(text.split())
 
 
 def trusted_proxies(s: Settings) -> list[str]:
-    """The proxies named by ``forwarded_allow_ips`` (empty: trust no forwarded header).
+    """The proxies named by ``forwarded_allow_ips`` (empty: trust no forwarded header)."""
+    return _check_proxies(s.forwarded_allow_ips)
+
+
+def _check_proxies(text: str) -> list[str]:
+    """The entries of a ``forwarded_allow_ips`` value, each checked.
 
     uvicorn takes a malformed entry as a literal host name that no client ever has, so a typo would
     silently trust nobody (or, worse, be read as a network it was not meant to be): refuse it here."""
     out: list[str] = []
-    for part in s.forwarded_allow_ips.split(","):
+    for part in text.split(","):
         item = part.strip()
         if not item:
             continue
@@ -154,8 +209,8 @@ def trusted_proxies(s: Settings) -> list[str]:
                 else:
                     ipaddress.ip_address(item)
             except ValueError:
-                raise ConfigError(
-                    f"setting forwarded_allow_ips: {item!r} is not an IP address or network "
+                raise ValueError(
+                    f"{item!r} is not an IP address or network "
                     "(e.g. 10.0.0.5 or 10.0.0.0/24, with no host bits set)"
                 ) from None
         out.append(item)
@@ -165,8 +220,7 @@ def trusted_proxies(s: Settings) -> list[str]:
 def settings_env(s: Settings) -> dict[str, str]:
     """The settings as NETSAFE_* variables, so uvicorn's worker processes rebuild the same Settings."""
     out: dict[str, str] = {}
-    for f in fields(Settings):
-        value = getattr(s, f.name)
+    for name, value in s.model_dump().items():
         if value is not None:
-            out["NETSAFE_" + f.name.upper()] = str(value)
+            out[ENV_PREFIX + name.upper()] = str(value)
     return out
