@@ -34,6 +34,7 @@ from netsafe.hashsets.formats.base import (
     open_sink,
     open_source,
 )
+from netsafe.hashsets.formats.jsonguard import MAX_JSON_DEPTH, check_json_text
 from netsafe.hashsets.model import (
     SIGNALS,
     Entry,
@@ -276,10 +277,14 @@ def _row(
 
 
 def _json_cell(cell: str, kind: type) -> Any:
+    # json.loads recurses once per level (a RecursionError past about 1,000): the shape is checked first.
+    check_json_text(cell)
     try:
         value = json.loads(cell)
     except json.JSONDecodeError as err:
         raise ValueError(f"not valid JSON: {err.msg} at character {err.pos}") from None
+    except RecursionError:
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
     if not isinstance(value, kind):
         raise ValueError(f"expected a JSON {'object' if kind is dict else 'list'}")
     return value

@@ -42,6 +42,7 @@ from netsafe.hashsets.formats.base import (
     open_source,
     signal_for,
 )
+from netsafe.hashsets.formats.jsonguard import GuardedReader, JsonLimitError
 from netsafe.hashsets.model import (
     Entry,
     EntryError,
@@ -66,6 +67,10 @@ NAME = "vics"
 CONTEXT_TEMPLATE = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/{region}/$metadata#Media"
 # How far the peek may read looking for the context and the form before assuming a Media list.
 PEEK_LIMIT = 16 << 20
+
+# Depth of the objects whose keys are a record's fields, by form (document, value list, [case, Media list,]
+# record), so that a limit broken deep inside a record is reported under the record's field.
+_FIELD_DEPTH = {"Media": 3, "Cases": 5, "array": 2}
 
 _CONTEXT_RE = re.compile(
     r"DataModels/(\d+(?:\.\d+)*)\.xml(?:/([^/$#]+))?(?:/\$metadata)?#(\w+)", re.IGNORECASE
@@ -282,6 +287,12 @@ def _peek(replay: _Replay) -> tuple[VicsHeader, str | None, int]:
                 break
             if replay.recorded > PEEK_LIMIT:
                 break
+    except JsonLimitError as err:
+        if not value_seen:
+            named = err.field_at(1)
+            where = f"field {named}: " if named else ""
+            return header, where + _limit_message(err), 0
+        # Broken inside the records: the main pass names the record.
     except ijson.JSONError as err:
         if replay.recorded_text_is_blank():
             return header, "empty file: expected a VICS JSON object", 0
@@ -322,7 +333,7 @@ def _read_stream(
     progress: Progress | None,
     header_out: VicsHeader | None,
 ) -> Iterator[ReadItem]:
-    replay = _Replay(_utf8_stream(stream))
+    replay = _Replay(GuardedReader(_utf8_stream(stream)))
     header, fatal, fatal_record = _peek(replay)
     if header_out is not None:
         header_out.context, header_out.version = header.context, header.version
@@ -378,12 +389,18 @@ def _read_stream(
             yield from issues
             if entry is not None and not any(i.severity == "error" for i in issues):
                 yield entry
+    except JsonLimitError as err:
+        yield issue(display, record + 1, err.field_at(_FIELD_DEPTH[header.form]), _limit_message(err))
     except ijson.JSONError as err:
         yield issue(display, record + 1, None, f"malformed JSON in or after this record: {one_line(err)}")
     except (ValueError, OverflowError, RecursionError) as err:
         yield issue(display, record + 1, None, f"unreadable JSON: {one_line(err)}")
     if progress is not None:
         progress(consumed(stream))
+
+
+def _limit_message(err: JsonLimitError) -> str:
+    return f"{err.message} at byte {err.offset}; no hash list needs that, so the rest of the file is not read"
 
 
 def _raw(obj: Any) -> str:
