@@ -101,9 +101,10 @@ class JsonGuard:
         if self._escape:  # the last chunk ended on a backslash inside a string: this byte is escaped
             clean = b"X" + data[1:]
             self._escape = False
-        if b"\\" in clean:
+        if b'\\"' in clean:
             # Escaped backslashes and quotes become plain bytes (same length, so offsets hold): the string
-            # boundaries are then exactly the quotes, found by one split in C.
+            # boundaries are then exactly the quotes, found by one split in C. Without a backslash before a
+            # quote every quote is a boundary already.
             clean = clean.replace(b"\\\\", b"XX").replace(b'\\"', b"XX")
         parts = clean.split(b'"')
         started_inside = self._in_string
@@ -117,12 +118,13 @@ class JsonGuard:
                 self.ok = len(parts[0]) - (self._string_len - MAX_STRING_BYTES)
                 raise JsonLimitError(_too_long(), self.offset + self.ok, None, self._string_key)
             if len(parts) == 1:
-                self._escape = clean.endswith(b"\\")
+                self._escape = _odd_backslashes(clean)
                 return
             strings = strings[1:]
             pos = len(parts[0]) + 1
         open_string = strings.pop() if ends_inside else None
-        if strings and max(map(len, strings)) > MAX_STRING_BYTES:
+        # A string closed within one chunk no longer than the limit cannot break it (parsers read 64 KiB).
+        if len(data) > MAX_STRING_BYTES and strings and max(map(len, strings)) > MAX_STRING_BYTES:
             self._fail(data, pos)
         joined = (b"" if started_inside else self._scalar) + b"".join(outside)
         if _LONG_SCALAR.search(joined):
@@ -150,7 +152,7 @@ class JsonGuard:
         self._string_key = _decode_key(found.group(1)) if found else None
         if self._string_len > MAX_STRING_BYTES:
             self._fail(data, pos)
-        self._escape = clean.endswith(b"\\")
+        self._escape = _odd_backslashes(clean)
 
     def _fail(self, data: bytes, pos: int) -> None:
         walk = self._walk(data, pos)
@@ -213,6 +215,11 @@ class JsonGuard:
             scalar = 0
         # The fast path and the walk disagree only on invalid JSON (a number run into a string); stop anyway.
         return stop(len(data), "JSON beyond the limits for a hash list")
+
+
+def _odd_backslashes(data: bytes) -> bool:
+    """True if ``data`` (inside a string) ends on a backslash that escapes the next chunk's first byte."""
+    return (len(data) - len(data.rstrip(b"\\"))) % 2 == 1
 
 
 def _too_long() -> str:

@@ -34,6 +34,7 @@ from netsafe.hashsets.formats.base import (
     Source,
     clip,
     consumed,
+    control_characters,
     fold_name,
     issue,
     json_text,
@@ -362,7 +363,7 @@ def _read_stream(
     guard = DuplicateGuard() if check_duplicates else None
     record = 0
     try:
-        for obj in ijson.items(replay, prefix, use_float=True):
+        for obj in ijson.items(replay, prefix, use_float=True, map_type=JsonObject):
             record += 1
             if progress is not None and record % PROGRESS_EVERY == 0:
                 progress(consumed(stream))
@@ -410,6 +411,32 @@ def _raw(obj: Any) -> str:
         return repr(obj)
 
 
+class JsonObject(dict[str, Any]):
+    """A JSON object that remembers a key written twice and its first value (a plain dict keeps the last
+    value and says nothing: a record with two MD5 keys would lose one)."""
+
+    __slots__ = ("repeated",)
+    repeated: list[tuple[str, Any]]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key in self:
+            first = (key, dict.__getitem__(self, key))
+            try:
+                self.repeated.append(first)
+            except AttributeError:
+                self.repeated = [first]
+        dict.__setitem__(self, key, value)
+
+
+def _repeated_keys(obj: dict[str, Any]) -> Iterator[tuple[str, str, bool]]:
+    """``(field, message, is_error)`` for each key the record gives twice."""
+    for key, first in getattr(obj, "repeated", ()):
+        if first == obj[key]:
+            yield key, "given twice with the same value", False
+        else:
+            yield key, f"given twice with different values ({clip(first, 40)} and {clip(obj[key], 40)})", True
+
+
 class _Converter:
     """Turns one Media dict into an Entry, collecting issues; warns once per unknown field name."""
 
@@ -422,6 +449,13 @@ class _Converter:
         # record, so the case-insensitive lookup is done once per spelling.
         self._dispatch: dict[str, Any] = {}
         self._categories: dict[int, str | None] = {}
+        self._plain_names: set[tuple[str, ...]] = set()
+
+    def _collide(self, names: tuple[str, ...]) -> bool:
+        """True if two of ``names`` are read as the same field ("MD5" and "md5")."""
+        handlers = [self._handler(n) for n in names]
+        modelled = [h for h in handlers if h is not _keep and h is not _keep_and_warn]
+        return len(set(modelled)) != len(modelled)
 
     def _handler(self, key: str) -> Any:
         handler = self._dispatch.get(key)
@@ -439,8 +473,29 @@ class _Converter:
         problems: list[tuple[str, str]] = []
         warnings: list[ImportIssue] = []
         alt: list[Any] = []
+        if isinstance(obj, JsonObject) and hasattr(obj, "repeated"):
+            for key, message, is_error in _repeated_keys(obj):
+                if is_error:
+                    problems.append((key, message))
+                else:
+                    warnings.append(issue(self.file, record, key, message, warning=True))
+        # Field names are read case-insensitively: "MD5" and "md5" in one record must agree. Records of one
+        # file share their set of names, so the check runs once per set unless two names meet.
+        names = tuple(obj)
+        check = names not in self._plain_names
+        if check and not self._collide(names):
+            check = False
+            if len(self._plain_names) < 1024:
+                self._plain_names.add(names)
+        given: dict[Any, tuple[str, Any]] = {}
         for key, value in obj.items():
             handler = self._dispatch.get(key) or self._handler(key)
+            if check and handler is not _keep and handler is not _keep_and_warn:
+                earlier = given.setdefault(handler, (key, value))
+                if earlier[0] != key:
+                    if not _same_value(earlier[1], value):
+                        problems.append((key, f"{earlier[0]} and {key} give different values"))
+                    continue
             try:
                 if handler is _alternatives:
                     if value is not None:
@@ -470,6 +525,7 @@ class _Converter:
             self.warned.difference_update(w.field for w in warnings if w.field)
             raw = _raw(obj)
             return None, [issue(self.file, record, f, m, raw) for f, m in problems]
+        warnings.extend(control_characters(entry, self.file, record))
         return entry, warnings
 
     def category(self, entry: Entry, value: Any) -> None:
@@ -495,6 +551,13 @@ class _Converter:
         if isinstance(value, int):
             self._categories[value] = code
         entry.category = code
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Equal, hashes compared without regard to case."""
+    if isinstance(a, str) and isinstance(b, str) and _HEX_RE.fullmatch(a) and _HEX_RE.fullmatch(b):
+        return a.casefold() == b.casefold()
+    return bool(a == b)
 
 
 def _text(value: Any) -> str | None:
