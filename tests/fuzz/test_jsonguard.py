@@ -70,7 +70,11 @@ def breaks(value: Any, depth: int = 0) -> bool:
 
 
 @BUDGET
-@given(value=values, cuts=st.lists(st.integers(1, 70_000), max_size=6), indent=st.sampled_from([None, 1]))
+@given(
+    value=values,
+    cuts=st.lists(st.integers(1, 70_000), max_size=6) | st.lists(st.integers(1, 9), max_size=40),
+    indent=st.sampled_from([None, 1]),
+)
 def test_guard_agrees_with_the_reference(value: Any, cuts: list[int], indent: int | None) -> None:
     data = json.dumps(value, ensure_ascii=False, indent=indent).encode()
     guard = JsonGuard()

@@ -119,8 +119,8 @@ def test_vics_key_given_twice_with_different_values_is_an_error() -> None:
 
 
 def test_vics_key_given_twice_with_the_same_value_is_a_warning() -> None:
-    entries, issues = read("vics", doc('[{"MD5":"@","Series":"s","Series":"s"}]', A))
-    assert entries[0].series == "s"
+    entries, issues = read("vics", doc('[{"MD5":"@","Series":"same","Series":"same"}]', A))
+    assert entries[0].series == "same"
     assert [(i.record, i.field, i.severity) for i in issues] == [(1, "Series", "warning")]
 
 

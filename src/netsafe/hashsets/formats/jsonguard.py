@@ -34,10 +34,11 @@ _STRING_TAIL = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
 _LONG_SCALAR = re.compile(rb'[^\[\]{}:,"\s]{%d}' % (MAX_SCALAR_BYTES + 1))
 _TRAILING_SCALAR = re.compile(rb'[^\[\]{}:,"\s]*\Z')
 _KEY_BEFORE = re.compile(rb'"((?:[^"\\]|\\.){0,200})"\s*:\s*\Z', re.DOTALL)
+# A control character in a JSON string (escaped, as JSON requires, or DEL, which it does not): readers
+# look for them in the values only once one has been seen.
+_CONTROL = re.compile(rb"\\u00[01][0-9a-fA-F]|\\u007[fF]|\x7f")
 _KEY = re.compile(rb'"((?:[^"\\]|\\.){0,200})"\s*:', re.DOTALL)
 _TOKEN = re.compile(rb'"|[\[{]|[\]}]|[:,]|[^\[\]{}:,"\s]+|\s+')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_STEPS = bytes(1 if b in b"[{" else 255 if b in b"]}" else 0 for b in range(256))
 
 
 class JsonLimitError(ValueError):
@@ -81,6 +82,7 @@ class JsonGuard:
         self.depth = 0
         self.offset = 0
         self.ok = 0
+        self.controls = False  # a control character has been seen
         self._in_string = False
         self._string_len = 0
         self._escape = False
@@ -94,9 +96,11 @@ class JsonGuard:
             self._feed(data)
         finally:
             self.offset += len(data)
-            self._previous = data
+            self._previous = data[-4096:]
 
     def _feed(self, data: bytes) -> None:
+        if not self.controls and _CONTROL.search(data):
+            self.controls = True
         clean = data
         if self._escape:  # the last chunk ended on a backslash inside a string: this byte is escaped
             clean = b"X" + data[1:]
@@ -106,60 +110,76 @@ class JsonGuard:
             # boundaries are then exactly the quotes, found by one split in C. Without a backslash before a
             # quote every quote is a boundary already.
             clean = clean.replace(b"\\\\", b"XX").replace(b'\\"', b"XX")
-        parts = clean.split(b'"')
-        started_inside = self._in_string
-        ends_inside = started_inside != (len(parts) % 2 == 0)
-        strings = parts[0::2] if started_inside else parts[1::2]
-        outside = parts[1::2] if started_inside else parts[0::2]
+        # Positions, not pieces: numpy finds the quotes and brackets without making an object for each.
+        size = len(data)
+        codes = np.frombuffer(clean, dtype=np.uint8)
+        quotes = np.flatnonzero(codes == 0x22)
         pos = 0
+        started_inside = self._in_string
         if started_inside:
-            self._string_len += len(parts[0])
-            if self._string_len > MAX_STRING_BYTES:
-                self.ok = len(parts[0]) - (self._string_len - MAX_STRING_BYTES)
-                raise JsonLimitError(_too_long(), self.offset + self.ok, None, self._string_key)
-            if len(parts) == 1:
+            if not len(quotes):
+                self._grow_string(size)
                 self._escape = _odd_backslashes(clean)
                 return
-            strings = strings[1:]
-            pos = len(parts[0]) + 1
-        open_string = strings.pop() if ends_inside else None
-        # A string closed within one chunk no longer than the limit cannot break it (parsers read 64 KiB).
-        if len(data) > MAX_STRING_BYTES and strings and max(map(len, strings)) > MAX_STRING_BYTES:
+            first = int(quotes[0])
+            self._grow_string(first)
+            quotes = quotes[1:]
+            pos = first + 1
+        opening, closing = quotes[0::2], quotes[1::2]
+        ends_inside = len(quotes) % 2 == 1
+        if len(closing) and int((closing - opening[: len(closing)]).max()) - 1 > MAX_STRING_BYTES:
             self._fail(data, pos)
-        joined = (b"" if started_inside else self._scalar) + b"".join(outside)
-        if _LONG_SCALAR.search(joined):
-            self._fail(data, pos)
-        brackets = joined.translate(None, _NOT_BRACKETS)
-        opens = brackets.count(b"[") + brackets.count(b"{")
-        if self.depth + opens <= MAX_JSON_DEPTH:
-            self.depth = max(0, self.depth + 2 * opens - len(brackets))
-        else:
-            steps = np.frombuffer(brackets.translate(_STEPS), dtype=np.int8).astype(np.int64)
-            running = np.cumsum(steps) + self.depth
-            if int(running.max()) > MAX_JSON_DEPTH:
+        # Stretches outside strings: from pos and after each closing quote, to each opening quote or the end.
+        starts = np.concatenate(([pos], closing + 1))
+        ends = opening if ends_inside else np.concatenate((opening, [size]))
+        carried = 0 if started_inside else len(self._scalar)
+        if int((ends - starts).max()) + carried > MAX_SCALAR_BYTES:
+            stretches = zip(starts.tolist(), ends.tolist(), strict=True)
+            joined = self._scalar + b"".join(clean[s:e] for s, e in stretches)
+            if _LONG_SCALAR.search(joined):
                 self._fail(data, pos)
-            self.depth = max(0, int(running[-1]))
-        if open_string is None:
-            tail = _TRAILING_SCALAR.search(joined, max(0, len(joined) - MAX_SCALAR_BYTES - 1))
-            self._scalar = tail.group(0) if tail else b""
+        # Depth: "[" and "{" differ from "]" and "}" by one bit; a bracket counts if an even number of
+        # quotes comes before it (outside a string), and the depth peaks just after an opening bracket.
+        folded = codes & 0xDF
+        opens = np.flatnonzero(folded == 0x5B)
+        closes = np.flatnonzero(folded == 0x5D)
+        opens = opens[(np.searchsorted(quotes, opens) % 2 == 0) & (opens >= pos)]
+        closes = closes[(np.searchsorted(quotes, closes) % 2 == 0) & (closes >= pos)]
+        if len(opens):
+            peak = np.arange(1, len(opens) + 1) - np.searchsorted(closes, opens)
+            if self.depth + int(peak.max()) > MAX_JSON_DEPTH:
+                self._fail(data, pos)
+        self.depth = max(0, self.depth + len(opens) - len(closes))
+        if not ends_inside:
+            tail = _TRAILING_SCALAR.search(clean, max(int(starts[-1]), size - MAX_SCALAR_BYTES - 1))
+            scalar = tail.group(0) if tail else b""
+            # A chunk that is all one number goes on with the number the last chunk ended with.
+            self._scalar = self._scalar + scalar if len(scalar) == size else scalar
             self._in_string = False
             return
         self._scalar = b""
         self._in_string = True
-        self._string_len = len(open_string)
-        start = len(data) - len(open_string) - 1
+        start = int(opening[-1])
+        self._string_len = size - start - 1
         found = _KEY_BEFORE.search(data, max(0, start - 400), start)
         self._string_key = _decode_key(found.group(1)) if found else None
         if self._string_len > MAX_STRING_BYTES:
             self._fail(data, pos)
         self._escape = _odd_backslashes(clean)
 
+    def _grow_string(self, length: int) -> None:
+        """Add ``length`` bytes to the string left open by the last chunk, raising if it is now too long."""
+        self._string_len += length
+        if self._string_len > MAX_STRING_BYTES:
+            self.ok = length - (self._string_len - MAX_STRING_BYTES)
+            raise JsonLimitError(_too_long(), self.offset + self.ok, None, self._string_key)
+
     def _fail(self, data: bytes, pos: int) -> None:
         walk = self._walk(data, pos)
         self.ok = walk.at
         key = walk.last_key
         if key is None:  # the field began in an earlier chunk: the last key written before the break
-            before = self._previous[-4096:] + data[: walk.at]
+            before = self._previous + data[: walk.at]
             keys = _KEY.findall(before)
             key = _decode_key(keys[-1]) if keys else None
         raise JsonLimitError(walk.message, self.offset + walk.at, walk.keys, key)

@@ -334,7 +334,8 @@ def _read_stream(
     progress: Progress | None,
     header_out: VicsHeader | None,
 ) -> Iterator[ReadItem]:
-    replay = _Replay(GuardedReader(_utf8_stream(stream)))
+    guarded = GuardedReader(_utf8_stream(stream))
+    replay = _Replay(guarded)
     header, fatal, fatal_record = _peek(replay)
     if header_out is not None:
         header_out.context, header_out.version = header.context, header.version
@@ -370,6 +371,7 @@ def _read_stream(
             if not isinstance(obj, dict):
                 yield issue(display, record, None, f"expected a Media object, got {type(obj).__name__}")
                 continue
+            converter.controls = guarded.guard.controls
             entry, issues = converter.convert(obj, record)
             if entry is not None and guard is not None and not any(i.severity == "error" for i in issues):
                 try:
@@ -418,14 +420,16 @@ class JsonObject(dict[str, Any]):
     __slots__ = ("repeated",)
     repeated: list[tuple[str, Any]]
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        if key in self:
-            first = (key, dict.__getitem__(self, key))
+    def __setitem__(self, key: str, value: Any, _first: Any = dict.setdefault) -> None:
+        # One C call in the common case (ijson calls this for every key of every object). A repeat of
+        # the very same object (None, True, a small integer) loses nothing and goes unnoticed.
+        earlier = _first(self, key, value)
+        if earlier is not value:
             try:
-                self.repeated.append(first)
+                self.repeated.append((key, earlier))
             except AttributeError:
-                self.repeated = [first]
-        dict.__setitem__(self, key, value)
+                self.repeated = [(key, earlier)]
+            dict.__setitem__(self, key, value)
 
 
 def _repeated_keys(obj: dict[str, Any]) -> Iterator[tuple[str, str, bool]]:
@@ -450,6 +454,8 @@ class _Converter:
         self._dispatch: dict[str, Any] = {}
         self._categories: dict[int, str | None] = {}
         self._plain_names: set[tuple[str, ...]] = set()
+        # Whether the file has shown a control character yet (only then are values searched for one).
+        self.controls = True
 
     def _collide(self, names: tuple[str, ...]) -> bool:
         """True if two of ``names`` are read as the same field ("MD5" and "md5")."""
@@ -525,7 +531,8 @@ class _Converter:
             self.warned.difference_update(w.field for w in warnings if w.field)
             raw = _raw(obj)
             return None, [issue(self.file, record, f, m, raw) for f, m in problems]
-        warnings.extend(control_characters(entry, self.file, record))
+        if self.controls:
+            warnings.extend(control_characters(entry, self.file, record))
         return entry, warnings
 
     def category(self, entry: Entry, value: Any) -> None:
