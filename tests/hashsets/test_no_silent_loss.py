@@ -124,6 +124,13 @@ def test_vics_key_given_twice_with_the_same_value_is_a_warning() -> None:
     assert [(i.record, i.field, i.severity) for i in issues] == [(1, "Series", "warning")]
 
 
+def test_vics_key_given_twice_inside_a_record_is_an_error() -> None:
+    data = doc('[{"MD5":"@","MediaFiles":[{"FileName":"a.jpg","FileName":"b.jpg"}]},{"MD5":"@"}]', A, B)
+    entries, issues = read("vics", data)
+    assert [e.signals["md5"] for e in entries] == [B]  # before: record 1 imported with b.jpg only
+    assert [(i.record, i.field, i.severity) for i in issues] == [(1, "MediaFiles.FileName", "error")]
+
+
 def test_vics_two_spellings_of_one_field_must_agree() -> None:
     entries, issues = read("vics", doc('[{"MD5":"@","md5":"@"}]', A, B))
     assert entries == [] and [(i.record, i.severity) for i in issues] == [(1, "error")]

@@ -364,7 +364,7 @@ def _read_stream(
     guard = DuplicateGuard() if check_duplicates else None
     record = 0
     try:
-        for obj in ijson.items(replay, prefix, use_float=True, map_type=JsonObject):
+        for obj in ijson.items(replay, prefix, use_float=True, map_type=object_type()):
             record += 1
             if progress is not None and record % PROGRESS_EVERY == 0:
                 progress(consumed(stream))
@@ -419,6 +419,9 @@ class JsonObject(dict[str, Any]):
 
     __slots__ = ("repeated",)
     repeated: list[tuple[str, Any]]
+    # Set on the class (one class per read, see :func:`object_type`) when any object repeats a key, so
+    # that objects nested in records are searched only in files that have one.
+    seen_repeat = False
 
     def __setitem__(self, key: str, value: Any, _first: Any = dict.setdefault) -> None:
         # One C call in the common case (ijson calls this for every key of every object). A repeat of
@@ -430,15 +433,36 @@ class JsonObject(dict[str, Any]):
             except AttributeError:
                 self.repeated = [(key, earlier)]
             dict.__setitem__(self, key, value)
+            type(self).seen_repeat = True
 
 
-def _repeated_keys(obj: dict[str, Any]) -> Iterator[tuple[str, str, bool]]:
-    """``(field, message, is_error)`` for each key the record gives twice."""
+def object_type() -> type[JsonObject]:
+    """A JsonObject class of its own for one read (its ``seen_repeat`` is that read's)."""
+    return type("JsonObject", (JsonObject,), {"__slots__": ()})
+
+
+def _repeated_keys(obj: Any, path: str = "") -> Iterator[tuple[str, str, bool]]:
+    """``(field, message, is_error)`` for each key given twice in ``obj`` or an object inside it; the
+    field of a nested key is its path (``MediaFiles.FileName``)."""
+    if isinstance(obj, list):
+        for item in obj:
+            yield from _repeated_keys(item, path)
+        return
+    if not isinstance(obj, dict):
+        return
     for key, first in getattr(obj, "repeated", ()):
-        if first == obj[key]:
-            yield key, "given twice with the same value", False
+        last = obj[key]
+        if first == last:
+            yield path + key, "given twice with the same value", False
         else:
-            yield key, f"given twice with different values ({clip(first, 40)} and {clip(obj[key], 40)})", True
+            yield (
+                path + key,
+                f"given twice with different values ({clip(first, 40)} and {clip(last, 40)})",
+                True,
+            )
+    for key, value in obj.items():
+        if isinstance(value, dict | list):
+            yield from _repeated_keys(value, f"{path}{key}.")
 
 
 class _Converter:
@@ -479,7 +503,7 @@ class _Converter:
         problems: list[tuple[str, str]] = []
         warnings: list[ImportIssue] = []
         alt: list[Any] = []
-        if isinstance(obj, JsonObject) and hasattr(obj, "repeated"):
+        if isinstance(obj, JsonObject) and obj.seen_repeat:
             for key, message, is_error in _repeated_keys(obj):
                 if is_error:
                     problems.append((key, message))
