@@ -76,6 +76,21 @@ def test_csv_repeated_unknown_columns_keep_both_cells() -> None:
     assert entries[0].extra == {"Ref": "r1", "Ref (2)": "r2", "": "e1", " (2)": "e2"}
 
 
+@pytest.mark.parametrize(
+    ("column", "cell"),
+    [
+        ("extra", '{""a"":1,""a"":2}'),
+        ("alternative_hashes", '{""TLSH"":""x"",""TLSH"":""y""}'),
+        ("media_files", '[{""FileName"":""a"",""FileName"":""b""}]'),
+        ("extra", '{""Ref"":""other""}'),
+    ],
+)
+def test_csv_json_cells_that_would_lose_a_value_are_errors(column: str, cell: str) -> None:
+    entries, issues = read("csv", f'md5,Ref,{column}\n{A},r,"{cell}"\n{B},r,\n'.encode())
+    assert [e.signals["md5"] for e in entries] == [B]
+    assert [(i.record, i.field, i.severity) for i in issues] == [(2, column, "error")]
+
+
 def test_csv_in_windows_1252_is_read_with_a_warning() -> None:
     data = f"md5,comments\n{A},café €\n{B},plain\n{C},naïve\n".encode("cp1252")
     entries, issues = read("csv", data)

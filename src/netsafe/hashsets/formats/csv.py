@@ -361,11 +361,23 @@ def _row(
         yield entry
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused if it gives a key twice (json.loads would keep the last in silence)."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"key {clip(key, 40)!r} given twice in the JSON")
+            seen.add(key)
+    return result
+
+
 def _json_cell(cell: str, kind: type) -> Any:
     # json.loads recurses once per level (a RecursionError past about 1,000): the shape is checked first.
     check_json_text(cell)
     try:
-        value = json.loads(cell)
+        value = json.loads(cell, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as err:
         raise ValueError(f"not valid JSON: {err.msg} at character {err.pos}") from None
     except RecursionError:
@@ -411,7 +423,10 @@ def _set(entry: Entry, field: str, cell: str, profile: GradingProfile) -> None:
     elif field == "vpdq":
         entry.vpdq = _frames(_json_cell(cell, list))
     elif field == "extra":
-        entry.extra.update(_json_cell(cell, dict))
+        for key, value in _json_cell(cell, dict).items():
+            if key in entry.extra and entry.extra[key] != value:
+                raise ValueError(f"{clip(key, 40)!r} is also a column of this file, with another value")
+            entry.extra[key] = value
     else:  # series, comments, mime_type
         setattr(entry, field, cell)
 
