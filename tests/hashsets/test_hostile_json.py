@@ -114,3 +114,14 @@ def test_deep_json_in_a_csv_cell_is_one_issue_with_line_and_column(depth: int) -
     (problem,) = errors(problems)
     assert (problem.record, problem.field) == (2, "media_files")
     assert f"nested deeper than {MAX_JSON_DEPTH} levels" in problem.message
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_limits_hold_through_byte_order_marks_and_utf16(encoding: str) -> None:
+    depth = 30_000
+    deep = "[" * depth + "]" * depth
+    text = '{"value":[{"MD5":"' + MD5 + '"},{"MD5":"' + MD5_2 + '","Tags":' + deep + "}]}"
+    entries, issues = split(formats.get("vics").read(io.BytesIO(text.encode(encoding)), name="t.json"))
+    assert len(entries) == 1
+    (problem,) = issues
+    assert (problem.record, problem.field) == (2, "Tags") and "nested deeper" in problem.message
