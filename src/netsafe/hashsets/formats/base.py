@@ -123,18 +123,20 @@ def iter_lines(
 def text_lines(
     stream: io.BufferedReader, display: str, progress: Progress | None, comment: str = "#"
 ) -> Iterator[tuple[int, str, bool] | ImportIssue]:
-    """The loop every line-based reader shares: ``(number, text, lossy)`` for each line with content,
-    blank and ``comment`` lines skipped, an issue for each over-long line, progress reported as it goes."""
+    """The loop every line-based reader shares: ``(number, text, legacy)`` for each line with content,
+    blank and ``comment`` lines skipped, an issue for each over-long line, progress reported as it goes.
+    ``legacy`` is true for a line that is not UTF-8 (read as Windows-1252, every byte kept: see
+    :data:`LEGACY_NOTE`)."""
     for number, raw in iter_lines(stream):
         if progress is not None and number % PROGRESS_EVERY == 0:
             progress(consumed(stream))
         if raw is None:
             yield issue(display, number, None, "line too long (over 1 MiB); skipped")
             continue
-        text, lossy = decode_line(raw, number == 1)
+        text, legacy = decode_legacy(raw, number == 1)
         if not text.strip() or text.lstrip().startswith(comment):
             continue
-        yield number, text, lossy
+        yield number, text, legacy is not None
     if progress is not None:
         progress(consumed(stream))
 
@@ -147,6 +149,29 @@ def decode_line(raw: bytes, first: bool) -> tuple[str, bool]:
         return raw.decode("utf-8"), False
     except UnicodeDecodeError:
         return raw.decode("utf-8", errors="replace"), True
+
+
+# The warning for a line that is not UTF-8.
+LEGACY_NOTE = "not UTF-8; read as Windows-1252 (every byte kept)"
+# What a line that is not UTF-8 is read as: lists exported from Windows tools (Excel's "CSV" above all) are
+# Windows-1252, and Latin-1 is the same but for 0x80-0x9F. Either maps every byte to one character, so
+# nothing is lost, unlike replacing bad bytes with U+FFFD.
+FALLBACK_ENCODING = "cp1252"
+
+
+def decode_legacy(raw: bytes, first: bool) -> tuple[str, str | None]:
+    """Text of a line: UTF-8 if it is (BOM dropped on the first line), else Windows-1252 (Latin-1 for the
+    five bytes Windows-1252 leaves undefined); the second item names the encoding used when not UTF-8."""
+    if first and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode(FALLBACK_ENCODING), "Windows-1252"
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "Latin-1"
 
 
 _SIGNAL_ALIASES: dict[str, str] = {
@@ -196,6 +221,30 @@ def issue(
     file: str, record: int, field: str | None, message: str, raw: str | None = None, warning: bool = False
 ) -> ImportIssue:
     return ImportIssue(file, record, field, message, "warning" if warning else "error", raw)
+
+
+# Control characters other than tab and line breaks: kept as read, but some exports, databases and
+# spreadsheets drop or change them (a NUL in a comment came back as a space), so a reader says so.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_characters(entry: Entry, file: str, record: int) -> Iterator[ImportIssue]:
+    """A warning for each free-text field of ``entry`` holding a control character."""
+    texts = (entry.comments, entry.series, entry.source_id, entry.mime_type, *entry.tags)
+    if not _CONTROL.search("".join(t for t in texts if t)):
+        return
+    fields = {"comments": entry.comments, "series": entry.series, "source_id": entry.source_id}
+    fields.update({"mime_type": entry.mime_type, "tags": "".join(entry.tags)})
+    for name, text in fields.items():
+        found = _CONTROL.search(text) if text else None
+        if found:
+            yield issue(
+                file,
+                record,
+                name,
+                f"holds control character {found.group(0)!r} (kept; some exports drop or change it)",
+                warning=True,
+            )
 
 
 class DuplicateGuard:

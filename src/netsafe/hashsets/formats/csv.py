@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv as _csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -26,7 +27,8 @@ from netsafe.hashsets.formats.base import (
     Source,
     clip,
     consumed,
-    decode_line,
+    control_characters,
+    decode_legacy,
     fold_name,
     issue,
     iter_lines,
@@ -34,6 +36,7 @@ from netsafe.hashsets.formats.base import (
     open_sink,
     open_source,
 )
+from netsafe.hashsets.formats.jsonguard import MAX_JSON_DEPTH, check_json_text
 from netsafe.hashsets.model import (
     SIGNALS,
     Entry,
@@ -159,7 +162,7 @@ def _read(
     progress: Progress | None,
 ) -> Iterator[ReadItem]:
     pending: list[ImportIssue] = []
-    state: dict[str, str | None] = {"delimiter": delimiter}
+    state: dict[str, str | None] = {"delimiter": delimiter, "legacy": None}
 
     def lines() -> Iterator[str]:
         for number, raw in iter_lines(stream, keep_ends=True):
@@ -167,7 +170,19 @@ def _read(
                 pending.append(issue(display, number, None, "line too long (over 1 MiB); skipped"))
                 yield "\n"
                 continue
-            text, _ = decode_line(raw, number == 1)
+            text, legacy = decode_legacy(raw, number == 1)
+            if legacy is not None and state["legacy"] is None:
+                state["legacy"] = legacy
+                pending.append(
+                    issue(
+                        display,
+                        number,
+                        None,
+                        f"not UTF-8: this line and any later one that is not UTF-8 are read as {legacy}; "
+                        "save the file as UTF-8 if that is wrong",
+                        warning=True,
+                    )
+                )
             if state["delimiter"] is None and text.strip():
                 state["delimiter"] = _sniff(text)
             yield text
@@ -184,10 +199,13 @@ def _read(
         yield from buffered
         yield from source_lines
 
-    reader = _csv.reader(chained(), delimiter=state["delimiter"] or ",", strict=False)
+    # strict: a quote in the wrong place is an error, not silently dropped ("a"b read as ab), and a quoted
+    # cell still open at the end of the file is reported instead of swallowing every line after it.
+    reader = _csv.reader(chained(), delimiter=state["delimiter"] or ",", strict=True)
     header: list[str] | None = None
     mapping: dict[int, str] = {}
     last_line = -1
+    done = 0  # the last line of the last row read
     while True:
         try:
             row = next(reader)
@@ -196,20 +214,36 @@ def _read(
         except _csv.Error as err:
             yield from pending
             pending.clear()
+            if str(err) == "unexpected end of data":
+                yield issue(
+                    display,
+                    done + 1,
+                    None,
+                    f"a quoted cell opened after line {done} is never closed: lines {done + 1}-"
+                    f"{reader.line_num} were not read (look for a stray or missing quote)",
+                )
+                break
             yield issue(display, reader.line_num, None, f"CSV syntax: {err}")
             if reader.line_num == last_line:
                 return
-            last_line = reader.line_num
+            last_line = done = reader.line_num
             continue
         yield from pending
         pending.clear()
         line = reader.line_num
+        if line - done > 1 and header is not None:
+            yield from _swallowed(display, done + 1, line, row)
+        done = line
         if progress is not None and line % PROGRESS_EVERY == 0:
             progress(consumed(stream))
         if not row or all(not cell.strip() for cell in row):
             continue
         if header is None:
-            header = row
+            twice = _repeated_columns(row, columns)
+            if twice:
+                yield issue(display, line, None, twice)
+                return
+            header = _distinct(row)
             mapping = map_columns(header, columns)
             missing = [f"{f}={c!r}" for f, c in (columns or {}).items() if f not in mapping.values()]
             if missing:
@@ -232,6 +266,57 @@ def _read(
         yield issue(display, 0, None, "empty CSV file: expected a header row")
     if progress is not None:
         progress(consumed(stream))
+
+
+_HASH_LIKE = re.compile(r"(?m)^[^\n]*\b[0-9a-fA-F]{32,}\b")
+
+
+def _swallowed(display: str, first: int, last: int, row: list[str]) -> Iterator[ImportIssue]:
+    """A warning for a row whose quoted cell spans lines that look like rows of their own (a quote left
+    open that a later quote happened to close)."""
+    for cell in row:
+        if "\n" in cell and _HASH_LIKE.search(cell.split("\n", 1)[1]):
+            yield issue(
+                display,
+                first,
+                None,
+                f"a quoted cell runs over lines {first}-{last} and holds what look like rows with hashes; "
+                "they were read as text of this row (look for a stray quote)",
+                warning=True,
+            )
+            return
+
+
+def _repeated_columns(header: list[str], columns: Mapping[str, str] | None) -> str | None:
+    """The message for two header cells that would fill the same field (the second would be lost)."""
+    explicit = dict(columns or {})
+    mapping = map_columns(header, explicit)
+    fields = set(mapping.values())
+    for index, title in enumerate(header):
+        if index in mapping:
+            continue
+        folded = fold_name(title)
+        for field in fields:
+            names = (fold_name(explicit[field]),) if field in explicit else SYNONYMS[field]
+            if folded in names or folded == fold_name(DEFAULT_HEADERS[field]):
+                first = next(i for i, f in mapping.items() if f == field)
+                return (
+                    f"columns {first + 1} ({clip(header[first], 20)}) and {index + 1} ({clip(title, 20)}) "
+                    f"both hold {field}: rename or remove one"
+                )
+    return None
+
+
+def _distinct(header: list[str]) -> list[str]:
+    """Header titles made unique ("Note", "Note (2)") so that cells kept in ``extra`` under their title
+    cannot overwrite each other."""
+    seen: dict[str, int] = {}
+    titles = []
+    for title in header:
+        count = seen.get(title, 0) + 1
+        seen[title] = count
+        titles.append(title if count == 1 else f"{title} ({count})")
+    return titles
 
 
 def _row(
@@ -272,14 +357,31 @@ def _row(
     for title, message in problems:
         yield issue(display, line, title, message, raw)
     if not problems:
+        yield from control_characters(entry, display, line)
         yield entry
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused if it gives a key twice (json.loads would keep the last in silence)."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"key {clip(key, 40)!r} given twice in the JSON")
+            seen.add(key)
+    return result
+
+
 def _json_cell(cell: str, kind: type) -> Any:
+    # json.loads recurses once per level (a RecursionError past about 1,000): the shape is checked first.
+    check_json_text(cell)
     try:
-        value = json.loads(cell)
+        value = json.loads(cell, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as err:
         raise ValueError(f"not valid JSON: {err.msg} at character {err.pos}") from None
+    except RecursionError:
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
     if not isinstance(value, kind):
         raise ValueError(f"expected a JSON {'object' if kind is dict else 'list'}")
     return value
@@ -321,7 +423,10 @@ def _set(entry: Entry, field: str, cell: str, profile: GradingProfile) -> None:
     elif field == "vpdq":
         entry.vpdq = _frames(_json_cell(cell, list))
     elif field == "extra":
-        entry.extra.update(_json_cell(cell, dict))
+        for key, value in _json_cell(cell, dict).items():
+            if key in entry.extra and entry.extra[key] != value:
+                raise ValueError(f"{clip(key, 40)!r} is also a column of this file, with another value")
+            entry.extra[key] = value
     else:  # series, comments, mime_type
         setattr(entry, field, cell)
 

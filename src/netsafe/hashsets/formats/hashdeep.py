@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TextIO
 
 from netsafe.hashsets.formats.base import (
+    LEGACY_NOTE,
     FormatError,
     Progress,
     ReadItem,
@@ -112,9 +113,7 @@ def read_sums(
                 yield issue(display, number, kind, str(err), raw_text)
                 continue
             if lossy:
-                yield issue(
-                    display, number, "name", "file name is not UTF-8; bad bytes replaced", warning=True
-                )
+                yield issue(display, number, "name", f"file name is {LEGACY_NOTE}", warning=True)
             entry = Entry(signals={kind: value}, origin_file=display, origin_record=number)
             yield _with_name(entry, file_name)
 
@@ -191,6 +190,10 @@ def read(
                     if not columns or columns[-1] != "filename":
                         yield issue(display, number, None, "hashdeep column line must end with 'filename'")
                         return
+                    twice = _repeated(columns)
+                    if twice:
+                        yield issue(display, number, None, twice)
+                        return
                 continue
             if not magic or columns is None:
                 yield issue(
@@ -204,6 +207,17 @@ def read(
             yield from _hashdeep_line(display, number, text, columns, lossy)
         if columns is None:
             yield issue(display, 0, None, "no hashdeep header found: is this an md5sum list or a CSV file?")
+
+
+def _repeated(columns: list[str]) -> str | None:
+    """The message for a column line naming one hash twice (the second value would replace the first)."""
+    seen: dict[str, str] = {}
+    for column in columns:
+        key = signal_for(column) or column
+        if key in seen:
+            return f"hashdeep column line names {key} twice ({seen[key]}, {column}): remove one"
+        seen[key] = column
+    return None
 
 
 def _hashdeep_line(
@@ -241,9 +255,7 @@ def _hashdeep_line(
         yield issue(display, number, field_name, message, text)
     if not problems:
         if lossy:
-            yield issue(
-                display, number, "filename", "file name is not UTF-8; bad bytes replaced", warning=True
-            )
+            yield issue(display, number, "filename", f"file name is {LEGACY_NOTE}", warning=True)
         yield entry
 
 

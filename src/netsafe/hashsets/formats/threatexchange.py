@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from netsafe.hashsets.formats.base import (
+    LEGACY_NOTE,
     FormatError,
     Progress,
     ReadItem,
@@ -56,8 +57,10 @@ def read(
         for line in text_lines(stream, display, progress):
             if isinstance(line, ImportIssue):
                 yield line
-            else:
-                yield from _line(display, line[0], line[1].strip(), signal)
+                continue
+            if line[2]:
+                yield issue(display, line[0], None, f"line is {LEGACY_NOTE}", warning=True)
+            yield from _line(display, line[0], line[1].strip(), signal)
 
 
 def _line(display: str, number: int, text: str, forced: str | None) -> Iterator[ReadItem]:

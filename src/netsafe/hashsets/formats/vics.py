@@ -34,6 +34,7 @@ from netsafe.hashsets.formats.base import (
     Source,
     clip,
     consumed,
+    control_characters,
     fold_name,
     issue,
     json_text,
@@ -42,6 +43,7 @@ from netsafe.hashsets.formats.base import (
     open_source,
     signal_for,
 )
+from netsafe.hashsets.formats.jsonguard import GuardedReader, JsonLimitError
 from netsafe.hashsets.model import (
     Entry,
     EntryError,
@@ -66,6 +68,10 @@ NAME = "vics"
 CONTEXT_TEMPLATE = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/{region}/$metadata#Media"
 # How far the peek may read looking for the context and the form before assuming a Media list.
 PEEK_LIMIT = 16 << 20
+
+# Depth of the objects whose keys are a record's fields, by form (document, value list, [case, Media list,]
+# record), so that a limit broken deep inside a record is reported under the record's field.
+_FIELD_DEPTH = {"Media": 3, "Cases": 5, "array": 2}
 
 _CONTEXT_RE = re.compile(
     r"DataModels/(\d+(?:\.\d+)*)\.xml(?:/([^/$#]+))?(?:/\$metadata)?#(\w+)", re.IGNORECASE
@@ -282,6 +288,12 @@ def _peek(replay: _Replay) -> tuple[VicsHeader, str | None, int]:
                 break
             if replay.recorded > PEEK_LIMIT:
                 break
+    except JsonLimitError as err:
+        if not value_seen:
+            named = err.field_at(1)
+            where = f"field {named}: " if named else ""
+            return header, where + _limit_message(err), 0
+        # Broken inside the records: the main pass names the record.
     except ijson.JSONError as err:
         if replay.recorded_text_is_blank():
             return header, "empty file: expected a VICS JSON object", 0
@@ -322,7 +334,8 @@ def _read_stream(
     progress: Progress | None,
     header_out: VicsHeader | None,
 ) -> Iterator[ReadItem]:
-    replay = _Replay(_utf8_stream(stream))
+    guarded = GuardedReader(_utf8_stream(stream))
+    replay = _Replay(guarded)
     header, fatal, fatal_record = _peek(replay)
     if header_out is not None:
         header_out.context, header_out.version = header.context, header.version
@@ -351,13 +364,14 @@ def _read_stream(
     guard = DuplicateGuard() if check_duplicates else None
     record = 0
     try:
-        for obj in ijson.items(replay, prefix, use_float=True):
+        for obj in ijson.items(replay, prefix, use_float=True, map_type=object_type()):
             record += 1
             if progress is not None and record % PROGRESS_EVERY == 0:
                 progress(consumed(stream))
             if not isinstance(obj, dict):
                 yield issue(display, record, None, f"expected a Media object, got {type(obj).__name__}")
                 continue
+            converter.controls = guarded.guard.controls
             entry, issues = converter.convert(obj, record)
             if entry is not None and guard is not None and not any(i.severity == "error" for i in issues):
                 try:
@@ -378,6 +392,8 @@ def _read_stream(
             yield from issues
             if entry is not None and not any(i.severity == "error" for i in issues):
                 yield entry
+    except JsonLimitError as err:
+        yield issue(display, record + 1, err.field_at(_FIELD_DEPTH[header.form]), _limit_message(err))
     except ijson.JSONError as err:
         yield issue(display, record + 1, None, f"malformed JSON in or after this record: {one_line(err)}")
     except (ValueError, OverflowError, RecursionError) as err:
@@ -386,11 +402,67 @@ def _read_stream(
         progress(consumed(stream))
 
 
+def _limit_message(err: JsonLimitError) -> str:
+    return f"{err.message} at byte {err.offset}; no hash list needs that, so the rest of the file is not read"
+
+
 def _raw(obj: Any) -> str:
     try:
         return json_text(obj)
     except (TypeError, ValueError):
         return repr(obj)
+
+
+class JsonObject(dict[str, Any]):
+    """A JSON object that remembers a key written twice and its first value (a plain dict keeps the last
+    value and says nothing: a record with two MD5 keys would lose one)."""
+
+    __slots__ = ("repeated",)
+    repeated: list[tuple[str, Any]]
+    # Set on the class (one class per read, see :func:`object_type`) when any object repeats a key, so
+    # that objects nested in records are searched only in files that have one.
+    seen_repeat = False
+
+    def __setitem__(self, key: str, value: Any, _first: Any = dict.setdefault) -> None:
+        # One C call in the common case (ijson calls this for every key of every object). A repeat of
+        # the very same object (None, True, a small integer) loses nothing and goes unnoticed.
+        earlier = _first(self, key, value)
+        if earlier is not value:
+            try:
+                self.repeated.append((key, earlier))
+            except AttributeError:
+                self.repeated = [(key, earlier)]
+            dict.__setitem__(self, key, value)
+            type(self).seen_repeat = True
+
+
+def object_type() -> type[JsonObject]:
+    """A JsonObject class of its own for one read (its ``seen_repeat`` is that read's)."""
+    return type("JsonObject", (JsonObject,), {"__slots__": ()})
+
+
+def _repeated_keys(obj: Any, path: str = "") -> Iterator[tuple[str, str, bool]]:
+    """``(field, message, is_error)`` for each key given twice in ``obj`` or an object inside it; the
+    field of a nested key is its path (``MediaFiles.FileName``)."""
+    if isinstance(obj, list):
+        for item in obj:
+            yield from _repeated_keys(item, path)
+        return
+    if not isinstance(obj, dict):
+        return
+    for key, first in getattr(obj, "repeated", ()):
+        last = obj[key]
+        if first == last:
+            yield path + key, "given twice with the same value", False
+        else:
+            yield (
+                path + key,
+                f"given twice with different values ({clip(first, 40)} and {clip(last, 40)})",
+                True,
+            )
+    for key, value in obj.items():
+        if isinstance(value, dict | list):
+            yield from _repeated_keys(value, f"{path}{key}.")
 
 
 class _Converter:
@@ -405,6 +477,15 @@ class _Converter:
         # record, so the case-insensitive lookup is done once per spelling.
         self._dispatch: dict[str, Any] = {}
         self._categories: dict[int, str | None] = {}
+        self._plain_names: set[tuple[str, ...]] = set()
+        # Whether the file has shown a control character yet (only then are values searched for one).
+        self.controls = True
+
+    def _collide(self, names: tuple[str, ...]) -> bool:
+        """True if two of ``names`` are read as the same field ("MD5" and "md5")."""
+        handlers = [self._handler(n) for n in names]
+        modelled = [h for h in handlers if h is not _keep and h is not _keep_and_warn]
+        return len(set(modelled)) != len(modelled)
 
     def _handler(self, key: str) -> Any:
         handler = self._dispatch.get(key)
@@ -422,8 +503,29 @@ class _Converter:
         problems: list[tuple[str, str]] = []
         warnings: list[ImportIssue] = []
         alt: list[Any] = []
+        if isinstance(obj, JsonObject) and obj.seen_repeat:
+            for key, message, is_error in _repeated_keys(obj):
+                if is_error:
+                    problems.append((key, message))
+                else:
+                    warnings.append(issue(self.file, record, key, message, warning=True))
+        # Field names are read case-insensitively: "MD5" and "md5" in one record must agree. Records of one
+        # file share their set of names, so the check runs once per set unless two names meet.
+        names = tuple(obj)
+        check = names not in self._plain_names
+        if check and not self._collide(names):
+            check = False
+            if len(self._plain_names) < 1024:
+                self._plain_names.add(names)
+        given: dict[Any, tuple[str, Any]] = {}
         for key, value in obj.items():
             handler = self._dispatch.get(key) or self._handler(key)
+            if check and handler is not _keep and handler is not _keep_and_warn:
+                earlier = given.setdefault(handler, (key, value))
+                if earlier[0] != key:
+                    if not _same_value(earlier[1], value):
+                        problems.append((key, f"{earlier[0]} and {key} give different values"))
+                    continue
             try:
                 if handler is _alternatives:
                     if value is not None:
@@ -453,6 +555,8 @@ class _Converter:
             self.warned.difference_update(w.field for w in warnings if w.field)
             raw = _raw(obj)
             return None, [issue(self.file, record, f, m, raw) for f, m in problems]
+        if self.controls:
+            warnings.extend(control_characters(entry, self.file, record))
         return entry, warnings
 
     def category(self, entry: Entry, value: Any) -> None:
@@ -478,6 +582,13 @@ class _Converter:
         if isinstance(value, int):
             self._categories[value] = code
         entry.category = code
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Equal, hashes compared without regard to case."""
+    if isinstance(a, str) and isinstance(b, str) and _HEX_RE.fullmatch(a) and _HEX_RE.fullmatch(b):
+        return a.casefold() == b.casefold()
+    return bool(a == b)
 
 
 def _text(value: Any) -> str | None:
