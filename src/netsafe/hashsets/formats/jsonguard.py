@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from netsafe.errors import InvalidInput
+
 # Nesting deeper than this is refused: a VICS record sits at depth 3 (5 in the Cases form) and its deepest
 # standard field (MediaFiles, vPDQ) adds 2, so 64 leaves room for any plausible extension.
 MAX_JSON_DEPTH = 64
@@ -41,7 +43,7 @@ _KEY = re.compile(rb'"((?:[^"\\]|\\.){0,200})"\s*:', re.DOTALL)
 _TOKEN = re.compile(rb'"|[\[{]|[\]}]|[:,]|[^\[\]{}:,"\s]+|\s+')
 
 
-class JsonLimitError(ValueError):
+class JsonLimitError(InvalidInput, ValueError):
     """JSON that breaks a limit: ``message`` says which, ``offset`` is the byte where; :meth:`field_at`
     names the field it is in (when the guard could tell)."""
 
