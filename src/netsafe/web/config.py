@@ -15,6 +15,7 @@ from typing import Any
 
 from netsafe.errors import InvalidInput
 from netsafe.signals.imaging import DEFAULT_MAX_PIXELS
+from netsafe.signals.types import REGISTRY
 
 # A server refuses images far smaller than the CLI would open: one request must not eat the memory of all.
 SERVICE_MAX_PIXELS = min(DEFAULT_MAX_PIXELS, 50_000_000)
@@ -120,8 +121,9 @@ def _check(s: Settings) -> None:
     ):
         if getattr(s, name) <= 0:
             raise ConfigError(f"setting {name}: must be positive")
-    if not 0 <= s.default_max_distance <= 256:
-        raise ConfigError("setting default_max_distance: 0..256")
+    cap = REGISTRY["pdq"].max_threshold
+    if not 0 <= s.default_max_distance <= cap:
+        raise ConfigError(f"setting default_max_distance: 0..{cap}")
 
 
 def settings_env(s: Settings) -> dict[str, str]:
