@@ -1,7 +1,11 @@
 """The worker's matcher: the store's :class:`netsafe.services.matcher.Matcher` (the one ``netsafe match``
 uses). A background thread re-reads the hash-set versions every ``index_refresh_seconds`` and catches the
 indexes up, so that an entry added through any worker is matchable through every worker within about that
-time, while requests keep matching against the indexes in memory and never wait for the store."""
+time, while requests keep matching against the indexes in memory and never wait for the store.
+
+Plumbing only: what a lookup matches, how it is audited and what it returns is
+:mod:`netsafe.services.lookup`'s; :meth:`SharedMatcher.search_async` is the search it is given on the event
+loop."""
 
 from __future__ import annotations
 
