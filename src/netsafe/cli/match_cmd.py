@@ -23,16 +23,15 @@ from netsafe.hashing.walk import walk
 from netsafe.services.lookup import (
     DEFAULT_DISTANCE,
     LookupResult,
-    StoreAudit,
     file_query,
     lookup,
     lookup_options,
+    store_lookup,
     typed_query,
 )
-from netsafe.services.matcher import Matcher, Query
+from netsafe.services.matcher import Query
 from netsafe.signals.pdq import QUALITY_THRESHOLD
 from netsafe.signals.types import COMPUTED_SIGNALS
-from netsafe.store.db import open_database
 
 COMMAND = "netsafe match"
 # Files are hashed and looked up in chunks: output starts early and memory stays flat on large folders.
@@ -78,9 +77,8 @@ def match_command(
     with handled(COMMAND):
         hash_queries = [_typed(h) for h in hashes or []]
         options = lookup_options(hashsets, max_distance, min_quality, dihedral)
-        db = open_database()
-        try:
-            matcher, audit, actor = Matcher(db), StoreAudit(db), Actor.cli()
+        with store_lookup() as (matcher, audit):
+            actor = Actor.cli()
             for chunk in _queries(hash_queries, paths or [], dihedral, exact, workers):
                 for result in lookup(matcher, audit, actor, chunk, options):
                     failures += result.query.error is not None
@@ -92,8 +90,6 @@ def match_command(
                         sys.stdout.flush()
                     else:
                         rows.append(result)
-        finally:
-            db.dispose()
     if not json_out:
         _write_table(rows)
     if failures:

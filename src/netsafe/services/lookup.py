@@ -12,7 +12,8 @@ event loop through :func:`lookup_async`, handing it its own ``search`` (the plum
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -23,7 +24,7 @@ from netsafe.services.matcher import Match, Matcher, Query
 from netsafe.signals.codecs import HashFormatError
 from netsafe.signals.pdq import QUALITY_THRESHOLD
 from netsafe.signals.types import ENTRY_SIGNALS, REGISTRY, get, parse_typed
-from netsafe.store.db import Database
+from netsafe.store.db import Database, open_database
 
 PDQ = REGISTRY["pdq"]
 MAX_DISTANCE = PDQ.max_threshold  # the one PDQ distance cap, for every door
@@ -74,6 +75,17 @@ class StoreAudit:
     ) -> None:
         with self.db.session() as session:
             record(session, actor, action, target, details, outcome=outcome)
+
+
+@contextmanager
+def store_lookup(url: str | None = None) -> Iterator[tuple[Matcher, StoreAudit]]:
+    """The matcher and audit writer over the store ``url`` (default: ``NETSAFE_DATABASE_URL``), for a
+    process that looks up without a web worker's machinery (the command line)."""
+    db = open_database(url)
+    try:
+        yield Matcher(db), StoreAudit(db)
+    finally:
+        db.dispose()
 
 
 # ---------------------------------------------------------------- options
@@ -366,6 +378,7 @@ __all__ = [
     "lookup_options",
     "search",
     "signals_query",
+    "store_lookup",
     "typed_queries",
     "typed_query",
 ]
