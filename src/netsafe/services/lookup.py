@@ -118,9 +118,14 @@ def distance_from_text(text: str | None, what: str = "max_distance") -> int | No
     if text is None or not text.strip():
         return None
     raw = text.strip()
-    if not raw.isdigit():
-        raise InvalidInput(f"{what}: not a whole number of bits: {raw[:20]!r}")
+    if not _digits(raw):
+        raise InvalidInput(f"{what}: not a whole number of bits from 0 to {MAX_DISTANCE}: {raw[:20]!r}")
     return check_distance(int(raw), what)
+
+
+def _digits(text: str) -> bool:
+    # ASCII only (str.isdigit also takes "¹", which int() refuses) and short (int() refuses 4,300 digits).
+    return text.isascii() and text.isdigit() and len(text) <= 6
 
 
 def hashset_choice(items: Sequence[str]) -> tuple[tuple[str, ...], dict[str, int]]:
@@ -134,7 +139,7 @@ def hashset_choice(items: Sequence[str]) -> tuple[tuple[str, ...], dict[str, int
             if not given:
                 continue
             name, sep, tail = given.rpartition(":")
-            if sep and name and tail.strip().isdigit():
+            if sep and name and _digits(tail.strip()):
                 name = name.strip()
                 distances[name] = check_distance(int(tail), f"hashset {name[:40]}")
             else:
@@ -175,7 +180,7 @@ def typed_query(text: str) -> Query:
     try:
         signals = parse_typed(raw)
     except HashFormatError as err:
-        raise InvalidInput(str(err)) from None
+        raise InvalidInput(_printable(str(err), 300)) from None
     return Query(query=raw, kind="hash", signals=signals)  # parse_typed bounds its length
 
 
@@ -213,12 +218,14 @@ def signals_query(signals: Mapping[str, Any], pdq_dihedral: Sequence[str] | None
     by the same rule as a typed hash."""
     out: dict[str, str] = {}
     for name, value in signals.items():
+        label = _printable(str(name), 40)
         if not isinstance(value, str):
-            raise InvalidInput(f"signals.{_clip(str(name), 40)}: must be a string")
+            raise InvalidInput(f"signals.{label}: must be a string")
         try:
-            out.update(parse_typed(f"{name}:{value}"))
+            kind = get(str(name))  # the key names the signal; the value is read as a typed hash is
+            out.update(parse_typed(f"{kind.name}:{value}"))
         except HashFormatError as err:
-            raise InvalidInput(f"signals.{_clip(str(name), 40)}: {err}") from None
+            raise InvalidInput(f"signals.{label}: {_printable(str(err), 300)}") from None
     if not out:
         raise InvalidInput("signals: give at least one of " + ", ".join(ENTRY_SIGNALS))
     dihedral = None
@@ -358,8 +365,10 @@ async def lookup_async(
     return results
 
 
-def _clip(text: str, limit: int = 72) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
+def _printable(text: str, limit: int) -> str:
+    """One line a person can read, whatever a stranger sent: control characters shown as ``?``."""
+    clean = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return clean if len(clean) <= limit else clean[:limit] + "..."
 
 
 __all__ = [
