@@ -182,7 +182,8 @@ async def match_submit(request: Request, principal: Principal = MATCHER) -> Resp
     form = await request.form(max_files=1, max_fields=10)
     check_csrf(request, principal, str(form.get("csrf_token", "")))
     upload = form.get("file")
-    given = {name: str(form.get(name, ""))[:4000] for name in _MATCH_FORM}
+    # Room for 100 hashes of any kind (what one lookup takes); a longer paste is refused, not cut.
+    given = {name: str(form.get(name, ""))[:40_000] for name in _MATCH_FORM}
     error = None
     status = 200
     results = None
