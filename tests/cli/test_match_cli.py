@@ -124,7 +124,10 @@ def test_unreadable_files_exit_1_and_keep_going(cli: Cli, bridge: Path, tmp_path
     [
         ((), "give at least one PATH or --hash"),
         (("no/such/file.jpg",), "no such file or folder"),
-        (("--hash", "xyz"), "not an MD5"),
+        (("--hash", "xyz"), "--hash xyz: not a hash netsafe knows"),
+        (("--hash", "0" * 32, "--max-distance", "65"), "a PDQ distance is 0-64 bits"),
+        (("--hash", "0" * 32, "--hashset", "ref:65"), "a PDQ distance is 0-64 bits"),
+        (("--hash", "0" * 32, "--min-quality", "101"), "a PDQ quality is 0-100"),
         (("--hash", "md5:1234"), "expected 32 hex characters"),
         (("--hash", "0" * 32, "--hashset", "nope"), "no hash set named 'nope'"),
     ],

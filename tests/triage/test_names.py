@@ -204,7 +204,7 @@ def test_match_json_on_a_name_that_is_not_utf8(tmp_path: Path, env: dict[str, st
     assert os.fsencode(json.loads(line)["path"]) == path
     netsafe("audit", "verify")
     [event] = [json.loads(line) for line in netsafe("audit", "export", "--action", "match")]
-    assert [os.fsencode(q) for q in event["details"]["queries"]] == [path]
+    assert [os.fsencode(q["query"]) for q in event["details"]["queries"]] == [path]
 
 
 def test_canonical_json_hashes_any_surrogate_escaped_text() -> None:

@@ -108,10 +108,11 @@ def test_every_match_is_audited_without_the_bytes(service: Service) -> None:
         rows = session.query(AuditEventRow).filter(AuditEventRow.action == "match").all()
         events = [(r.actor, r.ip, json.loads(r.details)) for r in rows]
     assert [e[0] for e in events] == ["token:tok-analyst@analyst", "token:match-only"]
-    upload = events[0][2]
+    [upload] = events[0][2]["queries"]
     assert upload["kind"] == "upload" and upload["matches"] == 0 and upload["size"] == len(data)
-    assert upload["signals"]["sha256"] and upload["name"] == "secret-name.jpg"
-    assert events[1][2]["signals"] == {"md5": "a" * 32}
+    assert upload["signals"]["sha256"] and upload["query"] == "secret-name.jpg"
+    assert events[0][2]["matches"] == 0
+    assert [q["signals"] for q in events[1][2]["queries"]] == [{"md5": "a" * 32}]
     assert all(e[1] == "testclient" or e[1] for e in events)
     # No part of the file's bytes is ever in the log.
     with service.db.session() as session:

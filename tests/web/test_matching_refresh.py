@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from netsafe.services import hashsets as svc
+from netsafe.services.lookup import lookup_options, typed_query
+from netsafe.services.matcher import Match
 from netsafe.store.db import open_database
 from netsafe.web.matching import SharedMatcher
 
@@ -29,10 +31,10 @@ def test_an_entry_added_elsewhere_matches_here_within_a_few_refreshes(
         svc.import_file(there_db, _listing(tmp_path / "b.txt", md5), "s", format="md5sum")  # elsewhere
         time.sleep(0.6)  # several refresh periods
 
-        async def ask() -> list[dict[str, object]]:
-            return await here.match_async({"md5": md5}, None, None, 31)
+        async def ask() -> list[list[Match]]:
+            return await here.search_async([typed_query(md5)], lookup_options())
 
-        assert [m["hashset"] for m in asyncio.run(ask())] == ["s"]
+        assert [m.hashset for m in asyncio.run(ask())[0]] == ["s"]
     finally:
         here_db.dispose()
         there_db.dispose()

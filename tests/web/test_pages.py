@@ -150,6 +150,6 @@ def test_match_page_errors_reach_htmx_and_plain_forms(service: Service) -> None:
     analyst = service.login("analyst")
     csrf = _csrf(analyst.get("/match").text)
     fragment = analyst.post("/match", data={"csrf_token": csrf}, headers={"HX-Request": "true"})
-    assert fragment.status_code == 200 and "choose a file or paste signals" in fragment.text
+    assert fragment.status_code == 200 and "choose a file or paste hashes" in fragment.text
     plain = analyst.post("/match", data={"csrf_token": csrf, "signals": "pdq 1234"})
     assert plain.status_code == 422 and "expected 64 hex" in plain.text and "<html" in plain.text

@@ -13,6 +13,7 @@ from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail, handled
 from netsafe.hashing.options import ALL_SIGNALS, OptionError, parse_signals
 from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE
 from netsafe.media.limits import Limits
+from netsafe.services.lookup import MAX_DISTANCE
 from netsafe.store.db import StoreError, open_database
 from netsafe.textsafe import is_exact_utf8, readable
 from netsafe.triage import service
@@ -61,7 +62,11 @@ def scan_command(
         False, "--thumbnails", help="Add blurred greyscale thumbnails of UNMATCHED images to report.html."
     ),
     max_distance: int = typer.Option(
-        DEFAULT_MAX_DISTANCE, "--max-distance", min=0, max=256, help="PDQ match threshold in bits."
+        DEFAULT_MAX_DISTANCE,
+        "--max-distance",
+        min=0,
+        max=MAX_DISTANCE,
+        help="PDQ match threshold in bits (0-64).",
     ),
     max_file_size: str = typer.Option(
         "16G", "--max-file-size", help="Skip (and report) files larger than this."

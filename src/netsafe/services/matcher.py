@@ -36,6 +36,7 @@ from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE, IndexFormatError, P
 from netsafe.matching.vpdq import VpdqMatch, match_videos
 from netsafe.signals.codecs import HashFormatError, normalise_hex
 from netsafe.signals.pdq import DIHEDRAL_NAMES, QUALITY_THRESHOLD
+from netsafe.signals.types import REGISTRY, parse_typed
 from netsafe.signals.vpdq import VpdqFrame
 from netsafe.store import repositories as repo
 from netsafe.store.db import Database, StoreError, sqlite_path
@@ -76,6 +77,9 @@ class Query:
     pdq_dihedral: list[str] | None = None
     vpdq: list[VpdqFrame] | None = None
     error: str | None = None
+    kind: str = "signals"  # file, upload, hash (typed by a person) or signals (named, from a platform)
+    size: int | None = None
+    mime: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,21 +95,22 @@ class Match:
     video: VpdqMatch | None = None  # vPDQ: shares of matching frames and the matching segments
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+        """Every key, always (null where it does not apply): one shape for every door."""
+        video = self.video
+        return {
             "hashset": self.hashset,
             "entry_id": self.entry_id,
+            "source_id": self.source_id,
             "signal": self.signal,
             "distance": self.distance,
             "category": self.category,
             "category_label": self.category_label,
-            "source_id": self.source_id,
-        }
-        if self.transform is not None:
-            out["transform"] = self.transform
-        if self.video is not None:
-            out["query_match_percent"] = round(self.video.query_match_percent, 2)
-            out["compared_match_percent"] = round(self.video.compared_match_percent, 2)
-            out["segments"] = [
+            "transform": self.transform,
+            "query_match_percent": None if video is None else round(video.query_match_percent, 2),
+            "compared_match_percent": None if video is None else round(video.compared_match_percent, 2),
+            "segments": None
+            if video is None
+            else [
                 {
                     "query_start": g.query_start,
                     "query_end": g.query_end,
@@ -113,44 +118,24 @@ class Match:
                     "compared_end": g.candidate_end,
                     "frames": g.frames,
                 }
-                for g in self.video.segments
-            ]
-        return out
+                for g in video.segments
+            ],
+        }
+
+    @property
+    def list_id(self) -> str:
+        """How a person finds the entry: the list's own id (its ``MediaID``) where it has one, else
+        ``#`` and netsafe's entry id (what ``netsafe hashset remove --entry`` takes)."""
+        return self.source_id or f"#{self.entry_id}"
 
 
 def parse_hash(text: str) -> dict[str, str]:
-    """Signals a hash given by hand may be: ``SIGNAL:HEX`` names it; bare hex goes by length (64 hex
-    characters are tried as both SHA-256 and PDQ). Raises :class:`MatchError`."""
-    raw = text.strip()
-    signal, sep, value = raw.partition(":")
-    if sep:
-        name = signal.strip().lower()
-        if name not in ("md5", "sha1", "sha256", "pdq", "photodna"):
-            raise MatchError(
-                f"--hash {_clip(raw)}: unknown signal {name!r} (md5, sha1, sha256, pdq, photodna)"
-            )
-        try:
-            if name == "photodna":
-                photodna_bytes(value)
-                return {"photodna": value.strip()}
-            return {name: normalise_hex(value, name)}
-        except HashFormatError as err:
-            raise MatchError(f"--hash {_clip(raw)}: {err}") from None
-    by_length = {32: ("md5",), 40: ("sha1",), 64: ("sha256", "pdq"), 288: ("photodna",)}
-    names = by_length.get(len(raw))
-    if names is None:
-        try:
-            photodna_bytes(raw)  # 192 base64 characters
-        except HashFormatError:
-            raise MatchError(
-                f"--hash {_clip(raw)}: not an MD5 (32 hex), SHA-1 (40), SHA-256/PDQ (64) or PhotoDNA hash; "
-                "prefix with SIGNAL: to name it"
-            ) from None
-        return {"photodna": raw}
+    """Signals a hash given by hand may be: :func:`netsafe.signals.types.parse_typed`, the one rule
+    (``netsafe.services.lookup.typed_query`` is what the doors call). Raises :class:`MatchError`."""
     try:
-        return {name: normalise_hex(raw, name) if name != "photodna" else raw for name in names}
+        return parse_typed(text)
     except HashFormatError as err:
-        raise MatchError(f"--hash {_clip(raw)}: {err}") from None
+        raise MatchError(f"--hash {err}") from None
 
 
 def _clip(text: str) -> str:
@@ -414,9 +399,10 @@ class Matcher:
         :meth:`load_details`, then call :meth:`Found.matches`.
         """
         distances = dict(set_distances or {})
+        cap = REGISTRY["pdq"].max_threshold
         for limit in (max_distance, *distances.values()):
-            if not 0 <= limit <= 256:
-                raise MatchError(f"a PDQ distance must be between 0 and 256, got {limit}")
+            if not 0 <= limit <= cap:
+                raise MatchError(f"max_distance: a PDQ distance is 0-{cap} bits, got {limit}")
         for q in queries:
             _check_query(q)
         if offline:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from netsafe.hashing.record import FileRecord
+from netsafe.services.lookup import file_query
 from netsafe.services.matcher import Matcher, Query
 from netsafe.store import Database
 from netsafe.store.repositories import set_info_by_name, set_infos
@@ -44,10 +46,11 @@ class ScanMatcher:
     ) -> list[dict[str, Any]]:
         if not self.names:
             return []
-        signals = {k: v for k, v in digests.items() if k in ("md5", "sha1", "sha256")}
-        if pdq:
-            signals["pdq"] = pdq
-        query = Query(query=digests.get("sha256", ""), signals=signals, pdq_quality=pdq_quality)
+        # The same rule as every door's: a hashed item becomes a query by the lookup service.
+        record = FileRecord(
+            digests.get("sha256", ""), digests=dict(digests), pdq=pdq, pdq_quality=pdq_quality
+        )
+        query = file_query(record)
         (found,) = self._matcher.match([query], self.names, self.max_distance)
         profiles = {s.name: s.profile for s in self.sets}
         seen: set[int] = set()

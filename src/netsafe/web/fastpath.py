@@ -5,7 +5,8 @@ Platforms send this request for every upload they check; measured on one worker,
 routing and dependency solving cost more CPU than authenticating, searching a 1M-entry index and auditing
 together, and the middleware layers around them another tenth of the request. This layer answers only the
 case that succeeds (a valid token with the ``match`` permission, a well-formed body) with the same code the
-endpoint uses (:func:`netsafe.web.api.matching.run_match_async`) and the same response; anything else (no
+endpoint uses (:func:`netsafe.web.api.matching.run_match_async`, over
+:func:`netsafe.services.lookup.lookup_async`) and the same response; anything else (no
 or bad token, a malformed body, a cookie session) is handed to the framework unchanged, body included, so
 every error keeps its one definition there.
 """
@@ -18,11 +19,11 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from netsafe.accounts.roles import Permission
-from netsafe.signals.codecs import HashFormatError, normalise_hex
-from netsafe.web.api.matching import clean_signals, run_match_async
+from netsafe.errors import NetsafeError
+from netsafe.web.api.matching import options_for, run_match_async, signals_request
 from netsafe.web.api.schemas import MatchSignalsIn
 from netsafe.web.auth import RATE_CHECKED, principal_from_token, rate_limit
-from netsafe.web.errors import ApiError, crash_response, error_response
+from netsafe.web.errors import ApiError, api_error_for, crash_response, error_response
 
 MAX_JSON_BYTES = 64 * 1024  # a signals request is well under 1 KB; bigger ones take the framework's path
 
@@ -93,17 +94,18 @@ class MatchFastPath:
         request.state.principal = principal
         scope.setdefault("state", {})[RATE_CHECKED] = True  # counted once, whichever path answers
         try:
-            query = MatchSignalsIn.model_validate_json(body)
-            signals = clean_signals(query.signals)
-            dihedral = [normalise_hex(h, "pdq") for h in query.pdq_dihedral] if query.pdq_dihedral else None
-        except (ValidationError, ApiError, HashFormatError):
+            body_in = MatchSignalsIn.model_validate_json(body)
+            query, dihedral = signals_request(body_in)
+            options = options_for(request, body_in.hashsets, body_in.max_distance, dihedral)
+        except (ValidationError, NetsafeError):
             return replay  # the framework's 422, worded in one place
         try:
-            result = await run_match_async(
-                request, principal, signals, dihedral, query.hashsets, query.max_distance, {"kind": "signals"}
-            )
+            result = await run_match_async(request, principal, query, options)
         except ApiError as err:
             await _error(err, scope, replay, send)
+            return None
+        except NetsafeError as err:  # an unknown hash set, the store unreachable: the kind's answer
+            await _error(api_error_for(err), scope, replay, send)
             return None
         response = Response(result.model_dump_json(), media_type="application/json")
         await response(scope, replay, send)

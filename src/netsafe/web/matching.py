@@ -1,21 +1,25 @@
 """The worker's matcher: the store's :class:`netsafe.services.matcher.Matcher` (the one ``netsafe match``
 uses). A background thread re-reads the hash-set versions every ``index_refresh_seconds`` and catches the
 indexes up, so that an entry added through any worker is matchable through every worker within about that
-time, while requests keep matching against the indexes in memory and never wait for the store."""
+time, while requests keep matching against the indexes in memory and never wait for the store.
+
+Plumbing only: what a lookup matches, how it is audited and what it returns is
+:mod:`netsafe.services.lookup`'s; :meth:`SharedMatcher.search_async` is the search it is given on the event
+loop."""
 
 from __future__ import annotations
 
 import gc
 import logging
 import threading
-from typing import Any
+from collections.abc import Sequence
 
 from starlette.concurrency import run_in_threadpool
 
-from netsafe.services.matcher import Found, Matcher, MatchError, Query, StoreNeededError
+from netsafe.services.lookup import LookupOptions, search
+from netsafe.services.matcher import Found, Match, Matcher, Query, StoreNeededError
 from netsafe.store.batch import BatchThread
 from netsafe.store.db import Database
-from netsafe.web.errors import ApiError, api_error_for
 
 log = logging.getLogger("netsafe.web")
 INLINE_MAX_DISTANCE = 32  # searches up to this many bits run on the event loop (~0.1-0.2 ms at 1M-10M rows)
@@ -81,54 +85,37 @@ class SharedMatcher:
         except Exception as err:  # the change is committed; the background refresh will try again
             log.warning("index refresh after a change failed: %s", _first_line(err))
 
-    def match(
-        self,
-        signals: dict[str, str],
-        dihedral: list[str] | None,
-        hashsets: list[str] | None,
-        max_distance: int,
-        pdq_quality: int | None = None,
-    ) -> list[dict[str, Any]]:
-        """Match in the calling thread, reading the store as needed (the page, uploads, the slow path)."""
-        query = Query(query="api", signals=signals, pdq_quality=pdq_quality, pdq_dihedral=dihedral)
-        try:
-            found = self.matcher.match([query], hashsets or None, max_distance, dihedral=bool(dihedral))
-        except MatchError as err:
-            raise _api_error(err) from None
-        return [m.as_dict() for m in found[0]]
+    async def search_async(self, queries: Sequence[Query], options: LookupOptions) -> list[list[Match]]:
+        """What :func:`netsafe.services.lookup.lookup_async` searches with on a web worker's event loop.
 
-    async def match_async(
-        self,
-        signals: dict[str, str],
-        dihedral: list[str] | None,
-        hashsets: list[str] | None,
-        max_distance: int,
-        pdq_quality: int | None = None,
-    ) -> list[dict[str, Any]]:
-        """:meth:`match` from the event loop. The search runs in place, on the indexes in memory (well under
-        a millisecond, less than a hop to a thread and back); categories not yet cached are read for all
-        waiting requests at once by one thread; an index not loaded yet (the worker's first requests) sends
-        the whole match to a thread."""
+        The search runs in place, on the indexes in memory (well under a millisecond, less than a hop to a
+        thread and back); categories not yet cached are read for all waiting requests at once by one
+        thread. What needs the store or is costly goes to a thread whole: an index not loaded yet (the
+        worker's first requests), a video (its candidates' frames are read from the store), eight dihedral
+        searches, a wide search."""
         if (
             self.matcher.refresh_seconds <= 0  # configured to re-read the store before every match
-            or dihedral  # eight searches
-            or max_distance > INLINE_MAX_DISTANCE  # a wide search: ~30x the work at 64 bits than at 31
+            or options.dihedral  # eight searches
+            or options.widest > INLINE_MAX_DISTANCE  # a wide search: ~30x the work at 64 bits than at 31
         ):
             # In a thread: the search kernels release the GIL, and the event loop keeps serving others.
-            return await run_in_threadpool(self.match, signals, dihedral, hashsets, max_distance, pdq_quality)
+            return await run_in_threadpool(search, self.matcher, queries, options)
         self._ensure_refresher()
-        query = Query(query="api", signals=signals, pdq_quality=pdq_quality, pdq_dihedral=dihedral)
         try:
             found = self.matcher.search(
-                [query], hashsets or None, max_distance, dihedral=bool(dihedral), offline=True
+                queries,
+                options.hashsets or None,
+                options.max_distance,
+                options.min_quality,
+                options.dihedral,
+                options.set_distances,
+                offline=True,
             )
         except StoreNeededError:
-            return await run_in_threadpool(self.match, signals, dihedral, hashsets, max_distance, pdq_quality)
-        except MatchError as err:
-            raise _api_error(err) from None
+            return await run_in_threadpool(search, self.matcher, queries, options)
         if found.missing:
             await self._details.submit_async(found)
-        return [m.as_dict() for m in found.matches()[0]]
+        return found.matches()
 
 
 def _freeze_warm_process() -> None:
@@ -141,7 +128,3 @@ def _freeze_warm_process() -> None:
 def _first_line(err: Exception) -> str:
     lines = str(err).splitlines()
     return lines[0] if lines else type(err).__name__
-
-
-def _api_error(err: MatchError) -> ApiError:
-    return api_error_for(err)

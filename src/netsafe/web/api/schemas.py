@@ -6,6 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from netsafe.signals.types import REGISTRY
+
+PDQ_MAX_DISTANCE = REGISTRY["pdq"].max_threshold
+
 
 class HealthOut(BaseModel):
     status: str
@@ -46,27 +50,55 @@ class SignalsOut(BaseModel):
 
 class MatchSignalsIn(BaseModel):
     signals: dict[str, str] = Field(
-        description='Hex signals by name, e.g. {"pdq": "...", "md5": "..."}; "pdq_dihedral" may be a list.',
+        description='Signals by name, e.g. {"pdq": "...", "md5": "..."}; values read as typed hashes are.',
         examples=[{"md5": "d41d8cd98f00b204e9800998ecf8427e"}],
     )
     pdq_dihedral: list[str] | None = Field(default=None, max_length=8)
-    hashsets: list[str] | None = Field(default=None, max_length=100, description="Only these hash sets")
-    max_distance: int | None = Field(default=None, ge=0, le=64, description="PDQ Hamming threshold")
+    hashsets: list[str] | None = Field(
+        default=None, max_length=100, description="Only these hash sets (NAME:N: that set's own distance)"
+    )
+    max_distance: int | None = Field(
+        default=None, ge=0, le=PDQ_MAX_DISTANCE, description="PDQ Hamming threshold"
+    )
+
+
+class SegmentOut(BaseModel):
+    query_start: float
+    query_end: float
+    compared_start: float
+    compared_end: float
+    frames: int
 
 
 class MatchOut(BaseModel):
+    """One matching entry; the same keys as a match in ``netsafe match --json``."""
+
     hashset: str
-    entry_id: int
+    entry_id: int = Field(description="netsafe's id of the entry (what removing one entry takes)")
+    source_id: str | None = Field(default=None, description="the list's own id of the entry (MediaID)")
     signal: str
     distance: int
     category: str | None
     category_label: str | None
-    source_id: str | None = None
     transform: str | None = Field(default=None, description="dihedral variant of the query that matched")
+    query_match_percent: float | None = Field(default=None, description="vPDQ: query frames matched")
+    compared_match_percent: float | None = Field(default=None, description="vPDQ: stored frames matched")
+    segments: list[SegmentOut] | None = Field(default=None, description="vPDQ: matching stretches")
 
 
 class MatchResultOut(BaseModel):
-    query: dict[str, Any]
+    """One query's result; the same object as a line of ``netsafe match --json``."""
+
+    query: str = Field(description="what was asked: a path, an upload's name, a typed hash, or 'signals'")
+    kind: str = Field(description="file, upload, hash or signals")
+    path: str | None = None
+    size: int | None = None
+    mime: str | None = None
+    signals: dict[str, str]
+    pdq_quality: int | None = None
+    pdq_skipped: bool = False
+    vpdq_frames: int | None = None
+    error: str | None = None
     matches: list[MatchOut]
     truncated: bool = False
 

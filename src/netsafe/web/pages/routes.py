@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from netsafe.accounts.passwords import PasswordPolicyError
 from netsafe.accounts.roles import ROLE_HELP, Permission, Role, RoleError, parse_scopes
 from netsafe.audit.service import AuditFilter, as_dict, search, verify
+from netsafe.errors import InvalidInput, NotFound
 from netsafe.services.accounts import (
     AccountError,
     LoginThrottledError,
@@ -30,8 +31,9 @@ from netsafe.services.accounts import (
     set_disabled,
     sign_out,
 )
+from netsafe.services.lookup import MAX_DISTANCE, LookupResult, distance_from_text, typed_queries
 from netsafe.web.api.audit import utc
-from netsafe.web.api.matching import MATCHABLE, clean_signals, match_upload, run_match
+from netsafe.web.api.matching import match_upload, options_for, run_match
 from netsafe.web.auth import (
     SESSION_COOKIE,
     actor_of,
@@ -41,7 +43,7 @@ from netsafe.web.auth import (
     cookie_secure,
     require_page,
 )
-from netsafe.web.errors import ApiError
+from netsafe.web.errors import ApiError, status_for
 from netsafe.web.pages import hashsets as hashset_pages
 from netsafe.web.pages.render import page
 from netsafe.web.state import state_of
@@ -162,7 +164,18 @@ def logout(
 
 @router.get("/match", response_class=HTMLResponse)
 def match_page(request: Request, principal: Principal = MATCHER) -> Response:
-    return page(request, "match.html", principal, result=None, signals_text="", error=None)
+    return page(
+        request,
+        "match.html",
+        principal,
+        results=None,
+        form=_MATCH_FORM,
+        error=None,
+        max_distance_cap=MAX_DISTANCE,
+    )
+
+
+_MATCH_FORM = {"signals": "", "hashsets": "", "max_distance": ""}
 
 
 @router.post("/match", response_class=HTMLResponse)
@@ -170,60 +183,42 @@ async def match_submit(request: Request, principal: Principal = MATCHER) -> Resp
     form = await request.form(max_files=1, max_fields=10)
     check_csrf(request, principal, str(form.get("csrf_token", "")))
     upload = form.get("file")
-    signals_text = str(form.get("signals", ""))[:4000]
-    hashsets = [n.strip() for n in str(form.get("hashsets", "")).split(",") if n.strip()] or None
+    # Room for 100 hashes of any kind (what one lookup takes); a longer paste is refused, not cut.
+    given = {name: str(form.get(name, ""))[:40_000] for name in _MATCH_FORM}
     error = None
-    result = None
+    status = 200
+    results = None
     try:
+        options = options_for(request, [given["hashsets"]], distance_from_text(given["max_distance"]))
         if isinstance(upload, UploadFile) and (upload.filename or upload.size):
-            result = await run_in_threadpool(match_upload, request, principal, upload, hashsets, None, False)
-        elif signals_text.strip():
-            parsed = _parse_signals_text(signals_text)
-            result = await run_in_threadpool(
-                run_match,
-                request,
-                principal,
-                clean_signals(parsed),
-                None,
-                hashsets,
-                None,
-                {"kind": "signals"},
-            )
+            results = await run_in_threadpool(match_upload, request, principal, upload, options)
+        elif given["signals"].strip():
+            # Each hash typed is its own query (and its own result), never one file's signals.
+            queries = typed_queries(given["signals"])
+            results = await run_in_threadpool(run_match, request, principal, queries, options)
         else:
-            error = "choose a file or paste signals"
+            error, status = "choose a file or paste hashes", 422
     except ApiError as err:
-        error = err.message
+        error, status = err.message, err.status
+    except (InvalidInput, NotFound) as err:  # shown in the form; other kinds get the error page
+        error, status = " ".join(str(err).split()), status_for(err)
     htmx = bool(request.headers.get("HX-Request"))
     return page(
         request,
         "match_result.html" if htmx else "match.html",
         principal,
         # htmx swaps only 2xx answers; the fragment itself says what went wrong.
-        status_code=200 if error is None or htmx else 422,
-        result=result,
-        signals_text=signals_text,
+        status_code=200 if htmx else status,
+        results=None if results is None else [r.as_dict() | {"matches": _rows(r)} for r in results],
+        form=given,
         error=error,
+        max_distance_cap=MAX_DISTANCE,
     )
 
 
-def _parse_signals_text(text: str) -> dict[str, str]:
-    """Lines of ``name value`` or ``name: value``; a bare value is guessed by its length."""
-    by_length = {32: "md5", 40: "sha1"}
-    out: dict[str, str] = {}
-    for line in text.splitlines():
-        parts = line.replace(":", " ").split()
-        if not parts:
-            continue
-        if len(parts) == 1:
-            name = by_length.get(len(parts[0]))
-            if name is None:
-                raise ApiError(422, f"{parts[0][:20]}...: say which signal this is, e.g. 'pdq <hex>'")
-            out[name] = parts[0]
-        else:
-            if parts[0].lower() not in MATCHABLE:
-                raise ApiError(422, f"unknown signal {parts[0][:20]!r}: use {', '.join(MATCHABLE)}")
-            out[parts[0].lower()] = parts[1]
-    return out
+def _rows(result: LookupResult) -> list[dict[str, Any]]:
+    # The entry as people know it: the list's own id (MediaID) where it gave one.
+    return [m.as_dict() | {"list_id": m.list_id} for m in result.matches]
 
 
 # ------------------------------------------------------------------ admin: users and tokens
