@@ -118,7 +118,7 @@ def test_all_or_nothing_and_skip_invalid(cli: Cli, tmp_path: Path) -> None:
         (("hashset", "delete", "s"), "without --yes"),
         (("hashset", "remove", "s"), "give --entry ID or --hash HEX"),
         (("hashset", "remove", "s", "--entry", "999999"), "no entry with id 999999"),
-        (("hashset", "remove", "s", "--hash", "zz"), "not an MD5"),
+        (("hashset", "remove", "s", "--hash", "zz"), "not a hash netsafe knows"),
         (("hashset", "remove", "s", "--hash", "00" * 16), "no entry with hash"),
         (("hashset", "remove", "nope", "--entry", "1"), "no hash set named 'nope'"),
     ],
