@@ -306,6 +306,8 @@ def test_names_outside_the_rule_stay_reachable_from_the_cli(doors: Doors, tmp_pa
     assert (
         listed.exit_code == 0 and "netsafe hashset rename" in listed.stderr and "'old/name'" in listed.stderr
     )
+    page = doors.page.get("/hashsets")
+    assert "made before the name rule" in page.text and 'href="/hashsets/old%2Fname"' not in page.text
     lines = tmp_path / "one.jsonl"
     lines.write_text(json.dumps({"signals": {"md5": "1" * 32}}) + "\n")
     assert doors.cli("hashset", "add", "old/name", "--entries", lines).exit_code == 0

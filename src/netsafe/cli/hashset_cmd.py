@@ -16,6 +16,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -168,7 +169,7 @@ def list_command(
             table.add_column(col, overflow="fold")
         for info in infos:
             table.add_row(
-                info.name + (" (rename)" if not service.name_ok(info.name) else ""), info.profile,
+                escape(info.name) + (" (rename)" if not service.name_ok(info.name) else ""), info.profile,
                 f"{info.entry_count:,}", str(info.version),
                 info.updated.strftime("%Y-%m-%d %H:%M") if info.updated else "", info.description or "",
             )  # fmt: skip
@@ -197,7 +198,7 @@ def show_command(
     info = details.info
     console = Console()
     console.print(
-        f"[bold]{info.name}[/bold]  profile {info.profile}  version {info.version}  "
+        f"[bold]{escape(info.name)}[/bold]  profile {info.profile}  version {info.version}  "
         f"{info.entry_count:,} entries",
         markup=True,
     )

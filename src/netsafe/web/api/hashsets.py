@@ -24,6 +24,7 @@ from netsafe.hashsets import formats
 from netsafe.hashsets.profiles import DEFAULT_PROFILE
 from netsafe.services import hashsets as hs
 from netsafe.services.accounts import Principal
+from netsafe.signals.types import ENTRY_SIGNALS
 from netsafe.web.auth import actor_of, require
 from netsafe.web.errors import ERROR_RESPONSES, api_error_for
 from netsafe.web.state import state_of
@@ -70,7 +71,7 @@ class HashSetIn(BaseModel):
 
 
 class EntryIn(BaseModel):
-    signals: dict[str, str] = Field(description="md5, sha1, sha256, pdq, photodna")
+    signals: dict[str, str] = Field(description="signal name -> value: " + ", ".join(ENTRY_SIGNALS))
     source_id: str | None = Field(default=None, max_length=200)
     category: str | None = Field(default=None, max_length=32)
     series: str | None = Field(default=None, max_length=500)

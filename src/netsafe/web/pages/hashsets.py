@@ -36,6 +36,7 @@ def _list_page(
         principal,
         status_code=status_code,
         infos=hs.list_sets(state_of(request).db),
+        name_ok=hs.name_ok,
         formats=list(formats.FORMATS),
         profiles=available_profiles(),
         message=message,
