@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from netsafe.audit.service import Actor, record
-from netsafe.errors import InvalidInput, NotFound
+from netsafe.errors import InvalidInput
 from netsafe.hashsets import formats
 from netsafe.hashsets.formats import FormatError
 from netsafe.hashsets.model import Entry, HashSetInfo
@@ -371,7 +371,6 @@ __all__ = [
     "ImportResult",
     "InvalidNameError",
     "NewEntry",
-    "NotFound",
     "RemoveResult",
     "SetDetails",
     "StoreError",
