@@ -45,6 +45,8 @@ from netsafe.services.hashsets import import_file
 from netsafe.store.db import open_database
 from netsafe.store.testing import PostgresServer
 
+ACTOR = Actor("test")
+
 LUA = Path(__file__).with_name("api_load.lua")
 
 
@@ -153,7 +155,7 @@ def _prepare_store(url: str, stored: list[str], backend: str, work: Path) -> str
         with open(listing, "w") as out:
             for h in stored[start : start + chunk]:
                 out.write(f"pdq {h}\n")
-        import_file(db, listing, "bank", format="tx")
+        import_file(db, ACTOR, listing, "bank", format="tx")
         with db.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE entries" if backend == "postgresql" else "ANALYZE")
     listing.unlink()

@@ -47,11 +47,14 @@ def make_file(path: Path, n: int) -> None:
 
 CHILD = """
 import sys, time, resource
+from netsafe.audit.service import Actor
 from netsafe.services.hashsets import import_file
 from netsafe.store import open_database
+
+ACTOR = Actor("test")
 db = open_database(sys.argv[1])
 t = time.perf_counter()
-r = import_file(db, sys.argv[2], "bench", format="vics")
+r = import_file(db, ACTOR, sys.argv[2], "bench", format="vics")
 dt = time.perf_counter() - t
 use = resource.getrusage(resource.RUSAGE_SELF)
 print(f"{r.added} {dt:.2f} {use.ru_maxrss / 1024:.0f} {use.ru_utime + use.ru_stime:.2f}")

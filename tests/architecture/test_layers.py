@@ -41,6 +41,7 @@ def test_the_code_keeps_its_layers(source_copy: Path) -> None:
         ("matching/pdq_index.py", "import netsafe.hashsets.model"),  # two independent siblings
         ("store/models.py", "import netsafe.accounts.models"),  # the store importing a table above it
         ("services/hashsets.py", "import netsafe.web.errors"),  # a service reaching for a door
+        ("web/api/hashsets.py", "import netsafe.store.repositories"),  # a door around the service
     ],
 )
 def test_an_import_that_breaks_a_layer_fails_the_lint(

@@ -9,12 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from netsafe.audit.service import export
+from netsafe.audit.service import Actor, export
 from netsafe.matching.pdq_index import PDQIndex
 from netsafe.services import hashsets as svc
 from netsafe.services.matcher import Matcher, Query, index_key
 from netsafe.store import repositories as repo
 from netsafe.store.db import Database
+
+ACTOR = Actor("test")
 
 rng = np.random.default_rng(11)
 
@@ -27,7 +29,7 @@ def load(db: Database, tmp_path: Path, pdqs: list[str], md5s: list[str]) -> None
     lines = [f"pdq {p}" for p in pdqs] + [f"md5 {m}" for m in md5s]
     path = tmp_path / "set.txt"
     path.write_text("\n".join(lines) + "\n")
-    svc.import_file(db, path, "bank")
+    svc.import_file(db, ACTOR, path, "bank")
 
 
 def ids_of(matcher: Matcher, signals: dict[str, str]) -> list[int]:
@@ -49,7 +51,7 @@ def test_removed_entry_stops_matching_here_and_in_another_worker(db: Database, t
     [md5_id] = ids_of(two, {"md5": md5})
     before = version(db)
 
-    result = svc.remove_entries(db, "bank", [gone])
+    result = svc.remove_entries(db, ACTOR, "bank", [gone])
     assert result.removed == [gone] and result.version == before + 1 == version(db)
     assert ids_of(one, {"pdq": pdqs[4]}) == []
     assert ids_of(one, {"pdq": pdqs[5]}) == [kept]
@@ -59,7 +61,7 @@ def test_removed_entry_stops_matching_here_and_in_another_worker(db: Database, t
     assert ids_of(two, {"pdq": pdqs[4]}) == []
 
     # ...and a removal by hash is seen the same way.
-    by_hash = svc.remove_entries(db, "bank", hashes=[f"md5:{md5}"])
+    by_hash = svc.remove_entries(db, ACTOR, "bank", hashes=[f"md5:{md5}"])
     assert by_hash.removed == [md5_id] and by_hash.version == before + 2
     two.refresh(force=True)
     assert ids_of(two, {"md5": md5}) == [] and ids_of(one, {"md5": md5}) == []
@@ -73,13 +75,13 @@ def test_removal_is_all_or_nothing_with_a_clear_error(db: Database, tmp_path: Pa
     [known] = ids_of(matcher, {"pdq": pdqs[0]})
     before = version(db)
     with pytest.raises(repo.NotFoundError, match=r"no entry with id 999999; nothing removed"):
-        svc.remove_entries(db, "bank", [known, 999999])
+        svc.remove_entries(db, ACTOR, "bank", [known, 999999])
     with pytest.raises(repo.NotFoundError, match="no entry with hash"):
-        svc.remove_entries(db, "bank", hashes=["cd" * 16])
+        svc.remove_entries(db, ACTOR, "bank", hashes=["cd" * 16])
     with pytest.raises(svc.UsageError, match="not a hash netsafe knows"):
-        svc.remove_entries(db, "bank", hashes=["xyz"])
+        svc.remove_entries(db, ACTOR, "bank", hashes=["xyz"])
     with pytest.raises(repo.NotFoundError, match="no hash set named 'nope'"):
-        svc.remove_entries(db, "nope", [known])
+        svc.remove_entries(db, ACTOR, "nope", [known])
     assert version(db) == before
     assert ids_of(matcher, {"pdq": pdqs[0]}) == [known]
 
@@ -87,7 +89,7 @@ def test_removal_is_all_or_nothing_with_a_clear_error(db: Database, tmp_path: Pa
 def test_removal_is_audited(db: Database, tmp_path: Path) -> None:
     load(db, tmp_path, [random_pdq()], [])
     [entry_id] = [i for i, _ in _entries(db)]
-    svc.remove_entries(db, "bank", [entry_id])
+    svc.remove_entries(db, ACTOR, "bank", [entry_id])
     with db.session() as session:
         events = [e for e in map(json.loads, export(session)) if e["action"] == "hashset.remove"]
     assert len(events) == 1
@@ -110,12 +112,12 @@ def test_persisted_index_after_removal_equals_a_fresh_rebuild(db: Database, tmp_
     ids = [i for i, _ in _entries(db)]
     first = ids[::3]
     second = [i for i in ids[1::7] if i not in first]
-    svc.remove_entries(db, "bank", first)
+    svc.remove_entries(db, ACTOR, "bank", first)
     # A later import adds entries again: catch-up covers removals and additions across several versions.
     extra = tmp_path / "more.txt"
     extra.write_text(f"pdq {random_pdq()}\n")
-    svc.import_file(db, extra, "bank")
-    svc.remove_entries(db, "bank", second)
+    svc.import_file(db, ACTOR, extra, "bank")
+    svc.remove_entries(db, ACTOR, "bank", second)
     matcher.match([Query("warm", signals={"pdq": pdqs[0]})])
     rebuilt = Matcher(db, tmp_path / "fresh")
     rebuilt.match([Query("warm", signals={"pdq": pdqs[0]})])
@@ -150,7 +152,7 @@ def test_removed_video_leaves_the_frame_index(db: Database, tmp_path: Path) -> N
     matcher = Matcher(db, tmp_path / "idx")
     [found] = matcher.match([Query("video", vpdq=frames)])
     assert [m.signal for m in found] == ["vpdq"]
-    svc.remove_entries(db, "bank", [found[0].entry_id])
+    svc.remove_entries(db, ACTOR, "bank", [found[0].entry_id])
     assert matcher.match([Query("video", vpdq=frames)]) == [[]]
     key = index_key(db, "bank")
     assert key is not None

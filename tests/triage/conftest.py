@@ -18,8 +18,11 @@ from types import ModuleType
 
 import pytest
 
+from netsafe.audit.service import Actor
 from netsafe.services.hashsets import import_file
 from netsafe.store import Database, open_database
+
+ACTOR = Actor("test")
 
 HERE = Path(__file__).resolve().parent
 BRIDGE = "bridge-mods"
@@ -120,7 +123,7 @@ def evidence(tmp_path_factory: pytest.TempPathFactory, reference: Path) -> Evide
 
 def make_db(path: Path, evidence: Evidence) -> Database:
     db = open_database(f"sqlite:///{path / 'netsafe.db'}")
-    import_file(db, evidence.hashset_csv, "caid-test", format="csv", profile="uk-caid")
+    import_file(db, ACTOR, evidence.hashset_csv, "caid-test", format="csv", profile="uk-caid")
     return db
 
 

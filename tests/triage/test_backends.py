@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from netsafe.audit.service import Actor
 from netsafe.media.sources import iter_sources
 from netsafe.services.hashsets import import_file
 from netsafe.store import Database
@@ -19,6 +20,8 @@ from netsafe.triage.pipeline import ScanConfig, Scanner, load_matcher, run_scan,
 from netsafe.triage.report import write_reports
 
 from .conftest import Evidence
+
+ACTOR = Actor("test")
 
 __all__ = ["database_url", "db", "postgres_server", "postgres_store"]
 
@@ -51,7 +54,7 @@ def test_interrupted_scan_resumes_identically(
     monkeypatch.setattr(pipeline, "COMMIT_EVERY_EVENTS", 3)
     monkeypatch.setattr(pipeline, "WINDOW_MIN", 2)
     monkeypatch.setattr(pipeline, "WINDOW_PER_WORKER", 1)
-    import_file(db, evidence.hashset_csv, "caid-test", format="csv", profile="uk-caid")
+    import_file(db, ACTOR, evidence.hashset_csv, "caid-test", format="csv", profile="uk-caid")
     src = tmp_path / "src"
     _tree(src, evidence)
     config = ScanConfig(sources=(str(src),), out_dir=str(tmp_path / "a"), workers=2)

@@ -18,12 +18,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from netsafe.audit.service import Actor
 from netsafe.store import open_database
 from netsafe.triage.checkpoint import ScanStateError
 from netsafe.triage.pipeline import ScanConfig, run_scan
 from netsafe.triage.report import write_reports
 
 from .conftest import Evidence, make_db
+
+ACTOR = Actor("test")
 
 VOLATILE = ("id", "started", "finished", "elapsed_seconds", "runs")
 
@@ -151,7 +154,7 @@ def test_resume_refuses_changed_hash_sets(
     config = ScanConfig(sources=(str(src),), out_dir=str(tmp_path / "out"), hashsets=("caid-test",))
     state = start_or_resume(db, config, resume=False)  # a scan that "crashed" right after starting
     load_matcher(db, state, config)
-    import_file(db, evidence.hashset_csv, "caid-test", format="csv")  # version 2
+    import_file(db, ACTOR, evidence.hashset_csv, "caid-test", format="csv")  # version 2
     with pytest.raises(ScanStateError, match="hash sets changed"):
         run_scan(db, config, resume=True)
     with pytest.raises(ScanStateError, match="--resume"):

@@ -135,7 +135,15 @@ def test_hashset_management_round_trip(service: Service) -> None:
     listing = client.get("/api/v1/hashsets", headers=service.bearer("analyst")).json()
     assert [(s["name"], s["entries"], s["version"]) for s in listing] == [("list1", 20, 1)]
     detail = client.get("/api/v1/hashsets/list1", headers=h).json()
-    assert detail["categories"] == {"": 20} and detail["signals"]["md5"] == 20
+    # The one shape of `netsafe hashset show --json`: the profile's categories, uncategorised last.
+    assert [(c["category"], c["entries"]) for c in detail["categories"]] == [
+        ("A", 0),
+        ("B", 0),
+        ("C", 0),
+        ("NP", 0),
+        (None, 20),
+    ]
+    assert detail["signals"]["md5"] == 20
     exported = client.get("/api/v1/hashsets/list1/export?format=md5sum", headers=h)
     assert exported.status_code == 200 and exported.text.count("\n") == 20
     bad = client.post(

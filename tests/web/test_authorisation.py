@@ -35,6 +35,7 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/api/v1/hashsets"): W,
     ("GET", "/api/v1/hashsets/{name}"): R,
     ("DELETE", "/api/v1/hashsets/{name}"): W,
+    ("PATCH", "/api/v1/hashsets/{name}"): W,
     ("POST", "/api/v1/hashsets/{name}/entries"): W,
     ("POST", "/api/v1/hashsets/{name}/entries/remove"): W,
     ("DELETE", "/api/v1/hashsets/{name}/entries/{entry_id}"): W,

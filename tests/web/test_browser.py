@@ -21,6 +21,8 @@ from netsafe.store.db import open_database
 from .helpers import PASSWORD, jpeg_bytes
 from .test_serve import serving
 
+ACTOR = Actor("test")
+
 CHROMIUM = os.environ.get("NETSAFE_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--headless",
@@ -64,7 +66,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     listing = folder / "known.csv"
     listing.write_text(f"md5,category\n{known.digests['md5']},A\n")
     db = open_database(url)
-    import_file(db, listing, "demo-bank", format="csv")
+    import_file(db, ACTOR, listing, "demo-bank", format="csv")
     db.dispose()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with serving(url, env={"NETSAFE_INDEX_DIR": str(folder / "idx")}) as (base, _):

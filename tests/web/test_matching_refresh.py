@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from netsafe.audit.service import Actor
 from netsafe.services import hashsets as svc
 from netsafe.services.lookup import lookup_options, typed_query
 from netsafe.services.matcher import Match
 from netsafe.store.db import open_database
 from netsafe.web.matching import SharedMatcher
+
+ACTOR = Actor("test")
 
 
 @pytest.mark.parametrize("first_use", ["changed", "ready"])
@@ -24,11 +27,11 @@ def test_an_entry_added_elsewhere_matches_here_within_a_few_refreshes(
     here_db, there_db = open_database(url), open_database(url)  # two workers' stores
     md5 = "6" * 32
     try:
-        svc.import_file(here_db, _listing(tmp_path / "a.txt", "5" * 32), "s", format="md5sum")
+        svc.import_file(here_db, ACTOR, _listing(tmp_path / "a.txt", "5" * 32), "s", format="md5sum")
         here = SharedMatcher(here_db, refresh_seconds=0.1)
         # This worker loads the set's index before any match: a change through it, or /ready.
         here.changed() if first_use == "changed" else here.refresh()
-        svc.import_file(there_db, _listing(tmp_path / "b.txt", md5), "s", format="md5sum")  # elsewhere
+        svc.import_file(there_db, ACTOR, _listing(tmp_path / "b.txt", md5), "s", format="md5sum")  # elsewhere
         time.sleep(0.6)  # several refresh periods
 
         async def ask() -> list[list[Match]]:

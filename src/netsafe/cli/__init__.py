@@ -10,6 +10,7 @@ from netsafe.cli import (
     demo_cmd,
     hash_cmd,
     hashset_cmd,
+    hashset_edit_cmd,  # noqa: F401 - registers create/add/remove/rename on hashset_cmd.app
     match_cmd,
     scan_cmd,
     serve_cmd,
@@ -27,7 +28,7 @@ app = typer.Typer(
 )
 app.command("hash")(hash_cmd.hash_command)
 app.command("demo")(demo_cmd.demo_command)
-app.add_typer(hashset_cmd.app, name="hashset")
+app.add_typer(hashset_cmd.app, name="hashset")  # hashset_edit_cmd adds create/add/remove/rename
 app.command("match")(match_cmd.match_command)
 app.command("scan")(scan_cmd.scan_command)
 app.command("serve")(serve_cmd.serve_command)

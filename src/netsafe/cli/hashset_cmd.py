@@ -1,4 +1,9 @@
-"""``netsafe hashset import|list|show|export|delete|remove``: hash lists in the store."""
+"""``netsafe hashset import|list|show|export|delete``: hash lists in the store.
+
+The commands only translate: options in, ``netsafe.services.hashsets`` called with the command-line actor,
+errors out as one line with the exit code of their kind (``cli/errors.py``). Changing a set's entries
+(create, add, remove, rename) is in ``hashset_edit_cmd.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -21,20 +27,20 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from netsafe.cli.common import audit_cli
-from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail
-from netsafe.hashsets.formats import FORMATS, FormatError
+from netsafe.audit.service import Actor
+from netsafe.cli.errors import EXIT_FAILURES, fail, handled
+from netsafe.hashsets.formats import FORMATS
 from netsafe.hashsets.formats import get as get_format
-from netsafe.hashsets.model import HashSetError
-from netsafe.hashsets.profiles import ProfileError, load_profile
+from netsafe.hashsets.profiles import load_profile
 from netsafe.services import hashsets as service
-from netsafe.services.matcher import drop_index, index_key
-from netsafe.store.db import Database, StoreError, open_database
-from netsafe.store.repositories import NotFoundError
+from netsafe.store.db import Database, open_database
+
+COMMAND = "netsafe hashset"
 
 app = typer.Typer(
     name="hashset",
-    help="Import, list, show, export and delete hash sets (CAID, Project VIC, IWF, your own bank).",
+    help="Create, import, list, show, add to, export, rename and delete hash sets (CAID, Project VIC, IWF, "
+    "your own bank).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -43,18 +49,18 @@ FORMAT_NAMES = ", ".join(FORMATS)
 SHOWN_ISSUES = 10
 
 
-def _error(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    fail(message, code, "netsafe hashset")
+@contextmanager
+def store() -> Iterator[Database]:
+    """The store, its errors turned into one line and the exit code of their kind, disposed on the way out."""
+    with handled(COMMAND):
+        db = open_database()
+        try:
+            yield db
+        finally:
+            db.dispose()
 
 
-def _open() -> Database:
-    try:
-        return open_database()
-    except StoreError as err:
-        _error(str(err), EXIT_FAILURES)
-
-
-def _json(obj: Any) -> None:
+def emit_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
@@ -99,42 +105,31 @@ def import_command(
 ) -> None:
     """Import a hash list into a hash set, all or nothing (one transaction) unless --skip-invalid.
 
-    Exit status: 0 imported, 1 invalid records (nothing stored; with --skip-invalid: the rest stored),
-    2 usage error (no such file, unknown format or profile).
+    Exit status: 0 imported, 1 invalid records (nothing stored; with --skip-invalid: the rest stored, or
+    nothing if every record was invalid), 2 usage error (no such file, unknown format or profile, bad name).
     """
-    if not file.is_file():
-        _error(f"{file}: no such file")
-    if profile is not None:
-        try:
+    with handled(COMMAND):
+        if not file.is_file():
+            raise service.UsageError(f"{file}: no such file")
+        if profile is not None:
             load_profile(profile)
-        except ProfileError as err:
-            _error(str(err))
-    db = _open()
-    try:
-        with _byte_progress(file) as on_progress:
-            result = service.import_file(
-                db, file, name, format=fmt, profile=profile, skip_invalid=skip_invalid, rejects=rejects,
-                description=description, source=source, progress=on_progress,
-            )  # fmt: skip
-        _audit_import(db, name, result.as_dict(), "ok")
-    except service.ImportFailedError as err:
-        _audit_import(db, name, err.result.as_dict(), "failed")
-        db.dispose()
-        if len(err.result.issues) > 1:  # the error line itself names the first
-            _report_issues(err.result)
-        if json_out:
-            _json(err.result.as_dict())
-        _error(str(err), EXIT_FAILURES)
-    except (FormatError, ProfileError, service.UsageError) as err:
-        _error(str(err))
-    except (StoreError, HashSetError) as err:
-        _error(str(err), EXIT_FAILURES)
-    finally:
-        db.dispose()
+    with store() as db:
+        try:
+            with _byte_progress(file) as on_progress:
+                result = service.import_file(
+                    db, Actor.cli(), file, name, format=fmt, profile=profile, skip_invalid=skip_invalid,
+                    rejects=rejects, description=description, source=source, progress=on_progress,
+                )  # fmt: skip
+        except service.ImportFailedError as err:
+            if len(err.result.issues) > 1:  # the error line itself names the first
+                _report_issues(err.result)
+            if json_out:
+                emit_json(err.result.as_dict())
+            raise
     for warning in result.warning_samples[:SHOWN_ISSUES]:
-        typer.echo(f"netsafe hashset: {warning}", err=True)
+        typer.echo(f"{COMMAND}: {warning}", err=True)
     if json_out:
-        _json(result.as_dict())
+        emit_json(result.as_dict())
     else:
         typer.echo(
             f"{result.name}: version {result.version}, {result.read} records read, {result.added} added, "
@@ -147,46 +142,46 @@ def import_command(
         raise typer.Exit(EXIT_FAILURES)
 
 
-def _audit_import(db: Database, name: str, result: dict[str, Any], outcome: str) -> None:
-    keep = ("format", "profile", "version", "read", "added", "updated", "rejected", "warnings", "created")
-    audit_cli(db, "hashset.import", f"hashset:{name}", {k: result.get(k) for k in keep}, outcome)
-
-
 def _report_issues(result: service.ImportResult) -> None:
     for found in result.issues[:SHOWN_ISSUES]:
-        typer.echo(f"netsafe hashset: {found}", err=True)
+        typer.echo(f"{COMMAND}: {found}", err=True)
     if result.rejected > SHOWN_ISSUES:
         where = (
             f" in {result.rejects_path}" if result.rejects_path else " (use --rejects FILE to list them all)"
         )
-        typer.echo(f"netsafe hashset: ... {result.rejected} rejected records in all{where}", err=True)
+        typer.echo(f"{COMMAND}: ... {result.rejected} rejected records in all{where}", err=True)
 
 
 @app.command("list")
 def list_command(
     json_out: bool = typer.Option(False, "--json", help="JSON Lines, one object per set."),
 ) -> None:
-    """List the hash sets in the store."""
-    db = _open()
-    try:
+    """List the hash sets in the store (names made before the name rule are marked, with a hint)."""
+    with store() as db:
         infos = service.list_sets(db)
-    except StoreError as err:
-        _error(str(err), EXIT_FAILURES)
-    finally:
-        db.dispose()
+    old_names = [info.name for info in infos if not service.name_ok(info.name)]
     if json_out:
         for info in infos:
-            _json(service.info_dict(info))
-        return
-    table = Table(title=f"{len(infos)} hash sets")
-    for col in ("name", "profile", "entries", "version", "updated", "description"):
-        table.add_column(col, overflow="fold")
-    for info in infos:
-        table.add_row(
-            info.name, info.profile, f"{info.entry_count:,}", str(info.version),
-            info.updated.strftime("%Y-%m-%d %H:%M") if info.updated else "", info.description or "",
-        )  # fmt: skip
-    Console().print(table)
+            emit_json(service.info_dict(info))
+    else:
+        table = Table(title=f"{len(infos)} hash sets")
+        for col in ("name", "profile", "entries", "version", "updated", "description"):
+            table.add_column(col, overflow="fold")
+        for info in infos:
+            table.add_row(
+                escape(info.name) + (" (rename)" if not service.name_ok(info.name) else ""), info.profile,
+                f"{info.entry_count:,}", str(info.version),
+                info.updated.strftime("%Y-%m-%d %H:%M") if info.updated else "", info.description or "",
+            )  # fmt: skip
+        Console().print(table)
+    if old_names:
+        shown = ", ".join(repr(n) for n in old_names[:5]) + (" ..." if len(old_names) > 5 else "")
+        typer.echo(
+            f"{COMMAND}: {len(old_names)} set name(s) break the name rule (letters, digits, '-', '_', '.', "
+            f"not starting with '.'): {shown}; the API and pages cannot reach them: "
+            "rename with `netsafe hashset rename OLD NEW`",
+            err=True,
+        )
 
 
 @app.command("show")
@@ -195,41 +190,28 @@ def show_command(
     json_out: bool = typer.Option(False, "--json", help="One JSON object."),
 ) -> None:
     """Show a hash set: profile, version, entries by category and by signal."""
-    db = _open()
-    try:
+    with store() as db:
         details = service.show_set(db, name)
-    except NotFoundError as err:
-        _error(str(err))
-    except StoreError as err:
-        _error(str(err), EXIT_FAILURES)
-    finally:
-        db.dispose()
-    profile = load_profile(details.info.profile)
-    categories = []
-    for code in [*profile.codes, None]:
-        count = details.categories.get(code, 0)
-        if count or code is None:
-            categories.append({"category": code, "label": profile.label(code), "entries": count})
-    unknown = [c for c in details.categories if c is not None and not profile.has(c)]
-    categories += [{"category": c, "label": c, "entries": details.categories[c]} for c in unknown]
     if json_out:
-        _json({**service.info_dict(details.info), "categories": categories, "signals": details.signals})
+        emit_json(details.as_dict())
         return
     info = details.info
     console = Console()
     console.print(
-        f"[bold]{info.name}[/bold]  profile {info.profile}  version {info.version}  "
-        f"{info.entry_count:,} entries"
+        f"[bold]{escape(info.name)}[/bold]  profile {info.profile}  version {info.version}  "
+        f"{info.entry_count:,} entries",
+        markup=True,
     )
     if info.description or info.source:
         console.print(
-            " ".join(x for x in (info.description, f"source: {info.source}" if info.source else None) if x)
+            " ".join(x for x in (info.description, f"source: {info.source}" if info.source else None) if x),
+            markup=False,
         )
     table = Table(title="by category")
     for col in ("category", "label", "entries"):
         table.add_column(col)
-    for c in categories:
-        table.add_row(str(c["category"] or "-"), str(c["label"]), f"{c['entries']:,}")
+    for c in details.categories:
+        table.add_row(c.category or "-", c.label, f"{c.entries:,}")
     console.print(table)
     console.print("signals: " + ", ".join(f"{k} {v:,}" for k, v in details.signals.items() if v))
 
@@ -246,37 +228,23 @@ def export_command(
 ) -> None:
     """Export a hash set (VICS 2.0 JSON, CSV, hashdeep, md5sum, ThreatExchange text)."""
     if json_out and output is None:
-        _error("--json prints a summary on stdout, so the export needs --output FILE")
-    try:
+        fail("--json prints a summary on stdout, so the export needs --output FILE", command=COMMAND)
+    with handled(COMMAND):
         spec = get_format(fmt)
         if profile is not None:
             load_profile(profile)
-    except (FormatError, ProfileError) as err:
-        _error(str(err))
-    db = _open()
-    try:
-        if output is None:
-            count = service.export_set(db, name, sys.stdout, spec.name, profile)
-        else:
-            tmp = output.with_name(output.name + ".partial")
-            count = service.export_set(db, name, tmp, spec.name, profile)
-            tmp.replace(output)  # never leave a half-written list under the real name
-        audit_cli(
-            db,
-            "hashset.export",
-            f"hashset:{name}",
-            {"format": spec.name, "profile": profile, "entries": count},
-        )
-    except NotFoundError as err:
-        _error(str(err))
-    except (FormatError, ProfileError) as err:
-        _error(str(err), EXIT_FAILURES)
-    except (StoreError, HashSetError, OSError) as err:
-        _error(str(err), EXIT_FAILURES)
-    finally:
-        db.dispose()
+    with store() as db:
+        try:
+            if output is None:
+                count = service.export_set(db, Actor.cli(), name, sys.stdout, spec.name, profile)
+            else:
+                tmp = output.with_name(output.name + ".partial")
+                count = service.export_set(db, Actor.cli(), name, tmp, spec.name, profile)
+                tmp.replace(output)  # never leave a half-written list under the real name
+        except OSError as err:
+            fail(f"{output or 'stdout'}: cannot write: {err.strerror}", EXIT_FAILURES, COMMAND)
     if json_out:
-        _json({"name": name, "format": spec.name, "entries": count, "output": str(output)})
+        emit_json({"name": name, "format": spec.name, "entries": count, "output": str(output)})
     elif output is not None:
         typer.echo(f"{name}: {count} entries written to {output}", err=True)
 
@@ -287,66 +255,20 @@ def delete_command(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     json_out: bool = typer.Option(False, "--json", help="Print what was deleted as one JSON object."),
 ) -> None:
-    """Delete a hash set with its entries and votes."""
-    db = _open()
-    try:
+    """Delete a hash set with its entries, votes and saved match index."""
+    with store() as db:
         if not yes:
             info = service.show_set(db, name).info
             if not sys.stdin.isatty():
-                _error(f"refusing to delete {name!r} ({info.entry_count} entries) without --yes")
+                fail(
+                    f"refusing to delete {name!r} ({info.entry_count} entries) without --yes", command=COMMAND
+                )
             typer.confirm(f"delete hash set {name!r} and its {info.entry_count:,} entries?", abort=True)
-        key = index_key(db, name)
-        deleted = service.delete_set(db, name)
-        audit_cli(
-            db,
-            "hashset.delete",
-            f"hashset:{name}",
-            {"entries": deleted.entry_count, "version": deleted.version},
-        )
-        if key is not None:
-            drop_index(db, key)
-    except NotFoundError as err:
-        _error(str(err))
-    except StoreError as err:
-        _error(str(err), EXIT_FAILURES)
-    finally:
-        db.dispose()
+        deleted = service.delete_set(db, Actor.cli(), name)
     if json_out:
-        _json({"deleted": deleted.name, "entries": deleted.entry_count, "version": deleted.version})
+        emit_json({"deleted": deleted.name, "entries": deleted.entry_count, "version": deleted.version})
     else:
         typer.echo(f"deleted {deleted.name} ({deleted.entry_count:,} entries)", err=True)
 
 
-@app.command("remove")
-def remove_command(
-    name: str = typer.Argument(..., help="Hash set name."),
-    entries: list[int] | None = typer.Option(
-        None, "--entry", "-e", help="Entry id to remove (as `netsafe match` reports it); repeatable."
-    ),
-    hashes: list[str] | None = typer.Option(
-        None, "--hash", help="Remove the entries carrying this hash (SIGNAL:HEX or bare hex); repeatable."
-    ),
-    json_out: bool = typer.Option(False, "--json", help="Print what was removed as one JSON object."),
-) -> None:
-    """Remove single entries (and their votes) from a hash set, as one new version: all or nothing."""
-    if not entries and not hashes:
-        _error("give --entry ID or --hash HEX (repeatable) to say what to remove")
-    db = _open()
-    try:
-        result = service.remove_entries(db, name, entries or [], hashes or [])
-    except (NotFoundError, service.UsageError) as err:
-        _error(str(err))
-    except StoreError as err:
-        _error(str(err), EXIT_FAILURES)
-    finally:
-        db.dispose()
-    if json_out:
-        _json(result.as_dict())
-    else:
-        typer.echo(
-            f"removed {len(result.removed):,} entries from {result.name} (now version {result.version})",
-            err=True,
-        )
-
-
-__all__ = ["app"]
+__all__ = ["COMMAND", "app", "emit_json", "store"]

@@ -1,293 +1,59 @@
-"""Hash-set operations the command line and the web service share: import, export, list, show, delete.
+"""Hash-set operations every door shares: list, show, create, import, add, remove, rename, export, delete.
 
-An import is one database transaction: every record is validated and written inside it, and any invalid
-record rolls the whole file back (nothing half-written) unless ``skip_invalid`` is set, in which case the
-good records are kept and every rejected one is written to a rejects file. Reading streams and writes go in
-bounded batches, so memory does not grow with the file.
+Each operation takes the store and an actor and does the check, the change and its audit event in one
+transaction (``with db.session()`` ... ``record(...)`` inside it), so the command line, the API and the
+pages give the same answers and no change lands without its event. Errors are the kinds of
+``netsafe.errors``; the doors only translate them (exit codes, statuses, page messages). Importing a file
+lives in :mod:`netsafe.services.hashset_import`.
 """
 
 from __future__ import annotations
 
-import inspect
-import json
-import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy.orm import Session
-
 from netsafe.audit.service import Actor, record
-from netsafe.errors import Rejected
+from netsafe.errors import InvalidInput
 from netsafe.hashsets import formats
 from netsafe.hashsets.formats import FormatError
-from netsafe.hashsets.model import Entry, HashSetError, HashSetInfo, ImportIssue, photodna_bytes
-from netsafe.hashsets.profiles import DEFAULT_PROFILE, load_profile
+from netsafe.hashsets.model import Entry, HashSetInfo
+from netsafe.hashsets.profiles import (
+    DEFAULT_PROFILE,
+    GradingProfile,
+    ProfileError,
+    load_profile,
+    map_category,
+)
+from netsafe.services.hashset_import import ImportFailedError, ImportResult, import_file, resolve_format
+from netsafe.services.hashset_rules import InvalidNameError, UsageError, check_new_name, name_ok
+from netsafe.services.matcher import drop_index, index_key
+from netsafe.signals import types as signal_types
+from netsafe.signals.codecs import HashFormatError
 from netsafe.store import repositories as repo
 from netsafe.store.db import Database, StoreError
 
-# Entries per database round of an import: bounds memory, amortises statements.
-IMPORT_BATCH = 2000
-# Problems kept for the report (all of them go to the rejects file).
-REPORTED_ISSUES = 20
-
-Progress = Callable[[int], None]
+# Entries one add request may carry: a bigger list is an import (streamed, with a rejects file).
+MAX_ADD = 10_000
+# Entry ids an audit event lists for a removal (the count is always recorded).
+AUDITED_IDS = 100
 
 
-class ImportFailedError(Rejected, HashSetError):
-    """The file had invalid records and nothing was stored; ``result`` holds the first problems."""
-
-    def __init__(self, result: ImportResult) -> None:
-        self.result = result
-        first = result.issues[0] if result.issues else None
-        more = f" (first: {first})" if first else ""
-        super().__init__(
-            f"{result.path}: {result.rejected} invalid record(s), nothing imported{more}; "
-            "fix them or use --skip-invalid to import the rest"
-        )
-
-
-class UsageError(HashSetError):
-    """A request that cannot be honoured as asked (unknown set, profile clash, unreadable file)."""
+def info_dict(info: HashSetInfo) -> dict[str, Any]:
+    return {
+        "name": info.name,
+        "entries": info.entry_count,
+        "version": info.version,
+        "profile": info.profile,
+        "description": info.description,
+        "source": info.source,
+        "created": info.created.isoformat() if info.created else None,
+        "updated": info.updated.isoformat() if info.updated else None,
+    }
 
 
-@dataclass(slots=True)
-class ImportResult:
-    name: str
-    path: str
-    format: str
-    profile: str
-    version: int = 0
-    read: int = 0
-    added: int = 0
-    updated: int = 0
-    rejected: int = 0
-    warnings: int = 0
-    issues: list[ImportIssue] = field(default_factory=list)
-    warning_samples: list[ImportIssue] = field(default_factory=list)
-    rejects_path: str | None = None
-    created: bool = False
-    committed: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "file": self.path,
-            "format": self.format,
-            "profile": self.profile,
-            "version": self.version,
-            "read": self.read,
-            "added": self.added,
-            "updated": self.updated,
-            "rejected": self.rejected,
-            "warnings": self.warnings,
-            "rejects_file": self.rejects_path,
-            "created": self.created,
-            "committed": self.committed,
-            "issues": [i.as_dict() for i in self.issues],
-        }
-
-
-def resolve_format(path: str | Path, name: str | None) -> str:
-    if name:
-        return formats.get(name).name
-    try:
-        return formats.detect(path)
-    except FormatError:
-        # Content detection wants every sampled line well-formed; a damaged list still has its extension.
-        suffix = Path(path).suffix.lower()
-        for spec in formats.FORMATS.values():
-            if suffix and suffix in spec.extensions:
-                return spec.name
-        raise
-
-
-def _reader(
-    fmt: str, path: str | Path, profile: str, progress: Progress | None
-) -> Iterator[Entry | ImportIssue]:
-    spec = formats.get(fmt)
-    options: dict[str, Any] = {"profile": profile, "progress": progress}
-    accepted = inspect.signature(spec.read).parameters
-    # The store finds duplicates itself in constant memory; a reader's own check would keep every key.
-    if "check_duplicates" in accepted:
-        options["check_duplicates"] = False
-    return spec.read(path, **options)
-
-
-class _Rejects:
-    """Rejected records as JSON Lines (file, record, field, message, raw), opened on first use."""
-
-    def __init__(self, path: str | None) -> None:
-        self.path = path
-        self._out: TextIO | None = None
-
-    def write(self, found: ImportIssue) -> None:
-        if self.path is None:
-            return
-        if self._out is None:
-            try:
-                self._out = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
-            except OSError as err:
-                raise UsageError(f"{self.path}: cannot write the rejects file: {err.strerror}") from None
-        self._out.write(json.dumps(_issue_dict(found), ensure_ascii=False) + "\n")
-
-    def close(self) -> None:
-        if self._out is not None:
-            self._out.close()
-
-
-def _issue_dict(found: ImportIssue) -> dict[str, Any]:
-    out = found.as_dict()
-    raw = getattr(found, "raw", None)
-    if raw is not None:
-        out["raw"] = raw
-    return out
-
-
-def import_file(
-    db: Database,
-    path: str | Path,
-    name: str,
-    *,
-    format: str | None = None,
-    profile: str | None = None,
-    skip_invalid: bool = False,
-    rejects: str | Path | None = None,
-    description: str | None = None,
-    source: str | None = None,
-    progress: Progress | None = None,
-) -> ImportResult:
-    """Import ``path`` into hash set ``name`` (created if new) as one transaction.
-
-    Raises :class:`ImportFailedError` (nothing stored) when a record is invalid and ``skip_invalid`` is
-    false; :class:`UsageError`, :class:`FormatError`, ``ProfileError`` or :class:`StoreError` for requests
-    that cannot start. Returns what was read, added, updated and rejected.
-    """
-    display = str(path)
-    if not os.path.isfile(path):
-        raise UsageError(f"{display}: no such file")
-    fmt = resolve_format(path, format)
-    if profile is not None:
-        load_profile(profile)
-    rejects_path = str(rejects) if rejects is not None else None
-    if skip_invalid and rejects_path is None:
-        rejects_path = f"{Path(path).name}.rejects.jsonl"
-    sink = _Rejects(rejects_path)
-    try:
-        with db.session() as session:
-            repo.tune_for_import(session)
-            row = repo.find_set(session, name)
-            created = row is None
-            if row is None:
-                row = repo.create_set(session, name, profile or DEFAULT_PROFILE, description, source)
-            elif profile is not None and profile != row.profile:
-                raise UsageError(
-                    f"hash set {name!r} uses profile {row.profile}, not {profile}; "
-                    "leave out --profile or import into a new set"
-                )
-            result = ImportResult(
-                name=row.name, path=display, format=fmt, profile=row.profile, created=created
-            )
-            result.rejects_path = rejects_path
-            result.version = repo.next_version(session, row)
-            _run_import(
-                session, row.id, result, _reader(fmt, path, row.profile, progress), skip_invalid, sink
-            )
-            if result.rejected and not skip_invalid:
-                raise ImportFailedError(result)  # leaves the transaction: everything rolls back
-        result.committed = True
-        return result
-    finally:
-        sink.close()
-
-
-def _run_import(
-    session: Session,
-    set_id: int,
-    result: ImportResult,
-    items: Iterator[Entry | ImportIssue],
-    skip: bool,
-    sink: _Rejects,
-) -> None:
-    batch: list[Entry] = []
-    last_rejected = -1
-
-    def reject(found: ImportIssue) -> None:
-        nonlocal last_rejected
-        sink.write(found)
-        if len(result.issues) < REPORTED_ISSUES:
-            result.issues.append(found)
-        # Readers yield a record's issues together, so counting record changes counts records in O(1) memory.
-        if found.record != last_rejected or found.record == 0:
-            result.rejected += 1
-            last_rejected = found.record
-
-    def flush() -> None:
-        if not batch:
-            return
-        if result.rejected and not skip:
-            batch.clear()  # doomed transaction: keep validating, stop writing
-            return
-        outcome = repo.upsert_entries(session, set_id, result.version, batch)
-        result.added += outcome.added
-        result.updated += outcome.updated
-        for dup in outcome.duplicates or []:
-            entry = dup.entry
-            kind, value = entry.key()
-            label = "MediaID" if kind == "id" else kind
-            where = f" (first at record {dup.first_record})" if dup.first_record is not None else ""
-            reject(
-                ImportIssue(
-                    entry.origin_file or result.path,
-                    entry.origin_record or 0,
-                    label,
-                    f"duplicate {label} {value[:72]} in this import{where}",
-                )
-            )
-        batch.clear()
-
-    for item in items:
-        if isinstance(item, ImportIssue):
-            if item.severity == "warning":
-                result.warnings += 1
-                if len(result.warning_samples) < REPORTED_ISSUES:
-                    result.warning_samples.append(item)
-                continue
-            reject(item)
-            continue
-        result.read += 1
-        batch.append(item)
-        if len(batch) >= IMPORT_BATCH:
-            flush()
-    flush()
-    if result.rejected and not skip:
-        result.added = result.updated = 0
-
-
-# --- export, list, show, delete --------------------------------------------------------------------------
-
-
-def export_set(
-    db: Database, name: str, out: str | Path | TextIO, format: str, profile: str | None = None
-) -> int:
-    """Write every entry of ``name`` in ``format``; returns how many were written. Streams from the store."""
-    spec = formats.get(format)
-    with db.session() as session:
-        row = repo.get_set(session, name)
-        target = profile or row.profile
-        entries: Iterator[Entry] = (entry for _, entry in repo.iter_entries(session, row.id))
-        if target != row.profile:
-            entries = _mapped(entries, row.profile, target)
-        return spec.write(entries, out, profile=target)
-
-
-def _mapped(entries: Iterator[Entry], source: str, target: str) -> Iterator[Entry]:
-    from netsafe.hashsets.profiles import map_category
-
-    for entry in entries:
-        entry.category = map_category(entry.category, source, target)
-        yield entry
+# --- list and show ---------------------------------------------------------------------------------------
 
 
 def list_sets(db: Database) -> list[HashSetInfo]:
@@ -296,26 +62,244 @@ def list_sets(db: Database) -> list[HashSetInfo]:
 
 
 @dataclass(slots=True)
+class CategoryCount:
+    category: str | None  # None: uncategorised
+    label: str
+    entries: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"category": self.category, "label": self.label, "entries": self.entries}
+
+
+@dataclass(slots=True)
 class SetDetails:
+    """A set with its counts: the one shape the CLI (``show --json``), the API and the page show."""
+
     info: HashSetInfo
-    categories: dict[str | None, int]
+    categories: list[CategoryCount]  # the profile's order, then codes outside it, uncategorised last
     signals: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **info_dict(self.info),
+            "categories": [c.as_dict() for c in self.categories],
+            "signals": self.signals,
+        }
+
+
+def category_rows(profile_name: str, counts: dict[str | None, int]) -> list[CategoryCount]:
+    """Every category of the profile (zero included) in its order, then codes the profile does not know
+    (kept: a profile file may have changed since the import), then uncategorised."""
+    found = dict(counts)
+    profile: GradingProfile | None
+    try:
+        profile = load_profile(profile_name)
+    except ProfileError:
+        profile = None  # a custom profile no longer installed: the counts still show
+    rows: list[CategoryCount] = []
+    if profile is not None:
+        rows += [CategoryCount(c.code, c.label, found.pop(c.code, 0)) for c in profile.categories]
+    uncategorised = found.pop(None, 0)
+    rows += [CategoryCount(code, "not in this profile", n) for code, n in sorted(found.items(), key=_text)]
+    label = profile.uncategorised_label if profile is not None else "Uncategorised"
+    rows.append(CategoryCount(None, label, uncategorised))
+    return rows
+
+
+def _text(item: tuple[str | None, int]) -> str:
+    return str(item[0])
 
 
 def show_set(db: Database, name: str) -> SetDetails:
     with db.session() as session:
         row = repo.get_set(session, name)
         info = repo.set_info_by_name(session, name)
-        return SetDetails(info, repo.category_counts(session, row.id), repo.signal_counts(session, row.id))
+        counts = repo.category_counts(session, row.id)
+        signals = repo.signal_counts(session, row.id)
+    return SetDetails(info, category_rows(info.profile, counts), signals)
 
 
-def delete_set(db: Database, name: str) -> HashSetInfo:
+# --- create, rename, delete ------------------------------------------------------------------------------
+
+
+def create_set(
+    db: Database,
+    actor: Actor,
+    name: str,
+    profile: str = DEFAULT_PROFILE,
+    description: str | None = None,
+    source: str | None = None,
+) -> HashSetInfo:
+    """An empty set. Raises ``InvalidNameError``, ``ProfileError`` (unknown profile) or a Conflict."""
+    check_new_name(name)
+    load_profile(profile)
     with db.session() as session:
-        return repo.delete_set(session, name)
+        row = repo.create_set(session, name, profile, description, source)
+        record(session, actor, "hashset.create", f"hashset:{row.name}", {"profile": profile})
+        return repo.set_info_by_name(session, row.name)
 
 
-# Entry ids an audit event lists for a removal (the count is always recorded).
-AUDITED_IDS = 100
+def rename_set(db: Database, actor: Actor, name: str, new_name: str) -> HashSetInfo:
+    """Give set ``name`` (found by exact name, whatever rule it predates) a name under the rule.
+
+    Its entries, version and persisted index stay as they are (the index is keyed by id, not name)."""
+    check_new_name(new_name)
+    with db.session() as session:
+        row = repo.get_set(session, name)
+        if new_name != name and repo.find_set(session, new_name) is not None:
+            raise repo.AlreadyExistsError(f"a hash set named {new_name!r} exists already")
+        row.name = new_name
+        session.flush()
+        record(session, actor, "hashset.rename", f"hashset:{new_name}", {"from": name, "to": new_name})
+        return repo.set_info_by_name(session, new_name)
+
+
+def delete_set(db: Database, actor: Actor, name: str) -> HashSetInfo:
+    """Delete the set with its entries and votes, audited in the same transaction, and remove its persisted
+    index folder (other processes drop theirs on their next refresh)."""
+    key = index_key(db, name)
+    with db.session() as session:
+        info = repo.delete_set(session, name)
+        record(
+            session,
+            actor,
+            "hashset.delete",
+            f"hashset:{info.name}",
+            {"entries": info.entry_count, "version": info.version},
+        )
+    if key is not None:
+        drop_index(db, key)
+    return info
+
+
+# --- export ----------------------------------------------------------------------------------------------
+
+
+def export_set(
+    db: Database,
+    actor: Actor,
+    name: str,
+    out: str | Path | TextIO,
+    format: str,
+    profile: str | None = None,
+) -> int:
+    """Write every entry of ``name`` in ``format``; returns how many were written. Streams from the store;
+    the export is audited in the transaction it reads in, so an export that fails is not logged as made."""
+    spec = formats.get(format)
+    if profile is not None:
+        load_profile(profile)
+    with db.session() as session:
+        row = repo.get_set(session, name)
+        target = profile or row.profile
+        entries: Iterator[Entry] = (entry for _, entry in repo.iter_entries(session, row.id))
+        if target != row.profile:
+            entries = _mapped(entries, row.profile, target)
+        count = spec.write(entries, out, profile=target)
+        record(
+            session,
+            actor,
+            "hashset.export",
+            f"hashset:{row.name}",
+            {"format": spec.name, "profile": profile, "entries": count},
+        )
+        return count
+
+
+def _mapped(entries: Iterator[Entry], source: str, target: str) -> Iterator[Entry]:
+    for entry in entries:
+        entry.category = map_category(entry.category, source, target)
+        yield entry
+
+
+# --- add and remove entries ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class NewEntry:
+    """One entry to add, as a person or a client gives it; ``where`` names it in errors."""
+
+    signals: dict[str, str]
+    category: str | None = None
+    source_id: str | None = None
+    series: str | None = None
+    tags: list[str] = field(default_factory=list)
+    comments: str | None = None
+    where: str = "entry"
+
+
+@dataclass(slots=True)
+class AddResult:
+    name: str
+    version: int
+    added: int
+    updated: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "added": self.added, "updated": self.updated}
+
+
+def _entry_of(item: NewEntry, profile: GradingProfile, number: int) -> Entry:
+    signals: dict[str, str] = {}
+    for raw_name, value in item.signals.items():
+        try:
+            kind = signal_types.get(raw_name)
+            if not kind.in_entries:
+                raise HashFormatError(f"{kind.name}: cannot be given as one value")
+            signals[kind.name] = signal_types.normalise(kind.name, value)
+        except HashFormatError as err:
+            raise InvalidInput(f"{item.where}: signals: {err}") from None
+    if not signals:
+        raise InvalidInput(
+            f"{item.where}: signals: give at least one ({', '.join(signal_types.ENTRY_SIGNALS)})"
+        )
+    category = item.category if item.category not in ("", None) else None
+    if not profile.has(category):
+        raise InvalidInput(
+            f"{item.where}: category: {category!r} is not in profile {profile.name} "
+            f"(use one of {', '.join(profile.codes)}, or none for uncategorised)"
+        )
+    return Entry(
+        signals=signals,
+        source_id=item.source_id or None,
+        category=category,
+        series=item.series,
+        tags=list(item.tags),
+        comments=item.comments,
+        origin_file="add",
+        origin_record=number,
+    )
+
+
+def add_entries(db: Database, actor: Actor, name: str, items: Sequence[NewEntry]) -> AddResult:
+    """Add entries to ``name`` (or update those with the same key) as one new version, all or nothing.
+
+    Signals are read by the signal registry, categories checked against the set's profile, and two entries
+    with one key in the same request are refused (InvalidInput naming the entry)."""
+    if not items:
+        raise InvalidInput("give at least one entry to add")
+    if len(items) > MAX_ADD:
+        raise InvalidInput(
+            f"{len(items):,} entries in one request: at most {MAX_ADD:,} (import a larger list as a file)"
+        )
+    with db.session() as session:
+        row = repo.get_set(session, name)
+        profile = load_profile(row.profile)
+        entries = [_entry_of(item, profile, n + 1) for n, item in enumerate(items)]
+        version = repo.next_version(session, row)
+        outcome = repo.upsert_entries(session, row.id, version, entries)
+        if outcome.duplicates:
+            dup = outcome.duplicates[0]
+            again = items[(dup.entry.origin_record or 1) - 1].where
+            first = items[dup.first_record - 1].where if dup.first_record else "an earlier entry"
+            raise InvalidInput(f"{again}: the same entry as {first} in this request")
+        record(
+            session,
+            actor,
+            "hashset.add",
+            f"hashset:{row.name}",
+            {"version": version, "added": outcome.added, "updated": outcome.updated},
+        )
+        return AddResult(row.name, version, outcome.added, outcome.updated)
 
 
 @dataclass(slots=True)
@@ -335,24 +319,22 @@ class RemoveResult:
 
 def remove_entries(
     db: Database,
+    actor: Actor,
     name: str,
     entry_ids: Sequence[int] = (),
     hashes: Sequence[str] = (),
-    actor: Actor | None = None,
 ) -> RemoveResult:
     """Remove entries of ``name`` by id and/or by hash (``SIGNAL:HEX`` or bare hex) as one new version.
 
-    All-or-nothing: an id not in the set or a hash no entry carries raises :class:`NotFoundError`; a
-    malformed hash raises :class:`UsageError`. The change is audited in the same transaction.
+    All-or-nothing: an id not in the set or a hash no entry carries raises a NotFound; a malformed hash
+    an InvalidInput. The change is audited in the same transaction.
     """
-    from netsafe.services.matcher import MatchError, parse_hash
-
     parsed: list[tuple[str, dict[str, str]]] = []
     for text in hashes:
         try:
-            parsed.append((text, parse_hash(text)))
-        except MatchError as err:
-            raise UsageError(str(err).removeprefix("--hash ")) from None
+            parsed.append((text, signal_types.parse_typed(text)))
+        except HashFormatError as err:
+            raise UsageError(str(err)) from None
     if not entry_ids and not parsed:
         raise UsageError("give at least one entry id or hash to remove")
     with db.session() as session:
@@ -361,7 +343,7 @@ def remove_entries(
         for text, signals in parsed:
             found: list[int] = []
             for signal, value in signals.items():
-                key = photodna_bytes(value).hex() if signal == "photodna" else value
+                key = signal_types.get(signal).key(value)
                 found.extend(repo.entry_ids_by_signal(session, row.id, signal, [key]))
             if not found:
                 raise repo.NotFoundError(
@@ -372,7 +354,7 @@ def remove_entries(
         removed = sorted(ids)
         record(
             session,
-            actor or Actor.cli(),
+            actor,
             "hashset.remove",
             f"hashset:{row.name}",
             {"version": version, "removed": len(removed), "entry_ids": removed[:AUDITED_IDS]},
@@ -380,32 +362,30 @@ def remove_entries(
     return RemoveResult(row.name, version, removed)
 
 
-def info_dict(info: HashSetInfo) -> dict[str, Any]:
-    return {
-        "name": info.name,
-        "entries": info.entry_count,
-        "version": info.version,
-        "profile": info.profile,
-        "description": info.description,
-        "source": info.source,
-        "created": info.created.isoformat() if info.created else None,
-        "updated": info.updated.isoformat() if info.updated else None,
-    }
-
-
 __all__ = [
+    "MAX_ADD",
+    "AddResult",
+    "CategoryCount",
     "FormatError",
     "ImportFailedError",
     "ImportResult",
+    "InvalidNameError",
+    "NewEntry",
     "RemoveResult",
     "SetDetails",
     "StoreError",
     "UsageError",
+    "add_entries",
+    "category_rows",
+    "create_set",
     "delete_set",
     "export_set",
     "import_file",
     "info_dict",
     "list_sets",
+    "name_ok",
     "remove_entries",
+    "rename_set",
+    "resolve_format",
     "show_set",
 ]

@@ -36,7 +36,7 @@ from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE, IndexFormatError, P
 from netsafe.matching.vpdq import VpdqMatch, match_videos
 from netsafe.signals.codecs import HashFormatError, normalise_hex
 from netsafe.signals.pdq import DIHEDRAL_NAMES, QUALITY_THRESHOLD
-from netsafe.signals.types import REGISTRY, parse_typed
+from netsafe.signals.types import REGISTRY
 from netsafe.signals.vpdq import VpdqFrame
 from netsafe.store import repositories as repo
 from netsafe.store.db import Database, StoreError, sqlite_path
@@ -127,15 +127,6 @@ class Match:
         """How a person finds the entry: the list's own id (its ``MediaID``) where it has one, else
         ``#`` and netsafe's entry id (what ``netsafe hashset remove --entry`` takes)."""
         return self.source_id or f"#{self.entry_id}"
-
-
-def parse_hash(text: str) -> dict[str, str]:
-    """Signals a hash given by hand may be: :func:`netsafe.signals.types.parse_typed`, the one rule
-    (``netsafe.services.lookup.typed_query`` is what the doors call). Raises :class:`MatchError`."""
-    try:
-        return parse_typed(text)
-    except HashFormatError as err:
-        raise MatchError(f"--hash {err}") from None
 
 
 def _clip(text: str) -> str:

@@ -1,4 +1,9 @@
-"""Hash-set management over the same service as ``netsafe hashset`` (netsafe.services.hashsets)."""
+"""Hash-set management over the same service as ``netsafe hashset`` (netsafe.services.hashsets).
+
+The routes only translate: a body in, one service operation with the caller as actor (it checks, changes
+and audits in one transaction), the result out. Errors are raised as their kinds and answered by the
+handlers of ``web/errors.py``.
+"""
 
 from __future__ import annotations
 
@@ -14,17 +19,14 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile as AnyUpload
 
 from netsafe.accounts.roles import Permission
-from netsafe.audit.service import record
+from netsafe.errors import NetsafeError
 from netsafe.hashsets import formats
-from netsafe.hashsets.model import Entry, EntryError, HashSetError, normalise_signal
-from netsafe.hashsets.profiles import DEFAULT_PROFILE, ProfileError
+from netsafe.hashsets.profiles import DEFAULT_PROFILE
 from netsafe.services import hashsets as hs
 from netsafe.services.accounts import Principal
-from netsafe.signals.codecs import HashFormatError
-from netsafe.store import repositories as repo
-from netsafe.store.db import StoreError
+from netsafe.signals.types import ENTRY_SIGNALS
 from netsafe.web.auth import actor_of, require
-from netsafe.web.errors import ERROR_RESPONSES, ApiError, api_error_for
+from netsafe.web.errors import ERROR_RESPONSES, api_error_for
 from netsafe.web.state import state_of
 
 router = APIRouter(tags=["hashsets"], responses=ERROR_RESPONSES)
@@ -44,10 +46,21 @@ class HashSetOut(BaseModel):
     updated: str | None
 
 
+class CategoryOut(BaseModel):
+    category: str | None = Field(description="the profile's code; null = uncategorised")
+    label: str
+    entries: int
+
+
 class HashSetDetailOut(HashSetOut):
-    categories: dict[str, int] = Field(description='entries per category code ("" = uncategorised)')
-    category_labels: dict[str, str]
+    categories: list[CategoryOut] = Field(
+        description="every category of the profile in its order, then codes outside it, uncategorised last"
+    )
     signals: dict[str, int] = Field(description="entries carrying each signal")
+
+
+class RenameIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200, description="the new name")
 
 
 class HashSetIn(BaseModel):
@@ -58,7 +71,7 @@ class HashSetIn(BaseModel):
 
 
 class EntryIn(BaseModel):
-    signals: dict[str, str] = Field(description="md5, sha1, sha256, pdq, photodna")
+    signals: dict[str, str] = Field(description="signal name -> value: " + ", ".join(ENTRY_SIGNALS))
     source_id: str | None = Field(default=None, max_length=200)
     category: str | None = Field(default=None, max_length=32)
     series: str | None = Field(default=None, max_length=500)
@@ -99,10 +112,6 @@ def _changed(request: Request) -> None:
     state_of(request).matcher.changed()
 
 
-def _store_error(err: Exception) -> ApiError:
-    return api_error_for(err)
-
-
 def _out(info: Any) -> HashSetOut:
     return HashSetOut(**hs.info_dict(info))
 
@@ -114,56 +123,33 @@ def list_hashsets(request: Request, _: Principal = READ) -> list[HashSetOut]:
 
 @router.post("/hashsets", response_model=HashSetOut, status_code=201, summary="Create an empty hash set")
 def create_hashset(request: Request, body: HashSetIn, principal: Principal = WRITE) -> HashSetOut:
-    try:
-        with state_of(request).db.session() as session:
-            row = repo.create_set(session, body.name, body.profile, body.description, body.source)
-            session.flush()
-            record(
-                session,
-                actor_of(request, principal),
-                "hashset.create",
-                f"hashset:{row.name}",
-                {"profile": body.profile},
-            )
-            info = repo.set_info_by_name(session, row.name)
-    except (StoreError, ProfileError) as err:
-        raise _store_error(err) from None
+    info = hs.create_set(
+        state_of(request).db,
+        actor_of(request, principal),
+        body.name,
+        body.profile,
+        body.description,
+        body.source,
+    )
     _changed(request)
     return _out(info)
 
 
 @router.get("/hashsets/{name}", response_model=HashSetDetailOut, summary="A hash set with its counts")
 def show_hashset(request: Request, name: str, _: Principal = READ) -> HashSetDetailOut:
-    try:
-        details = hs.show_set(state_of(request).db, name)
-    except StoreError as err:
-        raise _store_error(err) from None
-    from netsafe.hashsets.profiles import load_profile
+    return HashSetDetailOut(**hs.show_set(state_of(request).db, name).as_dict())
 
-    profile = load_profile(details.info.profile)
-    labels = {c.code: c.label for c in profile.categories} | {"": profile.uncategorised_label}
-    return HashSetDetailOut(
-        **hs.info_dict(details.info),
-        categories={(k or ""): v for k, v in details.categories.items()},
-        category_labels=labels,
-        signals=details.signals,
-    )
+
+@router.patch("/hashsets/{name}", response_model=HashSetOut, summary="Rename a hash set")
+def rename_hashset(request: Request, name: str, body: RenameIn, principal: Principal = WRITE) -> HashSetOut:
+    info = hs.rename_set(state_of(request).db, actor_of(request, principal), name, body.name)
+    _changed(request)
+    return _out(info)
 
 
 @router.delete("/hashsets/{name}", response_model=HashSetOut, summary="Delete a hash set and its entries")
 def delete_hashset(request: Request, name: str, principal: Principal = WRITE) -> HashSetOut:
-    try:
-        with state_of(request).db.session() as session:
-            info = repo.delete_set(session, name)
-            record(
-                session,
-                actor_of(request, principal),
-                "hashset.delete",
-                f"hashset:{name}",
-                {"entries": info.entry_count, "version": info.version},
-            )
-    except StoreError as err:
-        raise _store_error(err) from None
+    info = hs.delete_set(state_of(request).db, actor_of(request, principal), name)
     _changed(request)
     return _out(info)
 
@@ -174,57 +160,21 @@ def delete_hashset(request: Request, name: str, principal: Principal = WRITE) ->
     summary="Add entries (or update those with the same key) as a new version of the set",
 )
 def add_entries(request: Request, name: str, body: EntriesIn, principal: Principal = WRITE) -> EntriesOut:
-    entries = []
-    for n, item in enumerate(body.entries):
-        try:
-            entries.append(
-                Entry(
-                    signals={
-                        k.strip().lower(): normalise_signal(k.strip().lower(), v)
-                        for k, v in item.signals.items()
-                    },
-                    source_id=item.source_id,
-                    category=item.category,
-                    series=item.series,
-                    tags=list(item.tags),
-                    comments=item.comments,
-                    origin_file="api",
-                    origin_record=n + 1,
-                )
-            )
-        except (HashFormatError, EntryError, HashSetError, ValueError) as err:
-            raise ApiError(422, f"entries[{n}]: {err}") from None
-        if not entries[-1].signals:
-            raise ApiError(422, f"entries[{n}].signals: give at least one signal")
-    try:
-        with state_of(request).db.session() as session:
-            row = repo.get_set(session, name)
-            from netsafe.hashsets.profiles import load_profile
-
-            profile = load_profile(row.profile)
-            for n, entry in enumerate(entries):
-                if not profile.has(entry.category):
-                    raise ApiError(
-                        422, f"entries[{n}].category: {entry.category!r} is not in profile {row.profile}"
-                    )
-            version = repo.next_version(session, row)
-            result = repo.upsert_entries(session, row.id, version, entries)
-            if result.duplicates:
-                dup = result.duplicates[0]
-                raise ApiError(
-                    422, f"entries[{(dup.entry.origin_record or 1) - 1}]: duplicate key in this request"
-                )
-            record(
-                session,
-                actor_of(request, principal),
-                "hashset.add",
-                f"hashset:{name}",
-                {"version": version, "added": result.added, "updated": result.updated},
-            )
-    except StoreError as err:
-        raise _store_error(err) from None
+    items = [
+        hs.NewEntry(
+            signals=dict(item.signals),
+            category=item.category,
+            source_id=item.source_id,
+            series=item.series,
+            tags=list(item.tags),
+            comments=item.comments,
+            where=f"entries[{n}]",
+        )
+        for n, item in enumerate(body.entries)
+    ]
+    result = hs.add_entries(state_of(request).db, actor_of(request, principal), name, items)
     _changed(request)
-    return EntriesOut(name=name, version=version, added=result.added, updated=result.updated)
+    return EntriesOut(**result.as_dict())
 
 
 # Ids beyond a signed 64-bit integer would overflow the database's column: refused as 422 up front.
@@ -250,12 +200,9 @@ class RemovedOut(BaseModel):
 def _remove(
     request: Request, principal: Principal, name: str, ids: list[int], hashes: list[str]
 ) -> RemovedOut:
-    try:
-        result = hs.remove_entries(
-            state_of(request).db, name, ids, [h[:400] for h in hashes], actor_of(request, principal)
-        )
-    except (StoreError, HashSetError) as err:
-        raise _store_error(err) from None
+    result = hs.remove_entries(
+        state_of(request).db, actor_of(request, principal), name, ids, [h[:400] for h in hashes]
+    )
     _changed(request)
     return RemovedOut(**result.as_dict())
 
@@ -322,6 +269,7 @@ def run_import(
         try:
             result = hs.import_file(
                 state.db,
+                actor_of(request, principal),
                 path,
                 name,
                 format=fmt,
@@ -329,14 +277,14 @@ def run_import(
                 skip_invalid=skip_invalid,
                 rejects=os.path.join(folder, "rejects.jsonl") if skip_invalid else None,
             )
-        except hs.ImportFailedError as err:
-            _audit_import(request, principal, name, err.result.as_dict(), "failed")
-            raise ApiError(422, str(err).replace(path, upload.filename or "upload")) from None
-        except (HashSetError, StoreError, formats.FormatError) as err:
-            raise ApiError(422, str(err).replace(path, upload.filename or "upload")) from None
-        out = result.as_dict()
-        _audit_import(request, principal, name, out, "ok")
+        except NetsafeError as err:
+            # The spool's path is this worker's business; the client knows its file by its own name.
+            answer = api_error_for(err)
+            answer.message = answer.message.replace(path, upload.filename or "upload")
+            raise answer from None
         _changed(request)
+        out = result.as_dict()
+        out["file"] = upload.filename or "upload"
         for issue in out["issues"]:
             issue["file"] = upload.filename or "upload"
         return out
@@ -347,21 +295,6 @@ def run_import(
 def _suffix(filename: str | None) -> str:
     ext = os.path.splitext((filename or "").replace("\\", "/").rsplit("/", 1)[-1])[1].lower()
     return ext if ext.isascii() and ext[1:].isalnum() and len(ext) <= 10 else ""
-
-
-def _audit_import(
-    request: Request, principal: Principal, name: str, result: dict[str, Any], outcome: str
-) -> None:
-    keep = ("format", "profile", "version", "read", "added", "updated", "rejected", "warnings", "created")
-    with state_of(request).db.session() as session:
-        record(
-            session,
-            actor_of(request, principal),
-            "hashset.import",
-            f"hashset:{name}",
-            {k: result.get(k) for k in keep},
-            outcome=outcome,
-        )
 
 
 @router.get(
@@ -378,25 +311,14 @@ def export_hashset(
     principal: Principal = READ,
 ) -> StreamingResponse:
     state = state_of(request)
-    try:
-        spec = formats.get(format)
-    except formats.FormatError as err:
-        raise ApiError(422, str(err)) from None
+    spec = formats.get(format)
     folder = tempfile.mkdtemp(prefix="netsafe-export-")
     path = os.path.join(folder, "export")
     try:
-        count = hs.export_set(state.db, name, path, spec.name, profile)
-    except (StoreError, HashSetError) as err:
+        hs.export_set(state.db, actor_of(request, principal), name, path, spec.name, profile)
+    except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
-        raise _store_error(err) from None
-    with state.db.session() as session:
-        record(
-            session,
-            actor_of(request, principal),
-            "hashset.export",
-            f"hashset:{name}",
-            {"format": spec.name, "profile": profile, "entries": count},
-        )
+        raise
 
     def chunks() -> Iterator[bytes]:
         try:

@@ -9,11 +9,9 @@ from starlette.datastructures import UploadFile
 
 from netsafe.accounts.roles import Permission
 from netsafe.hashsets import formats
-from netsafe.hashsets.profiles import available_profiles, load_profile
+from netsafe.hashsets.profiles import available_profiles
 from netsafe.services import hashsets as hs
 from netsafe.services.accounts import Principal
-from netsafe.store.db import StoreError
-from netsafe.store.repositories import NotFoundError
 from netsafe.web.api.hashsets import run_import
 from netsafe.web.auth import check_csrf, require_page
 from netsafe.web.errors import ApiError
@@ -38,6 +36,7 @@ def _list_page(
         principal,
         status_code=status_code,
         infos=hs.list_sets(state_of(request).db),
+        name_ok=hs.name_ok,
         formats=list(formats.FORMATS),
         profiles=available_profiles(),
         message=message,
@@ -74,16 +73,5 @@ async def hashsets_import(request: Request, principal: Principal = CURATOR) -> R
 
 @router.get("/hashsets/{name}", response_class=HTMLResponse)
 def hashset_page(request: Request, name: str, principal: Principal = READER) -> Response:
-    try:
-        details = hs.show_set(state_of(request).db, name)
-    except NotFoundError as err:
-        raise ApiError(404, str(err)) from None
-    except StoreError as err:
-        raise ApiError(422, str(err)) from None
-    profile = load_profile(details.info.profile)
-    found = dict(details.categories)
-    counts = [(c.code, c.label, found.pop(c.code, 0)) for c in profile.categories]
-    uncategorised = found.pop(None, 0)
-    counts += [(str(code), "not in this profile", n) for code, n in found.items()]
-    counts.append(("", profile.uncategorised_label, uncategorised))
-    return page(request, "hashset.html", principal, info=details.info, counts=counts, signals=details.signals)
+    details = hs.show_set(state_of(request).db, name)  # errors are answered by their kind's page
+    return page(request, "hashset.html", principal, details=details)

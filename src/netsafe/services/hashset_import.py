@@ -1,0 +1,297 @@
+"""Importing a hash-list file into a hash set: one transaction with its audit event.
+
+Every record is validated and written inside the transaction, and any invalid record rolls the whole file
+back (nothing half-written) unless ``skip_invalid`` is set, in which case the good records are kept and
+every rejected one is written to a rejects file. The ``hashset.import`` event is written in the same
+transaction, so a crash at any moment leaves either the change and its event or neither. A failed import
+is audited afterwards, with outcome ``failed`` and ``created: false`` (nothing was kept). Reading streams
+and writes go in bounded batches, so memory does not grow with the file.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy.orm import Session
+
+from netsafe.audit.service import Actor, record
+from netsafe.errors import Rejected
+from netsafe.hashsets import formats
+from netsafe.hashsets.formats import FormatError
+from netsafe.hashsets.model import Entry, HashSetError, ImportIssue
+from netsafe.hashsets.profiles import DEFAULT_PROFILE, load_profile
+from netsafe.services.hashset_rules import UsageError, check_new_name
+from netsafe.store import repositories as repo
+from netsafe.store.db import Database
+
+# Entries per database round of an import: bounds memory, amortises statements.
+IMPORT_BATCH = 2000
+# Problems kept for the report (all of them go to the rejects file).
+REPORTED_ISSUES = 20
+# What an import's audit event keeps of its result (never the file's path: it can name a case).
+AUDITED = ("format", "profile", "version", "read", "added", "updated", "rejected", "warnings", "created")
+
+Progress = Callable[[int], None]
+
+
+class ImportFailedError(Rejected, HashSetError):
+    """The file had invalid records and nothing was stored; ``result`` holds the first problems."""
+
+    def __init__(self, result: ImportResult, every_record: bool = False) -> None:
+        self.result = result
+        first = result.issues[0] if result.issues else None
+        more = f" (first: {first})" if first else ""
+        if every_record:
+            advice = "every record was rejected, so nothing was stored; fix the list and import it again"
+        else:
+            advice = "fix them or use --skip-invalid to import the rest"
+        super().__init__(
+            f"{result.path}: {result.rejected} invalid record(s), nothing imported{more}; {advice}"
+        )
+
+
+@dataclass(slots=True)
+class ImportResult:
+    name: str
+    path: str
+    format: str
+    profile: str
+    version: int = 0
+    read: int = 0
+    added: int = 0
+    updated: int = 0
+    rejected: int = 0
+    warnings: int = 0
+    issues: list[ImportIssue] = field(default_factory=list)
+    warning_samples: list[ImportIssue] = field(default_factory=list)
+    rejects_path: str | None = None
+    created: bool = False
+    committed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "file": self.path,
+            "format": self.format,
+            "profile": self.profile,
+            "version": self.version,
+            "read": self.read,
+            "added": self.added,
+            "updated": self.updated,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+            "rejects_file": self.rejects_path,
+            "created": self.created,
+            "committed": self.committed,
+            "issues": [i.as_dict() for i in self.issues],
+        }
+
+    def audit_details(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in AUDITED}
+
+
+def resolve_format(path: str | Path, name: str | None) -> str:
+    if name:
+        return formats.get(name).name
+    try:
+        return formats.detect(path)
+    except FormatError:
+        # Content detection wants every sampled line well-formed; a damaged list still has its extension.
+        suffix = Path(path).suffix.lower()
+        for spec in formats.FORMATS.values():
+            if suffix and suffix in spec.extensions:
+                return spec.name
+        raise
+
+
+def _reader(
+    fmt: str, path: str | Path, profile: str, progress: Progress | None
+) -> Iterator[Entry | ImportIssue]:
+    spec = formats.get(fmt)
+    options: dict[str, Any] = {"profile": profile, "progress": progress}
+    accepted = inspect.signature(spec.read).parameters
+    # The store finds duplicates itself in constant memory; a reader's own check would keep every key.
+    if "check_duplicates" in accepted:
+        options["check_duplicates"] = False
+    return spec.read(path, **options)
+
+
+class _Rejects:
+    """Rejected records as JSON Lines (file, record, field, message, raw), opened on first use."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._out: TextIO | None = None
+
+    def write(self, found: ImportIssue) -> None:
+        if self.path is None:
+            return
+        if self._out is None:
+            try:
+                self._out = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            except OSError as err:
+                raise UsageError(f"{self.path}: cannot write the rejects file: {err.strerror}") from None
+        self._out.write(json.dumps(_issue_dict(found), ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+
+
+def _issue_dict(found: ImportIssue) -> dict[str, Any]:
+    out = found.as_dict()
+    raw = getattr(found, "raw", None)
+    if raw is not None:
+        out["raw"] = raw
+    return out
+
+
+def import_file(
+    db: Database,
+    actor: Actor,
+    path: str | Path,
+    name: str,
+    *,
+    format: str | None = None,
+    profile: str | None = None,
+    skip_invalid: bool = False,
+    rejects: str | Path | None = None,
+    description: str | None = None,
+    source: str | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import ``path`` into hash set ``name`` (created if new) as one transaction with its audit event.
+
+    Raises :class:`ImportFailedError` (nothing stored, audited as failed) when a record is invalid and
+    ``skip_invalid`` is false, or when every record was rejected; :class:`UsageError`, ``InvalidNameError``,
+    :class:`FormatError`, ``ProfileError`` or ``StoreError`` for requests that cannot start. Returns what
+    was read, added, updated and rejected.
+    """
+    display = str(path)
+    if not os.path.isfile(path):
+        raise UsageError(f"{display}: no such file")
+    fmt = resolve_format(path, format)
+    if profile is not None:
+        load_profile(profile)
+    rejects_path = str(rejects) if rejects is not None else None
+    if skip_invalid and rejects_path is None:
+        rejects_path = f"{Path(path).name}.rejects.jsonl"
+    sink = _Rejects(rejects_path)
+    result: ImportResult | None = None
+    try:
+        with db.session() as session:
+            repo.tune_for_import(session)
+            row = repo.find_set(session, name)
+            created = row is None
+            if row is None:
+                check_new_name(name)
+                row = repo.create_set(session, name, profile or DEFAULT_PROFILE, description, source)
+            elif profile is not None and profile != row.profile:
+                raise UsageError(
+                    f"hash set {name!r} uses profile {row.profile}, not {profile}; "
+                    "leave out --profile or import into a new set"
+                )
+            result = ImportResult(
+                name=row.name, path=display, format=fmt, profile=row.profile, created=created
+            )
+            result.rejects_path = rejects_path
+            result.version = repo.next_version(session, row)
+            _run_import(
+                session, row.id, result, _reader(fmt, path, row.profile, progress), skip_invalid, sink
+            )
+            if result.rejected and not skip_invalid:
+                raise ImportFailedError(result)  # leaves the transaction: everything rolls back
+            if result.rejected and not (result.added or result.updated):
+                # Nothing good in the file: keeping a new empty set (or a version with no change) would
+                # look like a success.
+                raise ImportFailedError(result, every_record=True)
+            record(session, actor, "hashset.import", f"hashset:{row.name}", result.audit_details())
+        result.committed = True
+        return result
+    except ImportFailedError as err:
+        err.result.created = False
+        err.result.added = err.result.updated = 0
+        with db.session() as session:
+            record(
+                session,
+                actor,
+                "hashset.import",
+                f"hashset:{name}",
+                err.result.audit_details(),
+                outcome="failed",
+            )
+        raise
+    finally:
+        sink.close()
+
+
+def _run_import(
+    session: Session,
+    set_id: int,
+    result: ImportResult,
+    items: Iterator[Entry | ImportIssue],
+    skip: bool,
+    sink: _Rejects,
+) -> None:
+    batch: list[Entry] = []
+    last_rejected = -1
+
+    def reject(found: ImportIssue) -> None:
+        nonlocal last_rejected
+        sink.write(found)
+        if len(result.issues) < REPORTED_ISSUES:
+            result.issues.append(found)
+        # Readers yield a record's issues together, so counting record changes counts records in O(1) memory.
+        if found.record != last_rejected or found.record == 0:
+            result.rejected += 1
+            last_rejected = found.record
+
+    def flush() -> None:
+        if not batch:
+            return
+        if result.rejected and not skip:
+            batch.clear()  # doomed transaction: keep validating, stop writing
+            return
+        outcome = repo.upsert_entries(session, set_id, result.version, batch)
+        result.added += outcome.added
+        result.updated += outcome.updated
+        for dup in outcome.duplicates or []:
+            entry = dup.entry
+            kind, value = entry.key()
+            label = "MediaID" if kind == "id" else kind
+            where = f" (first at record {dup.first_record})" if dup.first_record is not None else ""
+            reject(
+                ImportIssue(
+                    entry.origin_file or result.path,
+                    entry.origin_record or 0,
+                    label,
+                    f"duplicate {label} {value[:72]} in this import{where}",
+                )
+            )
+        batch.clear()
+
+    for item in items:
+        if isinstance(item, ImportIssue):
+            if item.severity == "warning":
+                result.warnings += 1
+                if len(result.warning_samples) < REPORTED_ISSUES:
+                    result.warning_samples.append(item)
+                continue
+            reject(item)
+            continue
+        result.read += 1
+        batch.append(item)
+        if len(batch) >= IMPORT_BATCH:
+            flush()
+    flush()
+    if result.rejected and not skip:
+        result.added = result.updated = 0
+
+
+__all__ = ["AUDITED", "ImportFailedError", "ImportResult", "import_file", "resolve_format"]
