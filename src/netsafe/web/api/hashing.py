@@ -11,6 +11,7 @@ from netsafe.accounts.roles import Permission
 from netsafe.hashing.engine import hash_bytes
 from netsafe.hashing.options import HashOptions
 from netsafe.hashing.record import FileRecord
+from netsafe.services import hashing
 from netsafe.services.accounts import Principal
 from netsafe.web.api.schemas import SignalsOut
 from netsafe.web.auth import actor_of, require
@@ -57,19 +58,13 @@ def hash_endpoint(
     exact: Annotated[bool, Query(description="Reference full-resolution PDQ instead of fast mode")] = False,
     principal: Principal = Depends(require(Permission.MATCH)),
 ) -> SignalsOut:
-    # Audited like a match, one event per upload committed before the answer: who learnt the signals of
-    # which file (its name, size, type and hashes; never its bytes).
     audit = state_of(request).audit
     actor = actor_of(request, principal)
-    upload = {"kind": "upload", "name": upload_name(file), "size": file.size}
+    name = upload_name(file)
     try:
         result = hash_upload(request, file, dihedral, exact)
     except ApiError as err:
-        audit.submit(actor, "hash", None, upload | {"status": err.status, "error": err.code}, "failed")
+        hashing.record_refused(audit, actor, name, file.size, err.status, err.code)
         raise
-    signals = dict(result.digests)
-    if result.pdq is not None:
-        signals["pdq"] = result.pdq
-    details = upload | {"size": result.size, "mime": result.mime, "signals": signals}
-    audit.submit(actor, "hash", None, details)
+    hashing.record_hashed(audit, actor, name, result)
     return SignalsOut(**result.as_dict())
