@@ -14,13 +14,15 @@ from sqlalchemy import select
 
 from netsafe.hashsets.profiles import ProfileError, load_profile
 from netsafe.media.location import Location
+from netsafe.signals.types import COMPUTED_SIGNALS
 from netsafe.store import Database
 from netsafe.textsafe import json_text, utf8_safe
 from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow
 
 REPORT_FORMAT = "netsafe-triage-report"
 REPORT_VERSION = 1
-SIGNAL_FIELDS = ("md5", "sha1", "sha256", "pdq", "pdq_quality", "vpdq")
+# The signals a scanned item carries (every signal netsafe computes), and the PDQ quality beside them.
+SIGNAL_FIELDS = (*COMPUTED_SIGNALS, "pdq_quality")
 
 
 @dataclass(slots=True)
@@ -152,7 +154,9 @@ def build_report(db: Database, scan_id: int) -> ReportData:
 
 def _item(blob: ScanBlobRow) -> dict[str, Any]:
     signals: dict[str, Any] = {"sha256": blob.sha256}
-    for name in ("md5", "sha1", "pdq", "pdq_quality", "vpdq"):
+    for name in SIGNAL_FIELDS:
+        if name == "sha256":
+            continue
         value = getattr(blob, name)
         if value is not None:
             signals[name] = value

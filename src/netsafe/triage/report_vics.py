@@ -12,6 +12,8 @@ from typing import Any
 from netsafe.hashsets.formats import vics
 from netsafe.hashsets.model import Entry
 from netsafe.hashsets.profiles import ProfileError, load_profile, map_category
+from netsafe.signals import types
+from netsafe.signals.types import COMPUTED_SIGNALS
 
 DEFAULT_PROFILE = "uk-caid"
 
@@ -57,7 +59,7 @@ def entries(report: dict[str, Any], profile: str) -> Iterator[Entry]:
                     media_file[vics_key] = _iso(times[key])
             files.append({k: v for k, v in media_file.items() if v is not None})
         yield Entry(
-            signals={k: sig[k] for k in ("md5", "sha1", "sha256", "pdq") if k in sig},
+            signals={k: sig[k] for k in COMPUTED_SIGNALS if k in sig and types.REGISTRY[k].in_entries},
             category=_category(item, profile),
             media_size=item["size"],
             mime_type=item["mime"],

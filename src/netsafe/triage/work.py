@@ -21,12 +21,13 @@ from netsafe.media.item import MediaItem
 from netsafe.media.sniff import SNIFF_BYTES, sniff
 from netsafe.signals.crypto import digest_bytes, digest_stream
 from netsafe.signals.imaging import one_line
+from netsafe.signals.types import CRYPTO_SIGNALS
 
 # Files up to this size are read whole (one read, no chunking); bigger ones are streamed.
 READ_WHOLE = 64 << 20
 # Items inside containers are decoded from memory; past this size they are not decoded (reported).
 DECODE_FROM_MEMORY = 1 << 30
-IDENTITY = ("md5", "sha1", "sha256")
+IDENTITY = CRYPTO_SIGNALS
 THUMBNAIL_SIZE = 96
 THUMBNAIL_BLUR = 2.5
 

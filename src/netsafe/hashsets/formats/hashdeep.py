@@ -34,6 +34,7 @@ from netsafe.hashsets.formats.base import (
 from netsafe.hashsets.model import SIGNALS, Entry, ImportIssue, normalise_signal
 from netsafe.hashsets.profiles import DEFAULT_PROFILE, GradingProfile
 from netsafe.signals.codecs import HashFormatError
+from netsafe.signals.types import CRYPTO_SIGNALS
 
 NAME = "hashdeep"
 SUMS_NAME = "md5sum"
@@ -140,8 +141,8 @@ def write_sums(
     binary: bool = False,
 ) -> int:
     """Write ``<hex>  <name>`` lines for ``signal``; entries without it are skipped. Returns lines written."""
-    if signal not in ("md5", "sha1", "sha256"):
-        raise FormatError(f"checksum lists hold md5, sha1 or sha256, not {signal!r}")
+    if signal not in CRYPTO_SIGNALS:
+        raise FormatError(f"checksum lists hold {', '.join(CRYPTO_SIGNALS)}, not {signal!r}")
     marker = "*" if binary else " "
     count = 0
     with open_sink(out) as sink:
@@ -269,8 +270,8 @@ def write(
 ) -> int:
     """Write a hashdeep file with ``size`` then the given hash columns then ``filename``."""
     for signal in signals:
-        if signal not in ("md5", "sha1", "sha256"):
-            raise FormatError(f"hashdeep columns are md5, sha1 or sha256, not {signal!r}")
+        if signal not in CRYPTO_SIGNALS:
+            raise FormatError(f"hashdeep columns are {', '.join(CRYPTO_SIGNALS)}, not {signal!r}")
     with open_sink(out) as sink:
         return _write(entries, sink, list(signals), command)
 
