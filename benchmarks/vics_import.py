@@ -63,7 +63,7 @@ def _rss_kb() -> int:
 
 
 def child(mode: str, path: str) -> dict[str, Any]:
-    from netsafe.hashsets.formats import vics
+    from netsafe.hashsets.formats import vics, vics_read
     from netsafe.hashsets.model import Entry
     from netsafe.hashsets.profiles import load_profile
 
@@ -76,7 +76,7 @@ def child(mode: str, path: str) -> dict[str, Any]:
             document = json.load(fh)
         if mode == "json.load+convert":
             profile = load_profile("uk-caid")
-            converter = vics._Converter(path, profile, profile)
+            converter = vics_read._Converter(path, profile, profile)
             for record, obj in enumerate(document["value"], 1):
                 entry, found = converter.convert(obj, record)
                 entries += entry is not None
