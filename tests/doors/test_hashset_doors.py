@@ -281,7 +281,10 @@ def test_the_pages_answer_errors_by_the_same_kinds(doors: Doors, tmp_path: Path)
 
 def test_an_import_whose_every_record_is_rejected_leaves_no_set(doors: Doors, tmp_path: Path) -> None:
     bad = vics_list(tmp_path / "bad.json", 3, bad=True)
-    result = doors.cli("hashset", "import", bad, "--name", "empty", "--skip-invalid", "--json")
+    rejects = tmp_path / "bad.rejects.jsonl"  # never the current folder
+    result = doors.cli(
+        "hashset", "import", bad, "--name", "empty", "--skip-invalid", "--rejects", rejects, "--json"
+    )
     assert result.exit_code == 1, result.output
     assert doors.cli("hashset", "list", "--json").stdout == ""  # no empty set left behind
     assert "every record was rejected" in result.stderr

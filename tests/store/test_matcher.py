@@ -285,10 +285,10 @@ def test_a_large_catch_up_leaves_one_segment(
 ) -> None:
     # Pages of the store arrive as separate segments; a build from scratch must end as one (each segment
     # costs a full probe per query).
-    from netsafe.services import matcher as service
+    from netsafe.services import indexes
 
     monkeypatch.setattr(
-        service.repo, "iter_columns", functools.partial(service.repo.iter_columns, chunk=17_000)
+        indexes.repo, "iter_columns", functools.partial(indexes.repo.iter_columns, chunk=17_000)
     )
     pdqs = rng.integers(0, 256, (40_000, 32), dtype=np.uint8)
     _import(db, tx_file(tmp_path / "a.txt", [f"pdq {row.tobytes().hex()}" for row in pdqs]), "a")

@@ -47,7 +47,8 @@ def write_table(records: Iterable[FileRecord], console: Console | None = None) -
     table.add_column("path", overflow="fold", min_width=min(24, max(4, console.width // 4)))
     # sha256 only where it fits: --json and --csv always carry every full hash.
     wide = console.width >= 100
-    for col in ("kind", "size", "sha256", "pdq", "q") if wide else ("kind", "size", "pdq", "q"):
+    columns = ("kind", "size", "sha256", "pdq", "q")  # signal-list: ok, the columns shown
+    for col in columns if wide else tuple(c for c in columns if c != "sha256"):
         table.add_column(col, no_wrap=True)
     table.add_column("note", overflow="fold", min_width=10)
     for record in rows:

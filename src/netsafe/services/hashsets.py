@@ -28,7 +28,7 @@ from netsafe.hashsets.profiles import (
 )
 from netsafe.services.hashset_import import ImportFailedError, ImportResult, import_file, resolve_format
 from netsafe.services.hashset_rules import InvalidNameError, UsageError, check_new_name, name_ok
-from netsafe.services.matcher import drop_index, index_key
+from netsafe.services.indexes import drop_index, index_key
 from netsafe.signals import types as signal_types
 from netsafe.signals.codecs import HashFormatError
 from netsafe.store import repositories as repo

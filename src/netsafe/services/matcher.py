@@ -1,179 +1,72 @@
-"""The matcher the command line and the web workers share: per-hash-set indexes built from the store,
-persisted as plain arrays next to the database, and brought up to date when a set's version changes.
-
-Each hash set gets a directory ``<index dir>/<set id>/v<version>/`` holding a PDQ index and one exact index
-per cryptographic signal (and PhotoDNA). A worker that finds the store at a newer version than the newest
-directory loads that directory, applies only the entries the newer versions removed (``removed_entries``)
-or touched (``updated_version``), and publishes the result under the new version with an atomic rename, so
-several processes can share one index directory: whoever renames first wins and the others load its copy.
+"""The matcher the command line and the web workers share: searches the hash sets' indexes
+(:mod:`netsafe.services.indexes`), keeps them current as the store's versions move on, and reports the hits
+with their entries' categories, cached per set version.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-from platformdirs import user_cache_path
 from sqlalchemy import select
 
-from netsafe.errors import InvalidInput, NotFound
 from netsafe.hashsets.model import normalise_signal, photodna_bytes
-from netsafe.hashsets.profiles import GradingProfile, ProfileError, load_profile
 from netsafe.matching.dihedral import search_dihedral
 from netsafe.matching.exact import ExactIndex
-from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE, IndexFormatError, PDQIndex
-from netsafe.matching.vpdq import VpdqMatch, match_videos
+from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE, PDQIndex
+from netsafe.matching.vpdq import match_videos
+from netsafe.services import indexes
+from netsafe.services.indexes import (
+    EXACT_SIGNALS,
+    SetIndex,
+    SetRef,
+    default_index_dir,
+    drop_index,
+    grading_profile,
+    index_key,
+    set_key,
+)
+from netsafe.services.matches import (
+    Found,
+    Hit,
+    Match,
+    MatchError,
+    Query,
+    StoreNeededError,
+    UnknownHashSetError,
+)
 from netsafe.signals.codecs import HashFormatError, normalise_hex
 from netsafe.signals.pdq import DIHEDRAL_NAMES, QUALITY_THRESHOLD
 from netsafe.signals.types import REGISTRY
 from netsafe.signals.vpdq import VpdqFrame
 from netsafe.store import repositories as repo
-from netsafe.store.db import Database, StoreError, sqlite_path
+from netsafe.store.db import Database
 from netsafe.store.models import HashSetRow
 
-ENV_INDEX_DIR = "NETSAFE_INDEX_DIR"
-EXACT_SIGNALS = ("md5", "sha1", "sha256", "photodna")
-# Store column holding each exact signal's canonical (hex) form.
-_COLUMN = {"md5": "md5", "sha1": "sha1", "sha256": "sha256", "photodna": "photodna_key"}
-_VERSION_DIR = re.compile(r"v(\d+)")
-_SET_DIR = re.compile(r"(\d+)-\d+")
+__all__ = [
+    "DETAILS_CACHE_ENTRIES",
+    "EXACT_SIGNALS",
+    "STALE_REFRESHES",
+    "Found",
+    "Match",
+    "MatchError",
+    "Matcher",
+    "Query",
+    "StoreNeededError",
+    "UnknownHashSetError",
+    "default_index_dir",
+    "drop_index",
+    "index_key",
+]
+
 STALE_REFRESHES = 10  # offline searches refuse indexes not all caught up for this many refresh periods
-COMPACT_SHARE = 20  # merge the PDQ index's segments when a catch-up added >= 1/20 of its rows
 DETAILS_CACHE_ENTRIES = 200_000  # per hash set; about 40 MB at most
-
-
-class MatchError(InvalidInput):
-    """A request the matcher cannot serve (unknown hash set, bad hash); ``str(err)`` is one line."""
-
-
-class UnknownHashSetError(NotFound, MatchError):
-    """A query named a hash set the store does not have."""
-
-
-class StoreNeededError(Exception):
-    """Raised by ``match(..., offline=True)`` when answering needs the store (versions due for a re-read,
-    an index to load, a category not cached) or another thread holds the indexes: call again online."""
-
-
-@dataclass(slots=True)
-class Query:
-    """What to look up: signals of a file (or given by hand). ``query`` is what the person asked for."""
-
-    query: str
-    path: str | None = None
-    signals: dict[str, str] = field(default_factory=dict)
-    pdq_quality: int | None = None
-    pdq_dihedral: list[str] | None = None
-    vpdq: list[VpdqFrame] | None = None
-    error: str | None = None
-    kind: str = "signals"  # file, upload, hash (typed by a person) or signals (named, from a platform)
-    size: int | None = None
-    mime: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    hashset: str
-    entry_id: int
-    signal: str
-    distance: int
-    category: str | None
-    category_label: str
-    source_id: str | None = None
-    transform: str | None = None  # dihedral variant of the query that matched ("original", "rotate90", ...)
-    video: VpdqMatch | None = None  # vPDQ: shares of matching frames and the matching segments
-
-    def as_dict(self) -> dict[str, Any]:
-        """Every key, always (null where it does not apply): one shape for every door."""
-        video = self.video
-        return {
-            "hashset": self.hashset,
-            "entry_id": self.entry_id,
-            "source_id": self.source_id,
-            "signal": self.signal,
-            "distance": self.distance,
-            "category": self.category,
-            "category_label": self.category_label,
-            "transform": self.transform,
-            "query_match_percent": None if video is None else round(video.query_match_percent, 2),
-            "compared_match_percent": None if video is None else round(video.compared_match_percent, 2),
-            "segments": None
-            if video is None
-            else [
-                {
-                    "query_start": g.query_start,
-                    "query_end": g.query_end,
-                    "compared_start": g.candidate_start,
-                    "compared_end": g.candidate_end,
-                    "frames": g.frames,
-                }
-                for g in video.segments
-            ],
-        }
-
-    @property
-    def list_id(self) -> str:
-        """How a person finds the entry: the list's own id (its ``MediaID``) where it has one, else
-        ``#`` and netsafe's entry id (what ``netsafe hashset remove --entry`` takes)."""
-        return self.source_id or f"#{self.entry_id}"
 
 
 def _clip(text: str) -> str:
     return text if len(text) <= 72 else text[:72] + "..."
-
-
-def default_index_dir(db: Database) -> Path:
-    env = os.environ.get(ENV_INDEX_DIR)
-    if env:
-        return Path(env)
-    path = sqlite_path(db.url)
-    if path is not None:
-        return path.with_name(path.name + ".indexes")
-    # Not a file database: one cache directory per database (never the password: it is not in the digest).
-    digest = hashlib.sha256(db.display_url.encode()).hexdigest()[:16]
-    return user_cache_path("netsafe", appauthor=False) / "indexes" / digest
-
-
-@dataclass(frozen=True, slots=True)
-class _SetRef:
-    set_id: int
-    key: str  # names the set's index directory: id plus creation time, unique even across recreated databases
-    version: int
-    profile: str
-
-
-def _key(set_id: int, created: datetime) -> str:
-    stamp = created if created.tzinfo else created.replace(tzinfo=UTC)
-    return f"{set_id}-{int(stamp.timestamp() * 1_000_000)}"
-
-
-@dataclass(slots=True)
-class _SetIndex:
-    set_id: int
-    key: str
-    name: str
-    version: int
-    profile: GradingProfile
-    pdq: PDQIndex
-    exact: dict[str, ExactIndex]
-    vpdq: PDQIndex  # every frame of every video entry, under the entry's id: finds candidate videos
-
-    def save(self, directory: Path) -> None:
-        self.pdq.save(directory / "pdq")
-        self.vpdq.save(directory / "vpdq")
-        for index in self.exact.values():
-            index.save(directory / "exact")
 
 
 class Matcher:
@@ -187,8 +80,8 @@ class Matcher:
         self.db = db
         self.index_dir = index_dir or default_index_dir(db)
         self.refresh_seconds = refresh_seconds
-        self._sets: dict[str, _SetIndex] = {}  # by _SetRef.key
-        self._known: dict[str, _SetRef] = {}  # by name
+        self._sets: dict[str, SetIndex] = {}  # by SetRef.key
+        self._known: dict[str, SetRef] = {}  # by name
         self._checked = float("-inf")
         self._current_at = float("-inf")  # when catch_up() last brought every index up to date
         self._lock = threading.RLock()
@@ -215,134 +108,39 @@ class Matcher:
                     )
                 ).all()
             self._known = {
-                name: _SetRef(int(i), _key(int(i), created), int(v), str(p))
+                name: SetRef(int(i), set_key(int(i), created), int(v), str(p))
                 for i, name, v, p, created in rows
             }
             live = {ref.key for ref in self._known.values()}
             for key in list(self._sets):
                 if key not in live:
                     del self._sets[key]
-            self._sweep(live, max((ref.set_id for ref in self._known.values()), default=0))
+            indexes.sweep(self.index_dir, live, max((ref.set_id for ref in self._known.values()), default=0))
             self._checked = now
-
-    def _sweep(self, live: set[str], max_id: int) -> None:
-        """Remove index directories of deleted sets, and of sets that only share an id with a live one (a
-        database recreated beside an old index directory). Ids above ``max_id`` may be sets another process
-        created since we looked: left alone."""
-        if not self.index_dir.is_dir():
-            return
-        for child in self.index_dir.iterdir():
-            m = _SET_DIR.fullmatch(child.name)
-            if m and child.name not in live and int(m.group(1)) <= max_id:
-                shutil.rmtree(child, ignore_errors=True)
 
     def hashset_names(self) -> list[str]:
         self.refresh()
         return sorted(self._known)
 
-    def _index(self, name: str) -> _SetIndex:
+    def _index(self, name: str) -> SetIndex:
         ref = self._known[name]
         current = self._sets.get(ref.key)
         if current is not None and current.version == ref.version:
             return current
         # Never catch up ``current`` in place: other threads may be searching it outside the lock. A fresh
         # copy from disk is cheap (memory-mapped) and the old object stays valid until they finish.
-        loaded = self._load_newest(ref)
+        loaded = indexes.load_newest(self.index_dir, ref)
         if loaded is None:
             empty = {s: ExactIndex(s) for s in EXACT_SIGNALS}
-            loaded = _SetIndex(
-                ref.set_id, ref.key, name, 0, _profile(ref.profile), PDQIndex(), empty, PDQIndex()
+            loaded = SetIndex(
+                ref.set_id, ref.key, name, 0, grading_profile(ref.profile), PDQIndex(), empty, PDQIndex()
             )
         if loaded.version < ref.version:
-            self._catch_up(loaded, ref.version)
-            self._publish(loaded)
+            indexes.catch_up(self.db, loaded, ref.version)
+            indexes.publish(self.index_dir, loaded)
         loaded.name = name
         self._sets[ref.key] = loaded
         return loaded
-
-    def _load_newest(self, ref: _SetRef) -> _SetIndex | None:
-        root = self.index_dir / ref.key
-        found: list[int] = []
-        if root.is_dir():
-            for child in root.iterdir():
-                m = _VERSION_DIR.fullmatch(child.name)
-                if m and int(m.group(1)) <= ref.version:
-                    found.append(int(m.group(1)))
-        for v in sorted(found, reverse=True):
-            directory = root / f"v{v}"
-            try:
-                pdq = PDQIndex.load(directory / "pdq")
-                exact = {s: ExactIndex.load(directory / "exact", s) for s in EXACT_SIGNALS}
-                frames = PDQIndex.load(directory / "vpdq")
-            except (IndexFormatError, OSError, ValueError):
-                shutil.rmtree(directory, ignore_errors=True)  # damaged or half-written: rebuild
-                continue
-            return _SetIndex(ref.set_id, ref.key, "", v, _profile(ref.profile), pdq, exact, frames)
-        return None
-
-    def _catch_up(self, index: _SetIndex, version: int) -> None:
-        """Apply the entries removed, added or replaced since ``index.version`` (not a full rebuild)."""
-        columns = ("pdq", *(_COLUMN[s] for s in EXACT_SIGNALS), "vpdq")
-        added = 0
-        with self.db.session() as session:
-            if index.version > 0:
-                # Removals first: the pages below re-add whatever is in the table now, so an id SQLite
-                # reused after a removal comes back with its new values.
-                gone = np.asarray(repo.removed_since(session, index.set_id, index.version), dtype=np.int64)
-                if len(gone):
-                    index.pdq.remove(gone)
-                    index.vpdq.remove(gone)
-                    for exact in index.exact.values():
-                        exact.remove(gone)
-            for page in repo.iter_columns(session, index.set_id, columns, since_version=index.version):
-                ids = np.fromiter((row[0] for row in page), dtype=np.int64, count=len(page))
-                if index.version > 0:
-                    index.pdq.remove(ids)
-                    index.vpdq.remove(ids)
-                    for exact in index.exact.values():
-                        exact.remove(ids)
-                for k, name in enumerate(columns):
-                    pairs = [(row[0], row[k + 1]) for row in page if row[k + 1] is not None]
-                    if not pairs:
-                        continue
-                    these = [p[0] for p in pairs]
-                    values = [p[1] for p in pairs]
-                    if name == "vpdq":
-                        frame_ids = [i for i, frames in pairs for _ in frames]
-                        index.vpdq.add(frame_ids, [f["pdq"] for _, frames in pairs for f in frames])
-                    elif name == "pdq":
-                        index.pdq.add(these, values)
-                        added += len(these)
-                    else:
-                        signal = "photodna" if name == "photodna_key" else name
-                        index.exact[signal].add(these, values)
-        # Pages arrive as separate segments and every segment costs a full probe per query (three segments
-        # of 1M rows searched ~3x slower than one). The version published here is what every worker loads,
-        # so one merge pays off; small additions stay in the index's delta until they add up.
-        if added * COMPACT_SHARE >= len(index.pdq):
-            index.pdq.compact()
-        index.version = version
-
-    def _publish(self, index: _SetIndex) -> None:
-        root = self.index_dir / index.key
-        final = root / f"v{index.version}"
-        if final.exists():
-            return
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
-        except OSError:
-            return  # a read-only index dir: keep matching from memory
-        try:
-            index.save(tmp)
-            os.rename(tmp, final)
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)  # another process published this version first
-            return
-        for child in root.iterdir():
-            m = _VERSION_DIR.fullmatch(child.name)
-            if m and int(m.group(1)) < index.version:
-                shutil.rmtree(child, ignore_errors=True)
 
     # -- matching -----------------------------------------------------------------------------------------
 
@@ -408,9 +206,9 @@ class Matcher:
                 indexes = [self._index(n) for n in names]
                 if not hashsets:  # every set was just brought up to date
                     self._current_at = time.monotonic()
-        found: list[list[_Hit]] = []
+        found: list[list[Hit]] = []
         for q in queries:
-            hits: list[_Hit] = []
+            hits: list[Hit] = []
             if q.error is None:
                 for index in indexes:
                     limit = distances.get(index.name, max_distance)
@@ -423,7 +221,7 @@ class Matcher:
 
     def load_details(self, pending: Sequence[Found]) -> None:
         """Read what every one of ``pending`` still lacks (categories, source ids) in one store query."""
-        missing: dict[int, _SetIndex] = {}
+        missing: dict[int, SetIndex] = {}
         for found in pending:
             missing.update(found.missing)
         if not missing:
@@ -437,8 +235,8 @@ class Matcher:
         self._remember(fetched, missing)
 
     def _search_video(
-        self, index: _SetIndex, frames: list[VpdqFrame], max_distance: int, min_quality: int
-    ) -> list[_Hit]:
+        self, index: SetIndex, frames: list[VpdqFrame], max_distance: int, min_quality: int
+    ) -> list[Hit]:
         """Videos of the set sharing enough frames with ``frames`` (vPDQ's rule, both shares >= 80%).
 
         The frame index narrows the set to videos with at least one near frame; only those are compared
@@ -467,10 +265,10 @@ class Matcher:
                 quality_tolerance=min_quality,
             )
             if result.is_match:
-                hits.append(_Hit(index, entry_id, "vpdq", closest[entry_id], None, result))
+                hits.append(Hit(index, entry_id, "vpdq", closest[entry_id], None, result))
         return hits
 
-    def _served(self, hashsets: Sequence[str] | None, distances: Mapping[str, int]) -> list[_SetIndex]:
+    def _served(self, hashsets: Sequence[str] | None, distances: Mapping[str, int]) -> list[SetIndex]:
         """The indexes in memory now, without the lock: each may be a version behind the store until the
         next :meth:`catch_up` (whoever serves offline calls it every ``refresh_seconds``)."""
         if self._checked == float("-inf"):
@@ -508,11 +306,11 @@ class Matcher:
             self._current_at = time.monotonic()
 
     def _cached_details(
-        self, hits: list[_Hit]
-    ) -> tuple[dict[int, tuple[str | None, str | None]], dict[int, _SetIndex]]:
+        self, hits: list[Hit]
+    ) -> tuple[dict[int, tuple[str | None, str | None]], dict[int, SetIndex]]:
         """``entry_id -> (category, source_id)`` of the hits the per-version cache knows, and the rest."""
         out: dict[int, tuple[str | None, str | None]] = {}
-        missing: dict[int, _SetIndex] = {}
+        missing: dict[int, SetIndex] = {}
         if not hits:
             return out, missing
         with self._details_lock:
@@ -526,7 +324,7 @@ class Matcher:
         return out, missing
 
     def _remember(
-        self, fetched: dict[int, tuple[str | None, str | None]], indexes: dict[int, _SetIndex]
+        self, fetched: dict[int, tuple[str | None, str | None]], indexes: dict[int, SetIndex]
     ) -> None:
         with self._details_lock:
             for entry_id, details in fetched.items():
@@ -545,48 +343,14 @@ class Matcher:
                 del self._details_cache[key]
 
 
-@dataclass(slots=True)
-class Found:
-    """Hits of a :meth:`Matcher.search`, and what is known about their entries so far."""
-
-    hits: list[list[_Hit]]
-    details: dict[int, tuple[str | None, str | None]]
-    missing: dict[int, _SetIndex]  # entries whose category must still be read (Matcher.load_details)
-
-    def matches(self) -> list[list[Match]]:
-        out: list[list[Match]] = []
-        for hits in self.hits:
-            matches = []
-            for h in hits:
-                category, source_id = self.details.get(h.entry_id, (None, None))
-                label = _label(h.index.profile, category)
-                matches.append(
-                    Match(h.index.name, h.entry_id, h.signal, h.distance, category, label, source_id,
-                          h.transform, h.video)
-                )  # fmt: skip
-            matches.sort(key=lambda m: (m.distance, m.hashset, m.entry_id, m.signal))
-            out.append(matches)
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class _Hit:
-    index: _SetIndex
-    entry_id: int
-    signal: str
-    distance: int
-    transform: str | None = None
-    video: VpdqMatch | None = None
-
-
-def _search(index: _SetIndex, q: Query, max_distance: int, min_quality: int, dihedral: bool) -> list[_Hit]:
-    hits: list[_Hit] = []
+def _search(index: SetIndex, q: Query, max_distance: int, min_quality: int, dihedral: bool) -> list[Hit]:
+    hits: list[Hit] = []
     for signal in EXACT_SIGNALS:
         value = q.signals.get(signal)
         if value is None:
             continue
         key = photodna_bytes(value).hex() if signal == "photodna" else value
-        hits.extend(_Hit(index, int(i), signal, 0) for i in index.exact[signal].lookup(key))
+        hits.extend(Hit(index, int(i), signal, 0) for i in index.exact[signal].lookup(key))
     pdq = q.signals.get("pdq")
     usable = q.pdq_quality is None or q.pdq_quality >= min_quality
     if pdq is None or not usable or not len(index.pdq):
@@ -595,14 +359,14 @@ def _search(index: _SetIndex, q: Query, max_distance: int, min_quality: int, dih
         res = search_dihedral(index.pdq, q.pdq_dihedral, max_distance)
         for i, d, v in zip(res.ids.tolist(), res.distances.tolist(), res.variants.tolist(), strict=True):
             name = DIHEDRAL_NAMES[v] if v < len(DIHEDRAL_NAMES) else str(v)
-            hits.append(_Hit(index, i, "pdq", d, name))
+            hits.append(Hit(index, i, "pdq", d, name))
     else:
         ids, dists = index.pdq.search(pdq, max_distance)
-        hits.extend(_Hit(index, i, "pdq", d) for i, d in zip(ids.tolist(), dists.tolist(), strict=True))
+        hits.extend(Hit(index, i, "pdq", d) for i, d in zip(ids.tolist(), dists.tolist(), strict=True))
     return hits
 
 
-def _check_names(known: Mapping[str, _SetRef], names: Sequence[str], distances: Mapping[str, int]) -> None:
+def _check_names(known: Mapping[str, SetRef], names: Sequence[str], distances: Mapping[str, int]) -> None:
     unknown = [n for n in (*names, *distances) if n not in known]
     if unknown:
         raise UnknownHashSetError(f"no hash set named {unknown[0]!r} (see `netsafe hashset list`)")
@@ -619,30 +383,3 @@ def _check_query(q: Query) -> None:
             normalise_hex(frame.pdq, "pdq")
     except HashFormatError as err:
         raise MatchError(f"{_clip(q.query)}: {err}") from None
-
-
-def _profile(name: str) -> GradingProfile:
-    try:
-        return load_profile(name)
-    except ProfileError as err:
-        raise StoreError(str(err)) from None
-
-
-def _label(profile: GradingProfile, category: str | None) -> str:
-    try:
-        return profile.label(category)
-    except ProfileError:
-        return category or profile.uncategorised_label
-
-
-def index_key(db: Database, name: str) -> str | None:
-    """The index-directory key of hash set ``name`` (None if there is no such set)."""
-    with db.session() as session:
-        row = repo.find_set(session, name)
-        return None if row is None else _key(row.id, row.created)
-
-
-def drop_index(db: Database, key: str, index_dir: Path | None = None) -> None:
-    """Remove a deleted set's persisted index (other processes drop theirs on their next refresh)."""
-    if _SET_DIR.fullmatch(key):
-        shutil.rmtree((index_dir or default_index_dir(db)) / key, ignore_errors=True)

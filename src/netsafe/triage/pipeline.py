@@ -27,7 +27,7 @@ from netsafe.media.item import MediaItem, SourceIssue
 from netsafe.media.limits import Limits
 from netsafe.media.sniff import CONTAINER_SNIFF_BYTES, container_kind
 from netsafe.media.sources import iter_sources
-from netsafe.signals.types import CRYPTO_SIGNALS
+from netsafe.signals.types import CRYPTO_SIGNALS, REGISTRY
 from netsafe.store import Database
 from netsafe.store.repositories import set_info_by_name
 from netsafe.textsafe import exact_hex, from_hex, is_exact_utf8, utf8_safe
@@ -38,7 +38,7 @@ from netsafe.triage.matcher import ScanMatcher
 from netsafe.triage.pool import DecodePool, Pending
 from netsafe.triage.work import Decoded, DecodeJob, Digested, digest_item
 
-PERCEPTUAL = ("pdq", "vpdq")
+PERCEPTUAL = tuple(t.name for t in REGISTRY.values() if not t.exact and t.computed)
 COMMIT_EVERY_EVENTS = 2000
 COMMIT_EVERY_SECONDS = 1.0
 # Items in flight (read, decoding or waiting their turn): enough to keep every core busy, bounded memory.

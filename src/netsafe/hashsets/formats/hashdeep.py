@@ -265,7 +265,7 @@ def write(
     out: Sink,
     profile: str | GradingProfile = DEFAULT_PROFILE,
     *,
-    signals: Sequence[str] = ("md5", "sha256"),
+    signals: Sequence[str] = ("md5", "sha256"),  # signal-list: ok, the columns hashdeep writes by default
     command: str | None = None,
 ) -> int:
     """Write a hashdeep file with ``size`` then the given hash columns then ``filename``."""

@@ -1,5 +1,6 @@
-"""Reading and writing hash sets, entries and votes. Every function takes the caller's session, so the caller
-decides the transaction (an import is one transaction, a listing a short read)."""
+"""Reading and writing a hash set's entries: upsert an import's entries, remove them as a new version, page
+through them, and look them up by signal, id or category. Every function takes the caller's session, so the
+caller decides the transaction (an import is one transaction, a listing a short read)."""
 
 from __future__ import annotations
 
@@ -8,121 +9,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from netsafe.errors import Conflict, NotFound
-from netsafe.hashsets.model import ConsensusResult, Entry, HashSetInfo, Vote, consensus, utc
-from netsafe.hashsets.profiles import load_profile
+from netsafe.hashsets.model import Entry
 from netsafe.signals.types import REGISTRY
-from netsafe.store.convert import entry_values, now, row_to_entry, row_to_vote, set_info
-from netsafe.store.db import StoreError
+from netsafe.store.convert import entry_values, now, row_to_entry
 from netsafe.store.errors import StoreInputError
 from netsafe.store.models import EntryRow, HashSetRow, RemovedEntryRow, VoteRow
+from netsafe.store.repositories.sets import NotFoundError, next_version
 
 # Rows per statement: large enough to amortise round trips, small enough for SQLite's parameter limit.
 BATCH = 500
-MAX_NAME = 200
-
-
-class NotFoundError(NotFound, StoreError):
-    """No hash set (or entry) by that name/id."""
-
-
-class AlreadyExistsError(Conflict, StoreError):
-    """A hash set by that name exists already."""
-
-
-def check_name(name: str) -> str:
-    clean = name.strip()
-    if not clean or len(clean) > MAX_NAME or any(ord(c) < 32 for c in clean):
-        raise StoreInputError(f"hash set name must be 1-{MAX_NAME} printable characters, got {name!r}")
-    return clean
-
-
-# --- hash sets -------------------------------------------------------------------------------------------
-
-
-def find_set(session: Session, name: str) -> HashSetRow | None:
-    return session.scalars(select(HashSetRow).where(HashSetRow.name == name)).one_or_none()
-
-
-def get_set(session: Session, name: str) -> HashSetRow:
-    row = find_set(session, name)
-    if row is None:
-        raise NotFoundError(f"no hash set named {name!r} (see `netsafe hashset list`)")
-    return row
-
-
-def create_set(
-    session: Session, name: str, profile: str, description: str | None = None, source: str | None = None
-) -> HashSetRow:
-    name = check_name(name)
-    load_profile(profile)  # raises ProfileError for an unknown one
-    if find_set(session, name) is not None:
-        raise AlreadyExistsError(f"a hash set named {name!r} exists already")
-    stamp = now()
-    row = HashSetRow(
-        name=name,
-        profile=profile,
-        description=description,
-        source=source,
-        version=0,
-        created=stamp,
-        updated=stamp,
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
-def next_version(session: Session, row: HashSetRow) -> int:
-    """Claim the next version of ``row`` for an import (an UPDATE, so concurrent imports serialise)."""
-    result = session.execute(
-        update(HashSetRow)
-        .where(HashSetRow.id == row.id)
-        .values(version=HashSetRow.version + 1, updated=now())
-        .returning(HashSetRow.version)
-    )
-    version = int(result.scalar_one())
-    session.refresh(row)
-    return version
-
-
-def entry_count(session: Session, hash_set_id: int) -> int:
-    return int(session.scalar(select(func.count()).where(EntryRow.hash_set_id == hash_set_id)) or 0)
-
-
-def set_infos(session: Session) -> list[HashSetInfo]:
-    counts = select(EntryRow.hash_set_id, func.count().label("n")).group_by(EntryRow.hash_set_id).subquery()
-    rows = session.execute(
-        select(HashSetRow, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.hash_set_id == HashSetRow.id)
-        .order_by(HashSetRow.name)
-    ).all()
-    return [set_info(row, int(n)) for row, n in rows]
-
-
-def set_info_by_name(session: Session, name: str) -> HashSetInfo:
-    row = get_set(session, name)
-    return set_info(row, entry_count(session, row.id))
-
-
-def delete_set(session: Session, name: str) -> HashSetInfo:
-    row = get_set(session, name)
-    info = set_info(row, entry_count(session, row.id))
-    # Bulk deletes in dependency order: no ORM loading of a million entries, and no reliance on the
-    # database honouring ON DELETE CASCADE (SQLite only does with foreign_keys=ON).
-    entry_ids = select(EntryRow.id).where(EntryRow.hash_set_id == row.id)
-    session.execute(delete(VoteRow).where(VoteRow.entry_id.in_(entry_ids)))
-    session.execute(delete(EntryRow).where(EntryRow.hash_set_id == row.id))
-    session.execute(delete(RemovedEntryRow).where(RemovedEntryRow.hash_set_id == row.id))
-    session.execute(delete(HashSetRow).where(HashSetRow.id == row.id))
-    session.expunge(row)
-    return info
-
-
-# --- entries ---------------------------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -380,79 +278,6 @@ def find_exact(
     if hash_set_ids is not None:
         query = query.where(EntryRow.hash_set_id.in_(list(hash_set_ids)))
     return [(int(a), int(b), str(c)) for a, b, c in session.execute(query).all()]
-
-
-# --- votes -----------------------------------------------------------------------------------------------
-
-
-def add_vote(session: Session, entry_id: int, vote: Vote) -> None:
-    hash_set_profile = session.execute(
-        select(HashSetRow.profile).join(EntryRow.hash_set).where(EntryRow.id == entry_id)
-    ).scalar_one_or_none()
-    if hash_set_profile is None:
-        raise NotFoundError(f"no entry with id {entry_id}")
-    if vote.category is not None:
-        load_profile(hash_set_profile).category(vote.category)  # ProfileError for a code the set lacks
-    session.add(
-        VoteRow(
-            entry_id=entry_id,
-            grader=vote.grader,
-            category=vote.category,
-            at=utc(vote.at),
-            disputed=vote.disputed,
-            comment=vote.comment,
-        )
-    )
-    session.flush()
-
-
-def votes_for(session: Session, entry_id: int) -> list[Vote]:
-    rows = session.scalars(
-        select(VoteRow).where(VoteRow.entry_id == entry_id).order_by(VoteRow.at, VoteRow.id)
-    )
-    return [row_to_vote(r) for r in rows]
-
-
-def consensus_for(session: Session, entry_id: int, required: int = 3) -> ConsensusResult:
-    return consensus(votes_for(session, entry_id), required=required)
-
-
-def disagreements(session: Session, hash_set_id: int, required: int = 3) -> list[tuple[int, ConsensusResult]]:
-    """Entries of the set whose votes disagree or dispute: what a grading lead must look at."""
-    voted = session.scalars(
-        select(VoteRow.entry_id)
-        .join(EntryRow, EntryRow.id == VoteRow.entry_id)
-        .where(EntryRow.hash_set_id == hash_set_id)
-        .distinct()
-        .order_by(VoteRow.entry_id)
-    ).all()
-    out: list[tuple[int, ConsensusResult]] = []
-    for entry_id in voted:
-        result = consensus_for(session, entry_id, required)
-        if result.disagreements:
-            out.append((entry_id, result))
-    return out
-
-
-# --- summaries -------------------------------------------------------------------------------------------
-
-
-def category_counts(session: Session, hash_set_id: int) -> dict[str | None, int]:
-    rows = session.execute(
-        select(EntryRow.category, func.count())
-        .where(EntryRow.hash_set_id == hash_set_id)
-        .group_by(EntryRow.category)
-    ).all()
-    return {category: int(n) for category, n in rows}
-
-
-def signal_counts(session: Session, hash_set_id: int) -> dict[str, int]:
-    """How many entries carry each signal (vPDQ included)."""
-    names = tuple(t.name for t in REGISTRY.values())
-    row = session.execute(
-        select(*(func.count(getattr(EntryRow, n)) for n in names)).where(EntryRow.hash_set_id == hash_set_id)
-    ).one()
-    return {name: int(n) for name, n in zip(names, row, strict=True)}
 
 
 def vpdq_frames(session: Session, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
