@@ -18,7 +18,7 @@ from netsafe.audit.service import Actor
 from netsafe.cli.common import open_store, read_password
 from netsafe.cli.errors import EXIT_USAGE, fail
 from netsafe.services.accounts import AccountError, add_user
-from netsafe.web import ratelimit
+from netsafe.web import ratelimit, spool
 from netsafe.web.config import ConfigError, load_settings, settings_env
 
 
@@ -54,6 +54,9 @@ def serve_command(
     finally:
         db.dispose()
     typer.echo(f"netsafe store: {shown}", err=True)
+    stale = spool.remove_stale()
+    if stale:
+        typer.echo(f"removed {len(stale)} upload folder(s) left by a server that was killed", err=True)
     if users == 0 and setup and sys.stdin.isatty():
         _create_first_admin(settings.database_url)
     elif users == 0:

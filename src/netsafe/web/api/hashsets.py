@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -25,6 +24,7 @@ from netsafe.hashsets.profiles import DEFAULT_PROFILE
 from netsafe.services import hashsets as hs
 from netsafe.services.accounts import Principal
 from netsafe.signals.types import ENTRY_SIGNALS
+from netsafe.web import spool
 from netsafe.web.auth import actor_of, require
 from netsafe.web.errors import ERROR_RESPONSES, api_error_for
 from netsafe.web.state import state_of
@@ -260,12 +260,12 @@ def run_import(
 ) -> dict[str, Any]:
     """Spool the upload to a private temporary folder and import it as the CLI does; shared with the page."""
     state = state_of(request)
-    folder = tempfile.mkdtemp(prefix="netsafe-import-")
+    folder = spool.make("import")
     try:
         # The original name only as a hint for detection; never as a path.
         path = os.path.join(folder, "upload" + _suffix(upload.filename))
-        with open(path, "wb") as spool:
-            shutil.copyfileobj(upload.file, spool, 1 << 20)
+        with open(path, "wb") as copy:
+            shutil.copyfileobj(upload.file, copy, 1 << 20)
         try:
             result = hs.import_file(
                 state.db,
@@ -312,7 +312,7 @@ def export_hashset(
 ) -> StreamingResponse:
     state = state_of(request)
     spec = formats.get(format)
-    folder = tempfile.mkdtemp(prefix="netsafe-export-")
+    folder = spool.make("export")
     path = os.path.join(folder, "export")
     try:
         hs.export_set(state.db, actor_of(request, principal), name, path, spec.name, profile)
