@@ -13,7 +13,7 @@ from netsafe.web import spool
 
 def test_the_folders_of_dead_processes_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
     dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+        [sys.executable, "-c", "import os; print(os.getpid())"], check=True, capture_output=True, text=True
     )
     dead_pid = int(dead.stdout)
     left = tmp_path / f"netsafe-import-{dead_pid}-abc123"
