@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from sqlalchemy.orm import Session
 
 from netsafe.audit.service import Actor, record
-from netsafe.errors import Rejected
+from netsafe.errors import Conflict, Rejected
 from netsafe.hashsets import formats
 from netsafe.hashsets.formats import FormatError
 from netsafe.hashsets.model import Entry, HashSetError, ImportIssue
@@ -29,6 +29,7 @@ from netsafe.hashsets.profiles import DEFAULT_PROFILE, load_profile
 from netsafe.services.hashset_rules import UsageError, check_new_name
 from netsafe.store import repositories as repo
 from netsafe.store.db import Database
+from netsafe.store.errors import StoreConflictError
 
 # Entries per database round of an import: bounds memory, amortises statements.
 IMPORT_BATCH = 2000
@@ -38,6 +39,10 @@ REPORTED_ISSUES = 20
 AUDITED = ("format", "profile", "version", "read", "added", "updated", "rejected", "warnings", "created")
 
 Progress = Callable[[int], None]
+
+
+class CreatedMeanwhileError(Conflict):
+    """Another import created the same new set while this one ran; this one stored nothing."""
 
 
 class ImportFailedError(Rejected, HashSetError):
@@ -184,6 +189,7 @@ def import_file(
         rejects_path = f"{Path(path).name}.rejects.jsonl"
     sink = _Rejects(rejects_path)
     result: ImportResult | None = None
+    creating = False  # this import makes the set: another may make it at the same moment
     try:
         with db.session() as session:
             repo.tune_for_import(session)
@@ -191,6 +197,7 @@ def import_file(
             created = row is None
             if row is None:
                 check_new_name(name)
+                creating = True
                 row = repo.create_set(session, name, profile or DEFAULT_PROFILE, description, source)
             elif profile is not None and profile != row.profile:
                 raise UsageError(
@@ -227,6 +234,13 @@ def import_file(
                 outcome="failed",
             )
         raise
+    except (StoreConflictError, repo.AlreadyExistsError):
+        if not creating:
+            raise
+        raise CreatedMeanwhileError(
+            f"hash set {name!r} was created by another import while this one ran; nothing was imported: "
+            "run this import again to add to it"
+        ) from None
     finally:
         sink.close()
 
