@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import typer
 
+from netsafe.audit.journal import count_waiting
+from netsafe.audit.replay import journal_dir_of, recover
 from netsafe.audit.service import (
     Actor,
     Anchor,
@@ -37,11 +39,25 @@ def verify_cmd(
     except AnchorError as err:
         fail(str(err), EXIT_USAGE, "netsafe audit")
     db = open_store()
+    journals = journal_dir_of(db)
     try:
+        # Events that processes which have ended left in their journals belong in the chain first.
+        replayed = recover(db, journals) if journals is not None else 0
         with db.sessions() as session:
             result = verify(session, anchors=kept)
     finally:
         db.dispose()
+    if replayed:
+        typer.echo(
+            f"{replayed} event(s) from the audit journals of ended processes added to the chain", err=True
+        )
+    waiting = count_waiting(journals) if journals is not None else 0
+    if waiting:
+        typer.echo(
+            f"{waiting} event(s) waiting in audit journals of running services (the store is locked by "
+            "another writer, an import say): they join the chain when it is free",
+            err=True,
+        )
     if result.ok:
         also = f", {len(kept)} anchor(s) present" if kept else ""
         head = f"chain head {result.head_seq} {result.head_hash}"
