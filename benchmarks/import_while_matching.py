@@ -23,6 +23,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,15 @@ from netsafe.store.db import open_database
 from netsafe.store.testing import PostgresServer
 
 CLI = [sys.executable, "-c", "from netsafe.cli import main; main()"]
+LUA = Path(__file__).with_name("api_load.lua")
+HOLD = """
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+c.execute("UPDATE audit_head SET seq = seq")
+time.sleep(float(sys.argv[2]))
+c.execute("COMMIT")
+"""
 
 
 def _match_events(url: str) -> int:
@@ -60,6 +70,26 @@ def _write_list(path: Path, n: int, rng: np.random.Generator) -> None:
             out.writelines(f"pdq {h}\n" for h in _hashes(min(100_000, n - start), rng))
 
 
+def _wrk_until(
+    base: str, token: str, bodies: Path, clients: int, cap: float, writer: subprocess.Popen[str]
+) -> dict[str, float]:
+    """wrk (as ``api_load._wrk`` runs it) until ``writer`` ends or ``cap`` seconds (0: no cap) pass: wrk
+    stops on SIGINT and still reports."""
+    args = ["wrk", "-t1", f"-c{clients}", f"-d{round(cap) if cap > 0 else 3600}s", "--timeout", "30s"]
+    args += ["-s", str(LUA), base, "--", str(bodies), "application/json", token, "0"]
+    load = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while load.poll() is None and writer.poll() is None:
+        time.sleep(0.05)
+    if load.poll() is None:
+        load.send_signal(signal.SIGINT)
+    out, err = load.communicate(timeout=60)
+    line = next((x for x in out.splitlines() if x.startswith("{")), None)
+    if line is None:
+        sys.exit(f"wrk failed: {err.strip()[-500:]}")
+    summary: dict[str, float] = json.loads(line)
+    return summary
+
+
 def _answered(summary: dict[str, float]) -> int:
     return int(summary["requests"]) - int(sum(v for k, v in summary.items() if k.startswith("errors_")))
 
@@ -71,7 +101,16 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--entries", type=int, default=1_000_000, help="entries in the imported list")
     parser.add_argument("--bank", type=int, default=100_000, help="entries of the set matched against")
-    parser.add_argument("--seconds", type=float, default=30.0, help="length of the run during the import")
+    parser.add_argument(
+        "--seconds", type=float, default=0.0, help="cap on the run during the import (0: until it ends)"
+    )
+    parser.add_argument(
+        "--hold",
+        type=float,
+        default=0.0,
+        help="SQLite: instead of an import, a bare write transaction of this many seconds (no new set to "
+        "load afterwards: what is left is the audit journal's cost)",
+    )
     parser.add_argument("--baseline", type=float, default=10.0, help="length of the run before it (0: none)")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
@@ -94,7 +133,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     stored = _hashes(args.bank, rng)
     incoming = work / f"incoming-{args.entries}.txt"
-    if not incoming.exists():
+    if not incoming.exists() and args.hold <= 0:
         _write_list(incoming, args.entries, rng)
     with contextlib.ExitStack() as stack:
         if args.backend == "sqlite":
@@ -119,6 +158,7 @@ def main() -> None:
         server = subprocess.Popen(CLI + serve, env=env)
         base = f"http://127.0.0.1:{port}"
         importer: subprocess.Popen[str] | None = None
+        in_chain = 0
         try:
             for _ in range(600):
                 with contextlib.suppress(httpx.HTTPError):
@@ -139,7 +179,7 @@ def main() -> None:
             _wrk(base, token, bodies, "application/json", 3, args.clients)  # warm-up
             print(
                 f"{args.clients} clients (wrk), {args.workers} workers, {args.backend}, "
-                f"set of {args.bank:,} PDQ, import of {args.entries:,}, "
+                f"set of {args.bank:,} PDQ, "
                 f"load average {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
@@ -148,34 +188,38 @@ def main() -> None:
                 print(_report("no import", summary), flush=True)
             events_before = _match_events(url)
             started = time.perf_counter()
+            if args.hold > 0:
+                what = f"a bare write transaction of {args.hold:g} s"
+                writer = [sys.executable, "-c", HOLD, str(work / "store.sqlite"), str(args.hold)]
+            else:
+                what = f"the import of {args.entries:,}"
+                writer = [*CLI, "hashset", "import", str(incoming), "--name", "incoming", "--format", "tx"]
             importer = subprocess.Popen(
-                [*CLI, "hashset", "import", str(incoming), "--name", "incoming", "--format", "tx"],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
+                writer, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
             )
             time.sleep(args.lead)
             wrk_started = time.perf_counter() - started
-            summary = _wrk(base, token, bodies, "application/json", args.seconds, args.clients)
+            summary = _wrk_until(base, token, bodies, args.clients, args.seconds, importer)
             wrk_ended = time.perf_counter() - started
             load = os.getloadavg()[0]
-            print(_report("during the import", summary), flush=True)
             output, _ = importer.communicate(timeout=3600)
             took = time.perf_counter() - started
-            inside = "yes" if importer.returncode is not None and took >= wrk_ended else "no"
+            print(_report(f"during {what}", summary), flush=True)
             print(
-                f"import: exit {importer.returncode} in {took:.1f} s; run from {wrk_started:.1f} to "
-                f"{wrk_ended:.1f} s, wholly inside the import: {inside}; load average {load:.1f}",
+                f"{what}: exit {importer.returncode} in {took:.1f} s; loaded from {wrk_started:.1f} to "
+                f"{wrk_ended:.1f} s; load average {load:.1f}",
                 flush=True,
             )
             if importer.returncode != 0:
                 print(output.strip()[-2000:], flush=True)
+            answered = _answered(summary)
             if args.after > 0:
-                # The import's end: its set appears (each worker loads its index) and the journals of the
-                # audit events that waited behind its lock move into the chain.
+                # The import's end: its set appears (each worker loads its index) and the audit events
+                # that waited in the journals behind its lock move into the chain.
                 after = _wrk(base, token, bodies, "application/json", args.after, args.clients)
-                print(_report("from the import's end", after), flush=True)
+                print(_report(f"the {args.after:g} s after its end", after), flush=True)
+                answered += _answered(after)
+            in_chain = _match_events(url) - events_before
         finally:
             if importer is not None and importer.poll() is None:
                 importer.kill()
@@ -188,9 +232,13 @@ def main() -> None:
             [*CLI, "audit", "verify"], env=env, capture_output=True, text=True, check=False
         )
         added = _match_events(url) - events_before
+        # Answered (so journaled or committed) but not yet in the chain when the load ended: the server's
+        # shutdown moved them there.
+        print(f"audit events not yet in the chain at the end of the load: {added - in_chain:,}", flush=True)
         print(
-            f"audit: {verified.stdout.strip() or verified.stderr.strip()}; match events during the import "
-            f"{added:,} for {_answered(summary):,} answered requests",
+            f"audit: {verified.stdout.strip() or verified.stderr.strip()}; match events since the import "
+            f"began {added:,} for {answered:,} requests answered (wrk leaves up to {args.clients} a run "
+            "in flight, answered and audited but not counted)",
             flush=True,
         )
 

@@ -142,17 +142,20 @@ class AuditWriter:
     def close(self, lock_wait: float = 5.0) -> None:
         """At shutdown, after :meth:`drain`: one last try to empty the journal; what stays is replayed
         by the next process to start on this store (this one's lock on it ends here)."""
-        own = self._journal
-        if own is None:
+        if self.journal_dir is None:
             return
-        try:
-            self.replay(lock_wait)
-        finally:
-            if not own.waiting():
-                own.remove()
-            else:
-                own.close()
-            self._journal = None
+        with self._replaying:
+            own = self._journal
+            if own is None:
+                return
+            try:
+                self._replay(lock_wait)
+            finally:
+                if not own.waiting():
+                    own.remove()
+                else:
+                    own.close()
+                self._journal = None
 
     def post(
         self,
@@ -167,8 +170,8 @@ class AuditWriter:
         self._batches.post(_Event(actor, action, target, details or {}, outcome))
 
     def drain(self, timeout: float = 60.0) -> None:
-        """Wait until every event handed over before this call is committed; raises if the last batch
-        could not be."""
+        """Wait until every event handed over before this call is committed (or journaled); raises if the
+        last batch could be neither."""
         self._batches.submit(_DRAIN, timeout)
 
     def submit(
@@ -180,7 +183,8 @@ class AuditWriter:
         outcome: str = "ok",
         timeout: float = 60.0,
     ) -> None:
-        """Append one event; returns once it is committed, raises if it could not be."""
+        """Append one event; returns once it is committed (or, the store locked by another process, in the
+        journal), raises if it could be neither."""
         self._batches.submit(_Event(actor, action, target, details or {}, outcome), timeout)
 
     async def submit_async(

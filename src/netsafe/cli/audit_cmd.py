@@ -20,6 +20,7 @@ from netsafe.audit.service import (
 )
 from netsafe.cli.common import open_store
 from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail
+from netsafe.store.errors import StoreBusyError
 
 app = typer.Typer(help="Check and export the tamper-evident audit log.", no_args_is_help=True)
 
@@ -42,7 +43,11 @@ def verify_cmd(
     journals = journal_dir_of(db)
     try:
         # Events that processes which have ended left in their journals belong in the chain first.
-        replayed = recover(db, journals) if journals is not None else 0
+        replayed, busy = 0, False
+        try:
+            replayed = recover(db, journals) if journals is not None else 0
+        except StoreBusyError:
+            busy = True  # an import holds the store: check what is there, say what is not
         with db.sessions() as session:
             result = verify(session, anchors=kept)
     finally:
@@ -52,10 +57,14 @@ def verify_cmd(
             f"{replayed} event(s) from the audit journals of ended processes added to the chain", err=True
         )
     waiting = count_waiting(journals) if journals is not None else 0
+    if busy:
+        typer.echo(
+            "the store is busy (an import?): audit journals of ended processes not replayed yet", err=True
+        )
     if waiting:
         typer.echo(
-            f"{waiting} event(s) waiting in audit journals of running services (the store is locked by "
-            "another writer, an import say): they join the chain when it is free",
+            f"{waiting} event(s) waiting in audit journals (written while another process, an import say, "
+            "held the store's write lock): they join the chain when it is free",
             err=True,
         )
     if result.ok:
