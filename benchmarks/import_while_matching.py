@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -70,8 +71,43 @@ def _write_list(path: Path, n: int, rng: np.random.Generator) -> None:
             out.writelines(f"pdq {h}\n" for h in _hashes(min(100_000, n - start), rng))
 
 
+class _LockWaits:
+    """PostgreSQL: samples of what the server's sessions wait for (``pg_stat_activity``), to tell a lock
+    that queues the audit behind the import from plain competition for the CPU."""
+
+    def __init__(self, url: str) -> None:
+        self.db = open_database(url, migrate=False)
+        self.samples = 0
+        self.seen: Counter[str] = Counter()
+
+    def sample(self) -> None:
+        with self.db.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT left(a.query, 24), left(b.query, 24) FROM pg_stat_activity a "
+                "CROSS JOIN LATERAL unnest(pg_blocking_pids(a.pid)) AS blocker(pid) "
+                "JOIN pg_stat_activity b ON b.pid = blocker.pid "
+                "WHERE a.state = 'active' AND a.wait_event_type = 'Lock'"
+            ).all()
+        self.samples += 1
+        for waiting, holding in rows:
+            self.seen[f"[{' '.join(str(waiting).split())}] behind [{' '.join(str(holding).split())}]"] += 1
+
+    def report(self) -> str:
+        self.db.dispose()
+        if not self.seen:
+            return f"lock waits on PostgreSQL: none in {self.samples} samples"
+        top = ", ".join(f"{k} x{n}" for k, n in self.seen.most_common(5))
+        return f"lock waits on PostgreSQL in {self.samples} samples: {top}"
+
+
 def _wrk_until(
-    base: str, token: str, bodies: Path, clients: int, cap: float, writer: subprocess.Popen[str]
+    base: str,
+    token: str,
+    bodies: Path,
+    clients: int,
+    cap: float,
+    writer: subprocess.Popen[str],
+    waits: _LockWaits | None = None,
 ) -> dict[str, float]:
     """wrk (as ``api_load._wrk`` runs it) until ``writer`` ends or ``cap`` seconds (0: no cap) pass: wrk
     stops on SIGINT and still reports."""
@@ -79,7 +115,9 @@ def _wrk_until(
     args += ["-s", str(LUA), base, "--", str(bodies), "application/json", token, "0"]
     load = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while load.poll() is None and writer.poll() is None:
-        time.sleep(0.05)
+        time.sleep(0.05 if waits is None else 0.25)
+        if waits is not None:
+            waits.sample()
     if load.poll() is None:
         load.send_signal(signal.SIGINT)
     out, err = load.communicate(timeout=60)
@@ -199,7 +237,8 @@ def main() -> None:
             )
             time.sleep(args.lead)
             wrk_started = time.perf_counter() - started
-            summary = _wrk_until(base, token, bodies, args.clients, args.seconds, importer)
+            waits = _LockWaits(url) if args.backend == "postgresql" else None
+            summary = _wrk_until(base, token, bodies, args.clients, args.seconds, importer, waits)
             wrk_ended = time.perf_counter() - started
             load = os.getloadavg()[0]
             output, _ = importer.communicate(timeout=3600)
@@ -210,6 +249,8 @@ def main() -> None:
                 f"{wrk_ended:.1f} s; load average {load:.1f}",
                 flush=True,
             )
+            if waits is not None:
+                print(waits.report(), flush=True)
             if importer.returncode != 0:
                 print(output.strip()[-2000:], flush=True)
             answered = _answered(summary)

@@ -56,7 +56,6 @@ class AuditWriter:
         found = journal_dir_of(db) if journal and journals.supported() else None
         self.journal_dir: Path | None = found
         self._journal: JournalFile | None = None  # this process's, created when first needed
-        self._wake = threading.Event()
         self._replayer: threading.Thread | None = None
         self._replayer_lock = threading.Lock()
         self._replaying = threading.Lock()  # one mover at a time: two would commit the same events twice
@@ -92,7 +91,6 @@ class AuditWriter:
 
     def _start_replayer(self) -> None:
         with self._replayer_lock:
-            self._wake.set()
             if self._replayer is None or not self._replayer.is_alive():
                 self._replayer = threading.Thread(
                     target=self._replay_until_empty, name="netsafe-audit-journal", daemon=True
@@ -106,7 +104,6 @@ class AuditWriter:
                 if self._recovered and (own is None or not own.waiting()):
                     self._replayer = None  # the next append starts another
                     return
-                self._wake.clear()
             try:
                 self.replay(lock_wait=0.0)
             except StoreBusyError:
