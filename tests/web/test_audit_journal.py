@@ -20,16 +20,16 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from netsafe.audit.journal import KEY, JournalFile, journal_dir
-from netsafe.audit.models import AuditEventRow
+from netsafe.audit.models import AuditEventRow, AuditHeadRow
 from netsafe.audit.replay import recover
 from netsafe.audit.service import Actor, verify
 from netsafe.audit.writer import AuditWriter
 from netsafe.cli import app as cli
-from netsafe.store.db import Database, open_database, sqlite_path
+from netsafe.store.db import SQLITE_BUSY_TIMEOUT_MS, Database, StoreBusyError, open_database, sqlite_path
 
 from .helpers import make_service
 
@@ -245,3 +245,29 @@ def test_journals_are_off_for_stores_without_a_file() -> None:
         assert AuditWriter(db).journal_dir is None
     finally:
         db.dispose()
+
+
+def test_a_short_lock_wait_gives_up_quickly_and_is_not_left_behind(sqlite_db: Database) -> None:
+    with write_lock_held(sqlite_db):
+        started = time.monotonic()
+        with pytest.raises(StoreBusyError), sqlite_db.session(lock_wait=0.05) as session:
+            session.execute(update(AuditHeadRow).values(seq=AuditHeadRow.seq))
+        assert time.monotonic() - started < 1.0
+    # The pooled connection goes back with the ordinary busy timeout, for writers that must wait.
+    with sqlite_db.session() as session:
+        raw = session.connection().connection.dbapi_connection
+        assert raw is not None
+        assert raw.execute("PRAGMA busy_timeout").fetchone()[0] == SQLITE_BUSY_TIMEOUT_MS
+
+
+def test_verify_reports_events_waiting_in_a_running_process_journal(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = journal_dir(sqlite_path(sqlite_db.url))  # type: ignore[arg-type]
+    journal = JournalFile.create(directory)
+    journal.append([(Actor("user:live"), "match", None, {}, "ok")] * 2, datetime.now(UTC))
+    try:
+        out = _cli_verify(sqlite_db, monkeypatch)
+    finally:
+        journal.close()
+    assert "2 event(s) waiting in audit journals" in out
