@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from netsafe.audit.service import Actor, EventSpec
+from netsafe.errors import InvalidInput
 
 try:
     import fcntl
@@ -38,7 +39,7 @@ KEY = "journaled"  # the detail that names an event's journal line once it is in
 READ_BLOCK = 1 << 20
 
 
-class JournalError(ValueError):
+class JournalError(InvalidInput, ValueError):
     """A journal line that is not a journal event (not a torn last line: those are expected)."""
 
 
