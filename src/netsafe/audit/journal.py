@@ -134,6 +134,9 @@ class JournalFile:
             fd = os.open(path, os.O_RDWR)
         except FileNotFoundError:
             return None
+        except OSError as err:  # another user's (0600): it waits for that user's service or for a person
+            log.warning("audit journal %s cannot be replayed by this user: %s", path.name, err.strerror)
+            return None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -235,6 +238,6 @@ def count_waiting(directory: Path) -> int:
         try:
             with path.open("rb") as f:
                 total += sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(READ_BLOCK), b""))
-        except FileNotFoundError:
+        except OSError:  # replayed and removed meanwhile, or another user's
             continue
     return total
