@@ -66,10 +66,15 @@ _INSERT_EVENTS = insert(cast(Table, AuditEventRow.__table__))
 _SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("h"))
 
 
-def record_many(session: Session, events: list[EventSpec]) -> str:
-    """Append events in order, in three statements whatever their number; returns the last hash."""
+def record_many(session: Session, events: list[EventSpec], times: list[datetime] | None = None) -> str:
+    """Append events in order, in three statements whatever their number; returns the last hash.
+
+    ``times`` (one per event, UTC) are when the events happened, for events that waited in an audit
+    journal (``audit/journal.py``) while the store was locked; by default, now."""
     if not events:
         raise ValueError("no events to record")
+    if times is not None and len(times) != len(events):
+        raise ValueError("one time per event")
     # Core statements on the session's connection: the ORM's bulk paths cost ~1.5 ms a call, more than
     # the commit, and every match request waits for this.
     # The caller's pending changes go first, as the ORM's autoflush did before these Core statements: every
@@ -86,9 +91,10 @@ def record_many(session: Session, events: list[EventSpec]) -> str:
         last, prev = int(bumped[0]), str(bumped[1])
     seq = last - len(events)
     rows = []
-    at = datetime.now(UTC)
-    for actor, action, target, details, outcome in events:
+    now = datetime.now(UTC)
+    for i, (actor, action, target, details, outcome) in enumerate(events):
         seq += 1
+        at = now if times is None else times[i]
         text = canonical_json(details or {})
         who, what, result = actor.name[:200], action[:64], outcome[:16]
         where = None if target is None else target[:MAX_TEXT]

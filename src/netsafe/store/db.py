@@ -17,16 +17,17 @@ from platformdirs import user_data_path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.url import URL
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from netsafe.store.errors import StoreConflictError, StoreError, StoreInputError
+from netsafe.store.errors import StoreBusyError, StoreConflictError, StoreError, StoreInputError
 from netsafe.store.writeturn import WriteTurn
 
 __all__ = [
     "ENV_URL",
     "SQLITE_BUSY_TIMEOUT_MS",
     "Database",
+    "StoreBusyError",
     "StoreError",
     "database_url",
     "default_database_path",
@@ -129,15 +130,28 @@ class Database:
         return self.url.render_as_string(hide_password=True)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, lock_wait: float | None = None) -> Iterator[Session]:
         """A session in one transaction: committed when the block ends, rolled back if it raises.
 
         Database failures (server gone, locked past the busy timeout, a concurrent writer's unique name)
-        come out as :class:`StoreError` with one line, never as a driver traceback.
+        come out as :class:`StoreError` with one line, never as a driver traceback; a SQLite write lock
+        held past the wait as :class:`StoreBusyError`. ``lock_wait`` (seconds, SQLite only) replaces the
+        busy timeout of :data:`SQLITE_BUSY_TIMEOUT_MS` for this transaction: for a writer that has
+        somewhere else to go (the audit writer's journal) rather than wait behind an import.
         """
         try:
             with self.sessions.begin() as session:
-                yield session
+                if lock_wait is None or self.backend != "sqlite":
+                    yield session
+                else:
+                    with _busy_timeout(session, lock_wait):
+                        yield session
+        except OperationalError as err:
+            if _is_busy(err):
+                raise StoreBusyError(
+                    f"the store is busy: another process holds its write lock ({self.backend})"
+                ) from err
+            raise StoreError(f"database error ({self.backend}): {_first_line(err.orig or err)}") from err
         except IntegrityError as err:
             raise StoreConflictError(f"the store refused a change (another process changed it at the same "
                                      f"time?): {_first_line(err.orig or err)}") from err  # fmt: skip
@@ -169,6 +183,25 @@ def open_database(url: str | None = None, migrate: bool = True) -> Database:
             db.dispose()
             raise StoreError(f"cannot open the store at {db.display_url}: {_first_line(err)}") from err
     return db
+
+
+@contextmanager
+def _busy_timeout(session: Session, seconds: float) -> Iterator[None]:
+    # On the driver's connection, not through the session: the session may be failed by the time it is
+    # restored, and the pooled connection must go back with the ordinary timeout either way.
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    raw.execute(f"PRAGMA busy_timeout={max(0, int(seconds * 1000))}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def _is_busy(err: OperationalError) -> bool:
+    """SQLite's SQLITE_BUSY or SQLITE_LOCKED, extended codes included (BUSY_SNAPSHOT, ...)."""
+    code = getattr(err.orig, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (5, 6)
 
 
 def _first_line(err: BaseException) -> str:

@@ -15,3 +15,7 @@ class StoreInputError(InvalidInput, StoreError):
 
 class StoreConflictError(Conflict, StoreError):
     """The store refused a change because another one got there first (a name taken, a unique key)."""
+
+
+class StoreBusyError(StoreError):
+    """Another connection held the store's write lock for longer than this writer would wait (SQLite)."""

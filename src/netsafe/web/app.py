@@ -103,6 +103,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             await asyncio.to_thread(state.audit.drain, 10.0)
         except Exception as err:
             log.warning("audit events at shutdown were not all written: %s", type(err).__name__)
+        try:
+            await asyncio.to_thread(state.audit.close)
+        except Exception as err:  # they stay in the journal, replayed by the next start
+            log.warning("audit journal left for the next start to replay: %s", type(err).__name__)
 
     app = NetsafeAPI(
         lifespan=lifespan,
