@@ -252,6 +252,27 @@ def test_offline_matching_answers_from_memory_or_says_it_needs_the_store(
     assert matcher.match([near]) == online == matcher.match([near], offline=True)
 
 
+def test_a_new_set_joins_offline_answers_once_its_index_is_loaded(db: Database, tmp_path: Path) -> None:
+    pdq = random_pdq()
+    _import(db, tx_file(tmp_path / "a.txt", [f"pdq {pdq}"]), "bank", format="tx")
+    matcher = Matcher(db, tmp_path / "idx", refresh_seconds=3600)
+    matcher.catch_up()
+    query = Query("q", signals={"pdq": pdq})
+    assert len(matcher.search([query], offline=True).matches()[0]) == 1
+    # Another set arrives; the versions are re-read (a catch-up is under way) but its index is not loaded.
+    fresh = random_pdq()
+    _import(db, tx_file(tmp_path / "b.txt", [f"pdq {fresh}"]), "incoming", format="tx")
+    matcher.refresh(force=True)
+    # Searches of every set keep answering from what is loaded instead of waiting for the new index...
+    assert [m.hashset for m in matcher.search([query], offline=True).matches()[0]] == ["bank"]
+    # ...while a search that names the new set waits for it online.
+    with pytest.raises(StoreNeededError):
+        matcher.search([Query("n", signals={"pdq": fresh})], hashsets=["incoming"], offline=True)
+    matcher.catch_up()
+    found = matcher.search([Query("n", signals={"pdq": fresh})], offline=True).matches()[0]
+    assert [m.hashset for m in found] == ["incoming"]
+
+
 def test_offline_matching_never_waits_for_another_thread(db: Database, tmp_path: Path) -> None:
     pdq = random_pdq()
     _import(db, tx_file(tmp_path / "a.txt", [f"pdq {pdq}"]), "bank", format="tx")
