@@ -4,11 +4,14 @@ that break naive readers (0, all ones, just past the end)."""
 
 from __future__ import annotations
 
+import bz2
 import io
+import lzma
 import struct
 import tarfile
 import zipfile
 
+import py7zr
 from hypothesis import strategies as st
 
 from netsafe.samples import synthetic_photo
@@ -80,6 +83,14 @@ def tar_bytes(members: dict[str, bytes], mode: str = "w") -> bytes:
     return out.getvalue()
 
 
+def sevenzip_bytes(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with py7zr.SevenZipFile(out, "w") as sz:
+        for name, data in members.items():
+            sz.writestr(data, name)
+    return out.getvalue()
+
+
 _MEMBER_NAMES = st.one_of(
     st.sampled_from(["a.jpg", "dir/b.png", "../up.jpg", "/abs.gif", "c:\\x.jpg", "deep/" * 20 + "d.jpg"]),
     st.text(min_size=1, max_size=20).filter(lambda s: "\x00" not in s),
@@ -88,7 +99,8 @@ _MEMBER_NAMES = st.one_of(
 
 @st.composite
 def archives(draw: st.DrawFn) -> bytes:
-    """A small zip or tar (plain or gzip) of benign pictures, sometimes with an archive inside, mutated."""
+    """A small zip, tar (plain, gzip, bzip2, xz), 7z, or one picture bzip2- or xz-compressed, of benign
+    pictures, sometimes with an archive inside, mutated."""
     members = draw(
         st.dictionaries(
             _MEMBER_NAMES,
@@ -99,11 +111,19 @@ def archives(draw: st.DrawFn) -> bytes:
     )
     if draw(st.booleans()):
         members["inner.zip"] = zip_bytes({"in.jpg": picture(4, "JPEG")})
-    kind = draw(st.sampled_from(["zip", "zip-stored", "tar", "tar.gz"]))
+    kind = draw(
+        st.sampled_from(["zip", "zip-stored", "tar", "tar.gz", "tar.bz2", "tar.xz", "7z", "bz2", "xz"])
+    )
     if kind == "zip":
         base = zip_bytes(members)
     elif kind == "zip-stored":
         base = zip_bytes(members, zipfile.ZIP_STORED)
+    elif kind == "7z":  # py7zr will not write names such as "../x": plain ones, same contents
+        base = sevenzip_bytes({f"m{i}.bin": data for i, data in enumerate(members.values())})
+    elif kind == "bz2":
+        base = bz2.compress(picture(5, "PNG"))
+    elif kind == "xz":
+        base = lzma.compress(picture(5, "PNG"))
     else:
-        base = tar_bytes(members, "w:gz" if kind == "tar.gz" else "w")
+        base = tar_bytes(members, "w" if kind == "tar" else "w:" + kind.split(".")[1])
     return draw(mutated(base, hot=None))
