@@ -5,11 +5,14 @@ that break naive readers (0, all ones, just past the end)."""
 from __future__ import annotations
 
 import bz2
+import functools
+import gzip
 import io
 import lzma
 import struct
 import tarfile
 import zipfile
+from collections.abc import Callable
 
 import py7zr
 from hypothesis import strategies as st
@@ -33,9 +36,12 @@ EXTREMES = st.sampled_from(
 
 
 @st.composite
-def mutated(draw: st.DrawFn, base: bytes, hot: tuple[int, int] | None = None) -> bytes:
+def mutated(
+    draw: st.DrawFn, base: bytes, hot: tuple[int, int] | None = None, in_place: bool = False
+) -> bytes:
     """``base`` with up to six flips, overwrites with extreme integers, inserts, deletes or a cut; ``hot``
-    (a byte range) is where most mutations land (headers, tables), the rest anywhere."""
+    (a byte range) is where most mutations land (headers, tables), the rest anywhere. ``in_place``: flips
+    and overwrites only (nothing moves)."""
     data = bytearray(base)
     for _ in range(draw(st.integers(1, 6))):
         if not data:
@@ -43,7 +49,12 @@ def mutated(draw: st.DrawFn, base: bytes, hot: tuple[int, int] | None = None) ->
         start, end = (0, len(data)) if hot is None or draw(st.integers(0, 3)) == 0 else hot
         end = min(end, len(data))
         at = draw(st.integers(min(start, end - 1), end - 1))
-        action = draw(st.sampled_from(["flip", "flip", "extreme", "insert", "delete", "cut"]))
+        actions = (
+            ["flip", "flip", "extreme"]
+            if in_place
+            else ["flip", "flip", "extreme", "insert", "delete", "cut"]
+        )
+        action = draw(st.sampled_from(actions))
         if action == "flip":
             data[at] ^= 1 << draw(st.integers(0, 7))
         elif action == "extreme":
@@ -68,13 +79,14 @@ def zip_bytes(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression) as zf:
         for name, data in members.items():
-            zf.writestr(name, data)
+            # A fixed time: writestr(name) stamps now, and a replayed example must be the same bytes.
+            zf.writestr(zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)), data, compression)
     return out.getvalue()
 
 
-def tar_bytes(members: dict[str, bytes], mode: str = "w") -> bytes:
+def tar_bytes(members: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode=mode) as tf:  # type: ignore[call-overload]
+    with tarfile.open(fileobj=out, mode="w") as tf:
         for name, data in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -83,11 +95,26 @@ def tar_bytes(members: dict[str, bytes], mode: str = "w") -> bytes:
     return out.getvalue()
 
 
-def sevenzip_bytes(members: dict[str, bytes]) -> bytes:
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, mtime=0)
+
+
+_TAR_COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
+    "tar": bytes,
+    "tar.gz": _gzip,
+    "tar.bz2": bz2.compress,
+    "tar.xz": lzma.compress,
+}
+
+
+@functools.lru_cache(maxsize=512)
+def sevenzip_bytes(contents: tuple[bytes, ...]) -> bytes:
+    """A 7z of ``contents`` (as m0.bin, m1.bin...). py7zr stamps the time of writing, so one archive is
+    made once per content set: hypothesis must get the same bytes when it replays an example."""
     out = io.BytesIO()
     with py7zr.SevenZipFile(out, "w") as sz:
-        for name, data in members.items():
-            sz.writestr(data, name)
+        for i, data in enumerate(contents):
+            sz.writestr(data, f"m{i}.bin")
     return out.getvalue()
 
 
@@ -119,11 +146,11 @@ def archives(draw: st.DrawFn) -> bytes:
     elif kind == "zip-stored":
         base = zip_bytes(members, zipfile.ZIP_STORED)
     elif kind == "7z":  # py7zr will not write names such as "../x": plain ones, same contents
-        base = sevenzip_bytes({f"m{i}.bin": data for i, data in enumerate(members.values())})
+        base = sevenzip_bytes(tuple(members.values()))
     elif kind == "bz2":
         base = bz2.compress(picture(5, "PNG"))
     elif kind == "xz":
         base = lzma.compress(picture(5, "PNG"))
-    else:
-        base = tar_bytes(members, "w" if kind == "tar" else "w:" + kind.split(".")[1])
+    else:  # compressed here, not by tarfile: its gzip header would carry the time of writing
+        base = _TAR_COMPRESSORS[kind](tar_bytes(members))
     return draw(mutated(base, hot=None))
