@@ -73,6 +73,24 @@ def json_text(text: str) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def formula_escaped(text: str) -> str:
+    """``text`` with a ``'`` in front when a spreadsheet would read it as a formula; reversed exactly by
+    :func:`formula_unescaped`.
+
+    Text that already starts with quotes before a formula character (``'=x``) gets one more, so that
+    reading strips exactly the one this added and never one the text had.
+    """
+    return "'" + text if text.lstrip("'").startswith(_FORMULA_START) else text
+
+
+def formula_unescaped(cell: str) -> str:
+    """The inverse of :func:`formula_escaped`: one leading ``'`` removed when what follows it (after any
+    further quotes) starts with a formula character; any other cell unchanged."""
+    if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_START):
+        return cell[1:]
+    return cell
+
+
 def csv_cell(value: object) -> object:
     """A CSV cell a spreadsheet shows as text: a leading ``= + - @`` tab or CR gets a ``'`` in front.
 

@@ -34,6 +34,7 @@ from netsafe.web.errors import install as install_errors
 from netsafe.web.errors import withhold_exception_text
 from netsafe.web.fastpath import MatchFastPath
 from netsafe.web.headers import SecurityHeadersMiddleware
+from netsafe.web.jsonbody import JsonBodyGuardMiddleware
 from netsafe.web.limits import BodyLimitMiddleware
 from netsafe.web.matching import SharedMatcher
 from netsafe.web.pages import routes as pages
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.trusted_proxies = trusted_proxies(settings)
     if settings.fast_match:
         app.fast_path = lambda stack: MatchFastPath(stack, path=f"{API}/match")
+    app.add_middleware(JsonBodyGuardMiddleware)  # inside the body limit, which counts the bytes first
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_upload_bytes + 64 * 1024,

@@ -33,6 +33,7 @@ from netsafe.hashsets.model import SIGNALS, Entry, ImportIssue, normalise_signal
 from netsafe.hashsets.profiles import DEFAULT_PROFILE, GradingProfile, ProfileError, load_profile
 from netsafe.signals.codecs import HashFormatError
 from netsafe.signals.vpdq import VpdqFrame
+from netsafe.textsafe import formula_unescaped
 
 _DELIMITERS = ",;\t|"
 
@@ -144,6 +145,7 @@ def _read(
         if not row or all(not cell.strip() for cell in row):
             continue
         if header is None:
+            row = [formula_unescaped(title) for title in row]
             twice = _repeated_columns(row, columns)
             if twice:
                 yield issue(display, line, None, twice)
@@ -239,7 +241,9 @@ def _row(
     entry = Entry(origin_file=display, origin_record=line)
     problems: list[tuple[str, str]] = []
     file_name: str | None = None
-    for index, cell in enumerate(row):
+    # Undo the writer's guard against spreadsheet formulas (netsafe's, and the same quote a spreadsheet
+    # adds); hex hashes never start with one.
+    for index, cell in enumerate(formula_unescaped(c) for c in row):
         field = mapping.get(index)
         title = header[index]
         if field is None:

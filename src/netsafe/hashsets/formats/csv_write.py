@@ -13,9 +13,17 @@ from netsafe.hashsets.formats.base import FormatError, Sink, json_text, open_sin
 from netsafe.hashsets.formats.csv_columns import DEFAULT_HEADERS, FIELDS, WRITE_FIELDS
 from netsafe.hashsets.model import SIGNALS, Entry, format_time
 from netsafe.hashsets.profiles import DEFAULT_PROFILE, GradingProfile, load_profile
+from netsafe.textsafe import formula_escaped
 
 
 def _cell(entry: Entry, field: str, profile: GradingProfile) -> str:
+    # Comments, tags and ids come from whoever made the list: a spreadsheet must show them as text, not run
+    # them as formulas (a PhotoDNA hash in base64 may start with "+" too). The reader takes the quote off
+    # again; hex hashes never start with a formula character, so they are never touched.
+    return formula_escaped(_text(entry, field, profile))
+
+
+def _text(entry: Entry, field: str, profile: GradingProfile) -> str:
     if field in SIGNALS:
         return entry.signals.get(field, "")
     value: Any
@@ -67,7 +75,7 @@ def write(
     count = 0
     with open_sink(out) as sink:
         writer = _csv.writer(sink, delimiter=delimiter, lineterminator="\r\n")
-        writer.writerow([headers[f] for f in fields])
+        writer.writerow([formula_escaped(headers[f]) for f in fields])
         for entry in entries:
             try:
                 writer.writerow([_cell(entry, f, grading) for f in fields])
