@@ -7,6 +7,7 @@ import typer
 from netsafe import __version__
 from netsafe.cli import (
     audit_cmd,
+    common,
     demo_cmd,
     hash_cmd,
     hashset_cmd,
@@ -51,6 +52,7 @@ def _root(
 
 
 def main() -> None:
+    common.RUNNING_AS_COMMAND = True
     # A NetsafeError no command caught still ends as its one line and exit code, never a traceback.
     with handled():
         app()

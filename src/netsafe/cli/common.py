@@ -9,6 +9,10 @@ import typer
 from netsafe.cli.errors import exit_code, fail
 from netsafe.store.db import Database, StoreError, open_database
 
+# True when this process is the `netsafe` command itself (set by netsafe.cli.main), not a program or a
+# test that calls the commands in-process: only then may a command change the process's own priority.
+RUNNING_AS_COMMAND = False
+
 
 def open_store(url: str | None = None) -> Database:
     try:
