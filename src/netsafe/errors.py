@@ -9,6 +9,11 @@ This module imports nothing of netsafe's: every layer may raise these.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class NetsafeError(Exception):
     """Something a person can act on went wrong (the most general kind)."""
@@ -38,4 +43,22 @@ class Unavailable(NetsafeError):  # noqa: N818
     """A resource the operation needs cannot be reached now (the store, a lock); trying later may work."""
 
 
-__all__ = ["Conflict", "Forbidden", "InvalidInput", "NetsafeError", "NotFound", "Rejected", "Unavailable"]
+def by_kind(err: BaseException, table: Mapping[type[NetsafeError], T], default: T) -> T:
+    """What ``table`` gives the most specific kind ``err`` is (its classes in method resolution order, so a
+    NotFound that is also a StoreError finds NotFound's entry first); ``default`` for anything else."""
+    for kind in type(err).__mro__:
+        if kind in table:
+            return table[kind]
+    return default
+
+
+__all__ = [
+    "Conflict",
+    "Forbidden",
+    "InvalidInput",
+    "NetsafeError",
+    "NotFound",
+    "Rejected",
+    "Unavailable",
+    "by_kind",
+]

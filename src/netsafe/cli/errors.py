@@ -20,6 +20,7 @@ from netsafe.errors import (
     NotFound,
     Rejected,
     Unavailable,
+    by_kind,
 )
 
 EXIT_OK = 0
@@ -39,10 +40,7 @@ EXIT_CODES: dict[type[NetsafeError], int] = {
 
 
 def exit_code(err: NetsafeError) -> int:
-    for kind in type(err).__mro__:
-        if kind in EXIT_CODES:
-            return EXIT_CODES[kind]
-    return EXIT_FAILURES
+    return by_kind(err, EXIT_CODES, EXIT_FAILURES)
 
 
 def fail(message: str, code: int = EXIT_USAGE, command: str = "netsafe") -> NoReturn:

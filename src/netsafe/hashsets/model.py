@@ -83,7 +83,7 @@ class Entry:
             if value:
                 if name == "photodna":
                     try:
-                        return (name, photodna_bytes(value).hex())
+                        return (name, types.REGISTRY[name].key(value))
                     except HashFormatError:
                         return (name, value)
                 return (name, value.lower())

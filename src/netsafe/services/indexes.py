@@ -33,6 +33,7 @@ ENV_INDEX_DIR = "NETSAFE_INDEX_DIR"
 EXACT_SIGNALS = types.EXACT_SIGNALS
 # Store column holding each exact signal's canonical (hex) form.
 _COLUMN = {name: str(types.REGISTRY[name].store_column) for name in EXACT_SIGNALS}
+_SIGNAL_OF_COLUMN = {column: name for name, column in _COLUMN.items()}
 _VERSION_DIR = re.compile(r"v(\d+)")
 _SET_DIR = re.compile(r"(\d+)-\d+")
 COMPACT_SHARE = 20  # merge the PDQ index's segments when a catch-up added >= 1/20 of its rows
@@ -149,8 +150,7 @@ def catch_up(db: Database, index: SetIndex, version: int) -> None:
                     index.pdq.add(these, values)
                     added += len(these)
                 else:
-                    signal = "photodna" if name == "photodna_key" else name
-                    index.exact[signal].add(these, values)
+                    index.exact[_SIGNAL_OF_COLUMN[name]].add(these, values)
     # Pages arrive as separate segments and every segment costs a full probe per query (three segments
     # of 1M rows searched ~3x slower than one). The version published here is what every worker loads,
     # so one merge pays off; small additions stay in the index's delta until they add up.

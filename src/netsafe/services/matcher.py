@@ -12,7 +12,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from netsafe.hashsets.model import normalise_signal, photodna_bytes
 from netsafe.matching.dihedral import search_dihedral
 from netsafe.matching.exact import ExactIndex
 from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE, PDQIndex
@@ -39,7 +38,7 @@ from netsafe.services.matches import (
 )
 from netsafe.signals.codecs import HashFormatError, normalise_hex
 from netsafe.signals.pdq import DIHEDRAL_NAMES, QUALITY_THRESHOLD
-from netsafe.signals.types import REGISTRY
+from netsafe.signals.types import REGISTRY, normalise, photodna_bytes
 from netsafe.signals.vpdq import VpdqFrame
 from netsafe.store import repositories as repo
 from netsafe.store.db import Database
@@ -395,7 +394,7 @@ def _check_query(q: Query) -> None:
     """Queries from the web come from strangers: a malformed hash is a MatchError, never a crash."""
     try:
         for signal, value in q.signals.items():
-            q.signals[signal] = normalise_signal(signal, value)
+            q.signals[signal] = normalise(signal, value)
         if q.pdq_dihedral is not None:
             q.pdq_dihedral = [normalise_hex(h, "pdq") for h in q.pdq_dihedral]
         for frame in q.vpdq or []:

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from netsafe.errors import Conflict, Forbidden, InvalidInput, NetsafeError, NotFound, Unavailable
+from netsafe.errors import Conflict, Forbidden, InvalidInput, NetsafeError, NotFound, Unavailable, by_kind
 
 log = logging.getLogger("netsafe.web")
 
@@ -46,10 +46,7 @@ KIND_STATUS: dict[type[NetsafeError], int] = {
 
 def status_for(err: BaseException) -> int:
     """The status of an error's kind (500 for anything that is not a NetsafeError)."""
-    for kind in type(err).__mro__:
-        if kind in KIND_STATUS:
-            return KIND_STATUS[kind]
-    return 500
+    return by_kind(err, KIND_STATUS, 500)
 
 
 def api_error_for(err: BaseException) -> ApiError:
