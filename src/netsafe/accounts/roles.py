@@ -17,11 +17,19 @@ class Permission(StrEnum):
     HASHSETS_WRITE = "hashsets:write"  # create, import into, add to, remove from, delete hash sets
     AUDIT_READ = "audit:read"  # read and export the audit log
     ADMIN = "admin"  # manage users and tokens
+    REPORT = "report"  # submit URLs to the hotline (partners' tokens: police, other hotlines, platforms)
+    HOTLINE = "hotline"  # work the hotline: see reports, capture, assess, trace, send notices
+    HOTLINE_AUTHORISE = "hotline:authorise"  # approve notices that wait for authorisation
+    SCANS = "scans"  # list triage scans and download their reports
+    SCANS_RUN = "scans:run"  # start a scan on a server-side path under the configured evidence roots
+    REVIEW = "review"  # see the review queue of unknown items and grade them
+    REVIEW_SETTLE = "review:settle"  # settle disputed grades and change trusted ones, with a reason
 
 
 class Role(StrEnum):
     ADMIN = "admin"
     CURATOR = "curator"
+    SENIOR = "senior"
     ANALYST = "analyst"
     AUDITOR = "auditor"
 
@@ -29,7 +37,31 @@ class Role(StrEnum):
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.CURATOR: frozenset({Permission.MATCH, Permission.HASHSETS_READ, Permission.HASHSETS_WRITE}),
-    Role.ANALYST: frozenset({Permission.MATCH, Permission.HASHSETS_READ}),
+    # A senior analyst or examiner: an analyst who also settles disputed grades and authorises notices.
+    Role.SENIOR: frozenset(
+        {
+            Permission.MATCH,
+            Permission.HASHSETS_READ,
+            Permission.REPORT,
+            Permission.HOTLINE,
+            Permission.HOTLINE_AUTHORISE,
+            Permission.SCANS,
+            Permission.SCANS_RUN,
+            Permission.REVIEW,
+            Permission.REVIEW_SETTLE,
+        }
+    ),
+    Role.ANALYST: frozenset(
+        {
+            Permission.MATCH,
+            Permission.HASHSETS_READ,
+            Permission.REPORT,
+            Permission.HOTLINE,
+            Permission.SCANS,
+            Permission.SCANS_RUN,
+            Permission.REVIEW,
+        }
+    ),
     # Auditors read the log and nothing else: they oversee the people who look at hash lists.
     Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
 }
@@ -37,7 +69,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 ROLE_HELP = {
     Role.ADMIN: "everything, including users and tokens",
     Role.CURATOR: "manage hash sets, match",
-    Role.ANALYST: "match and view hash sets",
+    Role.SENIOR: "an analyst who also settles disputed grades and authorises notices",
+    Role.ANALYST: "match, view hash sets, work the hotline, run scans and grade in review",
     Role.AUDITOR: "read the audit log",
 }
 

@@ -8,6 +8,7 @@ level or under a ``[service]`` table. Each field's variable is ``NETSAFE_`` + th
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -162,14 +163,15 @@ def _read_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read config file: {err.strerror}") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
-    section = data.get("service", data)
-    if not isinstance(section, dict):
+    service = data.get("service", {})
+    if not isinstance(service, dict):
         raise ConfigError(f"{path}: [service] must be a table")
+    # The service's own keys sit at the top level or under [service]; a workflow's settings are a table of
+    # their own ([hotline], [review]) that its field's model checks.
+    merged = {key: raw for key, raw in data.items() if key != "service"} | service
     known = set(Settings.model_fields)
     values: dict[str, Any] = {}
-    for key, raw in section.items():
-        if key == "service" and isinstance(raw, dict):
-            continue
+    for key, raw in merged.items():
         if key not in known:
             raise ConfigError(f"{path}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
         values[key] = raw
@@ -220,7 +222,9 @@ def _check_proxies(text: str) -> list[str]:
 def settings_env(s: Settings) -> dict[str, str]:
     """The settings as NETSAFE_* variables, so uvicorn's worker processes rebuild the same Settings."""
     out: dict[str, str] = {}
-    for name, value in s.model_dump().items():
-        if value is not None:
+    for name, value in s.model_dump(mode="json").items():
+        if isinstance(value, dict | list):
+            out[ENV_PREFIX + name.upper()] = json.dumps(value)  # pydantic-settings reads a table as JSON
+        elif value is not None:
             out[ENV_PREFIX + name.upper()] = str(value)
     return out
