@@ -58,3 +58,23 @@ def test_pages_load_nothing_from_elsewhere() -> None:
         text = path.read_text()
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), path
         assert "@import" not in text and "url(http" not in text, path
+
+
+def test_a_workflow_table_is_read_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "netsafe.toml"
+    path.write_text(
+        'port = 8100\n[hotline]\nfetch_allow_networks = ["127.0.0.0/8"]\ncountry = "gb"\n'
+        "[review]\ngroup_distance = 20\n"
+    )
+    s = load_settings(path, environ={})
+    assert s.port == 8100
+    assert s.hotline.fetch_allow_networks == ["127.0.0.0/8"] and s.hotline.country == "GB"
+    assert s.review.group_distance == 20
+    # The worker processes rebuild the same settings from the environment.
+    assert load_settings(None, environ=settings_env(s)) == s
+    path.write_text('[hotline]\nfetch_allow_networks = ["localhost"]\n')
+    with pytest.raises(ConfigError, match=r"hotline\.fetch_allow_networks"):
+        load_settings(path, environ={})
+    path.write_text("[hotline]\nno_such_key = 1\n")
+    with pytest.raises(ConfigError, match="no_such_key"):
+        load_settings(path, environ={})

@@ -29,6 +29,8 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 from pydantic_settings.sources.utils import parse_env_vars
 
 from netsafe.errors import InvalidInput
+from netsafe.hotline.settings import HotlineSettings
+from netsafe.review.settings import ReviewSettings
 from netsafe.signals.imaging import DEFAULT_MAX_PIXELS
 from netsafe.signals.types import REGISTRY
 
@@ -84,6 +86,9 @@ class Settings(BaseSettings):
     # Refused requests and reads of hash sets, users, tokens and the audit log are audited at most once per
     # (client, actor, reason or path) in this many seconds, with a count (audit/summary.py); 0: every one.
     audit_summary_seconds: NonNegativeFloat = 60.0
+    # The workflows' own tables of the config file.
+    hotline: HotlineSettings = HotlineSettings()
+    review: ReviewSettings = ReviewSettings()
 
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod
