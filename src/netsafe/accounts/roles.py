@@ -24,11 +24,13 @@ class Permission(StrEnum):
     SCANS_RUN = "scans:run"  # start a scan on a server-side path under the configured evidence roots
     REVIEW = "review"  # see the review queue of unknown items and grade them
     REVIEW_SETTLE = "review:settle"  # settle disputed grades and change trusted ones, with a reason
+    CASES = "cases"  # see and work cases: referrals, risk assessments, actions, operations
 
 
 class Role(StrEnum):
     ADMIN = "admin"
     CURATOR = "curator"
+    INVESTIGATOR = "investigator"
     SENIOR = "senior"
     ANALYST = "analyst"
     AUDITOR = "auditor"
@@ -37,6 +39,8 @@ class Role(StrEnum):
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.CURATOR: frozenset({Permission.MATCH, Permission.HASHSETS_READ, Permission.HASHSETS_WRITE}),
+    # Cases hold personal details of suspects: only investigators (and admins) see them, not analysts.
+    Role.INVESTIGATOR: frozenset({Permission.CASES, Permission.SCANS}),
     # A senior analyst or examiner: an analyst who also settles disputed grades and authorises notices.
     Role.SENIOR: frozenset(
         {
@@ -69,6 +73,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 ROLE_HELP = {
     Role.ADMIN: "everything, including users and tokens",
     Role.CURATOR: "manage hash sets, match",
+    Role.INVESTIGATOR: "work cases (referrals, risk, actions, operations) and read scans",
     Role.SENIOR: "an analyst who also settles disputed grades and authorises notices",
     Role.ANALYST: "match, view hash sets, work the hotline, run scans and grade in review",
     Role.AUDITOR: "read the audit log",

@@ -1,0 +1,1 @@
+"""Cases: referrals, risk prioritisation with reasons, the response clock, safeguarding outcomes."""
