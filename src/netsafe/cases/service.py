@@ -675,7 +675,9 @@ def _timeline(
         events.append((act.done_on.isoformat(), f"{ACTION_LABELS[ActionKind(act.kind)]} (by {act.by})"))
     if row.closed is not None:
         events.append((row.closed.isoformat(), "closed"))
-    return [{"at": at, "what": what} for at, what in sorted(events, key=lambda e: e[0])]
+    # By day, and within a day in the order things are done (opened, assessed, linked, acted): actions
+    # carry a date without a time, and must not come before the case was opened that day.
+    return [{"at": at, "what": what} for at, what in sorted(events, key=lambda e: e[0][:10])]
 
 
 def _stamp(at: datetime) -> str:
