@@ -148,7 +148,9 @@ class RiskModel(_Strict):
         }
 
 
-class _InconsistentError(ValueError):
+class _InconsistentError(InvalidInput, ValueError):
+    """Internal: turned into a RiskModelError with the line of its path before anyone sees it."""
+
     def __init__(self, path: tuple[str | int, ...], message: str) -> None:
         super().__init__(message)
         self.path = path
