@@ -23,7 +23,8 @@ def test_pages_open_assess_act_and_show(site: Service) -> None:
     assert page.get("/", follow_redirects=False).headers["location"] == "/cases"
     csrf = csrf_of(page, "/cases")
     form = {"csrf_token": csrf, "reference": "NS-100", "source": "nca", "received": "2026-11-20",
-            "operation": "Operation NetSafe", "subject_label": "S1"}  # fmt: skip
+            "operation": "Operation NetSafe", "subject_label": "S1", "subject_name": "Jo Example",
+            "subject_birth_year": "1979"}  # fmt: skip
     opened = page.post("/cases", data=form, follow_redirects=False)
     assert opened.status_code == 303 and opened.headers["location"] == "/cases/NS-100"
     again = page.post("/cases", data=form)
@@ -39,6 +40,11 @@ def test_pages_open_assess_act_and_show(site: Service) -> None:
     done = page.post("/cases/NS-100/assess", data=answers, follow_redirects=False)
     assert done.status_code == 303
     shown = page.get("/cases/NS-100").text
+    assert "Jo Example (born 1979)" in shown
+    assert "Jo Example" not in page.get("/cases").text  # the queue shows labels only
+    too_old = page.post("/cases", data=form | {"reference": "NS-102", "subject_birth_year": "1850"})
+    alert = re.search(r'role="alert">([^<]*)<', too_old.text)
+    assert too_old.status_code == 422 and alert and "1850" in alert.group(1) and "Jo" not in alert.group(1)
     assert "High: access to children (lives with a child) (rule access_to_children)" in shown
     assert "Gaps to fill" in shown and "school records" in shown
     bad = page.post("/cases/NS-100/assess", data=answers | {"answer.lives_with_child": "perhaps"})

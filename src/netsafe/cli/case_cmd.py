@@ -80,7 +80,8 @@ def add_command(
     officer: str | None = typer.Option(None, "--officer", help="The officer in charge."),
     json_out: bool = typer.Option(False, "--json", help="Print the new case as one JSON object."),
 ) -> None:
-    """Open a case for a referral (the subject's personal details, if any, are added on the case page)."""
+    """Open a case for a referral. The subject is a pseudonymous label here; personal details, if any,
+    are given through the page or the API, not on a command line that shell history keeps."""
     with handled(COMMAND):
         new = service.NewCase(
             reference=reference,

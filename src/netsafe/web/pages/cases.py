@@ -42,7 +42,8 @@ INVESTIGATOR = Depends(require_page(Permission.CASES))
 SHOWN = (InvalidInput, NotFound, Conflict, Forbidden)
 MAX_FIELDS = 300
 NEW_CASE_FIELDS = (
-    "reference", "source", "received", "referral_reference", "subject_label", "officer", "operation"
+    "reference", "source", "received", "referral_reference", "subject_label", "subject_name",
+    "subject_birth_year", "officer", "operation",
 )  # fmt: skip
 
 
@@ -105,6 +106,10 @@ async def cases_add(request: Request, principal: Principal = INVESTIGATOR) -> Re
             received=parse_day(given["received"], "received"),
             referral_reference=given["referral_reference"] or None,
             subject_label=given["subject_label"] or None,
+            subject_name=given["subject_name"] or None,
+            subject_birth_year=_number(given["subject_birth_year"], "year of birth")
+            if given["subject_birth_year"]
+            else None,
             officer=given["officer"] or None,
             operation=given["operation"] or None,
         )
