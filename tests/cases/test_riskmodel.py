@@ -316,3 +316,17 @@ def test_value_lines_agree_with_json(value: Any, indent: int | None) -> None:
         for path, line in lines.items():
             if path and isinstance(path[-1], str):
                 assert json.dumps(path[-1]) in text.splitlines()[line - 1]
+
+
+def test_a_replaced_model_file_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    file = tmp_path / "force.json"
+    data = _default_data()
+    file.write_text(json.dumps(data | {"name": "first"}))
+    monkeypatch.setenv(MODEL_ENV, str(file))
+    assert model_in_force().model.name == "first"
+    assert model_in_force() is model_in_force()  # parsed once while unchanged
+    file.write_text(json.dumps(data | {"name": "the second"}))
+    assert model_in_force().model.name == "the second"
+    file.write_text("{")
+    with pytest.raises(RiskModelError, match=r"^force\.json:1: not valid JSON"):
+        model_in_force()

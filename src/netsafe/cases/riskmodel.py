@@ -8,6 +8,7 @@ force. A file that does not fit is refused with one line naming the file, the li
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -272,6 +273,7 @@ def load_model_file(path: str | Path) -> LoadedModel:
     return parse_model(raw, file.name)
 
 
+@functools.cache
 def default_model() -> LoadedModel:
     raw = resources.files("netsafe.cases").joinpath(DEFAULT_FILE).read_bytes()
     loaded = parse_model(raw, DEFAULT_FILE)
@@ -279,6 +281,18 @@ def default_model() -> LoadedModel:
 
 
 def model_in_force() -> LoadedModel:
-    """The force's model named by ``NETSAFE_RISK_MODEL``, or the default."""
+    """The force's model named by ``NETSAFE_RISK_MODEL``, or the default. Every queue read asks, so a file
+    is parsed again only when it changed (a force may replace it while the service runs)."""
     path = os.environ.get(MODEL_ENV, "").strip()
-    return load_model_file(path) if path else default_model()
+    if not path:
+        return default_model()
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return load_model_file(path)  # the one-line error of a file that cannot be read
+    return _cached_file(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_file(path: str, _mtime_ns: int, _size: int) -> LoadedModel:
+    return load_model_file(path)
