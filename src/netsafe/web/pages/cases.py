@@ -41,6 +41,8 @@ INVESTIGATOR = Depends(require_page(Permission.CASES))
 # Errors a form shows beside itself; other kinds get the error page.
 SHOWN = (InvalidInput, NotFound, Conflict, Forbidden)
 MAX_FIELDS = 300
+# Rows of the queue a page shows: the top of it is what needs acting on; the API and the CLI give it all.
+PAGE_ROWS = 500
 NEW_CASE_FIELDS = (
     "reference", "source", "received", "referral_reference", "subject_label", "subject_name",
     "subject_birth_year", "officer", "operation",
@@ -71,7 +73,8 @@ def _queue_page(
         "cases.html",
         principal,
         status_code=status_code,
-        queue=queue,
+        queue=queue[:PAGE_ROWS],
+        more=max(0, len(queue) - PAGE_ROWS),
         figures=figures,
         as_of=as_of.isoformat() if as_of else "",
         sources=SOURCE_LABELS,
