@@ -229,6 +229,12 @@ def test_investigator_queue_and_case_pages(browser: object, site: str) -> None:
     assert rows.count() == 3
     assert page.locator("tr.overdue").count() >= 1 and "OVERDUE" in page.locator("#queue").inner_text()
     _shot(page, "12-case-queue")
+    # The queue as it stood on another day, swapped in place by htmx (the form works without it too).
+    page.get_by_label("Queue as of").fill("2026-01-10")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**/cases?as_of=2026-01-10")
+    page.wait_for_function("document.querySelector('[role=status]').innerText.includes('0 overdue')")
+    assert page.locator("tr.overdue").count() == 0
     # An analyst never sees a case.
     analyst, outside2 = _page(browser, site, "analyst")
     analyst.goto("/cases")
