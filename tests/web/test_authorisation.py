@@ -16,12 +16,13 @@ from .helpers import Service
 
 PUBLIC = "public"
 LOGIN = "login"  # any signed-in caller
-M, R, W, A, AU = (
+M, R, W, A, AU, C = (
     Permission.MATCH,
     Permission.HASHSETS_READ,
     Permission.HASHSETS_WRITE,
     Permission.ADMIN,
     Permission.AUDIT_READ,
+    Permission.CASES,
 )
 
 API_ROUTES: dict[tuple[str, str], str | Permission] = {
@@ -52,6 +53,18 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/api/v1/audit/verify"): AU,
     ("GET", "/api/v1/audit/anchor"): AU,
     ("GET", "/api/v1/audit/export"): AU,
+    # Cases hold what is known about suspects: investigators and admins only, never analysts.
+    ("GET", "/api/v1/cases"): C,
+    ("POST", "/api/v1/cases"): C,
+    ("GET", "/api/v1/cases/figures"): C,
+    ("GET", "/api/v1/cases/model"): C,
+    ("GET", "/api/v1/cases/{reference}"): C,
+    ("POST", "/api/v1/cases/{reference}/assessments"): C,
+    ("POST", "/api/v1/cases/{reference}/links"): C,
+    ("POST", "/api/v1/cases/{reference}/actions"): C,
+    ("POST", "/api/v1/cases/{reference}/status"): C,
+    ("GET", "/api/v1/operations"): C,
+    ("GET", "/api/v1/operations/{name}"): C,
 }
 
 PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
@@ -70,13 +83,27 @@ PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
     ("POST", "/admin/tokens"): A,
     ("POST", "/admin/tokens/{name}/revoke"): A,
     ("GET", "/audit"): AU,
+    ("GET", "/cases"): C,
+    ("POST", "/cases"): C,
+    ("GET", "/cases/{reference}"): C,
+    ("GET", "/cases/{reference}/assess"): C,
+    ("POST", "/cases/{reference}/assess"): C,
+    ("POST", "/cases/{reference}/actions"): C,
+    ("POST", "/cases/{reference}/links"): C,
+    ("POST", "/cases/{reference}/status"): C,
+    ("GET", "/operations/{name}"): C,
 }
 
 CALLERS = [r.value for r in Role]
 
 
 def _path(template: str) -> str:
-    return template.replace("{name}", "nosuchthing").replace("{action}", "disable").replace("{entry_id}", "1")
+    return (
+        template.replace("{name}", "nosuchthing")
+        .replace("{reference}", "nosuchthing")
+        .replace("{action}", "disable")
+        .replace("{entry_id}", "1")
+    )
 
 
 def _allowed(required: str | Permission | None, perms: frozenset[Permission]) -> bool:
@@ -115,6 +142,8 @@ def test_api_route_refuses_who_it_should(shared_service: Service, method: str, p
     bad = client.request(method, url, headers={"Authorization": "Bearer nst_0123456789abcdef_nope"})
     assert bad.status_code == 401
     callers = {r: ROLE_PERMISSIONS[Role(r)] for r in CALLERS} | {"match-only": frozenset({M})}
+    if required == C:  # the privacy rule of issue 13, whatever the table of roles says elsewhere
+        assert Permission.CASES not in callers["analyst"] and Permission.CASES not in callers["senior"]
     for who, perms in callers.items():
         got = client.request(method, url, headers=shared_service.bearer(who))
         if _allowed(required, perms):

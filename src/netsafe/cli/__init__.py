@@ -7,6 +7,7 @@ import typer
 from netsafe import __version__
 from netsafe.cli import (
     audit_cmd,
+    case_cmd,
     common,
     demo_cmd,
     hash_cmd,
@@ -36,6 +37,7 @@ app.command("serve")(serve_cmd.serve_command)
 app.add_typer(user_cmd.app, name="user")
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(case_cmd.app, name="case")
 
 
 def _version(value: bool) -> None:

@@ -1,20 +1,27 @@
 """Scans as a service: run (or resume) a scan, write its report and record it in the audit log.
 
 The command line calls this, and the pages will (issue 12): the rule for what a finished scan writes and
-audits lives here once.
+audits lives here once. Cases (issue 13) read a scan's evidence through :func:`scan_evidence`, never the
+tables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from netsafe.audit.service import Actor, record
 from netsafe.errors import Unavailable
+from netsafe.hashsets.profiles import ProfileError, load_profile, map_category
 from netsafe.store.db import Database
 from netsafe.textsafe import readable
+from netsafe.triage.models import ScanBlobRow, ScanRow
 from netsafe.triage.pipeline import ScanConfig, run_scan
 from netsafe.triage.report import write_reports
 from netsafe.triage.report_json import ReportData
@@ -74,3 +81,104 @@ def scan(
             },
         )
     return ScanOutcome(state.id, out_dir, data)
+
+
+# --- what a case sees of a scan (issue 13: cases link exhibits to scans by id) ---------------------------
+
+# The grading a case's evidence is counted in: the Sentencing Council's categories, as CAID grades them.
+EVIDENCE_PROFILE = "uk-caid"
+GRADED = ("A", "B", "C")
+
+
+@dataclass(slots=True)
+class ScanEvidence:
+    """Facts from a stored scan, counted per distinct content (a file found twice counts once)."""
+
+    scan_id: int
+    status: str  # running | finished
+    finished: datetime | None
+    items: int
+    images: int
+    videos: int
+    matched: int
+    matched_videos: int
+    by_category: dict[str, int]  # uk-caid code (A, B, C, NP) or "uncategorised" -> matched items
+    unknown: int  # images and videos that no hash set the scan used knows
+    hash_sets: list[str]
+
+    @property
+    def category_a_share(self) -> float | None:
+        """Category A among the items graded A, B or C (None when none is)."""
+        graded = sum(self.by_category.get(c, 0) for c in GRADED)
+        return None if graded == 0 else self.by_category.get("A", 0) / graded
+
+    def as_dict(self) -> dict[str, Any]:
+        share = self.category_a_share
+        return {
+            "scan_id": self.scan_id,
+            "status": self.status,
+            "finished": None if self.finished is None else self.finished.isoformat(),
+            "items": self.items,
+            "images": self.images,
+            "videos": self.videos,
+            "matched": self.matched,
+            "matched_videos": self.matched_videos,
+            "by_category": self.by_category,
+            "category_a_share": None if share is None else round(share, 4),
+            "unknown": self.unknown,
+            "hash_sets": self.hash_sets,
+        }
+
+
+def scan_exists(session: Session, scan_id: int) -> bool:
+    return session.get(ScanRow, scan_id) is not None
+
+
+def scan_evidence(session: Session, scan_id: int) -> ScanEvidence | None:
+    """The counts a case shows beside its risk factors; None when no scan has this id."""
+    scan = session.get(ScanRow, scan_id)
+    if scan is None:
+        return None
+    by_category: dict[str, int] = {}
+    items = images = videos = matched = matched_videos = unknown = 0
+    rows = session.execute(
+        select(ScanBlobRow.kind, ScanBlobRow.matches).where(ScanBlobRow.scan_id == scan_id)
+    )
+    for kind, matches in rows:
+        items += 1
+        images += kind == "image"
+        videos += kind == "video"
+        if matches:
+            matched += 1
+            matched_videos += kind == "video"
+            code = _evidence_category(matches)
+            key = code or "uncategorised"
+            by_category[key] = by_category.get(key, 0) + 1
+        elif kind in ("image", "video"):
+            unknown += 1
+    order = {code: n for n, code in enumerate((*GRADED, "NP", "uncategorised"))}
+    return ScanEvidence(
+        scan_id=scan.id,
+        status=scan.status,
+        finished=scan.finished,
+        items=items,
+        images=images,
+        videos=videos,
+        matched=matched,
+        matched_videos=matched_videos,
+        by_category=dict(sorted(by_category.items(), key=lambda kv: order.get(kv[0], len(order)))),
+        unknown=unknown,
+        hash_sets=[str(s.get("name")) for s in scan.hash_sets if isinstance(s, dict)],
+    )
+
+
+def _evidence_category(matches: list[dict[str, Any]]) -> str | None:
+    """The most severe of an item's matches, in uk-caid codes (a code with no mapping is uncategorised)."""
+    target = load_profile(EVIDENCE_PROFILE)
+    codes: list[str | None] = []
+    for match in matches:
+        try:
+            codes.append(map_category(match.get("category"), str(match.get("profile")), target))
+        except ProfileError:
+            codes.append(None)
+    return target.most_severe(codes)

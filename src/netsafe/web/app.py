@@ -24,6 +24,7 @@ from netsafe.store.db import Database, open_database
 from netsafe.web import docs_page
 from netsafe.web.api import accounts as api_accounts
 from netsafe.web.api import audit as api_audit
+from netsafe.web.api import cases as api_cases
 from netsafe.web.api import hashing as api_hashing
 from netsafe.web.api import hashsets as api_hashsets
 from netsafe.web.api import matching as api_matching
@@ -124,7 +125,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # deletes the WAL (an fsync, ~30 ms a request). One connection held for the app's life avoids that.
         app.state.sqlite_keeper = db.engine.raw_connection()
 
-    for module in (api_system, api_hashing, api_matching, api_hashsets, api_accounts, api_audit):
+    for module in (api_system, api_hashing, api_matching, api_hashsets, api_accounts, api_audit, api_cases):
         app.include_router(module.router, prefix=API)
 
     @app.get(OPENAPI_URL, include_in_schema=False)

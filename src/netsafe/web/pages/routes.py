@@ -44,6 +44,7 @@ from netsafe.web.auth import (
     require_page,
 )
 from netsafe.web.errors import ApiError, status_for
+from netsafe.web.pages import cases as case_pages
 from netsafe.web.pages import hashsets as hashset_pages
 from netsafe.web.pages.render import page
 from netsafe.web.state import state_of
@@ -69,6 +70,8 @@ def home_for(principal: Principal) -> str:
         return "/match"
     if principal.can(Permission.AUDIT_READ):
         return "/audit"
+    if principal.can(Permission.CASES):  # investigators: their queue
+        return "/cases"
     return "/hashsets"
 
 
@@ -380,3 +383,4 @@ def _date(text: str, name: str) -> datetime | None:
 
 
 router.include_router(hashset_pages.router)
+router.include_router(case_pages.router)
