@@ -25,6 +25,8 @@ class Permission(StrEnum):
     REVIEW = "review"  # see the review queue of unknown items and grade them
     REVIEW_SETTLE = "review:settle"  # settle disputed grades and change trusted ones, with a reason
     CASES = "cases"  # see and work cases: referrals, risk assessments, actions, operations
+    DETERRENCE = "deterrence"  # check a URL or a search against the deterrence lists (platforms' tokens)
+    DETERRENCE_MANAGE = "deterrence:manage"  # import and edit the URL and keyword lists, read the counts
 
 
 class Role(StrEnum):
@@ -38,7 +40,15 @@ class Role(StrEnum):
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.CURATOR: frozenset({Permission.MATCH, Permission.HASHSETS_READ, Permission.HASHSETS_WRITE}),
+    Role.CURATOR: frozenset(
+        {
+            Permission.MATCH,
+            Permission.HASHSETS_READ,
+            Permission.HASHSETS_WRITE,
+            Permission.DETERRENCE,
+            Permission.DETERRENCE_MANAGE,
+        }
+    ),
     # Cases hold personal details of suspects: only investigators (and admins) see them, not analysts.
     Role.INVESTIGATOR: frozenset({Permission.CASES, Permission.SCANS}),
     # A senior analyst or examiner: an analyst who also settles disputed grades and authorises notices.
@@ -72,7 +82,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 ROLE_HELP = {
     Role.ADMIN: "everything, including users and tokens",
-    Role.CURATOR: "manage hash sets, match",
+    Role.CURATOR: "manage hash sets and the deterrence lists, match",
     Role.INVESTIGATOR: "work cases (referrals, risk, actions, operations) and read scans",
     Role.SENIOR: "an analyst who also settles disputed grades and authorises notices",
     Role.ANALYST: "match, view hash sets, work the hotline, run scans and grade in review",
