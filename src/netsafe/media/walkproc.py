@@ -1,0 +1,136 @@
+"""Walker processes for disk images: TSK lists a file system where it can be stopped (``tskwalk``).
+
+The parent keeps the image and serves every read the walker asks for, and a watchdog on progress: a
+walker silent for ``stall`` seconds (it says it is alive four times a second while Python runs, so only
+a call stuck in C is silent) is killed. A walker is started once per thread and reused for every image
+that thread walks (starting one costs ~30 ms, more than listing a small image); it ends with its parent
+(``PR_SET_PDEATHSIG``), which on Linux means with the thread that started it, hence one pool per thread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from netsafe.media.tskwalk import HEADER
+
+SCRIPT = str(Path(__file__).with_name("tskwalk.py"))
+KEEP_IDLE = 4  # walkers kept per thread between images (a disk in a disk needs a second one at once)
+
+
+class WalkStalledError(Exception):
+    """The walker went silent past the stall limit (TSK stuck in C on a damaged file system)."""
+
+
+class WalkCrashedError(Exception):
+    """The walker died or said something that is not the protocol."""
+
+
+class Walker:
+    def __init__(self) -> None:
+        # -P: the script's folder is not put first on sys.path (nothing there may shadow a module).
+        self.proc = subprocess.Popen(
+            [sys.executable, "-P", SCRIPT, str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.inp, self.out = self.proc.stdin, self.proc.stdout.fileno()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def walk(
+        self, job: dict[str, Any], read: Callable[[int, int], bytes], stall: float
+    ) -> Iterator[list[Any]]:
+        """The messages of one job, its reads served; raises WalkStalledError or WalkCrashedError."""
+        self._frame(json.dumps(job).encode())
+        buf = b""
+        while True:
+            ready, _, _ = select.select([self.out], [], [], stall)
+            if not ready:
+                raise WalkStalledError
+            chunk = os.read(self.out, 1 << 16)
+            if not chunk:
+                raise WalkCrashedError
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                try:
+                    msg = json.loads(line)
+                    kind = msg[0]
+                    if kind == "r":
+                        self._answer(read, int(msg[1]), int(msg[2]))
+                        continue
+                except (ValueError, TypeError, IndexError, KeyError) as err:
+                    raise WalkCrashedError from err
+                if kind == "e":
+                    return
+                if kind != "b":
+                    yield msg
+
+    def _answer(self, read: Callable[[int, int], bytes], offset: int, size: int) -> None:
+        try:
+            data = read(offset, size)
+        except Exception:  # the evidence itself could not be read here: TSK reports a read error
+            self.inp.write(HEADER.pack(-1))
+            self.inp.flush()
+            return
+        self._frame(data)
+
+    def _frame(self, payload: bytes) -> None:
+        try:
+            self.inp.write(HEADER.pack(len(payload)) + payload)
+            self.inp.flush()
+        except OSError as err:  # BrokenPipeError: the walker is gone
+            raise WalkCrashedError from err
+
+    def kill(self) -> None:
+        if self.alive():
+            self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+class _Idle(threading.local):
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.walkers: list[Walker] = []
+
+
+_idle = _Idle()
+
+
+def lease() -> Walker:
+    """An idle walker of this thread, or a new one."""
+    if _idle.pid != os.getpid():  # a forked copy of this process: those walkers are not its children
+        _idle.pid, _idle.walkers = os.getpid(), []
+    while _idle.walkers:
+        walker = _idle.walkers.pop()
+        if walker.alive():
+            return walker
+        walker.kill()  # ended while idle (IDLE_SECONDS): reap it
+    return Walker()
+
+
+def release(walker: Walker) -> None:
+    """A walker that finished its job cleanly, back to this thread's idle ones."""
+    if len(_idle.walkers) < KEEP_IDLE and walker.alive():
+        _idle.walkers.append(walker)
+    else:
+        walker.kill()
