@@ -8,10 +8,10 @@ byte it reads is asked of the parent, which owns the image.
 
 Protocol. Parent to child: frames of an 8-byte little-endian signed length and a payload: a job (JSON)
 or the answer to a read (bytes; length -1 for a failed read). Child to parent: JSON lines, ASCII only
-(names keep undecodable bytes as lone surrogates, which JSON escapes), each a list whose first element
-says what it is: ``r`` a read, ``p`` a partition, ``f`` its file system, ``F`` a file, ``i`` an issue,
-``b`` a sign of life, ``e`` the end of the job. One child walks one image at a time, then waits for the
-next job, and exits once idle for IDLE_SECONDS or when its parent is gone.
+(names keep undecodable bytes as lone surrogates, which JSON escapes), each a list of messages, each a
+list whose first element says what it is: ``r`` a read, ``p`` a partition, ``f`` its file system, ``F``
+a file, ``i`` an issue, ``b`` a sign of life, ``e`` the end of the job. One child walks one image at a
+time, then waits for the next job, and exits once idle for IDLE_SECONDS or when its parent is gone.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import pytsk3  # type: ignore[import-not-found]
 
 IDLE_SECONDS = 60.0
 BEAT_SECONDS = 0.25  # the parent's watchdog counts silence: a long healthy walk says so this often
+BATCH = 512  # messages per line: one JSON call each way per batch, not per file
 HEADER = struct.Struct("<q")
 
 # Entries TSK invents (FAT tables, boot records) or file-system metadata: not user files.
@@ -45,33 +46,31 @@ _ORPHANS = "$OrphanFiles"
 
 
 class Channel:
-    """Frames from the parent on ``inp``, JSON lines to it on ``out``, batched between signs of life."""
+    """Frames from the parent on ``inp``; messages to it on ``out``, a batch of them per JSON line."""
 
     def __init__(self, inp: int, out: int) -> None:
         self.inp, self.out = inp, out
-        self.pending: list[str] = []
-        self.pending_size = 0
+        self.pending: list[list[Any]] = []
         self.flushed = time.monotonic()
 
     def send(self, msg: list[Any]) -> None:
-        line = json.dumps(msg, ensure_ascii=True, separators=(",", ":"))
-        self.pending.append(line)
-        self.pending_size += len(line) + 1
-        if self.pending_size > 32768:
+        self.pending.append(msg)
+        if len(self.pending) >= BATCH:
             self.flush()
 
     def tick(self) -> None:
         if time.monotonic() - self.flushed >= BEAT_SECONDS:
             if not self.pending:
-                self.pending.append('["b"]')
+                self.pending.append(["b"])
             self.flush()
 
     def flush(self) -> None:
-        data = ("\n".join(self.pending) + "\n").encode("ascii") if self.pending else b""
-        self.pending, self.pending_size = [], 0
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.out, view) :]
+        if self.pending:
+            line = json.dumps(self.pending, ensure_ascii=True, separators=(",", ":")) + "\n"
+            self.pending = []
+            view = memoryview(line.encode("ascii"))
+            while view:
+                view = view[os.write(self.out, view) :]
         self.flushed = time.monotonic()
 
     def read_at(self, offset: int, size: int) -> bytes:

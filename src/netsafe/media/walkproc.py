@@ -9,12 +9,15 @@ that thread walks (starting one costs ~30 ms, more than listing a small image); 
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
 import select
 import subprocess
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,8 @@ class Walker:
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.inp, self.out = self.proc.stdin, self.proc.stdout.fileno()
+        self.owner = os.getpid()
+        _every.add(self)
 
     @property
     def pid(self) -> int:
@@ -70,17 +75,21 @@ class Walker:
             *lines, buf = buf.split(b"\n")
             for line in lines:
                 try:
-                    msg = json.loads(line)
-                    kind = msg[0]
-                    if kind == "r":
-                        self._answer(read, int(msg[1]), int(msg[2]))
-                        continue
+                    batch = json.loads(line)
+                    kinds = [msg[0] for msg in batch]
                 except (ValueError, TypeError, IndexError, KeyError) as err:
                     raise WalkCrashedError from err
-                if kind == "e":
-                    return
-                if kind != "b":
-                    yield msg
+                for kind, msg in zip(kinds, batch, strict=True):
+                    if kind == "r":
+                        try:
+                            offset, size = int(msg[1]), int(msg[2])
+                        except (ValueError, TypeError, IndexError) as err:
+                            raise WalkCrashedError from err
+                        self._answer(read, offset, size)
+                    elif kind == "e":
+                        return
+                    elif kind != "b":
+                        yield msg
 
     def _answer(self, read: Callable[[int, int], bytes], offset: int, size: int) -> None:
         try:
@@ -102,9 +111,32 @@ class Walker:
         if self.alive():
             self.proc.kill()
         self.proc.wait()
+        self._close_pipes()
+
+    def stop(self, grace: float = 1.0) -> None:
+        """End an idle walker: the end of its input is its signal to exit; killed if it does not."""
+        self._close_pipes()
+        try:
+            self.proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def _close_pipes(self) -> None:
         for pipe in (self.proc.stdin, self.proc.stdout):
             if pipe is not None:
-                pipe.close()
+                with contextlib.suppress(OSError):
+                    pipe.close()
+
+
+_every: weakref.WeakSet[Walker] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """At exit, idle walkers (of every thread) end and are waited for, rather than noticing on their own."""
+    for walker in list(_every):
+        if walker.owner == os.getpid():  # not a forked copy's inheritance
+            walker.stop()
 
 
 class _Idle(threading.local):
