@@ -225,7 +225,7 @@ class _DiskRun:
             yield self.lost(
                 f"file system walk took longer than {self.limits.fs_stall_seconds:g} s without progress: "
                 "the image may be damaged; the rest of this file system was not listed "
-                "(fs_stall_seconds sets the limit)"
+                "(netsafe scan --fs-stall, or Limits.fs_stall_seconds, sets the limit)"
             )
         except walkproc.WalkCrashedError:
             yield self.lost(
