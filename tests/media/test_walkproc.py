@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import os
 import signal
 import subprocess
@@ -13,9 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from media.conftest import Builders, jpeg
-from netsafe.media import Limits, MediaItem, SourceIssue, iter_bytes, iter_source, walkproc
+from netsafe.media import Limits, Location, MediaItem, SourceIssue, disk, iter_bytes, iter_source, walkproc
+from netsafe.media.blobs import StreamReader
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -134,3 +138,51 @@ def _children(parent: int) -> list[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
                 found.append(int(entry))
     return found
+
+
+_FIELD = st.one_of(
+    st.none(),
+    st.just(0),
+    st.integers(),
+    st.booleans(),
+    st.floats(),
+    st.text(max_size=20),
+    st.sampled_from(["corrupt-filesystem", "too-large", "disk", "fs", "part", "/a.jpg"]),
+    st.lists(st.none() | st.floats() | st.integers() | st.text(max_size=3), max_size=5),
+)
+_ARITY = {"p": 3, "f": 1, "F": 6, "i": 5, "b": 0, "x": 2}
+
+
+@st.composite
+def _message(draw: st.DrawFn) -> list[object]:
+    """Mostly the shape tskwalk sends (the right number of fields), with anything in the fields."""
+    kind = draw(st.sampled_from(sorted(_ARITY)))
+    n = max(0, _ARITY[kind] + draw(st.sampled_from([0, 0, 0, 0, -1, 1])))
+    return [kind, *draw(st.lists(_FIELD, min_size=n, max_size=n))]
+
+
+@pytest.fixture(scope="module")
+def small_fat(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    path = tmp_path_factory.mktemp("fat") / "fat.img"
+    Builders.make_fat(path, {"a.jpg": jpeg(63)}, {}, size_kib=256)
+    return path.read_bytes()
+
+
+@settings(max_examples=300, deadline=None)
+@given(messages=st.lists(_message(), max_size=12))
+def test_whatever_a_broken_walker_sends_is_files_issues_or_a_crash(
+    small_fat: bytes, messages: list[list[object]]
+) -> None:
+    # The walker runs TSK on hostile bytes: if that ever subverted it, what it sends is hostile too.
+    reader = StreamReader(io.BytesIO(small_fat), len(small_fat))
+    run = disk._DiskRun(disk._Img(reader), Location.file("d.img"), "raw", Limits())
+    for msg in [["p", None, 0, ""], ["f", "fat12"], *messages]:
+        try:
+            found = list(run.event(msg))
+        except (ValueError, TypeError, IndexError, OverflowError):
+            continue  # the scan process ends that walker and reports it as crashed
+        for event in found:
+            assert isinstance(event, disk.FsFile | SourceIssue)
+            assert "\n" not in str(event) and "\r" not in str(event)
+            if isinstance(event, SourceIssue):
+                assert event.code in ("corrupt-filesystem", "too-large")

@@ -11,14 +11,14 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, get_args
 
 import pyewf  # type: ignore[import-not-found]
 import pytsk3  # type: ignore[import-not-found]
 
 from netsafe.media import walkproc
 from netsafe.media.blobs import FdReader, RangeReader, SplitReader, open_readonly, reader_stream
-from netsafe.media.item import FileTimes, SourceIssue
+from netsafe.media.item import FileTimes, IssueCode, SourceIssue
 from netsafe.media.limits import Limits
 from netsafe.media.location import Location, Step
 from netsafe.signals.imaging import one_line
@@ -219,7 +219,11 @@ class _DiskRun:
         done = False
         try:
             for msg in walker.walk(job, self.img.read, self.limits.fs_stall_seconds):
-                yield from self.event(msg)
+                try:
+                    found = list(self.event(msg))
+                except (ValueError, TypeError, IndexError, OverflowError) as err:
+                    raise walkproc.WalkCrashedError from err  # not what tskwalk sends: a broken walker
+                yield from found
             done = True
         except walkproc.WalkStalledError:
             yield self.lost(
@@ -252,6 +256,7 @@ class _DiskRun:
         kind = msg[0]
         if kind == "p":
             _, index, offset, name = msg
+            index = None if index is None else int(index)
             self.part = Step("partition", name=str(name), index=index, offset=int(offset), image=self.image)
             self.base, self.fs = None, None
         elif kind == "f":
@@ -274,15 +279,21 @@ class _DiskRun:
             self.lock = threading.Lock()
         elif kind == "i":
             _, scope, path, inode, code, message = msg
+            if code not in _ISSUE_CODES:
+                raise ValueError(f"not an issue code: {code!r}")
             loc = self.where if scope == "disk" else self.here()
             if path is not None:
-                loc = loc.child(Step("path", str(path), inode=inode))
-            yield SourceIssue(loc, code, str(message))
+                loc = loc.child(Step("path", str(path), inode=None if inode is None else int(inode)))
+            yield SourceIssue(loc, code, one_line(ValueError(message)))
         elif kind == "F" and self.base is not None:
             _, path, inode, size, deleted, times, stream = msg
             loc = self.base.child(Step("path", str(path), inode=int(inode)))
-            stamps = FileTimes(*times)
-            yield FsFile(loc, int(size), bool(deleted), stamps, self.fs, int(inode), self.lock, stream)
+            stamps = FileTimes(*(None if t is None else float(t) for t in times[:4]))
+            attr = None if stream is None else int(stream)
+            yield FsFile(loc, int(size), bool(deleted), stamps, self.fs, int(inode), self.lock, attr)
+
+
+_ISSUE_CODES = frozenset(get_args(IssueCode))
 
 
 def _tsk_error(err: BaseException) -> str:
