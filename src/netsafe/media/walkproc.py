@@ -17,12 +17,13 @@ import select
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from netsafe.media.tskwalk import HEADER
+from netsafe.media.tskwalk import HEADER, IDLE_SECONDS
 
 SCRIPT = str(Path(__file__).with_name("tskwalk.py"))
 KEEP_IDLE = 4  # walkers kept per thread between images (a disk in a disk needs a second one at once)
@@ -49,6 +50,7 @@ class Walker:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.inp, self.out = self.proc.stdin, self.proc.stdout.fileno()
         self.owner = os.getpid()
+        self.idle_since = time.monotonic()
         _every.add(self)
 
     @property
@@ -154,15 +156,17 @@ def lease() -> Walker:
         _idle.pid, _idle.walkers = os.getpid(), []
     while _idle.walkers:
         walker = _idle.walkers.pop()
-        if walker.alive():
+        # One idle for most of IDLE_SECONDS could exit just as its next job is sent: not worth the race.
+        if walker.alive() and time.monotonic() - walker.idle_since < IDLE_SECONDS / 2:
             return walker
-        walker.kill()  # ended while idle (IDLE_SECONDS): reap it
+        walker.stop()
     return Walker()
 
 
 def release(walker: Walker) -> None:
     """A walker that finished its job cleanly, back to this thread's idle ones."""
     if len(_idle.walkers) < KEEP_IDLE and walker.alive():
+        walker.idle_since = time.monotonic()
         _idle.walkers.append(walker)
     else:
         walker.kill()
