@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -134,3 +136,26 @@ def test_limits_from_the_command_line(tmp_path: Path, evidence: Evidence, env: d
         app, ["scan", str(src), "--out", str(tmp_path / "x"), "--max-file-size", "lots"], env=env
     )
     assert bad.exit_code == 2 and "--max-file-size: not a size" in bad.output
+
+
+def test_a_disk_image_that_stalls_the_file_system_reader_is_one_error(
+    tmp_path: Path, evidence: Evidence, env: dict[str, str]
+) -> None:
+    # 4 bytes shifted in an ext4 image's metadata keep The Sleuth Kit busy in C for ~25 s (issue 18).
+    src = _photos(tmp_path, evidence)
+    slow = Path(__file__).resolve().parents[1] / "data" / "fuzz" / "ext4-slow-open-dir.img.gz"
+    (src / "seized.img").write_bytes(gzip.decompress(slow.read_bytes()))
+    out = tmp_path / "case-18"
+    started = time.monotonic()
+    args = ["scan", str(src), "--out", str(out), "--signals", "md5,sha256", "--fs-stall", "1", "-q"]
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert time.monotonic() - started < 15
+    report = json.loads((out / "report.json").read_text())
+    [error] = report["errors"]
+    assert error["code"] == "corrupt-filesystem"
+    assert error["message"].startswith("file system walk took longer than 1 s without progress: the image")
+    assert "\n" not in error["message"]
+    assert report["scan"]["limits"]["fs_stall_seconds"] == 1
+    names = {i["locations"][0]["path"].rsplit("/", 1)[-1] for i in report["items"]}
+    assert {"orig.jpg", "other.png", "seized.img"} <= names  # the rest of the evidence, and the image itself

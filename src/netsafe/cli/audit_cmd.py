@@ -6,20 +6,16 @@ from datetime import UTC, datetime
 
 import typer
 
-from netsafe.audit.journal import count_waiting
-from netsafe.audit.replay import journal_dir_of, recover
 from netsafe.audit.service import (
     Actor,
     Anchor,
     AnchorError,
     AuditFilter,
     anchor,
-    verify,
 )
 from netsafe.cli.common import open_store
 from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail
 from netsafe.services import auditlog
-from netsafe.store.errors import StoreBusyError
 
 app = typer.Typer(help="Check and export the tamper-evident audit log.", no_args_is_help=True)
 
@@ -39,39 +35,16 @@ def verify_cmd(
     except AnchorError as err:
         fail(str(err), EXIT_USAGE, "netsafe audit")
     db = open_store()
-    journals = journal_dir_of(db)
     try:
-        # Events that processes which have ended left in their journals belong in the chain first.
-        replayed, busy = 0, False
-        try:
-            replayed = recover(db, journals) if journals is not None else 0
-        except StoreBusyError:
-            busy = True  # an import holds the store: check what is there, say what is not
-        with db.sessions() as session:
-            result = verify(session, anchors=kept)
+        checked = auditlog.check(db, kept)
     finally:
         db.dispose()
-    if replayed:
-        typer.echo(
-            f"{replayed} event(s) from the audit journals of ended processes added to the chain", err=True
-        )
-    waiting = count_waiting(journals) if journals is not None else 0
-    if busy:
-        typer.echo(
-            "the store is busy (an import?): audit journals of ended processes not replayed yet", err=True
-        )
-    if waiting:
-        typer.echo(
-            f"{waiting} event(s) waiting in audit journals (written while another process, an import say, "
-            "held the store's write lock): they join the chain when it is free",
-            err=True,
-        )
-    if result.ok:
-        also = f", {len(kept)} anchor(s) present" if kept else ""
-        head = f"chain head {result.head_seq} {result.head_hash}"
-        typer.echo(f"audit log intact: {result.checked} events, {head}{also}")
+    for note in checked.notes():
+        typer.echo(note, err=True)
+    if checked.result.ok:
+        typer.echo(checked.verdict())
         return
-    typer.echo(f"audit log BROKEN: {result.problem}", err=True)
+    typer.echo(checked.verdict(), err=True)
     raise typer.Exit(1)
 
 

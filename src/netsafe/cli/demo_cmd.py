@@ -1,7 +1,8 @@
-"""``netsafe demo``: the README's first command until the service exists: hash the reference photos."""
+"""``netsafe demo``: the README's first command: hash a few benign pictures and a video, generated here."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import typer
@@ -11,18 +12,32 @@ from netsafe.cli.hash_cmd import hash_command
 from netsafe.samples import write_samples
 from netsafe.signals.imaging import DEFAULT_MAX_PIXELS
 
-REFERENCE = Path("..") / "shared" / "reference"
-
 
 def demo_command(
-    folder: Path | None = typer.Argument(None, help="Folder to hash (default: ../shared/reference)."),
+    folder: Path | None = typer.Argument(
+        None, help="Folder to hash instead (e.g. reference photos of your own). Default: generated samples."
+    ),
 ) -> None:
-    """Hash the shared reference media, or generated samples when ../shared is absent."""
-    target = folder or REFERENCE
-    if folder is None and not target.is_dir():
-        target = user_data_path("netsafe") / "samples"
+    """Hash generated benign samples (synthetic photos and a short video), or FOLDER: a table of signals.
+
+    The samples are made by netsafe itself, so a fresh install or clone needs nothing beside it."""
+    if folder is not None:
+        _hash(folder)
+        return
+    target = user_data_path("netsafe") / "samples"
+    try:
         write_samples(target)
-        typer.echo(f"../shared/reference not found: hashing generated samples in {target}", err=True)
+    except OSError:  # no writable data folder (a read-only home): samples for this run only
+        with tempfile.TemporaryDirectory(prefix="netsafe-samples-") as tmp:
+            write_samples(Path(tmp))
+            typer.echo("hashing generated samples", err=True)
+            _hash(Path(tmp))
+        return
+    typer.echo(f"hashing generated samples in {target}", err=True)
+    _hash(target)
+
+
+def _hash(target: Path) -> None:
     hash_command(
         paths=[target],
         json_out=False,

@@ -76,6 +76,13 @@ def scan_command(
         "32G", "--max-expanded", help="Zip-bomb guard: bytes all layers of one archive may expand to."
     ),
     max_ratio: float = typer.Option(200.0, "--max-ratio", min=1.0, help="Zip-bomb guard: expansion ratio."),
+    fs_stall: float = typer.Option(
+        20.0,
+        "--fs-stall",
+        min=0.1,
+        help="Seconds a disk image's file system may be read without listing anything (a damaged one can "
+        "keep the reader busy for ever) before it is reported and skipped.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Scan evidence: hash every file (inside archives and disk images too), match it against hash sets,
@@ -98,6 +105,7 @@ def scan_command(
             max_depth=max_depth,
             max_expanded_size=parse_size(max_expanded, "--max-expanded"),
             max_ratio=max_ratio,
+            fs_stall_seconds=fs_stall,
         )
     except ValueError as err:
         _error(str(err))

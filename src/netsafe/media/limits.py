@@ -35,6 +35,10 @@ class Limits:
     follow_symlinks: bool = False
     # Folder nesting, in folders and in file-system images: deeper trees (hostile or corrupt) are cut off.
     max_fs_depth: int = 256
+    # Seconds The Sleuth Kit may spend on a disk image without listing anything: a damaged file system
+    # can keep it busy in C for minutes; past this its walker process is stopped and the rest of that
+    # file system reported as not listed (``corrupt-filesystem``). A healthy walk is never silent this long.
+    fs_stall_seconds: float = 20.0
 
 
 class LimitError(Exception):

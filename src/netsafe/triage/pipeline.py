@@ -77,6 +77,7 @@ class ScanConfig:
                     "max_member_in_memory",
                     "follow_symlinks",
                     "max_fs_depth",
+                    "fs_stall_seconds",
                 )
             },
         }

@@ -159,6 +159,19 @@ class AuditVerifyOut(BaseModel):
     head_hash: str
     problem: str | None
     broken_seq: int | None
+    waiting: int = Field(
+        0,
+        description="events in audit journals, written while another process (an import) held the SQLite "
+        "store's write lock, not in the chain yet: they join it when the lock is free",
+    )
+    replayed: int = Field(0, description="events of ended processes' journals this check added to the chain")
+    store_busy: bool = Field(
+        False, description="the write lock was held: ended processes' journals not replayed"
+    )
+    verdict: str = Field("", description="the line `netsafe audit verify` prints")
+    notes: list[str] = Field(
+        default_factory=list, description="the remarks `netsafe audit verify` prints beside it, one a line"
+    )
 
 
 class AuditAnchorOut(BaseModel):

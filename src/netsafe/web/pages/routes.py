@@ -15,8 +15,9 @@ from starlette.datastructures import UploadFile
 
 from netsafe.accounts.passwords import PasswordPolicyError
 from netsafe.accounts.roles import ROLE_HELP, Permission, Role, RoleError, parse_scopes
-from netsafe.audit.service import AuditFilter, as_dict, search, verify
+from netsafe.audit.service import AuditFilter, as_dict, search
 from netsafe.errors import InvalidInput, NotFound
+from netsafe.services import auditlog
 from netsafe.services.accounts import (
     AccountError,
     LoginThrottledError,
@@ -32,7 +33,7 @@ from netsafe.services.accounts import (
     sign_out,
 )
 from netsafe.services.lookup import MAX_DISTANCE, LookupResult, distance_from_text, typed_queries
-from netsafe.web.api.audit import utc
+from netsafe.web.api.audit import LOCK_WAIT, utc
 from netsafe.web.api.matching import match_upload, options_for, run_match
 from netsafe.web.auth import (
     SESSION_COOKIE,
@@ -358,15 +359,17 @@ def audit_page(
         )
     except ValueError as err:
         error, flt = str(err), AuditFilter()
-    with state_of(request).db.sessions() as session:
+    db = state_of(request).db
+    checked = auditlog.check(db, lock_wait=LOCK_WAIT) if check else None
+    with db.sessions() as session:
         events = [as_dict(r) for r in search(session, flt, 100, before)]
-        verified = verify(session) if check else None
     return page(
         request,
         "audit.html",
         principal,
         events=events,
-        verified=verified,
+        verified=checked.result if checked else None,
+        verify_notes=checked.notes() if checked else [],
         error=error,
         form={"actor": actor, "action": action, "outcome": outcome, "since": since, "until": until},
         older=events[-1]["seq"] if len(events) == 100 else None,
