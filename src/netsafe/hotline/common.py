@@ -81,10 +81,14 @@ def change_state(
     report.status = target.value
     session.add(
         HistoryRow(
-            report_id=report.id, at=when, actor=actor.name[:200], from_status=before, to_status=target.value,
+            report_id=report.id,
+            at=when,
+            actor=actor.name[:200],
+            from_status=before,
+            to_status=target.value,
             note=note,
         )
-    )  # fmt: skip
+    )
     record(
         session,
         actor,

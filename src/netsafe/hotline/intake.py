@@ -155,9 +155,15 @@ def _store(
                 row.outcome = Outcome.DUPLICATE.value
                 row.closed_at = when
                 change_state(
-                    session, actor, row, Status.CLOSED, when, "hotline.duplicate",
-                    {"duplicate_of": live.reference}, note=f"duplicate of {live.reference}",
-                )  # fmt: skip
+                    session,
+                    actor,
+                    row,
+                    Status.CLOSED,
+                    when,
+                    "hotline.duplicate",
+                    {"duplicate_of": live.reference},
+                    note=f"duplicate of {live.reference}",
+                )
             out.append(
                 Intake(
                     row.reference,
