@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from datetime import UTC, datetime
 
 from netsafe.hotline.common import get_report
 from netsafe.hotline.models import ItemRow
 from netsafe.hotline.states import Status
+from netsafe.samples import synthetic_photo
 from netsafe.store.db import Database
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -40,3 +42,10 @@ def put_items(
             ids.append(item.id)
         report.status = Status.CAPTURED.value
     return ids
+
+
+def jpeg_bytes(seed: int = 1, size: tuple[int, int] = (640, 480)) -> bytes:
+    """A benign generated photograph (netsafe.samples)."""
+    buf = io.BytesIO()
+    synthetic_photo(seed, *size).save(buf, "JPEG", quality=90)
+    return buf.getvalue()

@@ -23,6 +23,7 @@ M, R, W, A, AU = (
     Permission.ADMIN,
     Permission.AUDIT_READ,
 )
+REP, HL, HLA = Permission.REPORT, Permission.HOTLINE, Permission.HOTLINE_AUTHORISE
 
 API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/api/v1/health"): PUBLIC,
@@ -52,6 +53,10 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/api/v1/audit/verify"): AU,
     ("GET", "/api/v1/audit/anchor"): AU,
     ("GET", "/api/v1/audit/export"): AU,
+    ("POST", "/api/v1/reports"): REP,
+    ("GET", "/api/v1/reports"): HL,
+    ("GET", "/api/v1/reports/{reference}"): HL,
+    ("POST", "/api/v1/reports/{reference}/assessment"): HL,
 }
 
 PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
@@ -70,13 +75,25 @@ PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
     ("POST", "/admin/tokens"): A,
     ("POST", "/admin/tokens/{name}/revoke"): A,
     ("GET", "/audit"): AU,
+    ("GET", "/report"): PUBLIC,
+    ("POST", "/report"): PUBLIC,
+    ("GET", "/hotline"): HL,
+    ("GET", "/hotline/reports/{reference}"): HL,
+    ("POST", "/hotline/reports/{reference}/assess"): HL,
 }
 
 CALLERS = [r.value for r in Role]
 
 
 def _path(template: str) -> str:
-    return template.replace("{name}", "nosuchthing").replace("{action}", "disable").replace("{entry_id}", "1")
+    return (
+        template.replace("{name}", "nosuchthing")
+        .replace("{action}", "disable")
+        .replace("{entry_id}", "1")
+        .replace("{reference}", "HL-20260101-AAAAAA")
+        .replace("{item_id}", "1")
+        .replace("{batch}", "nosuchbatch")
+    )
 
 
 def _allowed(required: str | Permission | None, perms: frozenset[Permission]) -> bool:

@@ -26,6 +26,7 @@ from netsafe.web.api import accounts as api_accounts
 from netsafe.web.api import audit as api_audit
 from netsafe.web.api import hashing as api_hashing
 from netsafe.web.api import hashsets as api_hashsets
+from netsafe.web.api import hotline as api_hotline
 from netsafe.web.api import matching as api_matching
 from netsafe.web.api import system as api_system
 from netsafe.web.auth import LoginRequiredError, require_login
@@ -37,6 +38,7 @@ from netsafe.web.headers import SecurityHeadersMiddleware
 from netsafe.web.jsonbody import JsonBodyGuardMiddleware
 from netsafe.web.limits import BodyLimitMiddleware
 from netsafe.web.matching import SharedMatcher
+from netsafe.web.pages import report_public
 from netsafe.web.pages import routes as pages
 from netsafe.web.pages.render import render_error, templates
 from netsafe.web.ratelimit import limiter_for
@@ -124,7 +126,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # deletes the WAL (an fsync, ~30 ms a request). One connection held for the app's life avoids that.
         app.state.sqlite_keeper = db.engine.raw_connection()
 
-    for module in (api_system, api_hashing, api_matching, api_hashsets, api_accounts, api_audit):
+    for module in (api_system, api_hashing, api_matching, api_hashsets, api_accounts, api_audit, api_hotline):
         app.include_router(module.router, prefix=API)
 
     @app.get(OPENAPI_URL, include_in_schema=False)
@@ -136,6 +138,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return docs_page.render(app, templates.env, OPENAPI_URL)
 
     app.include_router(pages.router)
+    app.include_router(report_public.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     install_errors(app, render_error)

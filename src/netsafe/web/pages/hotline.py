@@ -1,0 +1,144 @@
+"""The hotline's pages for analysts: the assessment queue (oldest first), a report with its assessment
+form, and captured pictures, served blurred and greyscale until an analyst asks (each clear view audited).
+Forms work without JavaScript; htmx swaps a veiled picture for the clear one in place."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from netsafe.accounts.roles import Permission
+from netsafe.errors import InvalidInput, NetsafeError
+from netsafe.hotline import assessment, views
+from netsafe.hotline.assessment import ItemGrade, Verdict
+from netsafe.services import hashsets as hs
+from netsafe.services.accounts import Principal
+from netsafe.web.auth import actor_of, check_csrf, require_page
+from netsafe.web.errors import status_for
+from netsafe.web.pages.render import page
+from netsafe.web.state import state_of
+
+router = APIRouter(include_in_schema=False)
+HOTLINE = Depends(require_page(Permission.HOTLINE))
+PER_PAGE = 20
+
+
+@router.get("/hotline", response_class=HTMLResponse)
+def queue_page(
+    request: Request,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
+    message: Annotated[str, Query(max_length=300)] = "",
+    principal: Principal = HOTLINE,
+) -> Response:
+    found = views.queue(state_of(request).db, PER_PAGE, (page_no - 1) * PER_PAGE)
+    return page(
+        request,
+        "hotline_queue.html",
+        principal,
+        active="hotline",
+        queue=found,
+        page_no=page_no,
+        pages=max(1, -(-found.total // PER_PAGE)),
+        message=message,
+    )
+
+
+def _report_page(
+    request: Request, principal: Principal, reference: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    db = state_of(request).db
+    data = views.show(db, reference)
+    return page(
+        request,
+        "hotline_report.html",
+        principal,
+        status_code=status_code,
+        active="hotline",
+        report=data,
+        hashsets=[i.name for i in hs.list_sets(db) if hs.name_ok(i.name)],
+        categories=assessment.profile().codes,
+        age_bands=assessment.AGE_BANDS,
+        sexes=assessment.SEXES,
+        site_types=assessment.SITE_TYPES,
+        **({"error": None, "field": None} | context),
+    )
+
+
+@router.get("/hotline/reports/{reference}", response_class=HTMLResponse)
+def report_page(request: Request, reference: str, principal: Principal = HOTLINE) -> Response:
+    return _report_page(request, principal, reference)
+
+
+def _flag(form: FormData, name: str) -> bool:
+    return str(form.get(name, "")).lower() in ("1", "on", "true", "yes")
+
+
+def _text(form: FormData, name: str) -> str | None:
+    value = str(form.get(name, "")).strip()
+    return value or None
+
+
+def verdict_from_form(form: FormData, item_ids: list[int]) -> Verdict:
+    items = []
+    for item_id in item_ids:
+        prefix = f"item-{item_id}-"
+        category = _text(form, prefix + "category")
+        if not category:
+            continue
+        items.append(
+            ItemGrade(
+                item_id,
+                category,
+                _text(form, prefix + "age_band"),
+                _text(form, prefix + "sex"),
+                _flag(form, prefix + "self_generated"),
+                _flag(form, prefix + "commercial"),
+                _text(form, prefix + "add_to"),
+            )
+        )
+    return Verdict(
+        assessment.parse_outcome(str(form.get("outcome", ""))),
+        site_type=_text(form, "site_type"),
+        category=_text(form, "category"),
+        age_band=_text(form, "age_band"),
+        sex=_text(form, "sex"),
+        self_generated=_flag(form, "self_generated"),
+        commercial=_flag(form, "commercial"),
+        items=items,
+        comment=_text(form, "comment"),
+    )
+
+
+@router.post("/hotline/reports/{reference}/assess", response_class=HTMLResponse)
+async def assess_submit(request: Request, reference: str, principal: Principal = HOTLINE) -> Response:
+    form = await request.form(max_files=0, max_fields=20_000)
+    check_csrf(request, principal, str(form.get("csrf_token", "")))
+    state = state_of(request)
+    try:
+        shown = views.show(state.db, reference)
+        verdict = verdict_from_form(form, [i["id"] for i in shown["items"]])
+        out = assessment.assess(
+            state.db,
+            actor_of(request, principal),
+            principal.username or principal.label,
+            reference,
+            verdict,
+            appeal=_flag(form, "appeal"),
+        )
+    except NetsafeError as err:
+        if not isinstance(err, InvalidInput) and status_for(err) == 404:
+            raise
+        message = " ".join(str(err).split())
+        return _report_page(
+            request, principal, reference, status_for(err), error=message, field=message.split(":", 1)[0]
+        )
+    if out["votes"]:
+        state.matcher.changed()
+    note = f"{out['reference']} assessed {out['outcome']}" + (
+        f" ({out['category']})" if out["category"] else ""
+    )
+    return RedirectResponse(f"/hotline?message={quote(note)}", status_code=303)
