@@ -57,6 +57,7 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/api/v1/reports"): HL,
     ("GET", "/api/v1/reports/{reference}"): HL,
     ("POST", "/api/v1/reports/{reference}/assessment"): HL,
+    ("POST", "/api/v1/reports/{reference}/capture"): HL,
 }
 
 PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
@@ -80,6 +81,9 @@ PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
     ("GET", "/hotline"): HL,
     ("GET", "/hotline/reports/{reference}"): HL,
     ("POST", "/hotline/reports/{reference}/assess"): HL,
+    ("GET", "/hotline/items/{item_id}/thumb"): HL,
+    ("GET", "/hotline/items/{item_id}/clear"): HL,
+    ("GET", "/hotline/items/{item_id}/reveal"): HL,
 }
 
 CALLERS = [r.value for r in Role]

@@ -17,9 +17,11 @@ import typer
 
 from netsafe.audit.service import Actor
 from netsafe.cli.errors import EXIT_FAILURES, fail, handled
-from netsafe.hotline import assessment, intake, views
+from netsafe.hotline import assessment, capturing, intake, views
 from netsafe.hotline.assessment import Verdict
 from netsafe.hotline.states import Outcome
+from netsafe.hotline.storage import open_vault
+from netsafe.services.matcher import Matcher
 from netsafe.store.db import Database, open_database
 from netsafe.web.config import Settings, load_settings
 
@@ -163,6 +165,39 @@ def assess_command(
         emit(out)
     else:
         typer.echo(f"{out['reference']} {out['status']} ({out['outcome']}, {out['category'] or '-'})")
+
+
+@app.command("capture")
+def capture_command(
+    reference: str = typer.Argument(..., help="The report's reference."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Fetch the reported page and its media, hash and match every item, keep the bytes encrypted.
+    Exit 1 when the page or some of its items could not be fetched."""
+    config = settings().hotline
+    with store() as db, handled(COMMAND):
+        out = capturing.capture(
+            db,
+            Actor.cli(),
+            reference,
+            settings=config,
+            matcher=Matcher(db),
+            vault=open_vault(config, db),
+        )
+    failed = out["error"] is not None or bool(out["errors"])
+    if json_out:
+        emit({k: out[k] for k in ("reference", "status", "final_url", "items", "errors", "error")})
+    else:
+        typer.echo(
+            f"{out['reference']} {out['status']}: {len(out['items'])} item(s) from {_text(out['final_url'])}"
+        )
+        for item in out["items"]:
+            known = f" known {item['known_category']}" if item["known_category"] else ""
+            typer.echo(f"  {item['sha256'][:16]} {item['kind']:<6}{known} {_text(item['url'])[:80]}")
+    for line in ([out["error"]] if out["error"] else []) + out["errors"]:
+        typer.echo(f"{COMMAND}: capture: {' '.join(_text(line).split())}", err=True)
+    if failed:
+        raise typer.Exit(EXIT_FAILURES)
 
 
 __all__ = ["EXIT_FAILURES", "app", "settings"]

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from netsafe.errors import InvalidInput
+from netsafe.errors import InvalidInput, NotFound
 from netsafe.hotline.common import aware, get_report
 from netsafe.hotline.models import (
     AssessmentRow,
@@ -78,6 +78,14 @@ def item_dict(item: ItemRow) -> dict[str, Any]:
         "known_category": item.known_category,
         "stored": item.vault_id is not None,
     }
+
+
+def item(db: Database, item_id: int) -> dict[str, Any]:
+    with db.session() as session:
+        row = session.get(ItemRow, item_id)
+        if row is None:
+            raise NotFound(f"no captured item {item_id}")
+        return item_dict(row)
 
 
 def list_reports(

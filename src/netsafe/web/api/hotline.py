@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, model_validator
 
 from netsafe.accounts.roles import Permission
-from netsafe.hotline import assessment, intake, views
+from netsafe.hotline import assessment, capturing, intake, views
 from netsafe.hotline.assessment import ItemGrade, Verdict
 from netsafe.services.accounts import Principal
 from netsafe.web.auth import actor_of, require
 from netsafe.web.errors import ERROR_RESPONSES
+from netsafe.web.pages.hotline import vault_of
 from netsafe.web.state import state_of
 
 router = APIRouter(tags=["hotline"], responses=ERROR_RESPONSES)
@@ -146,3 +147,16 @@ def assess_report(
     if out["votes"]:
         state_of(request).matcher.changed()
     return out
+
+
+@router.post("/reports/{reference}/capture", summary="Capture the reported page and its media")
+def capture_report(request: Request, reference: str, principal: Principal = HOTLINE) -> dict[str, Any]:
+    state = state_of(request)
+    return capturing.capture(
+        state.db,
+        actor_of(request, principal),
+        reference,
+        settings=state.settings.hotline,
+        matcher=state.matcher.matcher,
+        vault=vault_of(request),
+    )

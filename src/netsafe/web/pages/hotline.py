@@ -7,17 +7,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from netsafe.accounts.roles import Permission
 from netsafe.errors import InvalidInput, NetsafeError
-from netsafe.hotline import assessment, views
+from netsafe.hotline import assessment, pictures, views
 from netsafe.hotline.assessment import ItemGrade, Verdict
+from netsafe.hotline.storage import open_vault
+from netsafe.hotline.vault import Vault
 from netsafe.services import hashsets as hs
 from netsafe.services.accounts import Principal
-from netsafe.web.auth import actor_of, check_csrf, require_page
+from netsafe.web.auth import actor_of, check_csrf, client_ip, require_page
 from netsafe.web.errors import status_for
 from netsafe.web.pages.render import page
 from netsafe.web.state import state_of
@@ -142,3 +145,59 @@ async def assess_submit(request: Request, reference: str, principal: Principal =
         f" ({out['category']})" if out["category"] else ""
     )
     return RedirectResponse(f"/hotline?message={quote(note)}", status_code=303)
+
+
+def vault_of(request: Request) -> Vault:
+    """The worker's vault, opened on first use (its key file is read or created then)."""
+    app_state = request.app.state
+    vault: Vault | None = getattr(app_state, "hotline_vault", None)
+    if vault is None:
+        state = state_of(request)
+        vault = open_vault(state.settings.hotline, state.db)
+        app_state.hotline_vault = vault
+    return vault
+
+
+PRIVATE = {"Cache-Control": "no-store, private"}
+
+
+@router.get("/hotline/items/{item_id}/thumb")
+async def item_thumb(
+    request: Request, item_id: Annotated[int, Path(ge=1, le=2**63 - 1)], principal: Principal = HOTLINE
+) -> Response:
+    """The veiled thumbnail: blurred and greyscale in the bytes themselves. Counted in the audit log's
+    summary of this analyst's reads (every clear view is an event of its own)."""
+    state = state_of(request)
+    data = await run_in_threadpool(
+        pictures.picture,
+        state.db,
+        actor_of(request, principal),
+        item_id,
+        vault=vault_of(request),
+        clear=False,
+    )
+    actor = actor_of(request, principal)
+    state.summary.note(
+        ("hotline-thumb", client_ip(request), actor.name), actor, "hotline.item.thumbnails", None, {}
+    )
+    return Response(data, media_type="image/jpeg", headers=PRIVATE)
+
+
+@router.get("/hotline/items/{item_id}/clear")
+async def item_clear(
+    request: Request, item_id: Annotated[int, Path(ge=1, le=2**63 - 1)], principal: Principal = HOTLINE
+) -> Response:
+    state = state_of(request)
+    data = await run_in_threadpool(
+        pictures.picture, state.db, actor_of(request, principal), item_id, vault=vault_of(request), clear=True
+    )
+    return Response(data, media_type="image/jpeg", headers=PRIVATE)
+
+
+@router.get("/hotline/items/{item_id}/reveal", response_class=HTMLResponse)
+def item_reveal(
+    request: Request, item_id: Annotated[int, Path(ge=1, le=2**63 - 1)], principal: Principal = HOTLINE
+) -> Response:
+    """htmx: the item's figure with the clear picture (whose request is what gets audited)."""
+    item = views.item(state_of(request).db, item_id)
+    return page(request, "_hotline_item.html", principal, item=item, clear=True)
