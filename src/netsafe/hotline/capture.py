@@ -36,6 +36,12 @@ class CapturedItem:
     source_url: str = ""  # the link as found on the page (before redirects)
 
 
+@dataclass(frozen=True, slots=True)
+class ItemFailure:
+    url: str
+    reason: str  # FetchFailed/FetchRefused's reason code, or "status-<code>"
+
+
 @dataclass(slots=True)
 class CapturedPage:
     url: str
@@ -47,6 +53,8 @@ class CapturedPage:
     skipped: list[str] = field(default_factory=list)  # one line per link fetched but not kept, or not fetched
     content_type: str = ""  # the page's, sniffed
     links: int = 0  # media links found on the page
+    failures: list[ItemFailure] = field(default_factory=list)  # the errors above, as codes
+    limited: bool = False  # links were left unfetched because a limit ran out
 
 
 def capture_page(
@@ -77,19 +85,23 @@ def capture_page(
     for index, link in enumerate(links):
         if index >= settings.fetch_max_items:
             result.skipped.append(f"{len(links) - index} more links not fetched: fetch_max_items reached")
+            result.limited = True
             break
         if budget.exhausted:
             result.skipped.append(
                 f"{len(links) - index} more links not fetched: fetch_max_report_bytes (or time) used up"
             )
+            result.limited = True
             break
         try:
             got = fetcher(link, settings=settings, budget=budget)
         except (FetchRefused, FetchFailed) as err:
             result.errors.append(f"{link}: {err}")
+            result.failures.append(ItemFailure(link, err.reason))
             continue
         if got.status >= 400:
             result.errors.append(f"{link}: HTTP status {got.status}")
+            result.failures.append(ItemFailure(link, f"status-{got.status}"))
             continue
         kind = kind_of(got.content_type)
         if kind == "other":
