@@ -58,6 +58,13 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/api/v1/reports/{reference}"): HL,
     ("POST", "/api/v1/reports/{reference}/assessment"): HL,
     ("POST", "/api/v1/reports/{reference}/capture"): HL,
+    ("POST", "/api/v1/reports/{reference}/trace"): HL,
+    ("POST", "/api/v1/hotline/notify"): HL,
+    ("GET", "/api/v1/hotline/notices"): HL,
+    ("POST", "/api/v1/hotline/notices/{batch}/authorise"): HLA,
+    ("POST", "/api/v1/hotline/monitor"): HL,
+    ("GET", "/api/v1/hotline/urllist"): HL,
+    ("GET", "/api/v1/hotline/stats"): HL,
 }
 
 PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,7 +18,7 @@ import typer
 
 from netsafe.audit.service import Actor
 from netsafe.cli.errors import EXIT_FAILURES, fail, handled
-from netsafe.hotline import assessment, capturing, intake, views
+from netsafe.hotline import assessment, capturing, intake, monitor, notify, stats, tracing, urllist, views
 from netsafe.hotline.assessment import Verdict
 from netsafe.hotline.states import Outcome
 from netsafe.hotline.storage import open_vault
@@ -198,6 +199,147 @@ def capture_command(
         typer.echo(f"{COMMAND}: capture: {' '.join(_text(line).split())}", err=True)
     if failed:
         raise typer.Exit(EXIT_FAILURES)
+
+
+@app.command("trace")
+def trace_command(
+    reference: str = typer.Argument(..., help="The report's reference."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Trace a confirmed report's host: addresses, country, network, abuse contact and route."""
+    config = settings().hotline
+    with store() as db, handled(COMMAND):
+        out = tracing.trace(db, Actor.cli(), reference, settings=config)
+    keys = ("ips", "country", "asn", "organisation", "abuse_contact", "route")
+    if json_out:
+        emit({k: out[k] for k in keys} | {"to": out["to"], "partner": out["partner"], "error": out["error"]})
+    else:
+        typer.echo(
+            f"{out['reference']} route {out['route']} to {_text(out['to'] or 'nobody (analyst list)')}: "
+            f"{', '.join(out['ips']) or 'no address'} {out['country'] or '??'} AS{out['asn'] or '?'} "
+            f"{_text(out['organisation'] or '')}"
+        )
+    if out["error"]:
+        typer.echo(f"{COMMAND}: trace: {_text(out['error'])}", err=True)
+
+
+@app.command("notify")
+def notify_command(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Send the notices due now (first notices after the delay, repeats every resend_hours), grouped per
+    recipient; with notices_need_authorisation they wait for `netsafe hotline authorise`. Exit 1 when a
+    notice could not be sent."""
+    config = settings().hotline
+    with store() as db, handled(COMMAND):
+        out = notify.notify(db, Actor.cli(), settings=config)
+    if json_out:
+        emit(out["sent"])
+    else:
+        for n in out["sent"]:
+            typer.echo(f"{n['reference']} {n['kind']} notice {n['attempt']} to {_text(n['to'])}")
+    for n in out["awaiting"]:
+        typer.echo(f"{COMMAND}: {n['reference']}: notice to {_text(n['to'])} awaits authorisation", err=True)
+    for n in out["unrouted"]:
+        typer.echo(f"{COMMAND}: {n['reference']}: nobody to notify (analyst list)", err=True)
+    for n in out["failed"]:
+        typer.echo(f"{COMMAND}: error: {n['reference']}: {_text(n['error'])}", err=True)
+    if out["failed"]:
+        raise typer.Exit(EXIT_FAILURES)
+
+
+@app.command("notices")
+def notices_command(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Notices awaiting authorisation, one per email."""
+    with store() as db, handled(COMMAND):
+        out = notify.awaiting(db)
+    if json_out:
+        emit(out)
+        return
+    for b in out:
+        refs = ", ".join(r["reference"] for r in b["reports"])
+        typer.echo(f"{b['batch']}  {b['kind']} to {_text(b['to'])}: {refs}")
+
+
+@app.command("authorise")
+def authorise_command(
+    batch: str = typer.Argument(..., help="The notice (batch id from `netsafe hotline notices`)."),
+    user: str = typer.Option(..., "--user", help="Who authorises it."),
+    refuse: bool = typer.Option(False, "--refuse", help="Refuse it instead of sending it."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Approve (send now) or refuse a notice awaiting authorisation."""
+    config = settings().hotline
+    with store() as db, handled(COMMAND):
+        out = notify.authorise(db, Actor.cli(), user, batch, approve=not refuse, settings=config)
+    if json_out:
+        emit(out["sent"] + out["failed"])
+    for n in out["failed"]:
+        typer.echo(f"{COMMAND}: error: {n['reference']}: {_text(n['error'])}", err=True)
+    if out["failed"]:
+        raise typer.Exit(EXIT_FAILURES)
+
+
+@app.command("monitor")
+def monitor_command(
+    once: bool = typer.Option(False, "--once", help="Check what is due once and exit (for cron)."),
+    every: bool = typer.Option(False, "--all", help="Check every notified report, due or not."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Re-fetch notified URLs: removed (with the time since the first notice) or still there; a removed
+    URL that comes back is reopened. Also deletes captured bytes past retention_days."""
+    config = settings().hotline
+    with store() as db, handled(COMMAND):
+        while True:
+            out = monitor.monitor(db, Actor.cli(), settings=config, every=every)
+            monitor.purge_expired(db, Actor.cli(), settings=config, vault=open_vault(config, db))
+            if json_out:
+                emit([{k: r[k] for k in ("reference", "status", "removed_after_seconds")} for r in out])
+            else:
+                for r in out:
+                    after = r["removed_after_seconds"]
+                    took = f" after {after:.0f} s" if after is not None else ""
+                    typer.echo(f"{r['reference']} {r['status']}{took} ({r['reason']})")
+            if once:
+                return
+            time.sleep(config.monitor_interval_minutes * 60)
+
+
+@app.command("purge")
+def purge_command(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Delete captured bytes older than retention_days (their hashes stay)."""
+    config = settings().hotline
+    with store() as db, handled(COMMAND):
+        n = monitor.purge_expired(db, Actor.cli(), settings=config, vault=open_vault(config, db))
+    if json_out:
+        emit({"purged": n})
+    else:
+        typer.echo(f"{n} captured item(s) deleted")
+
+
+@app.command("urllist")
+def urllist_command(
+    fmt: str = typer.Option("txt", "--format", help="txt, csv or json."),
+) -> None:
+    """The live confirmed URLs, for blocking."""
+    with store() as db, handled(COMMAND):
+        text = urllist.render(urllist.live_urls(db), fmt)
+    sys.stdout.write(text)
+
+
+@app.command("stats")
+def stats_command(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Reports received, assessed, confirmed; by category, age band, country, route; time to removal."""
+    with store() as db, handled(COMMAND):
+        out = stats.stats(db)
+    if json_out:
+        emit(out)
+        return
+    for key in ("received", "assessed", "confirmed", "removed"):
+        typer.echo(f"{key:>12}: {out[key]}")
+    for key in ("by_category", "by_age_band", "by_country", "by_route"):
+        shown = ", ".join(f"{k} {v}" for k, v in out[key].items()) or "-"
+        typer.echo(f"{key:>12}: {shown}")
+    t = out["time_to_removal_seconds"]
+    typer.echo(f"{'removal':>12}: median {t['median']} s, p90 {t['p90']} s")
 
 
 __all__ = ["EXIT_FAILURES", "app", "settings"]

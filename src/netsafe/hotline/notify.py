@@ -2,9 +2,10 @@
 email per abuse contact, partner or police, with every URL), sent (or left awaiting authorisation), and
 each report's notice, state change and audit event recorded.
 
-Due: a report traced and confirmed at least ``first_notice_delay_minutes`` ago that has had no notice, or
-a notified report not yet removed whose last notice is ``resend_hours`` old (the notice is sent again with
-the attempt count). A report whose notice awaits authorisation is not due again until it is decided.
+Due: a report traced and confirmed at least ``first_notice_delay_minutes`` ago that has had no notice, a
+notified report not yet removed whose last notice is ``resend_hours`` old (the notice is sent again with
+the attempt count), or a removed report whose content came back (reopened: at once). A report whose
+notice awaits authorisation is not due again until it is decided.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def due(db: Database, settings: HotlineSettings, now: datetime) -> list[_Due]:
             .where(
                 or_(
                     (ReportRow.status == Status.TRACED.value) & (ReportRow.assessed_at <= first_before),
-                    (ReportRow.status == Status.NOTIFIED.value) & (ReportRow.last_notice_at <= again_before),
+                    (ReportRow.status == Status.NOTIFIED.value)
+                    & or_(ReportRow.last_notice_at.is_(None), ReportRow.last_notice_at <= again_before),
                 )
             )
             .order_by(ReportRow.assessed_at, ReportRow.id)

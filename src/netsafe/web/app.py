@@ -21,7 +21,7 @@ from netsafe.audit.summary import AuditSummary
 from netsafe.audit.writer import AuditWriter
 from netsafe.services.accounts import Principal, Throttle
 from netsafe.store.db import Database, open_database
-from netsafe.web import docs_page
+from netsafe.web import docs_page, monitor_task
 from netsafe.web.api import accounts as api_accounts
 from netsafe.web.api import audit as api_audit
 from netsafe.web.api import hashing as api_hashing
@@ -99,7 +99,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        monitoring = (
+            asyncio.create_task(monitor_task.run_forever(db, settings))
+            if settings.hotline.monitor_in_service
+            else None
+        )
         yield
+        if monitoring is not None:
+            monitoring.cancel()
         # The counts of summarised events still in their window, then everything handed to the writer.
         state.summary.flush()
         try:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field, model_validator
 
 from netsafe.accounts.roles import Permission
-from netsafe.hotline import assessment, capturing, intake, views
+from netsafe.hotline import assessment, capturing, intake, monitor, notify, stats, tracing, urllist, views
 from netsafe.hotline.assessment import ItemGrade, Verdict
 from netsafe.services.accounts import Principal
 from netsafe.web.auth import actor_of, require
@@ -21,6 +22,7 @@ from netsafe.web.state import state_of
 router = APIRouter(tags=["hotline"], responses=ERROR_RESPONSES)
 REPORTER = Depends(require(Permission.REPORT))
 HOTLINE = Depends(require(Permission.HOTLINE))
+AUTHORISER = Depends(require(Permission.HOTLINE_AUTHORISE))
 
 
 class ReportIn(BaseModel):
@@ -160,3 +162,64 @@ def capture_report(request: Request, reference: str, principal: Principal = HOTL
         matcher=state.matcher.matcher,
         vault=vault_of(request),
     )
+
+
+@router.post("/reports/{reference}/trace", summary="Trace a confirmed report's host and route it")
+def trace_report(request: Request, reference: str, principal: Principal = HOTLINE) -> dict[str, Any]:
+    state = state_of(request)
+    return tracing.trace(state.db, actor_of(request, principal), reference, settings=state.settings.hotline)
+
+
+@router.post("/hotline/notify", summary="Send the notices due now, one email per recipient")
+def send_notices(request: Request, principal: Principal = HOTLINE) -> dict[str, list[dict[str, Any]]]:
+    state = state_of(request)
+    return notify.notify(state.db, actor_of(request, principal), settings=state.settings.hotline)
+
+
+@router.get("/hotline/notices", summary="Notices awaiting authorisation")
+def awaiting_notices(request: Request, _: Principal = HOTLINE) -> list[dict[str, Any]]:
+    return notify.awaiting(state_of(request).db)
+
+
+class DecisionIn(BaseModel):
+    approve: bool = Field(description="true: send it now; false: refuse it")
+
+
+@router.post(
+    "/hotline/notices/{batch}/authorise", summary="Approve or refuse a notice awaiting authorisation"
+)
+def authorise_notice(
+    request: Request,
+    batch: Annotated[str, Path(max_length=64)],
+    body: DecisionIn,
+    principal: Principal = AUTHORISER,
+) -> dict[str, list[dict[str, Any]]]:
+    state = state_of(request)
+    return notify.authorise(
+        state.db,
+        actor_of(request, principal),
+        principal.username or principal.label,
+        batch,
+        approve=body.approve,
+        settings=state.settings.hotline,
+    )
+
+
+@router.post("/hotline/monitor", summary="Check the notified URLs due for a check")
+def run_monitor(request: Request, principal: Principal = HOTLINE) -> list[dict[str, Any]]:
+    state = state_of(request)
+    return monitor.monitor(state.db, actor_of(request, principal), settings=state.settings.hotline)
+
+
+@router.get("/hotline/urllist", summary="The live confirmed URLs (txt, csv or json)")
+def url_list(
+    request: Request, format: Annotated[str, Query(max_length=8)] = "json", _: Principal = HOTLINE
+) -> Response:
+    fmt = urllist.check_format(format)
+    text = urllist.render(urllist.live_urls(state_of(request).db), fmt)
+    return Response(text, media_type=urllist.MEDIA_TYPES[fmt])
+
+
+@router.get("/hotline/stats", summary="Reports received, assessed, confirmed; time to removal")
+def hotline_stats(request: Request, _: Principal = HOTLINE) -> dict[str, Any]:
+    return stats.stats(state_of(request).db)
