@@ -91,6 +91,8 @@ PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
     ("GET", "/hotline/items/{item_id}/thumb"): HL,
     ("GET", "/hotline/items/{item_id}/clear"): HL,
     ("GET", "/hotline/items/{item_id}/reveal"): HL,
+    ("GET", "/hotline/notices"): HL,
+    ("POST", "/hotline/notices/{batch}/authorise"): HLA,
 }
 
 CALLERS = [r.value for r in Role]

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 
 from netsafe.accounts.roles import Permission
 from netsafe.errors import InvalidInput, NetsafeError
-from netsafe.hotline import assessment, pictures, views
+from netsafe.hotline import assessment, notify, pictures, tracing, views
 from netsafe.hotline.assessment import ItemGrade, Verdict
 from netsafe.hotline.storage import open_vault
 from netsafe.hotline.vault import Vault
@@ -201,3 +201,47 @@ def item_reveal(
     """htmx: the item's figure with the clear picture (whose request is what gets audited)."""
     item = views.item(state_of(request).db, item_id)
     return page(request, "_hotline_item.html", principal, item=item, clear=True)
+
+
+AUTHORISER = Depends(require_page(Permission.HOTLINE_AUTHORISE))
+
+
+@router.get("/hotline/notices", response_class=HTMLResponse)
+def notices_page(
+    request: Request, message: Annotated[str, Query(max_length=300)] = "", principal: Principal = HOTLINE
+) -> Response:
+    state = state_of(request)
+    return page(
+        request,
+        "hotline_notices.html",
+        principal,
+        active="hotline",
+        batches=notify.awaiting(state.db),
+        unrouted=tracing.unrouted(state.db),
+        message=message,
+    )
+
+
+@router.post("/hotline/notices/{batch}/authorise", response_class=HTMLResponse)
+async def notice_decide(
+    request: Request, batch: Annotated[str, Path(max_length=64)], principal: Principal = AUTHORISER
+) -> Response:
+    form = await request.form(max_files=0, max_fields=10)
+    check_csrf(request, principal, str(form.get("csrf_token", "")))
+    state = state_of(request)
+    approve = str(form.get("decision", "")) == "approve"
+    out = await run_in_threadpool(
+        lambda: notify.authorise(
+            state.db,
+            actor_of(request, principal),
+            principal.username or principal.label,
+            batch,
+            approve=approve,
+            settings=state.settings.hotline,
+        )
+    )
+    if out["failed"]:
+        note = f"notice {batch} could not be sent: {out['failed'][0]['error']}"
+    else:
+        note = f"notice {batch} " + ("sent" if approve else "refused")
+    return RedirectResponse(f"/hotline/notices?message={quote(note)}", status_code=303)
