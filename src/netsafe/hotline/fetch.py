@@ -13,8 +13,10 @@ a time is cut off when the time is up, not when it stops sending.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -196,7 +198,7 @@ def forbidden_reason(address: str, allowed: Iterable[Network]) -> str | None:
 
 
 def _pick_address(url: httpx.URL, resolve: Resolver, allowed: list[Network], *, redirected: bool) -> str:
-    host = url.host
+    host = url.raw_host.decode("ascii")  # IDNA-encoded: what DNS is asked, and safe in a message
     try:
         ipaddress.ip_address(host)
         addresses: Sequence[str] = [host]
@@ -385,12 +387,18 @@ class _BodyStream(httpx.SyncByteStream):
         self._pool.close()
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs more than a local fetch; one verifying context serves every connection.
+    return httpx.create_ssl_context()
+
+
 class _PinnedTransport(httpx.BaseTransport):
     """httpx over httpcore with the pinned backend: one connection, no retries, no proxy from the env."""
 
     def __init__(self, address: str, deadline: float) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=_ssl_context(),
             max_connections=1,
             retries=0,
             network_backend=_PinnedBackend(address, deadline),
