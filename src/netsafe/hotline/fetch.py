@@ -97,6 +97,7 @@ def fetch(
     budget: FetchBudget | None = None,
     resolver: Resolver | None = None,
     max_bytes: int | None = None,
+    referer: str | None = None,
 ) -> Fetched:
     """GET ``url`` by hand, hop by hop, under the SSRF rules and the caps of ``settings`` (and ``budget``).
 
@@ -118,7 +119,7 @@ def fetch(
     redirects: list[str] = []
     while True:
         address = _pick_address(current, resolve, allowed, redirected=bool(redirects))
-        response = _request(current, address, settings, deadline)
+        response = _request(current, address, settings, deadline, referer)
         try:
             location = response.headers.get("location")
             if response.status_code in REDIRECT_STATUSES and location:
@@ -229,7 +230,9 @@ def _pick_address(url: httpx.URL, resolve: Resolver, allowed: list[Network], *, 
     )
 
 
-def _request(url: httpx.URL, address: str, settings: HotlineSettings, deadline: float) -> httpx.Response:
+def _request(
+    url: httpx.URL, address: str, settings: HotlineSettings, deadline: float, referer: str | None
+) -> httpx.Response:
     left = deadline - time.monotonic()
     if left <= 0:
         raise FetchFailed("timeout", f"no answer within {settings.fetch_timeout_seconds:g} s")
@@ -245,6 +248,13 @@ def _request(url: httpx.URL, address: str, settings: HotlineSettings, deadline: 
             "Accept-Encoding": "identity",
         },
     )
+    if (
+        referer
+        and referer.startswith(("http://", "https://"))
+        and referer.isascii()
+        and referer.isprintable()
+    ):
+        request.headers["Referer"] = referer
     try:
         return client.send(request, stream=True)
     except BaseException as err:
