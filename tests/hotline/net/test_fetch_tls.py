@@ -70,7 +70,7 @@ def tls_site(tmp_path: Path) -> Iterator[tuple[int, Path, list[str | None]]]:
     names: list[str | None] = []
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_file, key_file)
-    context.sni_callback = lambda sock, name, ctx: names.append(name)  # type: ignore[func-returns-value]
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
     server = _QuietServer(("127.0.0.1", 0), _Hello)
     server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     server.daemon_threads = True
