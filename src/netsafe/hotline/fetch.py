@@ -20,6 +20,8 @@ import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,7 +120,7 @@ def fetch(
     current = _parse(url)
     redirects: list[str] = []
     while True:
-        address = _pick_address(current, resolve, allowed, redirected=bool(redirects))
+        address = _pick_address(current, resolve, allowed, deadline, redirected=bool(redirects))
         response = _request(current, address, settings, deadline, referer)
         try:
             location = response.headers.get("location")
@@ -198,14 +200,16 @@ def forbidden_reason(address: str, allowed: Iterable[Network]) -> str | None:
     return None
 
 
-def _pick_address(url: httpx.URL, resolve: Resolver, allowed: list[Network], *, redirected: bool) -> str:
+def _pick_address(
+    url: httpx.URL, resolve: Resolver, allowed: list[Network], deadline: float, *, redirected: bool
+) -> str:
     host = url.raw_host.decode("ascii")  # IDNA-encoded: what DNS is asked, and safe in a message
     try:
         ipaddress.ip_address(host)
         addresses: Sequence[str] = [host]
     except ValueError:
         try:
-            addresses = resolve(host)
+            addresses = _lookup(resolve, host, deadline)
         except (OSError, UnicodeError):
             raise FetchFailed("dns", f"the host {host} could not be resolved") from None
         if not addresses:
@@ -230,6 +234,29 @@ def _pick_address(url: httpx.URL, resolve: Resolver, allowed: list[Network], *, 
     )
 
 
+def _referable(referer: str, url: httpx.URL) -> bool:
+    if not (referer.isascii() and referer.isprintable() and referer.startswith(("http://", "https://"))):
+        return False
+    # As browsers do by default: no Referer from an https page to an http URL.
+    return not (referer.startswith("https://") and url.scheme == "http")
+
+
+@functools.cache
+def _dns_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="netsafe-dns")
+
+
+def _lookup(resolve: Resolver, host: str, deadline: float) -> Sequence[str]:
+    """The resolver's answer within the fetch's time: the system resolver alone may wait 30 s or more on a
+    dead name server, and the time cap is for the whole fetch."""
+    future = _dns_pool().submit(resolve, host)
+    try:
+        return future.result(timeout=max(0.0, deadline - time.monotonic()))
+    except FutureTimeout:
+        future.cancel()
+        raise FetchFailed("timeout", f"the host {host} did not resolve in time") from None
+
+
 def _request(
     url: httpx.URL, address: str, settings: HotlineSettings, deadline: float, referer: str | None
 ) -> httpx.Response:
@@ -248,12 +275,7 @@ def _request(
             "Accept-Encoding": "identity",
         },
     )
-    if (
-        referer
-        and referer.startswith(("http://", "https://"))
-        and referer.isascii()
-        and referer.isprintable()
-    ):
+    if referer and _referable(referer, url):
         request.headers["Referer"] = referer
     try:
         return client.send(request, stream=True)

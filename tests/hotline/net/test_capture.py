@@ -171,3 +171,18 @@ def test_hostile_file_names_and_broken_markup(site: Site, settings: HotlineSetti
     page = capture_page(site.url("/evil"), settings=settings)
     assert [item.url for item in page.items] == [site.url("/ok.png")]
     assert all("\n" not in line for line in page.errors)
+
+
+def test_no_referer_from_https_to_http(site: Site, settings: HotlineSettings) -> None:
+    seen: list[str | None] = []
+
+    def record(handler: BaseHTTPRequestHandler) -> None:
+        seen.append(handler.headers.get("Referer"))
+        handler.send_response(204)
+        handler.end_headers()
+
+    site.routes["/r"] = record
+    fetch(site.url("/r"), settings=settings, referer="https://secure.test/page")
+    fetch(site.url("/r"), settings=settings, referer="http://plain.test/page")
+    fetch(site.url("/r"), settings=settings, referer="http://bad.test/\nX-Injected: 1")
+    assert seen == [None, "http://plain.test/page", None]
