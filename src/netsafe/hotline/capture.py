@@ -11,6 +11,8 @@ No hashing and no storage here: the hotline's capture service does both with wha
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -22,7 +24,12 @@ from netsafe.hotline.sniffing import HTML, ItemKind, kind_of
 
 class Fetcher(Protocol):
     def __call__(
-        self, url: str, *, settings: HotlineSettings, budget: FetchBudget | None = None
+        self,
+        url: str,
+        *,
+        settings: HotlineSettings,
+        budget: FetchBudget | None = None,
+        referer: str | None = None,
     ) -> Fetched: ...
 
 
@@ -63,8 +70,14 @@ def capture_page(
     settings: HotlineSettings,
     fetcher: Fetcher = fetch,
     budget: FetchBudget | None = None,
+    workers: int = 4,
+    time_limit: float | None = None,
 ) -> CapturedPage:
-    budget = budget if budget is not None else FetchBudget.for_report(settings)
+    """Capture ``url`` and its media. ``workers`` items are fetched at once; the whole capture stops
+    starting new fetches after ``time_limit`` seconds (default ten times ``fetch_timeout_seconds``)."""
+    if budget is None:
+        seconds = 10 * settings.fetch_timeout_seconds if time_limit is None else time_limit
+        budget = FetchBudget.for_report(settings, seconds=seconds)
     page = fetcher(url, settings=settings, budget=budget)
     result = CapturedPage(
         url=url,
@@ -82,33 +95,70 @@ def capture_page(
         return result
     links = [link for link in media_links(page.body, page.final_url) if link not in (url, page.final_url)]
     result.links = len(links)
-    for index, link in enumerate(links):
-        if index >= settings.fetch_max_items:
-            result.skipped.append(f"{len(links) - index} more links not fetched: fetch_max_items reached")
-            result.limited = True
-            break
-        if budget.exhausted:
-            result.skipped.append(
-                f"{len(links) - index} more links not fetched: fetch_max_report_bytes (or time) used up"
-            )
-            result.limited = True
-            break
+    if len(links) > settings.fetch_max_items:
+        result.skipped.append(
+            f"{len(links) - settings.fetch_max_items} more links not fetched: fetch_max_items reached"
+        )
+        result.limited = True
+        links = links[: settings.fetch_max_items]
+    shared = _SharedBudget(budget, settings.fetch_max_item_bytes)
+
+    def one(link: str) -> Fetched | FetchRefused | FetchFailed | None:
+        share = shared.reserve()
+        if share is None:
+            return None
         try:
-            got = fetcher(link, settings=settings, budget=budget)
+            # Sent as a browser would: image hosts that refuse hotlinking answer a placeholder without it.
+            return fetcher(link, settings=settings, budget=share, referer=page.final_url)
         except (FetchRefused, FetchFailed) as err:
-            result.errors.append(f"{link}: {err}")
-            result.failures.append(ItemFailure(link, err.reason))
-            continue
-        if got.status >= 400:
+            return err
+        finally:
+            shared.refund(share)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="capture") as pool:
+        outcomes = list(pool.map(one, links))
+    unfetched = 0
+    for link, got in zip(links, outcomes, strict=True):
+        if got is None:
+            unfetched += 1
+        elif isinstance(got, FetchRefused | FetchFailed):
+            result.errors.append(f"{link}: {got}")
+            result.failures.append(ItemFailure(link, got.reason))
+        elif got.status >= 400:
             result.errors.append(f"{link}: HTTP status {got.status}")
             result.failures.append(ItemFailure(link, f"status-{got.status}"))
-            continue
-        kind = kind_of(got.content_type)
-        if kind == "other":
+        elif kind_of(got.content_type) == "other":
             result.skipped.append(f"{link}: not an image or a video ({got.content_type}); not kept")
-            continue
-        result.items.append(_item(got, link))
+        else:
+            result.items.append(_item(got, link))
+    if unfetched:
+        result.skipped.append(
+            f"{unfetched} links not fetched: fetch_max_report_bytes (or the time limit) used up"
+        )
+        result.limited = True
     return result
+
+
+class _SharedBudget:
+    """The report's budget split between concurrent fetches: each reserves up to one item's cap before it
+    starts and gives back what it did not use, so together they never exceed the report's bytes."""
+
+    def __init__(self, budget: FetchBudget, item_cap: int) -> None:
+        self._budget = budget
+        self._item_cap = item_cap
+        self._lock = threading.Lock()
+
+    def reserve(self) -> FetchBudget | None:
+        with self._lock:
+            if self._budget.exhausted:
+                return None
+            take = min(self._item_cap, self._budget.bytes_left)
+            self._budget.bytes_left -= take
+            return FetchBudget(bytes_left=take, deadline=self._budget.deadline)
+
+    def refund(self, share: FetchBudget) -> None:
+        with self._lock:
+            self._budget.bytes_left += max(0, share.bytes_left)
 
 
 def _item(got: Fetched, source: str) -> CapturedItem:

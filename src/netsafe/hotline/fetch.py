@@ -13,11 +13,15 @@ a time is cut off when the time is up, not when it stops sending.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +99,7 @@ def fetch(
     budget: FetchBudget | None = None,
     resolver: Resolver | None = None,
     max_bytes: int | None = None,
+    referer: str | None = None,
 ) -> Fetched:
     """GET ``url`` by hand, hop by hop, under the SSRF rules and the caps of ``settings`` (and ``budget``).
 
@@ -115,8 +120,8 @@ def fetch(
     current = _parse(url)
     redirects: list[str] = []
     while True:
-        address = _pick_address(current, resolve, allowed, redirected=bool(redirects))
-        response = _request(current, address, settings, deadline)
+        address = _pick_address(current, resolve, allowed, deadline, redirected=bool(redirects))
+        response = _request(current, address, settings, deadline, referer)
         try:
             location = response.headers.get("location")
             if response.status_code in REDIRECT_STATUSES and location:
@@ -195,14 +200,16 @@ def forbidden_reason(address: str, allowed: Iterable[Network]) -> str | None:
     return None
 
 
-def _pick_address(url: httpx.URL, resolve: Resolver, allowed: list[Network], *, redirected: bool) -> str:
-    host = url.host
+def _pick_address(
+    url: httpx.URL, resolve: Resolver, allowed: list[Network], deadline: float, *, redirected: bool
+) -> str:
+    host = url.raw_host.decode("ascii")  # IDNA-encoded: what DNS is asked, and safe in a message
     try:
         ipaddress.ip_address(host)
         addresses: Sequence[str] = [host]
     except ValueError:
         try:
-            addresses = resolve(host)
+            addresses = _lookup(resolve, host, deadline)
         except (OSError, UnicodeError):
             raise FetchFailed("dns", f"the host {host} could not be resolved") from None
         if not addresses:
@@ -227,7 +234,32 @@ def _pick_address(url: httpx.URL, resolve: Resolver, allowed: list[Network], *, 
     )
 
 
-def _request(url: httpx.URL, address: str, settings: HotlineSettings, deadline: float) -> httpx.Response:
+def _referable(referer: str, url: httpx.URL) -> bool:
+    if not (referer.isascii() and referer.isprintable() and referer.startswith(("http://", "https://"))):
+        return False
+    # As browsers do by default: no Referer from an https page to an http URL.
+    return not (referer.startswith("https://") and url.scheme == "http")
+
+
+@functools.cache
+def _dns_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="netsafe-dns")
+
+
+def _lookup(resolve: Resolver, host: str, deadline: float) -> Sequence[str]:
+    """The resolver's answer within the fetch's time: the system resolver alone may wait 30 s or more on a
+    dead name server, and the time cap is for the whole fetch."""
+    future = _dns_pool().submit(resolve, host)
+    try:
+        return future.result(timeout=max(0.0, deadline - time.monotonic()))
+    except FutureTimeout:
+        future.cancel()
+        raise FetchFailed("timeout", f"the host {host} did not resolve in time") from None
+
+
+def _request(
+    url: httpx.URL, address: str, settings: HotlineSettings, deadline: float, referer: str | None
+) -> httpx.Response:
     left = deadline - time.monotonic()
     if left <= 0:
         raise FetchFailed("timeout", f"no answer within {settings.fetch_timeout_seconds:g} s")
@@ -243,6 +275,8 @@ def _request(url: httpx.URL, address: str, settings: HotlineSettings, deadline: 
             "Accept-Encoding": "identity",
         },
     )
+    if referer and _referable(referer, url):
+        request.headers["Referer"] = referer
     try:
         return client.send(request, stream=True)
     except BaseException as err:
@@ -385,12 +419,18 @@ class _BodyStream(httpx.SyncByteStream):
         self._pool.close()
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs more than a local fetch; one verifying context serves every connection.
+    return httpx.create_ssl_context()
+
+
 class _PinnedTransport(httpx.BaseTransport):
     """httpx over httpcore with the pinned backend: one connection, no retries, no proxy from the env."""
 
     def __init__(self, address: str, deadline: float) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=_ssl_context(),
             max_connections=1,
             retries=0,
             network_backend=_PinnedBackend(address, deadline),

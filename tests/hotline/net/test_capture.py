@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import time
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -83,10 +85,64 @@ def test_report_byte_limit(site: Site) -> None:
     site.routes["/p"] = Route(200, page_html)
     for i in range(4):
         site.routes[f"/{i}.png"] = Route(200, big)
-    page = capture_page(site.url("/p"), settings=settings)
+    page = capture_page(site.url("/p"), settings=settings, workers=1)
     assert [item.truncated for item in page.items] == [False, True]
     assert len(page.items[1].body) == 10
-    assert page.skipped == ["2 more links not fetched: fetch_max_report_bytes (or time) used up"]
+    assert page.skipped == ["2 links not fetched: fetch_max_report_bytes (or the time limit) used up"]
+    assert page.limited
+
+
+def test_concurrent_items_keep_their_order_and_the_report_limit(site: Site) -> None:
+    pictures = [image_bytes("PNG", (i * 20, 50, 90), size=64) for i in range(8)]
+    page_html = b"".join(b'<img src="/%d.png">' % i for i in range(8))
+    allowance = len(page_html) + sum(len(p) for p in pictures[:5])
+    settings = HotlineSettings(fetch_allow_networks=["127.0.0.0/8"], fetch_max_report_bytes=allowance)
+    site.routes["/p"] = Route(200, page_html)
+    for i, picture in enumerate(pictures):
+        site.routes[f"/{i}.png"] = Route(200, picture)
+    page = capture_page(site.url("/p"), settings=settings, workers=4)
+    assert sum(len(item.body) for item in page.items) <= allowance - len(page_html)
+    urls = [item.url for item in page.items]
+    assert urls == sorted(urls, key=lambda u: int(u.rsplit("/", 1)[1].split(".")[0]))
+    roomy = HotlineSettings(fetch_allow_networks=["127.0.0.0/8"])
+    everything = capture_page(site.url("/p"), settings=roomy, workers=4)
+    assert [item.body for item in everything.items] == pictures
+
+
+def test_items_are_fetched_with_the_page_as_referer(site: Site, settings: HotlineSettings) -> None:
+    seen: list[str | None] = []
+
+    def guarded(handler: BaseHTTPRequestHandler) -> None:
+        seen.append(handler.headers.get("Referer"))
+        body = RED if handler.headers.get("Referer") else b"<html>no hotlinking</html>"
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    site.routes["/p"] = Route(200, b'<img src="/guarded.png">')
+    site.routes["/guarded.png"] = guarded
+    page = capture_page(site.url("/p"), settings=settings)
+    assert seen == [site.url("/p")] and [item.body for item in page.items] == [RED]
+
+
+def test_a_time_limit_for_the_whole_capture(site: Site) -> None:
+    settings = HotlineSettings(fetch_allow_networks=["127.0.0.0/8"], fetch_timeout_seconds=5.0)
+
+    def slow(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(0.6)
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(RED)))
+        handler.end_headers()
+        handler.wfile.write(RED)
+
+    site.routes["/p"] = Route(200, b"".join(b'<img src="/s%d.png">' % i for i in range(10)))
+    for i in range(10):
+        site.routes[f"/s{i}.png"] = slow
+    started = time.monotonic()
+    page = capture_page(site.url("/p"), settings=settings, workers=1, time_limit=1.0)
+    assert time.monotonic() - started < 2.5
+    assert page.limited and 1 <= len(page.items) < 10
 
 
 def test_the_page_itself_failing_raises(settings: HotlineSettings, resolver: FakeResolver) -> None:
@@ -115,3 +171,18 @@ def test_hostile_file_names_and_broken_markup(site: Site, settings: HotlineSetti
     page = capture_page(site.url("/evil"), settings=settings)
     assert [item.url for item in page.items] == [site.url("/ok.png")]
     assert all("\n" not in line for line in page.errors)
+
+
+def test_no_referer_from_https_to_http(site: Site, settings: HotlineSettings) -> None:
+    seen: list[str | None] = []
+
+    def record(handler: BaseHTTPRequestHandler) -> None:
+        seen.append(handler.headers.get("Referer"))
+        handler.send_response(204)
+        handler.end_headers()
+
+    site.routes["/r"] = record
+    fetch(site.url("/r"), settings=settings, referer="https://secure.test/page")
+    fetch(site.url("/r"), settings=settings, referer="http://plain.test/page")
+    fetch(site.url("/r"), settings=settings, referer="http://bad.test/\nX-Injected: 1")
+    assert seen == [None, "http://plain.test/page", None]

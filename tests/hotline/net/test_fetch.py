@@ -268,3 +268,16 @@ def test_credentials_in_the_url_are_not_sent(site: Site, settings: HotlineSettin
     site.routes["/"] = record
     fetch(f"http://user:pass@127.0.0.1:{site.port}/", settings=settings)
     assert seen == [None]
+
+
+def test_a_resolver_that_hangs_is_cut_off_at_the_total_time(site: Site) -> None:
+    settings = HotlineSettings(fetch_allow_networks=["127.0.0.0/8"], fetch_timeout_seconds=0.5)
+
+    def hanging(host: str) -> list[str]:
+        time.sleep(3)
+        return ["127.0.0.1"]
+
+    started = time.monotonic()
+    with pytest.raises(FetchFailed) as caught:
+        fetch(site.url("/", "slow-dns.test"), settings=settings, resolver=hanging)
+    assert caught.value.reason == "timeout" and time.monotonic() - started < 1.5

@@ -67,7 +67,7 @@ _networks = st.one_of(
     st.sampled_from(["", "abuse@host.test"]),
 )
 def test_valid_rules_round_trip(
-    networks: list[ipaddress._BaseNetwork], country: str, asn: str, abuse: str
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network], country: str, asn: str, abuse: str
 ) -> None:
     rows = [[str(net), country, asn, "Org, Ltd", abuse] for net in networks]
     rules = HostingRules.parse(_csv(HOSTING_RULES_HEADER, rows))

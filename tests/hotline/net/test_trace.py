@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from mmdb_writer import MMDBWriter
-from netaddr import IPSet
+from netaddr import IPSet  # type: ignore[import-untyped]
 
 from netsafe.hotline.settings import HotlineSettings
 from netsafe.hotline.tables import HostingRules, Partners, TableError
