@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -9,13 +10,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from netsafe.audit.service import AuditFilter, search
+from netsafe.audit.service import Actor, AuditFilter, search
 from netsafe.cli import app as cli_app
 from netsafe.hotline import views
+from netsafe.hotline.settings import HotlineSettings
+from netsafe.services import hashsets as hs
 from netsafe.store.db import Database
 from web.helpers import Service, make_service
 
-from .helpers import put_items
+from .helpers import jpeg_bytes, put_items
+from .site import gallery, serve
 
 
 class Cli:
@@ -174,3 +178,50 @@ def test_queue_and_assessment_pages(service: Service) -> None:
     assert done.status_code == 303
     shown = views.show(service.db, refs[0])
     assert shown["category"] == "A" and shown["assessments"][0]["analyst"] == "analyst"
+
+
+def test_picture_routes(sdb: Database, tmp_path: Path) -> None:
+    hotline = HotlineSettings(
+        fetch_allow_networks=["127.0.0.0/8"], capture_dir=tmp_path / "c", key_file=tmp_path / "k"
+    )
+    service = make_service(sdb, hotline=hotline)
+    known, fresh = jpeg_bytes(5), jpeg_bytes(6)
+    hs.create_set(sdb, Actor("test"), "known")
+    hs.add_entries(
+        sdb, Actor("test"), "known", [hs.NewEntry({"sha256": hashlib.sha256(known).hexdigest()}, "B")]
+    )
+    with serve() as site:
+        site.put("/g", gallery(["k.jpg", "f.jpg"]))
+        site.put("/k.jpg", known, "image/jpeg")
+        site.put("/f.jpg", fresh, "image/jpeg")
+        got = service.client().post(
+            "/api/v1/reports", json={"url": site.url("/g")}, headers=service.bearer("analyst")
+        )
+        ref = got.json()["reference"]
+        captured = service.client().post(f"/api/v1/reports/{ref}/capture", headers=service.bearer("analyst"))
+    assert captured.status_code == 200 and len(captured.json()["items"]) == 2
+    items = views.show(sdb, ref)["items"]
+    known_id = next(i["id"] for i in items if i["known_category"])
+    fresh_id = next(i["id"] for i in items if not i["known_category"])
+    client = service.signed_in("analyst")
+    assert client.get(f"/hotline/items/{known_id}/thumb").status_code == 403
+    assert client.get(f"/hotline/items/{known_id}/clear").status_code == 403
+    thumb = client.get(f"/hotline/items/{fresh_id}/thumb")
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+    assert "no-store" in thumb.headers["cache-control"]
+    with sdb.session() as session:
+        assert search(session, AuditFilter(action="hotline.item.view")) == []
+    fragment = client.get(f"/hotline/items/{fresh_id}/reveal")
+    assert f"/hotline/items/{fresh_id}/clear" in fragment.text
+    assert client.get(f"/hotline/items/{fresh_id}/clear").status_code == 200
+    with sdb.session() as session:
+        events = search(session, AuditFilter(action="hotline.item.view"))
+    assert len(events) == 1 and events[0].actor == "user:analyst"
+
+
+def test_cli_capture_refused_exits_1(sdb: Database, tmp_path: Path) -> None:
+    cli = Cli(sdb, tmp_path)
+    ref = json.loads(cli("hotline", "report", "http://127.0.0.1:9/x", "--json").stdout)["reference"]
+    got = cli("hotline", "capture", ref, "--json")
+    assert got.exit_code == 1, got.output
+    assert json.loads(got.stdout)["error"] and "Traceback" not in got.output

@@ -110,3 +110,16 @@ def test_list_filters_by_status(db: Database) -> None:
     assert views.list_reports(db, "closed") == []
     with pytest.raises(InvalidInput, match=r"^status: "):
         views.list_reports(db, "bogus")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400), st.text(max_size=6000))
+def test_email_and_description_checks_never_raise_anything_else(email: str, description: str) -> None:
+    for check, value, field in (
+        (intake.check_email, email, "email"),
+        (intake.check_description, description, "description"),
+    ):
+        try:
+            check(value)
+        except InvalidInput as err:
+            assert str(err).startswith(f"{field}: ") and "\n" not in str(err)
