@@ -58,8 +58,22 @@ def test_cli_report_list_show_assess(sdb: Database, tmp_path: Path) -> None:
     assert [r["reference"] for r in listed] == [first["reference"]]
     shown = json.loads(cli("hotline", "show", first["reference"], "--json").stdout)
     assert shown["normalised_url"] == "http://example.com/a" and shown["url"] == "http://Example.com/a#top"
-    out = cli("hotline", "assess", first["reference"], "--user", "alice", "--criminal", "--category", "B",
-              "--age-band", "7-10", "--sex", "girls", "--self-generated", "--json")  # fmt: skip
+    out = cli(
+        "hotline",
+        "assess",
+        first["reference"],
+        "--user",
+        "alice",
+        "--criminal",
+        "--category",
+        "B",
+        "--age-band",
+        "7-10",
+        "--sex",
+        "girls",
+        "--self-generated",
+        "--json",
+    )
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)["status"] == "assessed"
     again = json.loads(cli("hotline", "report", "http://example.com/a", "--json").stdout)
@@ -225,3 +239,29 @@ def test_cli_capture_refused_exits_1(sdb: Database, tmp_path: Path) -> None:
     got = cli("hotline", "capture", ref, "--json")
     assert got.exit_code == 1, got.output
     assert json.loads(got.stdout)["error"] and "Traceback" not in got.output
+
+
+def test_cli_grades_items_and_votes(sdb: Database, tmp_path: Path) -> None:
+    cli = Cli(sdb, tmp_path)
+    hs.create_set(sdb, Actor("test"), "confirmed")
+    ref = json.loads(cli("hotline", "report", "http://a.example/g", "--json").stdout)["reference"]
+    ids = put_items(sdb, ref, [b"x", b"y"])
+    bad = cli("hotline", "assess", ref, "--user", "alice", "--criminal", "--item", "nonsense")
+    assert "--item 1: " in one_line_error(bad, 2)
+    out = cli(
+        "hotline",
+        "assess",
+        ref,
+        "--user",
+        "alice",
+        "--criminal",
+        "--item",
+        f"{ids[0]}:B:7-10:confirmed",
+        "--item",
+        f"{ids[1]}:C:11-13",
+        "--json",
+    )
+    assert out.exit_code == 0, out.output
+    got = json.loads(out.stdout)
+    assert got["category"] == "B" and got["age_band"] == "7-10"
+    assert got["votes"] == [{"item": ids[0], "hashset": "confirmed", "category": "B"}]

@@ -126,6 +126,18 @@ def show_command(
         typer.echo(f"{'history':>14}: {h['at'][:19]} {h['from'] or '-'} -> {h['to']} by {_text(h['actor'])}")
 
 
+def _item_grade(text: str, index: int) -> assessment.ItemGrade:
+    parts = text.split(":")
+    if len(parts) not in (3, 4) or not parts[0].strip().isdigit():
+        fail(
+            f"--item {index + 1}: give ID:CATEGORY:AGE_BAND[:HASHSET], e.g. 12:B:11-13:confirmed",
+            command=COMMAND,
+        )
+    return assessment.ItemGrade(
+        int(parts[0]), parts[1], parts[2], add_to=parts[3] if len(parts) == 4 else None
+    )
+
+
 @app.command("assess")
 def assess_command(
     reference: str = typer.Argument(..., help="The report's reference."),
@@ -143,6 +155,12 @@ def assess_command(
     self_generated: bool = typer.Option(False, "--self-generated", help="Self-generated content."),
     commercial: bool = typer.Option(False, "--commercial", help="Commercial content."),
     site_type: str | None = typer.Option(None, "--site-type", help=", ".join(assessment.SITE_TYPES)),
+    items: list[str] = typer.Option(
+        [],
+        "--item",
+        help="Grade one captured item: ID:CATEGORY:AGE_BAND[:HASHSET] (ids from `show`); with HASHSET the "
+        "item joins that set and the grade is a vote there. Repeat for more items.",
+    ),
     appeal: bool = typer.Option(False, "--appeal", help="Re-assess (a second analyst); both are kept."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
@@ -159,6 +177,7 @@ def assess_command(
         sex=sex,
         self_generated=self_generated,
         commercial=commercial,
+        items=[_item_grade(text, n) for n, text in enumerate(items)],
     )
     with store() as db, handled(COMMAND):
         out = assessment.assess(db, Actor.cli(), user, reference, verdict, appeal=appeal)
