@@ -30,8 +30,8 @@ from netsafe.services.lookup import LookupOptions, file_query, search
 from netsafe.services.matcher import Match, Matcher
 from netsafe.store.db import Database
 
-# Hashing a capture: digests and PDQ always; vPDQ for videos (what the hash sets can hold).
-HASH_OPTIONS = HashOptions(signals=frozenset({"md5", "sha1", "sha256", "pdq", "vpdq"}))
+# Hashing a capture: every signal netsafe computes (the registry's), as `netsafe hash` does.
+HASH_OPTIONS = HashOptions()
 MAX_ERRORS_KEPT = 20
 
 
