@@ -309,7 +309,7 @@ def monitor_command(
     with store() as db, handled(COMMAND):
         while True:
             out = monitor.monitor(db, Actor.cli(), settings=config, every=every)
-            monitor.purge_expired(db, Actor.cli(), settings=config, vault=open_vault(config, db))
+            monitor.purge_expired(db, Actor.cli(), settings=config, vault=lambda: open_vault(config, db))
             if json_out:
                 emit([{k: r[k] for k in ("reference", "status", "removed_after_seconds")} for r in out])
             else:

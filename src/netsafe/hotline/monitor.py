@@ -9,6 +9,7 @@ where one worker at a time holds the lease (``hotline_monitor_lease``) and the o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -133,9 +134,16 @@ def _reason(found: Removal) -> str:
 
 
 def purge_expired(
-    db: Database, actor: Actor, *, settings: HotlineSettings, vault: Vault, now: datetime | None = None
+    db: Database,
+    actor: Actor,
+    *,
+    settings: HotlineSettings,
+    vault: Vault | Callable[[], Vault],
+    now: datetime | None = None,
 ) -> int:
-    """Delete captured bytes older than ``retention_days`` from the vault; the items' hashes stay."""
+    """Delete captured bytes older than ``retention_days`` from the vault; the items' hashes stay.
+    ``vault`` may be a function that opens it: called only when something is due (a server that never
+    captured anything then creates no key file)."""
     when = at(now)
     cutoff = when - timedelta(days=settings.retention_days)
     with db.session() as session:
@@ -145,7 +153,9 @@ def purge_expired(
         ids = [r.vault_id for r in rows if r.vault_id]
         if not rows:
             return 0
-        vault.purge(ids)  # before the rows say so: a crash here leaves rows naming files that are gone
+        (vault if isinstance(vault, Vault) else vault()).purge(
+            ids
+        )  # before the rows say so: a crash here leaves rows naming files that are gone
         for r in rows:
             r.vault_id, r.purged_at = None, when
         record(

@@ -19,6 +19,7 @@ from netsafe.web.config import Settings
 log = logging.getLogger("netsafe.hotline.monitor")
 ACTOR = Actor("service:monitor")
 TICK_SECONDS = 60.0
+FIRST_DELAY = 5.0
 
 
 def holder_name() -> str:
@@ -31,15 +32,19 @@ def tick(db: Database, settings: Settings, holder: str, tick_seconds: float) -> 
         return False
     config = settings.hotline
     checked = monitor.monitor(db, ACTOR, settings=config)
-    monitor.purge_expired(db, ACTOR, settings=config, vault=open_vault(config, db))
+    monitor.purge_expired(db, ACTOR, settings=config, vault=lambda: open_vault(config, db))
     if checked:
         log.info("hotline monitor: %d report(s) checked", len(checked))
     return True
 
 
-async def run_forever(db: Database, settings: Settings, tick_seconds: float = TICK_SECONDS) -> None:
+async def run_forever(
+    db: Database, settings: Settings, tick_seconds: float = TICK_SECONDS, first_delay: float = FIRST_DELAY
+) -> None:
     holder = holder_name()
     every = min(tick_seconds, settings.hotline.monitor_interval_minutes * 60)
+    # Not at once: a starting server warms its indexes first, and its workers start at the same moment.
+    await asyncio.sleep(first_delay * (0.5 + secrets.randbelow(1000) / 1000))
     while True:
         try:
             await asyncio.to_thread(tick, db, settings, holder, every)
