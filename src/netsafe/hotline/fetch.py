@@ -36,7 +36,6 @@ from netsafe.hotline.sniffing import sniff_content_type
 Resolver = Callable[[str], Sequence[str]]
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_CHUNK = 64 * 1024
 
 
 class FetchRefused(Rejected):
@@ -295,7 +294,8 @@ def _read_body(response: httpx.Response, cap: int, deadline: float, timeout: flo
     size = 0
     truncated = False
     try:
-        for raw in response.iter_raw(_CHUNK):
+        # As the bytes arrive (a chunk size would wait for that many bytes before the deadline is looked at).
+        for raw in response.iter_raw():
             if time.monotonic() > deadline:
                 raise FetchFailed("timeout", f"the body did not arrive within {timeout:g} s")
             # Inflated with a bound: a small compressed bomb never becomes more than cap + 1 bytes.
