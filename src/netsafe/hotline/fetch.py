@@ -119,8 +119,8 @@ def fetch(
     current = _parse(url)
     redirects: list[str] = []
     while True:
-        address = _pick_address(current, resolve, allowed, deadline, redirected=bool(redirects))
-        response = _request(current, address, settings, deadline, referer)
+        addresses = _usable_addresses(current, resolve, allowed, deadline, redirected=bool(redirects))
+        response, address = _connect(current, addresses, settings, deadline, referer)
         try:
             location = response.headers.get("location")
             if response.status_code in REDIRECT_STATUSES and location:
@@ -199,9 +199,10 @@ def forbidden_reason(address: str, allowed: Iterable[Network]) -> str | None:
     return None
 
 
-def _pick_address(
+def _usable_addresses(
     url: httpx.URL, resolve: Resolver, allowed: list[Network], deadline: float, *, redirected: bool
-) -> str:
+) -> list[str]:
+    """Every address of the host that may be connected to, in the resolver's order; refused if none."""
     host = url.raw_host.decode("ascii")  # IDNA-encoded: what DNS is asked, and safe in a message
     try:
         ipaddress.ip_address(host)
@@ -214,6 +215,7 @@ def _pick_address(
         if not addresses:
             raise FetchFailed("dns", f"the host {host} could not be resolved") from None
     literal = list(addresses) == [host]
+    usable: list[str] = []
     refused: list[str] = []
     for address in addresses:
         try:
@@ -222,8 +224,11 @@ def _pick_address(
             refused.append(f"a malformed address {address!r}")
             continue
         if why is None:
-            return address
-        refused.append(f"a {why} address" if literal else f"a {why} address ({address})")
+            usable.append(address)
+        else:
+            refused.append(f"a {why} address" if literal else f"a {why} address ({address})")
+    if usable:
+        return usable
     hop = "redirect refused" if redirected else "refused"
     where = "is" if literal else "resolves to"
     raise FetchRefused(
@@ -231,6 +236,20 @@ def _pick_address(
         f"{hop}: {host} {where} {refused[0]}; allow its network in fetch_allow_networks only for a test "
         "or an internal source",
     )
+
+
+def _connect(
+    url: httpx.URL, addresses: list[str], settings: HotlineSettings, deadline: float, referer: str | None
+) -> tuple[httpx.Response, str]:
+    for index, address in enumerate(addresses):
+        try:
+            return _request(url, address, settings, deadline, referer), address
+        except FetchFailed as err:
+            # The host's next address may answer (a dead IPv6 route, one server of several down); a time-out
+            # has used the fetch's time, so it ends the attempt.
+            if err.reason not in ("refused", "connect") or index == len(addresses) - 1:
+                raise
+    raise FetchFailed("connect", "the connection could not be made")  # no addresses: not reached
 
 
 def _referable(referer: str, url: httpx.URL) -> bool:

@@ -302,3 +302,17 @@ def test_a_resolver_that_hangs_is_cut_off_at_the_total_time(site: Site) -> None:
     with pytest.raises(FetchFailed) as caught:
         fetch(site.url("/", "slow-dns.test"), settings=settings, resolver=hanging)
     assert caught.value.reason == "timeout" and time.monotonic() - started < 1.5
+
+
+def test_the_next_address_is_tried_when_one_refuses(site: Site, settings: HotlineSettings) -> None:
+    site.routes["/"] = Route(200, b"up")
+    several = FakeResolver({"several.test": ["127.0.0.3", "10.0.0.1", "127.0.0.1"]})
+    got = fetch(site.url("/", "several.test"), settings=settings, resolver=several)
+    assert (got.status, got.address) == (200, "127.0.0.1")  # 127.0.0.3 refused; 10.0.0.1 never tried
+    with pytest.raises(FetchFailed) as caught:
+        fetch(
+            site.url("/", "several.test"),
+            settings=settings,
+            resolver=FakeResolver({"several.test": ["127.0.0.3"]}),
+        )
+    assert caught.value.reason == "refused"
