@@ -35,6 +35,8 @@ from netsafe.hotline.sniffing import sniff_content_type
 # host name -> its addresses (as text). A failed lookup raises OSError (socket.gaierror) or returns nothing.
 Resolver = Callable[[str], Sequence[str]]
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
@@ -170,9 +172,6 @@ def _parse(url: str) -> httpx.URL:
         raise FetchRefused("url", "the URL names no host")
     # Credentials in a reported URL belong to someone else: never send them. The fragment never leaves.
     return parsed.copy_with(userinfo=b"", fragment=None)
-
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def forbidden_reason(address: str, allowed: Iterable[Network]) -> str | None:
