@@ -23,6 +23,8 @@ INTERNAL = {
     "StoreNeededError",  # the matcher asks its caller to retry with the store
     "IndexFormatError",  # an index on disk is rebuilt from the store
     "LimitError",  # a media limit becomes a SourceIssue in the report
+    "WalkStalledError",  # a stuck disk walk becomes a corrupt-filesystem SourceIssue
+    "WalkCrashedError",  # so does a walker that dies or breaks the protocol
     "_TooLargeError",
     "BodyTooLargeError",  # becomes the 413 answer
     "LoginRequiredError",  # becomes a redirect to /login
