@@ -13,6 +13,7 @@ from typer.testing import CliRunner, Result
 from netsafe.accounts.roles import Role
 from netsafe.audit.service import Actor
 from netsafe.cli import app
+from netsafe.hotline import intake
 from netsafe.services.accounts import add_user
 from netsafe.store.db import open_database
 
@@ -65,9 +66,12 @@ def test_the_commands_of_the_issue(cli: Cli, tmp_path: Path) -> None:
     assert set(listed[0]) >= {"reference", "level", "deadline", "overdue", "status"}
     db = open_database(cli.env["NETSAFE_DATABASE_URL"])
     scan = make_scan(db, [("image", [match("A")]), ("image", [])])
+    [report] = intake.submit(db, Actor("test"), [intake.NewReport(url="http://example.org/a")], "public")
     db.dispose()
     assert cli.json("link", "NS-1", "--scan", str(scan), "--exhibit", "EX-1 phone")["scan"] == scan
-    assert cli.json("link", "NS-1", "--report", "HL-77")["checked"] is False
+    assert cli.json("link", "NS-1", "--report", report.reference)["checked"] is True
+    missing = cli("link", "NS-1", "--report", "HL-77")
+    assert missing.exit_code == 2 and "no report" in missing.output
     acted = cli.json(
         "action", "NS-1", "--kind", "arrest", "--children-safeguarded", "2", "--user", "investigator"
     )

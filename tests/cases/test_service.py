@@ -14,6 +14,7 @@ from netsafe.cases import service as cs
 from netsafe.cases.rules import Answer
 from netsafe.cases.vocab import ActionKind, CaseInputError, Offence, Source, Status
 from netsafe.errors import Conflict, Forbidden, InvalidInput, NotFound
+from netsafe.hotline import intake
 from netsafe.store.db import Database
 
 from .conftest import ACTOR, make_scan, match
@@ -169,15 +170,18 @@ def test_evidence_from_linked_scans_and_charge_counts(people: Database) -> None:
     assert charged["counts"] == {"A": 3, "B": 1, "C": 1, "uncategorised": 1}
 
 
-def test_hotline_reports_are_kept_as_given(people: Database) -> None:
+def test_hotline_reports_are_checked_against_the_hotline(people: Database) -> None:
     db = people
     _add(db, "NS-7")
-    out = cs.link_report(db, ACTOR, "NS-7", "HL-2026-000123")
-    assert out == {"reference": "NS-7", "report": "HL-2026-000123", "checked": False}
+    with pytest.raises(NotFound, match="no report"):
+        cs.link_report(db, ACTOR, "NS-7", "HL-20261204-NOSUCH")
+    [made] = intake.submit(db, ACTOR, [intake.NewReport(url="http://example.org/a")], "public")
+    out = cs.link_report(db, ACTOR, "NS-7", made.reference.lower())
+    assert out == {"reference": "NS-7", "report": made.reference, "checked": True}
     with pytest.raises(Conflict):
-        cs.link_report(db, ACTOR, "NS-7", "HL-2026-000123")
+        cs.link_report(db, ACTOR, "NS-7", made.reference)
     shown = cs.show_case(db, ACTOR, "NS-7")
-    assert [r["reference"] for r in shown["reports"]] == ["HL-2026-000123"]
+    assert [(r["reference"], r["status"]) for r in shown["reports"]] == [(made.reference, "received")]
 
 
 def test_queue_order_overdue_and_clock_under_a_controlled_date(people: Database) -> None:

@@ -45,6 +45,8 @@ from netsafe.cases.vocab import (
     check_text,
 )
 from netsafe.errors import Conflict, Forbidden, NotFound
+from netsafe.hotline.common import get_report
+from netsafe.hotline.views import statuses as hotline_statuses
 from netsafe.services.accounts import get_user
 from netsafe.store.db import Database
 from netsafe.triage.service import scan_evidence, scan_exists
@@ -298,15 +300,14 @@ def link_scan(
 
 
 def link_report(db: Database, actor: Actor, reference: str, report: str) -> dict[str, Any]:
-    """Link a hotline report by its reference, stored as given.
-
-    The hotline (issue 11) has no service on this branch to check the reference against: it is kept and
-    shown as given, marked unchecked."""
+    """Link one of this hotline's reports by its reference; a reference the hotline does not hold is
+    refused (NotFound), so a case never points at a report nobody can open."""
     text = check_text(report, "hotline report reference", 200)
     if text is None:
         raise CaseInputError("give the hotline report's reference")
     with db.session() as session:
         row = _get(session, reference)
+        text = get_report(session, text).reference
         found = session.execute(
             select(ReportLinkRow.id).where(ReportLinkRow.case_id == row.id, ReportLinkRow.reference == text)
         ).first()
@@ -316,7 +317,7 @@ def link_report(db: Database, actor: Actor, reference: str, report: str) -> dict
         _started(row)
         session.flush()
         record(session, actor, "case.link", _target(reference), {"report": text})
-        return {"reference": reference, "report": text, "checked": False}
+        return {"reference": reference, "report": text, "checked": True}
 
 
 def _started(row: CaseRow) -> None:
@@ -541,6 +542,7 @@ def show_case(db: Database, actor: Actor, reference: str, today: date | None = N
             )
         )
         evidence = _evidence(session, row)
+        statuses = hotline_statuses(session, [r.reference for r in reports])
         record(session, actor, "case.view", _target(reference), {})
         latest = assessments[-1] if assessments else None
         return {
@@ -572,7 +574,13 @@ def show_case(db: Database, actor: Actor, reference: str, today: date | None = N
             "exhibits": evidence["exhibits"],
             "evidence": {"scans": evidence["scans"], "totals": evidence["totals"]},
             "reports": [
-                {"reference": r.reference, "added": r.added.isoformat(), "by": r.by, "checked": False}
+                {
+                    "reference": r.reference,
+                    "added": r.added.isoformat(),
+                    "by": r.by,
+                    "checked": r.reference in statuses,
+                    "status": statuses.get(r.reference),
+                }
                 for r in reports
             ],
             "actions": [_action(a) for a in actions],

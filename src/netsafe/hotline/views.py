@@ -263,3 +263,14 @@ def show(db: Database, reference: str) -> dict[str, Any]:
 
 
 __all__ = ["QueuePage", "Status", "item_dict", "list_reports", "queue", "show", "summary"]
+
+
+def statuses(session: Session, references: list[str]) -> dict[str, str]:
+    """The status of each report among ``references`` that the hotline holds (a case shows where its
+    linked reports stand)."""
+    if not references:
+        return {}
+    rows = session.execute(
+        select(ReportRow.reference, ReportRow.status).where(ReportRow.reference.in_(references))
+    )
+    return {reference: status for reference, status in rows}
