@@ -58,6 +58,10 @@ def scan_command(
         False, "--resume", help="Finish the interrupted scan whose report goes to --out."
     ),
     examiner: str | None = typer.Option(None, "--examiner", help="Name of the examiner, for the report."),
+    case: str | None = typer.Option(None, "--case", help="Case reference, on every page of the report."),
+    exhibit: str | None = typer.Option(
+        None, "--exhibit", help="Exhibit reference of the evidence, on every page of the report."
+    ),
     thumbnails: bool = typer.Option(
         False, "--thumbnails", help="Add blurred greyscale thumbnails of UNMATCHED images to report.html."
     ),
@@ -79,8 +83,8 @@ def scan_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Scan evidence: hash every file (inside archives and disk images too), match it against hash sets,
-    checkpoint in the store as it goes, and write report.json, report.csv, report.html, vics.json and
-    manifest.txt into --out.
+    checkpoint in the store as it goes, and write report.json, report.csv, report.html, report.pdf,
+    vics.json and manifest.txt into --out.
 
     Exit status: 0 report written (problems with the evidence are listed in it), 1 the scan could not
     finish (store error; run again with --resume), 2 usage error.
@@ -120,6 +124,8 @@ def scan_command(
         workers=workers,
         thumbnails=thumbnails,
         examiner=examiner,
+        case=case,
+        exhibit=exhibit,
         max_distance=max_distance,
         limits=limits,
     )

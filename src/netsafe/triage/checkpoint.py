@@ -47,6 +47,8 @@ class ScanState:
     bytes: int = 0
     matched_files: int = 0
     finished: bool = False  # scanned already: only the report is left to write
+    # As the scan was started: a resumed run reports and audits the examiner who began it.
+    examiner: str | None = None
 
 
 def find_scan(db: Database, out_dir: str) -> ScanRow | None:
@@ -81,13 +83,19 @@ def create_scan(
         )
         session.add(row)
         session.flush()
-        return ScanState(row.id, 0, 0.0, sources, options, hash_sets)
+        return ScanState(row.id, 0, 0.0, sources, options, hash_sets, examiner=examiner)
 
 
 def load_state(db: Database, scan: ScanRow) -> ScanState:
     """Everything a resumed run needs: where to restart, what was hashed, the counters so far."""
     state = ScanState(
-        scan.id, scan.next_seq, scan.elapsed, list(scan.sources), dict(scan.options), list(scan.hash_sets)
+        scan.id,
+        scan.next_seq,
+        scan.elapsed,
+        list(scan.sources),
+        dict(scan.options),
+        list(scan.hash_sets),
+        examiner=scan.examiner,
     )
     with db.session() as session:
         session.execute(update(ScanRow).where(ScanRow.id == scan.id).values(runs=ScanRow.runs + 1))
@@ -119,6 +127,7 @@ def finished_state(scan: ScanRow) -> ScanState:
         dict(scan.options),
         list(scan.hash_sets),
         finished=True,
+        examiner=scan.examiner,
     )
 
 
