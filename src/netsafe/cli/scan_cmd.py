@@ -9,7 +9,7 @@ from typing import NoReturn
 import typer
 
 from netsafe.audit.service import Actor
-from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail, handled
+from netsafe.cli.errors import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_USAGE, fail, handled
 from netsafe.hashing.options import ALL_SIGNALS, OptionError, parse_signals
 from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE
 from netsafe.media.limits import Limits
@@ -136,9 +136,12 @@ def scan_command(
     try:
         progress = ScanProgress([str(s) for s in sources], enabled=None if not quiet else False)
         with handled("netsafe scan"), progress:
-            outcome = service.scan(db, Actor.cli(), config, resume=resume, hook=progress.update)
-    except KeyboardInterrupt:
-        _error(f"interrupted: run the same command with --resume to finish (report in {out})", EXIT_FAILURES)
+            try:
+                outcome = service.scan(db, Actor.cli(), config, resume=resume, hook=progress.update)
+            except service.ScanInterruptedError as err:
+                _error(str(err), EXIT_INTERRUPTED)
+    except KeyboardInterrupt:  # before the scan started or while its outcome was printed: nothing to resume
+        _error("interrupted before the scan started: nothing was stored", EXIT_INTERRUPTED)
     finally:
         db.dispose()
     s = outcome.summary

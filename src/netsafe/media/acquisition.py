@@ -13,6 +13,7 @@ from typing import BinaryIO
 import pyewf  # type: ignore[import-not-found]
 
 from netsafe.media.blobs import open_readonly
+from netsafe.signals.types import CRYPTO_SIGNALS
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
@@ -40,6 +41,6 @@ def acquisition_hashes(path: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in values.items():
         key, text = str(name).lower().replace("-", ""), str(value).strip().lower()
-        if key in ("md5", "sha1", "sha256") and _HEX.match(text):
+        if key in CRYPTO_SIGNALS and _HEX.match(text):
             out[key] = text
     return out

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from netsafe import __version__
 from netsafe.errors import InvalidInput
@@ -189,6 +189,15 @@ class Batch:
         state.next_seq = last + 1
         self.blobs = []
         self.events = []
+
+
+def stored_files(db: Database, scan_id: int) -> int:
+    """Files (locations with content) the scan has committed so far."""
+    with db.session() as session:
+        count = session.scalar(
+            select(func.count()).where(ScanEventRow.scan_id == scan_id, ScanEventRow.blob_id.is_not(None))
+        )
+    return int(count or 0)
 
 
 def set_hash_sets(db: Database, state: ScanState, hash_sets: list[dict[str, Any]]) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from netsafe.hashsets.profiles import ProfileError, load_profile
+from netsafe.signals.types import CRYPTO_SIGNALS
 from netsafe.textsafe import utf8_safe
 from netsafe.triage.report_exhibit import Row, exhibit_rows
 
@@ -152,7 +153,7 @@ def _exhibit_table(rows: list[Row], palette: dict[str | None, str]) -> list[str]
     for r in rows:
         item, place = r.data, r.place
         sig = item["signals"]
-        hashes = "<br>".join(f"<code>{_e(sig[k])}</code>" for k in ("md5", "sha1", "sha256") if k in sig)
+        hashes = "<br>".join(f"<code>{_e(sig[k])}</code>" for k in CRYPTO_SIGNALS if k in sig)
         deleted = " <strong>(deleted)</strong>" if place["deleted"] else ""
         where = f"{_where(place)}<br>{_e(r.file_name)}, {_size(item['size'])}{deleted}"
         if r.status == "near-copy":

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from netsafe.audit.service import Actor, record
-from netsafe.errors import Unavailable
+from netsafe.errors import NetsafeError, Unavailable
 from netsafe.store.db import Database
 from netsafe.textsafe import readable
+from netsafe.triage import checkpoint
 from netsafe.triage.pipeline import ScanConfig, run_scan
 from netsafe.triage.report import write_reports
 from netsafe.triage.report_json import ReportData
@@ -22,6 +23,18 @@ from netsafe.triage.report_json import ReportData
 
 class ReportNotWrittenError(Unavailable):
     """The scan is stored but its report could not be written; ``--resume`` writes it later."""
+
+
+class ScanInterruptedError(NetsafeError):
+    """Ctrl-C: what was scanned is kept in the store (and audited); ``--resume`` carries on from there."""
+
+    def __init__(self, files: int, out_dir: Path) -> None:
+        self.files = files
+        self.out_dir = out_dir
+        super().__init__(
+            f"interrupted: {files} files scanned so far are kept in the store; to finish, run the same "
+            f"command with --resume (the report goes to {readable(str(out_dir))})"
+        )
 
 
 @dataclass(slots=True)
@@ -47,8 +60,11 @@ def scan(
     """Scan ``config.sources`` (or finish the interrupted scan for ``config.out_dir``), write the report
     files and record the scan in the audit log. Raises the kinds of netsafe.errors: a request that cannot
     be served as given (unknown hash set, a finished scan in --out) or a store or report failure."""
-    state = run_scan(db, config, resume=resume, hook=hook)
-    out_dir = Path(config.out_dir)
+    out_dir = Path(config.out_dir).absolute()
+    try:
+        state = run_scan(db, config, resume=resume, hook=hook)
+    except KeyboardInterrupt:
+        raise _interrupted(db, actor, config, out_dir, resume) from None
     try:
         data = write_reports(db, state.id, out_dir, thumbnails=bool(state.options.get("thumbnails")))
     except (OSError, ValueError) as err:
@@ -65,12 +81,42 @@ def scan(
             "scan",
             f"scan:{state.id}",
             {
-                "sources": [readable(s) for s in config.sources][:100],
+                "sources": [readable(s["path"]) for s in state.sources][:100],
                 "out": readable(str(out_dir)),
-                "examiner": config.examiner,
+                "case": state.options.get("case"),
+                "exhibit": state.options.get("exhibit"),
+                # As the scan was started: a resumed run is the same examiner's scan.
+                "examiner": state.examiner,
                 "resumed": resume,
                 "files": summary["files"],
                 "matched_items": summary["matched_items"],
             },
         )
     return ScanOutcome(state.id, out_dir, data)
+
+
+def _interrupted(db: Database, actor: Actor, config: ScanConfig, out_dir: Path, resume: bool) -> NetsafeError:
+    """Record the interrupted run and say what is kept; the folder named for the report exists."""
+    row = checkpoint.find_scan(db, str(out_dir))
+    if row is None or row.status != "running":
+        return ScanInterruptedError(0, out_dir)  # stopped before the scan was recorded: nothing kept
+    files = checkpoint.stored_files(db, row.id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with db.session() as session:
+        record(
+            session,
+            actor,
+            "scan",
+            f"scan:{row.id}",
+            {
+                "sources": [readable(s["path"]) for s in row.sources][:100],
+                "out": readable(str(out_dir)),
+                "case": row.options.get("case"),
+                "exhibit": row.options.get("exhibit"),
+                "examiner": row.examiner,
+                "resumed": resume,
+                "files": files,
+            },
+            outcome="interrupted",
+        )
+    return ScanInterruptedError(files, out_dir)
