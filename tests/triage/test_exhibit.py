@@ -221,3 +221,33 @@ def test_html_report_at_a4_width(scanned: Path) -> None:
         finally:
             browser.close()
     assert widest <= 794, "the report must fit an A4 page's width without scrolling sideways"
+
+
+def test_vics_carries_the_case_and_exhibit(scanned: Path) -> None:
+    media = json.loads((scanned / "vics.json").read_text("utf-8"))["value"]
+    assert media and all((m["CaseReference"], m["ExhibitReference"]) == (CASE, EXHIBIT) for m in media)
+
+
+def test_category_colours_follow_severity() -> None:
+    from netsafe.triage.report_html import NEUTRAL, colours
+
+    palette = colours("uk-caid")
+    assert len({palette["A"], palette["B"], palette["C"]}) == 3
+    assert palette["NP"] == palette[None] == NEUTRAL  # graded not indecent, and ungraded: no alarm colour
+    assert colours("vic-us")[None] == NEUTRAL
+
+
+def test_a_near_uniform_thumbnail_says_so_instead_of_a_grey_block() -> None:
+    import base64
+
+    from PIL import Image
+
+    from netsafe.triage.report_html import uniform
+
+    def png(img: Image.Image) -> str:
+        out = io.BytesIO()
+        img.save(out, "PNG")
+        return base64.b64encode(out.getvalue()).decode("ascii")
+
+    assert uniform(png(Image.new("L", (96, 72), 3)))
+    assert not uniform(png(synthetic_photo(5, 96, 72).convert("L")))

@@ -75,9 +75,13 @@ def colours(profile: str) -> dict[str | None, str]:
     except ProfileError:
         return {None: NEUTRAL}
     out: dict[str | None, str] = {None: NEUTRAL}
-    graded = [c for c in grading.severity_order if grading.severity(c) > 0]
-    for i, code in enumerate(graded):
-        out[code] = SEVERITY_COLOURS[min(i, len(SEVERITY_COLOURS) - 1)]
+    rank = 0
+    for code in grading.severity_order:
+        if grading.severity(code) > 0:
+            out[code] = SEVERITY_COLOURS[min(rank, len(SEVERITY_COLOURS) - 1)]
+            rank += 1
+        else:
+            out[code] = NEUTRAL
     return out
 
 
