@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import random
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -251,3 +252,36 @@ def test_a_near_uniform_thumbnail_says_so_instead_of_a_grey_block() -> None:
 
     assert uniform(png(Image.new("L", (96, 72), 3)))
     assert not uniform(png(synthetic_photo(5, 96, 72).convert("L")))
+
+
+def _video(sha: str, frames: list[str], matched: bool) -> dict[str, Any]:
+    vpdq = [{"frame": i, "timestamp": float(i), "quality": 100, "pdq": h} for i, h in enumerate(frames)]
+    match = {"hashset": "s", "entry_id": 1, "signal": "md5", "distance": 0, "category": "B"}
+    return {
+        "sha256": sha,
+        "kind": "video",
+        "signals": {"sha256": sha, "vpdq": vpdq},
+        "category": "B" if matched else None,
+        "category_label": "Category B" if matched else None,
+        "matches": [match] if matched else [],
+        "near_copy_of": None,
+    }
+
+
+def test_a_re_encoded_video_is_a_near_copy_by_vpdq() -> None:
+    from netsafe.triage.report_near import mark_near_copies
+
+    rng = random.Random(3)
+    frames = [f"{rng.getrandbits(256):064x}" for _ in range(6)]
+    flipped = [f"{int(h, 16) ^ 0b111:064x}" for h in frames]  # three bits off in every frame
+    other = [f"{rng.getrandbits(256):064x}" for _ in range(6)]
+    items = [_video("a" * 64, frames, True), _video("b" * 64, flipped, False), _video("c" * 64, other, False)]
+    mark_near_copies(items, 31)
+    assert items[1]["near_copy_of"] == {
+        "sha256": "a" * 64,
+        "category": "B",
+        "category_label": "Category B",
+        "distance": 3,
+        "signal": "vpdq",
+    }
+    assert items[2]["near_copy_of"] is None and items[0]["near_copy_of"] is None
