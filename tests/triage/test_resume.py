@@ -212,3 +212,28 @@ def test_ctrl_c_exits_130_is_audited_and_the_resume_keeps_the_examiner(
     ]
     assert events[0]["details"]["files"] > 0
     assert all(e["details"]["sources"] == [str(tmp_path / "tree")] for e in events)
+
+
+def test_ctrl_c_while_the_report_is_written_says_the_scan_is_kept(
+    tmp_path: Path, store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netsafe.audit.models import AuditEventRow
+    from netsafe.triage import service
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("a")
+    config = ScanConfig(sources=(str(src),), out_dir=str(tmp_path / "out"), workers=1, examiner="DC X")
+
+    def ctrl_c(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(service, "write_reports", ctrl_c)
+    with pytest.raises(service.ScanInterruptedError, match=r"the scan \(1 files\) is finished and kept"):
+        service.scan(store, ACTOR, config)
+    with store.session() as session:
+        [event] = session.query(AuditEventRow).filter(AuditEventRow.action == "scan").all()
+    assert event.outcome == "interrupted"
+    monkeypatch.undo()
+    outcome = service.scan(store, ACTOR, config, resume=True)  # writes the report, scans nothing again
+    assert outcome.summary["files"] == 1 and (tmp_path / "out" / "report.pdf").is_file()

@@ -28,12 +28,16 @@ class ReportNotWrittenError(Unavailable):
 class ScanInterruptedError(NetsafeError):
     """Ctrl-C: what was scanned is kept in the store (and audited); ``--resume`` carries on from there."""
 
-    def __init__(self, files: int, out_dir: Path) -> None:
+    def __init__(self, files: int, out_dir: Path, scanned: bool = False) -> None:
         self.files = files
         self.out_dir = out_dir
+        if scanned:
+            what = f"the scan ({files} files) is finished and kept in the store, its report not written"
+        else:
+            what = f"{files} files scanned so far are kept in the store"
         super().__init__(
-            f"interrupted: {files} files scanned so far are kept in the store; to finish, run the same "
-            f"command with --resume (the report goes to {readable(str(out_dir))})"
+            f"interrupted: {what}; to finish, run the same command with --resume (the report goes to "
+            f"{readable(str(out_dir))})"
         )
 
 
@@ -67,6 +71,8 @@ def scan(
         raise _interrupted(db, actor, config, out_dir, resume) from None
     try:
         data = write_reports(db, state.id, out_dir, thumbnails=bool(state.options.get("thumbnails")))
+    except KeyboardInterrupt:
+        raise _interrupted(db, actor, config, out_dir, resume) from None
     except (OSError, ValueError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
         raise ReportNotWrittenError(
@@ -98,7 +104,7 @@ def scan(
 def _interrupted(db: Database, actor: Actor, config: ScanConfig, out_dir: Path, resume: bool) -> NetsafeError:
     """Record the interrupted run and say what is kept; the folder named for the report exists."""
     row = checkpoint.find_scan(db, str(out_dir))
-    if row is None or row.status != "running":
+    if row is None:
         return ScanInterruptedError(0, out_dir)  # stopped before the scan was recorded: nothing kept
     files = checkpoint.stored_files(db, row.id)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -119,4 +125,4 @@ def _interrupted(db: Database, actor: Actor, config: ScanConfig, out_dir: Path, 
             },
             outcome="interrupted",
         )
-    return ScanInterruptedError(files, out_dir)
+    return ScanInterruptedError(files, out_dir, scanned=row.status == "finished")
