@@ -191,3 +191,43 @@ def test_command_line_changes_and_lookups_are_audited(cli: Cli, tmp_path: Path) 
     assert [q["query"] for q in match["details"]["queries"]] == [f"{1:032x}"]
     verified = cli("audit", "verify")
     assert verified.exit_code == 0, verified.output
+
+
+# Import messages speak the command line (issue 17): the option to use, not a Python argument.
+
+
+@pytest.fixture
+def sqlite_cli(tmp_path: Path) -> Cli:
+    return Cli(f"sqlite:///{tmp_path / 'netsafe.db'}", tmp_path)
+
+
+def test_a_folder_given_as_the_list_says_so(sqlite_cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "lists").mkdir()
+    line = one_line_error(sqlite_cli("hashset", "import", tmp_path / "lists", "--name", "x"), 2)
+    assert "is a folder: give the hash-list file itself" in line
+
+
+def test_unknown_csv_headers_name_the_column_option_and_it_maps_them(sqlite_cli: Cli, tmp_path: Path) -> None:
+    listing = tmp_path / "odd.csv"
+    listing.write_text(f"Hash,Grade\n{'ab' * 16},B\n")
+    line = one_line_error(sqlite_cli("hashset", "import", listing, "--name", "odd"), 1)
+    assert "--column md5=HEADER" in line and "columns=" not in line
+    done = sqlite_cli(
+        "hashset", "import", listing, "--name", "odd", "--column", "md5=Hash", "--column", "category=Grade"
+    )
+    assert done.exit_code == 0, done.output
+    shown = json.loads(sqlite_cli("hashset", "show", "odd", "--json").stdout)
+    assert {c["category"]: c["entries"] for c in shown["categories"]}["B"] == 1
+    bad = one_line_error(sqlite_cli("hashset", "import", listing, "--name", "odd", "--column", "md5"), 2)
+    assert "expected FIELD=HEADER" in bad
+
+
+def test_a_plain_md5sum_list_takes_one_category_for_all(sqlite_cli: Cli, tmp_path: Path) -> None:
+    listing = tmp_path / "known.md5"
+    listing.write_text(f"{'cd' * 16}  a.jpg\n{'ef' * 16}  b.jpg\n")
+    done = sqlite_cli("hashset", "import", listing, "--name", "plain", "--category", "A")
+    assert done.exit_code == 0, done.output
+    shown = json.loads(sqlite_cli("hashset", "show", "plain", "--json").stdout)
+    assert {c["category"]: c["entries"] for c in shown["categories"]}["A"] == 2
+    line = one_line_error(sqlite_cli("hashset", "import", listing, "--name", "p2", "--category", "Z"), 2)
+    assert "category 'Z' is not in profile uk-caid (use one of: A, B, C, NP)" in line

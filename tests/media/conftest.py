@@ -79,7 +79,15 @@ class DiskEvidence:
     ext_offset: int
 
 
-def make_fat(path: Path, live: dict[str, bytes], deleted: dict[str, bytes], size_kib: int = 2048) -> None:
+def make_fat(
+    path: Path,
+    live: dict[str, bytes],
+    deleted: dict[str, bytes],
+    size_kib: int = 2048,
+    when: float | None = None,
+) -> None:
+    """A FAT image holding ``live`` and ``deleted`` (written, then deleted); ``when`` (POSIX seconds) sets
+    every file's modified and created time instead of now."""
     tool("mkfs.vfat", "dosfstools")
     tool("mcopy", "mtools")
     run("mkfs.vfat", "-C", "-n", "EVIDENCE", str(path), str(size_kib))
@@ -94,7 +102,11 @@ def make_fat(path: Path, live: dict[str, bytes], deleted: dict[str, bytes], size
             )
         local = work / parts[-1]
         local.write_bytes(data)
-        run("mcopy", "-i", str(path), str(local), "::/" + "/".join(parts))
+        keep = []
+        if when is not None:
+            os.utime(local, (when, when))
+            keep = ["-m"]  # mcopy keeps the file's modification time (and sets its creation time to it)
+        run("mcopy", *keep, "-i", str(path), str(local), "::/" + "/".join(parts))
     for name in deleted:
         run("mdel", "-i", str(path), "::/" + name.strip("/"))
     shutil.rmtree(work)

@@ -162,3 +162,78 @@ def test_resume_refuses_changed_hash_sets(
     assert checkpoint.find_scan(db, str(tmp_path / "out")) is not None
     open_database(f"sqlite:///{tmp_path / 'netsafe.db'}").dispose()
     db.dispose()
+
+
+@pytest.mark.slow
+def test_ctrl_c_exits_130_is_audited_and_the_resume_keeps_the_examiner(
+    tmp_path: Path, evidence: Evidence, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C: exit status 130, one line saying what is kept and how to resume, the folder it names
+    exists, the interrupted run is in the audit log; the resumed run (no --examiner given) keeps the
+    examiner, and sources given relative are stored absolute."""
+    _tree(tmp_path / "tree", 1500)
+    monkeypatch.setenv("NETSAFE_INDEX_DIR", str(tmp_path / "indexes"))
+    make_db(tmp_path, evidence).dispose()
+    db_path = tmp_path / "netsafe.db"
+    env = {**os.environ, "NETSAFE_DATABASE_URL": f"sqlite:///{db_path}"}
+    base = [sys.executable, "-m", "netsafe", "scan", "tree", "--out", "case-9", "--workers", "1", "--quiet"]
+    proc = subprocess.Popen(
+        [*base, "--examiner", "DC First"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while _next_seq(db_path) < 200:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the scan ended before Ctrl-C: {proc.stderr.read()!r}")  # type: ignore[union-attr]
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    [line] = stderr.strip().splitlines()
+    out = tmp_path / "case-9"
+    assert line.startswith("netsafe scan: error: interrupted: ") and "kept in the store" in line
+    assert f"run the same command with --resume (the report goes to {out})" in line
+    assert out.is_dir() and not (out / "report.json").exists()
+    resumed = subprocess.run([*base, "--resume"], env=env, cwd=tmp_path, capture_output=True, check=False)
+    assert resumed.returncode == 0, resumed.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["scan"]["examiner"] == "DC First" and report["scan"]["runs"] == 2
+    assert [s["path"] for s in report["scan"]["sources"]] == [str(tmp_path / "tree")]
+    log = subprocess.run(
+        [sys.executable, "-m", "netsafe", "audit", "export", "--action", "scan"],
+        env=env,
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    events = [json.loads(e) for e in log.stdout.splitlines() if e.strip()]
+    assert [(e["outcome"], e["details"]["examiner"], e["details"]["resumed"]) for e in events] == [
+        ("interrupted", "DC First", False),
+        ("ok", "DC First", True),
+    ]
+    assert events[0]["details"]["files"] > 0
+    assert all(e["details"]["sources"] == [str(tmp_path / "tree")] for e in events)
+
+
+def test_ctrl_c_while_the_report_is_written_says_the_scan_is_kept(
+    tmp_path: Path, store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netsafe.audit.models import AuditEventRow
+    from netsafe.triage import service
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("a")
+    config = ScanConfig(sources=(str(src),), out_dir=str(tmp_path / "out"), workers=1, examiner="DC X")
+
+    def ctrl_c(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(service, "write_reports", ctrl_c)
+    with pytest.raises(service.ScanInterruptedError, match=r"the scan \(1 files\) is finished and kept"):
+        service.scan(store, ACTOR, config)
+    with store.session() as session:
+        [event] = session.query(AuditEventRow).filter(AuditEventRow.action == "scan").all()
+    assert event.outcome == "interrupted"
+    monkeypatch.undo()
+    outcome = service.scan(store, ACTOR, config, resume=True)  # writes the report, scans nothing again
+    assert outcome.summary["files"] == 1 and (tmp_path / "out" / "report.pdf").is_file()

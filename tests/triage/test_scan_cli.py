@@ -58,6 +58,7 @@ def test_scan_writes_every_report_file(tmp_path: Path, evidence: Evidence, env: 
         "report.csv",
         "report.html",
         "report.json",
+        "report.pdf",
         "vics.json",
     ]
     report = json.loads((out / "report.json").read_text())

@@ -153,3 +153,47 @@ def test_match_page_errors_reach_htmx_and_plain_forms(service: Service) -> None:
     assert fragment.status_code == 200 and "choose a file or paste hashes" in fragment.text
     plain = analyst.post("/match", data={"csrf_token": csrf, "signals": "pdq 1234"})
     assert plain.status_code == 422 and "expected 64 hex" in plain.text and "<html" in plain.text
+
+
+def test_signed_in_404_keeps_the_navigation_and_names_the_address(service: Service) -> None:
+    client = service.client()
+    token = _login_form(client)
+    client.post("/login", data={"username": "analyst", "password": PASSWORD, "csrf_token": token})
+    page = client.get("/no-such-page")
+    assert page.status_code == 404
+    assert 'aria-label="Main"' in page.text and 'href="/hashsets"' in page.text
+    assert "analyst (analyst)" in page.text and "There is no page at /no-such-page" in page.text
+    signed_out = service.client().get("/no-such-page")
+    assert signed_out.status_code == 404 and 'aria-label="Main"' not in signed_out.text
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+
+
+def test_match_form_picks_hash_sets_from_a_list(service: Service) -> None:
+    data = jpeg_bytes(13)
+    record = hash_bytes(data, "x.jpg", HashOptions())
+    h = service.bearer("curator")
+    client = service.client()
+    for name in ("first", "second"):
+        client.post("/api/v1/hashsets", json={"name": name}, headers=h)
+    client.post(
+        "/api/v1/hashsets/first/entries",
+        json={"entries": [{"signals": {"sha256": record.digests["sha256"]}, "category": "A"}]},
+        headers=h,
+    )
+    analyst = service.login("analyst")
+    form = analyst.get("/match").text
+    assert 'id="hashsets"' not in form  # no free-text box
+    assert re.findall(r'<input type="checkbox" name="hashset" value="([^"]+)"', form) == ["first", "second"]
+    csrf = _csrf(form)
+    wanted = f"sha256 {record.digests['sha256']}"
+    only_second = analyst.post("/match", data={"csrf_token": csrf, "signals": wanted, "hashset": ["second"]})
+    assert only_second.status_code == 200 and "1 match found" not in only_second.text
+    assert 'value="second" checked' in only_second.text
+    both = analyst.post(
+        "/match", data={"csrf_token": csrf, "signals": wanted, "hashset": ["first", "second"]}
+    )
+    assert "1 match found" in both.text
+    # The import form offers the existing sets too (or a new name typed in).
+    curator = service.login("curator").get("/hashsets").text
+    assert '<datalist id="set-names"><option value="first"><option value="second">' in curator

@@ -13,6 +13,7 @@ from netsafe.cli import (
     hash_cmd,
     hashset_cmd,
     hashset_edit_cmd,  # noqa: F401 - registers create/add/remove/rename on hashset_cmd.app
+    helptext,
     hotline_cmd,
     match_cmd,
     scan_cmd,
@@ -21,9 +22,12 @@ from netsafe.cli import (
     user_cmd,
 )
 from netsafe.cli.errors import handled
+from netsafe.cli.usage import NetsafeGroup
 
+helptext.install()
 app = typer.Typer(
     name="netsafe",
+    cls=NetsafeGroup,
     help="Recognise known abuse imagery by hash, manage hash lists, triage seized media.",
     no_args_is_help=True,
     add_completion=False,

@@ -82,7 +82,7 @@ def export_cmd(
     since: str | None = typer.Option(None, "--since", help="From this UTC time."),
     until: str | None = typer.Option(None, "--until", help="Before this UTC time."),
 ) -> None:
-    """Events as JSON Lines on stdout, oldest first (``details_json`` is the exact hashed text)."""
+    """Events as JSON Lines on stdout, oldest first (details_json is the exact hashed text)."""
     flt = AuditFilter(actor=actor, action=action, since=_when(since, "since"), until=_when(until, "until"))
     db = open_store()
     try:

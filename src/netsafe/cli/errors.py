@@ -1,4 +1,5 @@
-"""One-line errors and the exit codes every netsafe command uses: 0 ok, 1 some failures, 2 usage.
+"""One-line errors and the exit codes every netsafe command uses: 0 ok, 1 some failures, 2 usage,
+130 interrupted (Ctrl-C).
 
 The kinds of error (``netsafe.errors``) map to exit codes here and nowhere else: a command lets a
 ``NetsafeError`` escape and :func:`main` (or :func:`handled`) prints its one line with the code its kind has.
@@ -26,6 +27,7 @@ from netsafe.errors import (
 EXIT_OK = 0
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a process ended by SIGINT (128 + 2)
 
 # First match in the exception's method resolution order wins, so the more specific kinds come first.
 EXIT_CODES: dict[type[NetsafeError], int] = {

@@ -118,6 +118,19 @@ def import_command(
     ),
     description: str | None = typer.Option(None, "--description", help="Description of a new set."),
     source: str | None = typer.Option(None, "--source", help="Where a new set comes from (CAID, IWF, ...)."),
+    column: list[str] | None = typer.Option(
+        None,
+        "--column",
+        metavar="FIELD=HEADER",
+        help="CSV: the column holding a field, when its header is not one netsafe knows "
+        "(--column md5=Hash --column category=Grade; repeatable).",
+    ),
+    category: str | None = typer.Option(
+        None,
+        "--category",
+        metavar="CODE",
+        help="Grade every entry the list leaves ungraded (a plain md5sum list) in this category (A, B...).",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the outcome as one JSON object."),
 ) -> None:
     """Import a hash list into a hash set, all or nothing (one transaction) unless --skip-invalid.
@@ -126,10 +139,13 @@ def import_command(
     nothing if every record was invalid), 2 usage error (no such file, unknown format or profile, bad name).
     """
     with handled(COMMAND):
+        if file.is_dir():
+            raise service.UsageError(f"{file} is a folder: give the hash-list file itself")
         if not file.is_file():
             raise service.UsageError(f"{file}: no such file")
         if profile is not None:
             load_profile(profile)
+        columns = _columns(column or [])
     _yield_cpu()
     with store() as db:
         try:
@@ -137,6 +153,7 @@ def import_command(
                 result = service.import_file(
                     db, Actor.cli(), file, name, format=fmt, profile=profile, skip_invalid=skip_invalid,
                     rejects=rejects, description=description, source=source, progress=on_progress,
+                    columns=columns, category=category,
                 )  # fmt: skip
         except service.ImportFailedError as err:
             if len(err.result.issues) > 1:  # the error line itself names the first
@@ -158,6 +175,17 @@ def import_command(
     if result.rejected:
         _report_issues(result)
         raise typer.Exit(EXIT_FAILURES)
+
+
+def _columns(pairs: list[str]) -> dict[str, str]:
+    """``["md5=Hash"]`` -> ``{"md5": "Hash"}``."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        field, sep, header = pair.partition("=")
+        if not sep or not field.strip() or not header:
+            raise service.UsageError(f"--column {pair!r}: expected FIELD=HEADER, e.g. --column md5=Hash")
+        out[field.strip().lower()] = header
+    return out
 
 
 def _report_issues(result: service.ImportResult) -> None:

@@ -9,7 +9,7 @@ from typing import NoReturn
 import typer
 
 from netsafe.audit.service import Actor
-from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail, handled
+from netsafe.cli.errors import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_USAGE, fail, handled
 from netsafe.hashing.options import ALL_SIGNALS, OptionError, parse_signals
 from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE
 from netsafe.media.limits import Limits
@@ -58,6 +58,10 @@ def scan_command(
         False, "--resume", help="Finish the interrupted scan whose report goes to --out."
     ),
     examiner: str | None = typer.Option(None, "--examiner", help="Name of the examiner, for the report."),
+    case: str | None = typer.Option(None, "--case", help="Case reference, on every page of the report."),
+    exhibit: str | None = typer.Option(
+        None, "--exhibit", help="Exhibit reference of the evidence, on every page of the report."
+    ),
     thumbnails: bool = typer.Option(
         False, "--thumbnails", help="Add blurred greyscale thumbnails of UNMATCHED images to report.html."
     ),
@@ -86,8 +90,8 @@ def scan_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Scan evidence: hash every file (inside archives and disk images too), match it against hash sets,
-    checkpoint in the store as it goes, and write report.json, report.csv, report.html, vics.json and
-    manifest.txt into --out.
+    checkpoint in the store as it goes, and write report.json, report.csv, report.html, report.pdf,
+    vics.json and manifest.txt into --out.
 
     Exit status: 0 report written (problems with the evidence are listed in it), 1 the scan could not
     finish (store error; run again with --resume), 2 usage error.
@@ -128,6 +132,8 @@ def scan_command(
         workers=workers,
         thumbnails=thumbnails,
         examiner=examiner,
+        case=case,
+        exhibit=exhibit,
         max_distance=max_distance,
         limits=limits,
     )
@@ -138,9 +144,12 @@ def scan_command(
     try:
         progress = ScanProgress([str(s) for s in sources], enabled=None if not quiet else False)
         with handled("netsafe scan"), progress:
-            outcome = service.scan(db, Actor.cli(), config, resume=resume, hook=progress.update)
-    except KeyboardInterrupt:
-        _error(f"interrupted: run the same command with --resume to finish (report in {out})", EXIT_FAILURES)
+            try:
+                outcome = service.scan(db, Actor.cli(), config, resume=resume, hook=progress.update)
+            except service.ScanInterruptedError as err:
+                _error(str(err), EXIT_INTERRUPTED)
+    except KeyboardInterrupt:  # before the scan started or while its outcome was printed: nothing to resume
+        _error("interrupted before the scan started: nothing was stored", EXIT_INTERRUPTED)
     finally:
         db.dispose()
     s = outcome.summary

@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -116,15 +116,43 @@ def resolve_format(path: str | Path, name: str | None) -> str:
 
 
 def _reader(
-    fmt: str, path: str | Path, profile: str, progress: Progress | None
+    fmt: str,
+    path: str | Path,
+    profile: str,
+    progress: Progress | None,
+    columns: Mapping[str, str] | None = None,
 ) -> Iterator[Entry | ImportIssue]:
     spec = formats.get(fmt)
     options: dict[str, Any] = {"profile": profile, "progress": progress}
     accepted = inspect.signature(spec.read).parameters
+    if columns:
+        if "columns" not in accepted:
+            raise UsageError(f"column mapping (--column) applies to CSV lists, not to {fmt}")
+        options["columns"] = dict(columns)
     # The store finds duplicates itself in constant memory; a reader's own check would keep every key.
     if "check_duplicates" in accepted:
         options["check_duplicates"] = False
     return spec.read(path, **options)
+
+
+def _category_code(profile: str, category: str) -> str:
+    grading = load_profile(profile)
+    try:
+        code = grading.parse(category)
+    except HashSetError:
+        code = None
+    if code is None:
+        known = ", ".join(grading.codes)
+        raise UsageError(f"category {category!r} is not in profile {profile} (use one of: {known})")
+    return code
+
+
+def _graded(items: Iterator[Entry | ImportIssue], code: str) -> Iterator[Entry | ImportIssue]:
+    """Entries the list left ungraded get ``code``; a list's own grades are kept."""
+    for item in items:
+        if isinstance(item, Entry) and item.category is None:
+            item.category = code
+        yield item
 
 
 class _Rejects:
@@ -170,6 +198,8 @@ def import_file(
     description: str | None = None,
     source: str | None = None,
     progress: Progress | None = None,
+    columns: Mapping[str, str] | None = None,
+    category: str | None = None,
 ) -> ImportResult:
     """Import ``path`` into hash set ``name`` (created if new) as one transaction with its audit event.
 
@@ -177,8 +207,13 @@ def import_file(
     ``skip_invalid`` is false, or when every record was rejected; :class:`UsageError`, ``InvalidNameError``,
     :class:`FormatError`, ``ProfileError`` or ``StoreError`` for requests that cannot start. Returns what
     was read, added, updated and rejected.
+
+    ``columns`` maps fields to a CSV's own headers (``{"md5": "Hash"}``); ``category`` grades every entry
+    the list leaves ungraded (a plain md5sum list, say), in the set's profile.
     """
     display = str(path)
+    if os.path.isdir(path):
+        raise UsageError(f"{display} is a folder: give the hash-list file itself")
     if not os.path.isfile(path):
         raise UsageError(f"{display}: no such file")
     fmt = resolve_format(path, format)
@@ -209,9 +244,10 @@ def import_file(
             )
             result.rejects_path = rejects_path
             result.version = repo.next_version(session, row)
-            _run_import(
-                session, row.id, result, _reader(fmt, path, row.profile, progress), skip_invalid, sink
-            )
+            entries = _reader(fmt, path, row.profile, progress, columns)
+            if category is not None:
+                entries = _graded(entries, _category_code(row.profile, category))
+            _run_import(session, row.id, result, entries, skip_invalid, sink)
             if result.rejected and not skip_invalid:
                 raise ImportFailedError(result)  # leaves the transaction: everything rolls back
             if result.rejected and not (result.added or result.updated):

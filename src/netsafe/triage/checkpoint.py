@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from netsafe import __version__
 from netsafe.errors import InvalidInput
@@ -47,6 +47,8 @@ class ScanState:
     bytes: int = 0
     matched_files: int = 0
     finished: bool = False  # scanned already: only the report is left to write
+    # As the scan was started: a resumed run reports and audits the examiner who began it.
+    examiner: str | None = None
 
 
 def find_scan(db: Database, out_dir: str) -> ScanRow | None:
@@ -81,13 +83,19 @@ def create_scan(
         )
         session.add(row)
         session.flush()
-        return ScanState(row.id, 0, 0.0, sources, options, hash_sets)
+        return ScanState(row.id, 0, 0.0, sources, options, hash_sets, examiner=examiner)
 
 
 def load_state(db: Database, scan: ScanRow) -> ScanState:
     """Everything a resumed run needs: where to restart, what was hashed, the counters so far."""
     state = ScanState(
-        scan.id, scan.next_seq, scan.elapsed, list(scan.sources), dict(scan.options), list(scan.hash_sets)
+        scan.id,
+        scan.next_seq,
+        scan.elapsed,
+        list(scan.sources),
+        dict(scan.options),
+        list(scan.hash_sets),
+        examiner=scan.examiner,
     )
     with db.session() as session:
         session.execute(update(ScanRow).where(ScanRow.id == scan.id).values(runs=ScanRow.runs + 1))
@@ -119,6 +127,7 @@ def finished_state(scan: ScanRow) -> ScanState:
         dict(scan.options),
         list(scan.hash_sets),
         finished=True,
+        examiner=scan.examiner,
     )
 
 
@@ -180,6 +189,15 @@ class Batch:
         state.next_seq = last + 1
         self.blobs = []
         self.events = []
+
+
+def stored_files(db: Database, scan_id: int) -> int:
+    """Files (locations with content) the scan has committed so far."""
+    with db.session() as session:
+        count = session.scalar(
+            select(func.count()).where(ScanEventRow.scan_id == scan_id, ScanEventRow.blob_id.is_not(None))
+        )
+    return int(count or 0)
 
 
 def set_hash_sets(db: Database, state: ScanState, hash_sets: list[dict[str, Any]]) -> None:

@@ -6,10 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from netsafe.hashing.record import FileRecord
 from netsafe.services.lookup import file_query
 from netsafe.services.matcher import Matcher, Query
 from netsafe.store import Database
+from netsafe.store.models import EntryRow
 from netsafe.store.repositories import set_info_by_name, set_infos
 
 # The versions are read once: a scan reports against one version of each set, never a mix.
@@ -36,6 +39,7 @@ class ScanMatcher:
         self.sets = [SetInfo(i.name, i.profile, i.version, i.entry_count) for i in infos]
         self.names = [s.name for s in self.sets]
         self.max_distance = max_distance
+        self._db = db
         self._matcher = Matcher(db, refresh_seconds=NEVER_REFRESH)
         if self.names:
             self._matcher.refresh(force=True)
@@ -69,6 +73,19 @@ class ScanMatcher:
                     "category": m.category,
                     "category_label": m.category_label,
                     "profile": profiles[m.hashset],
+                    "source_id": m.source_id,
                 }
             )
+        self._add_series(out)
         return sorted(out, key=lambda m: (m["hashset"], m["distance"], m["entry_id"]))
+
+    def _add_series(self, matches: list[dict[str, Any]]) -> None:
+        """Each entry's series, read once here: the exhibit table names it as the list had it then."""
+        if not matches:
+            return
+        ids = [m["entry_id"] for m in matches]
+        with self._db.session() as session:
+            query = select(EntryRow.id, EntryRow.series).where(EntryRow.id.in_(ids))
+            found = {entry_id: series for entry_id, series in session.execute(query)}
+        for m in matches:
+            m["series"] = found.get(m["entry_id"])

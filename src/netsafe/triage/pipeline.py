@@ -22,6 +22,7 @@ from typing import Any
 from netsafe.hashing.options import ALL_SIGNALS, HashOptions
 from netsafe.hashing.runner import default_workers
 from netsafe.media import disk
+from netsafe.media.acquisition import acquisition_hashes
 from netsafe.media.blobs import open_readonly
 from netsafe.media.item import MediaItem, SourceIssue
 from netsafe.media.limits import Limits
@@ -55,6 +56,8 @@ class ScanConfig:
     workers: int = 0
     thumbnails: bool = False
     examiner: str | None = None
+    case: str | None = None
+    exhibit: str | None = None
     max_distance: int = 31
     limits: Limits = field(default_factory=Limits)
 
@@ -64,6 +67,8 @@ class ScanConfig:
             "signals": [s for s in ALL_SIGNALS if s in self.signals],
             "hashsets": list(self.hashsets),
             "thumbnails": self.thumbnails,
+            "case": self.case,
+            "exhibit": self.exhibit,
             "max_distance": self.max_distance,
             "limits": {
                 name: getattr(limits, name)
@@ -119,6 +124,9 @@ def describe_sources(paths: tuple[str, ...]) -> list[dict[str, Any]]:
             if segments and len(segments) > 1:
                 entry["segments"] = [{**_named(p), "sha256": _sha256_file(p)} for p in segments]
             entry["sha256"] = _sha256_file(full)
+            stored = acquisition_hashes(full) if kind == "e01" else {}
+            if stored:
+                entry["acquisition_hashes"] = stored
         else:
             entry["type"] = "special"
         out.append(entry)

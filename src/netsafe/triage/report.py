@@ -10,9 +10,10 @@ from netsafe.triage.manifest import write_manifest
 from netsafe.triage.report_csv import write_csv
 from netsafe.triage.report_html import write_html
 from netsafe.triage.report_json import ReportData, build_report, write_json
+from netsafe.triage.report_pdf import write_pdf
 from netsafe.triage.report_vics import write_vics
 
-REPORT_FILES = ("report.json", "report.csv", "report.html", "vics.json")
+REPORT_FILES = ("report.json", "report.csv", "report.html", "report.pdf", "vics.json")
 
 
 def write_reports(
@@ -23,7 +24,8 @@ def write_reports(
     data = build_report(db, scan_id)
     write_json(data.report, out / "report.json")
     write_csv(data.report, out / "report.csv")
-    write_html(data.report, out / "report.html", data.thumbnails if thumbnails else None)
+    html = write_html(data.report, out / "report.html", data.thumbnails if thumbnails else None)
+    write_pdf(html, out / "report.pdf")
     write_vics(data.report, out / "vics.json")
     write_manifest(out, list(REPORT_FILES))
     return data

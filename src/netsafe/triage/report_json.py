@@ -1,5 +1,9 @@
 """report.json: built from the scan's checkpoint in the store, so a resumed scan reports what an
-uninterrupted one would. The format is described by ``report.schema.json`` shipped next to this module."""
+uninterrupted one would. The format is described by ``report.schema.json`` shipped next to this module.
+
+Version 2 (issue 17) made it an exhibit: the case and exhibit references, the evidence's acquisition hashes,
+the charge table (every category of the profile, in severity order, zeros included) and near-copies of
+found items (never counted as graded)."""
 
 from __future__ import annotations
 
@@ -12,15 +16,22 @@ from typing import Any
 
 from sqlalchemy import select
 
-from netsafe.hashsets.profiles import ProfileError, load_profile
+from netsafe.hashsets.profiles import (
+    DEFAULT_PROFILE,
+    GradingProfile,
+    ProfileError,
+    load_profile,
+    map_category,
+)
 from netsafe.media.location import Location
 from netsafe.signals.types import COMPUTED_SIGNALS
 from netsafe.store import Database
 from netsafe.textsafe import json_text, utf8_safe
 from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow
+from netsafe.triage.report_near import mark_near_copies
 
 REPORT_FORMAT = "netsafe-triage-report"
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 # The signals a scanned item carries (every signal netsafe computes), and the PDQ quality beside them.
 SIGNAL_FIELDS = (*COMPUTED_SIGNALS, "pdq_quality")
 
@@ -58,6 +69,54 @@ def item_category(matches: list[dict[str, Any]]) -> tuple[str | None, str | None
         return None, None
     worst = max(matches, key=_severity)
     return worst["category"], worst["category_label"]
+
+
+def charge_profile(hash_sets: list[dict[str, Any]]) -> str:
+    """The profile a report counts its charge in: the hash sets' own when they share one."""
+    profiles = {s["profile"] for s in hash_sets}
+    return profiles.pop() if len(profiles) == 1 else DEFAULT_PROFILE
+
+
+def category_in(item: dict[str, Any], profile: str | GradingProfile) -> str | None:
+    """The most severe category of the item's matches, in ``profile``'s codes (None: uncategorised)."""
+    grading = load_profile(profile)
+    codes: list[str | None] = []
+    for m in item["matches"]:
+        try:
+            code = map_category(m["category"], m["profile"], grading.name)
+        except ProfileError:
+            code = None  # no agreed mapping: leave it to a grader rather than guess
+        codes.append(code if grading.has(code) else None)
+    return grading.most_severe(codes) if codes else None
+
+
+def charge_table(items: list[dict[str, Any]], profile: str) -> list[dict[str, Any]]:
+    """Matched items by category, most severe first, every category of the profile and uncategorised last,
+    zeros included (a charge sheet lists every category). Near-copies are not graded and not counted."""
+    grading = load_profile(profile)
+    codes: list[str | None] = [*grading.severity_order, None]
+    rows: dict[str | None, dict[str, Any]] = {
+        code: {
+            "category": code,
+            "label": grading.label(code),
+            "images": 0,
+            "videos": 0,
+            "files": 0,
+            "image_files": 0,
+            "video_files": 0,
+        }
+        for code in codes
+    }
+    for item in items:
+        if not item["matches"]:
+            continue
+        row = rows[category_in(item, grading)]
+        files = len(item["locations"])
+        row["files"] += files
+        if item["kind"] in ("image", "video"):
+            row[item["kind"] + "s"] += 1
+            row[item["kind"] + "_files"] += files
+    return list(rows.values())
 
 
 def build_report(db: Database, scan_id: int) -> ReportData:
@@ -113,6 +172,10 @@ def build_report(db: Database, scan_id: int) -> ReportData:
         for name in sorted({m["hashset"] for m in item["matches"]}):
             by_set[name] = by_set.get(name, 0) + 1
     matched = [i for i in ordered if i["matches"]]
+    options = scan.options
+    profile = charge_profile(scan.hash_sets)
+    mark_near_copies(ordered, int(options.get("max_distance") or 31))
+    near = [i for i in ordered if i["near_copy_of"] is not None]
     summary = {
         "files": files,
         "bytes": nbytes,
@@ -125,13 +188,18 @@ def build_report(db: Database, scan_id: int) -> ReportData:
         "matched_files": sum(len(i["locations"]) for i in matched),
         "matches_by_category": dict(sorted(by_category.items())),
         "matches_by_hashset": {s["name"]: by_set.get(s["name"], 0) for s in scan.hash_sets},
+        "charge_profile": profile,
+        "charge": charge_table(ordered, profile),
+        "near_copies": len(near),
+        "near_copy_files": sum(len(i["locations"]) for i in near),
     }
-    options = scan.options
     report = {
         "format": REPORT_FORMAT,
         "format_version": REPORT_VERSION,
         "scan": {
             "id": scan.id,
+            "case": options.get("case"),
+            "exhibit": options.get("exhibit"),
             "netsafe_version": scan.netsafe_version,
             "examiner": scan.examiner,
             "started": _time(scan.started),
@@ -171,6 +239,7 @@ def _item(blob: ScanBlobRow) -> dict[str, Any]:
         "category": code,
         "category_label": label,
         "matches": blob.matches,
+        "near_copy_of": None,
         "locations": [],
     }
 

@@ -11,36 +11,24 @@ from typing import Any
 
 from netsafe.hashsets.formats import vics
 from netsafe.hashsets.model import Entry
-from netsafe.hashsets.profiles import ProfileError, load_profile, map_category
 from netsafe.signals import types
 from netsafe.signals.types import COMPUTED_SIGNALS
-
-DEFAULT_PROFILE = "uk-caid"
+from netsafe.triage.report_json import category_in, charge_profile
 
 
 def export_profile(report: dict[str, Any]) -> str:
     """The scan's hash sets' profile when they share one, else the UK CAID profile."""
-    profiles = {s["profile"] for s in report["scan"]["hash_sets"]}
-    return profiles.pop() if len(profiles) == 1 else DEFAULT_PROFILE
+    return charge_profile(report["scan"]["hash_sets"])
 
 
 def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _category(item: dict[str, Any], profile: str) -> str | None:
-    """The most severe category of the item's matches, in ``profile``'s codes."""
-    grading = load_profile(profile)
-    codes: list[str | None] = []
-    for m in item["matches"]:
-        try:
-            codes.append(map_category(m["category"], m["profile"], profile))
-        except ProfileError:
-            codes.append(None)  # no agreed mapping: leave it to a grader rather than guess
-    return grading.most_severe(codes) if codes else None
-
-
 def entries(report: dict[str, Any], profile: str) -> Iterator[Entry]:
+    scan = report["scan"]
+    # netsafe's own keys (VICS has no case or exhibit field on Media); readers ignore keys they do not know.
+    case = {k: v for k, v in (("CaseReference", scan["case"]), ("ExhibitReference", scan["exhibit"])) if v}
     for item in report["items"]:
         if item["kind"] not in ("image", "video") and not item["matches"]:
             continue
@@ -60,11 +48,11 @@ def entries(report: dict[str, Any], profile: str) -> Iterator[Entry]:
             files.append({k: v for k, v in media_file.items() if v is not None})
         yield Entry(
             signals={k: sig[k] for k in COMPUTED_SIGNALS if k in sig and types.REGISTRY[k].in_entries},
-            category=_category(item, profile),
+            category=category_in(item, profile),
             media_size=item["size"],
             mime_type=item["mime"],
             media_files=files,
-            extra={"IsPrecategorized": bool(item["matches"])},
+            extra={"IsPrecategorized": bool(item["matches"]), **case},
         )
 
 

@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from netsafe.audit.service import Actor, record
-from netsafe.errors import Unavailable
+from netsafe.errors import NetsafeError, Unavailable
 from netsafe.hashsets.profiles import ProfileError, load_profile, map_category
 from netsafe.store.db import Database
 from netsafe.textsafe import readable
+from netsafe.triage import checkpoint
 from netsafe.triage.models import ScanBlobRow, ScanRow
 from netsafe.triage.pipeline import ScanConfig, run_scan
 from netsafe.triage.report import write_reports
@@ -29,6 +30,22 @@ from netsafe.triage.report_json import ReportData
 
 class ReportNotWrittenError(Unavailable):
     """The scan is stored but its report could not be written; ``--resume`` writes it later."""
+
+
+class ScanInterruptedError(NetsafeError):
+    """Ctrl-C: what was scanned is kept in the store (and audited); ``--resume`` carries on from there."""
+
+    def __init__(self, files: int, out_dir: Path, scanned: bool = False) -> None:
+        self.files = files
+        self.out_dir = out_dir
+        if scanned:
+            what = f"the scan ({files} files) is finished and kept in the store, its report not written"
+        else:
+            what = f"{files} files scanned so far are kept in the store"
+        super().__init__(
+            f"interrupted: {what}; to finish, run the same command with --resume (the report goes to "
+            f"{readable(str(out_dir))})"
+        )
 
 
 @dataclass(slots=True)
@@ -54,10 +71,15 @@ def scan(
     """Scan ``config.sources`` (or finish the interrupted scan for ``config.out_dir``), write the report
     files and record the scan in the audit log. Raises the kinds of netsafe.errors: a request that cannot
     be served as given (unknown hash set, a finished scan in --out) or a store or report failure."""
-    state = run_scan(db, config, resume=resume, hook=hook)
-    out_dir = Path(config.out_dir)
+    out_dir = Path(config.out_dir).absolute()
+    try:
+        state = run_scan(db, config, resume=resume, hook=hook)
+    except KeyboardInterrupt:
+        raise _interrupted(db, actor, config, out_dir, resume) from None
     try:
         data = write_reports(db, state.id, out_dir, thumbnails=bool(state.options.get("thumbnails")))
+    except KeyboardInterrupt:
+        raise _interrupted(db, actor, config, out_dir, resume) from None
     except (OSError, ValueError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
         raise ReportNotWrittenError(
@@ -72,15 +94,45 @@ def scan(
             "scan",
             f"scan:{state.id}",
             {
-                "sources": [readable(s) for s in config.sources][:100],
+                "sources": [readable(s["path"]) for s in state.sources][:100],
                 "out": readable(str(out_dir)),
-                "examiner": config.examiner,
+                "case": state.options.get("case"),
+                "exhibit": state.options.get("exhibit"),
+                # As the scan was started: a resumed run is the same examiner's scan.
+                "examiner": state.examiner,
                 "resumed": resume,
                 "files": summary["files"],
                 "matched_items": summary["matched_items"],
             },
         )
     return ScanOutcome(state.id, out_dir, data)
+
+
+def _interrupted(db: Database, actor: Actor, config: ScanConfig, out_dir: Path, resume: bool) -> NetsafeError:
+    """Record the interrupted run and say what is kept; the folder named for the report exists."""
+    row = checkpoint.find_scan(db, str(out_dir))
+    if row is None:
+        return ScanInterruptedError(0, out_dir)  # stopped before the scan was recorded: nothing kept
+    files = checkpoint.stored_files(db, row.id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with db.session() as session:
+        record(
+            session,
+            actor,
+            "scan",
+            f"scan:{row.id}",
+            {
+                "sources": [readable(s["path"]) for s in row.sources][:100],
+                "out": readable(str(out_dir)),
+                "case": row.options.get("case"),
+                "exhibit": row.options.get("exhibit"),
+                "examiner": row.examiner,
+                "resumed": resume,
+                "files": files,
+            },
+            outcome="interrupted",
+        )
+    return ScanInterruptedError(files, out_dir, scanned=row.status == "finished")
 
 
 # --- what a case sees of a scan (issue 13: cases link exhibits to scans by id) ---------------------------

@@ -30,7 +30,7 @@ from netsafe.web.api import hashsets as api_hashsets
 from netsafe.web.api import hotline as api_hotline
 from netsafe.web.api import matching as api_matching
 from netsafe.web.api import system as api_system
-from netsafe.web.auth import LoginRequiredError, require_login
+from netsafe.web.auth import LoginRequiredError, page_principal, require_login
 from netsafe.web.config import Settings, load_settings, trusted_proxies
 from netsafe.web.errors import install as install_errors
 from netsafe.web.errors import withhold_exception_text
@@ -158,7 +158,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(report_public.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    install_errors(app, render_error)
+    install_errors(app, render_error, page_principal)
     withhold_exception_text(logging.getLogger("uvicorn.error"))  # where uvicorn logs what escaped the app
 
     @app.exception_handler(LoginRequiredError)

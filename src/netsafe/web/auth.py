@@ -118,6 +118,16 @@ def _from_cookie(request: Request, key: str) -> Principal | None:
         return web_session_principal(session, key)
 
 
+async def page_principal(request: Request) -> None:
+    """Who is signed in, for an error page no route rendered (a 404 for an unknown address), so the page
+    keeps its navigation. Never raises: an unknown session just means signed out."""
+    if "principal" in request.state._state:
+        return
+    cookie = request.cookies.get(SESSION_COOKIE)
+    principal = await run_in_threadpool(_from_cookie, request, cookie) if cookie else None
+    request.state.principal = principal
+
+
 async def current_principal(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],

@@ -122,8 +122,12 @@ def _validation_message(err: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def install(app: FastAPI, page_handler: Any = None) -> None:
-    """Register the handlers; ``page_handler(request, status, message)`` renders errors for HTML pages."""
+NOT_FOUND_SHOWN = 120  # characters of an unknown address repeated on the 404 page
+
+
+def install(app: FastAPI, page_handler: Any = None, page_principal: Any = None) -> None:
+    """Register the handlers; ``page_handler(request, status, message)`` renders errors for HTML pages;
+    ``page_principal(request)`` (async) finds who is signed in when no route did, before a page 404."""
 
     def wants_html(request: Request) -> bool:
         return page_handler is not None and not request.url.path.startswith("/api/")
@@ -141,6 +145,12 @@ def install(app: FastAPI, page_handler: Any = None) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = str(exc.detail) if exc.detail else "error"
         if wants_html(request):
+            if exc.status_code == 404 and message == "Not Found":  # no route: say which address
+                path = request.url.path
+                shown = path if len(path) <= NOT_FOUND_SHOWN else path[:NOT_FOUND_SHOWN] + "..."
+                message = f"There is no page at {shown}: check the address, or use the menu."
+            if page_principal is not None:
+                await page_principal(request)
             return page_handler(request, exc.status_code, message, exc.headers)  # type: ignore[no-any-return]
         return error_response(
             exc.status_code, STATUS_CODES.get(exc.status_code, "error"), message, dict(exc.headers or {})

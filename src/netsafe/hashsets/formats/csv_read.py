@@ -162,8 +162,8 @@ def _read(
                     display,
                     line,
                     None,
-                    f"no hash column in the header ({found}); name one with columns={{'md5': 'Header'}} "
-                    "or check the delimiter",
+                    f"no hash column in the header ({found}): name the column that holds the hashes "
+                    "(netsafe hashset import --column md5=HEADER) or check the delimiter",
                 )
                 return
             continue

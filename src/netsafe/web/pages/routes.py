@@ -32,6 +32,7 @@ from netsafe.services.accounts import (
     set_disabled,
     sign_out,
 )
+from netsafe.services.hashsets import list_sets
 from netsafe.services.lookup import MAX_DISTANCE, LookupResult, distance_from_text, typed_queries
 from netsafe.web.api.audit import LOCK_WAIT, utc
 from netsafe.web.api.matching import match_upload, options_for, run_match
@@ -175,26 +176,37 @@ def match_page(request: Request, principal: Principal = MATCHER) -> Response:
         principal,
         results=None,
         form=_MATCH_FORM,
+        chosen=[],
+        sets=_set_names(request),
         error=None,
         max_distance_cap=MAX_DISTANCE,
     )
 
 
+# "hashsets" (comma-separated, NAME:N for a set's own distance) is still read for scripts; the page itself
+# offers the picker: one "hashset" checkbox per set.
 _MATCH_FORM = {"signals": "", "hashsets": "", "max_distance": ""}
+PICKER_MAX = 500  # sets offered (and accepted) by the picker
+
+
+def _set_names(request: Request) -> list[str]:
+    return [info.name for info in list_sets(state_of(request).db)][:PICKER_MAX]
 
 
 @router.post("/match", response_class=HTMLResponse)
 async def match_submit(request: Request, principal: Principal = MATCHER) -> Response:
-    form = await request.form(max_files=1, max_fields=10)
+    form = await request.form(max_files=1, max_fields=10 + PICKER_MAX)
     check_csrf(request, principal, str(form.get("csrf_token", "")))
     upload = form.get("file")
     # Room for 100 hashes of any kind (what one lookup takes); a longer paste is refused, not cut.
     given = {name: str(form.get(name, ""))[:40_000] for name in _MATCH_FORM}
+    chosen = [str(v)[:200] for v in form.getlist("hashset")][:PICKER_MAX]
     error = None
     status = 200
     results = None
     try:
-        options = options_for(request, [given["hashsets"]], distance_from_text(given["max_distance"]))
+        names = [*chosen, given["hashsets"]]
+        options = options_for(request, names, distance_from_text(given["max_distance"]))
         if isinstance(upload, UploadFile) and (upload.filename or upload.size):
             results = await run_in_threadpool(match_upload, request, principal, upload, options)
         elif given["signals"].strip():
@@ -216,6 +228,8 @@ async def match_submit(request: Request, principal: Principal = MATCHER) -> Resp
         status_code=200 if htmx else status,
         results=None if results is None else [r.as_dict() | {"matches": _rows(r)} for r in results],
         form=given,
+        chosen=chosen,
+        sets=[] if htmx else await run_in_threadpool(_set_names, request),
         error=error,
         max_distance_cap=MAX_DISTANCE,
     )
