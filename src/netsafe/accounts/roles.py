@@ -27,6 +27,7 @@ class Permission(StrEnum):
     CASES = "cases"  # see and work cases: referrals, risk assessments, actions, operations
     DETERRENCE = "deterrence"  # check a URL or a search against the deterrence lists (platforms' tokens)
     DETERRENCE_MANAGE = "deterrence:manage"  # import and edit the URL and keyword lists, read the counts
+    STATS = "stats"  # the statistics' internal view, before disclosure control (everyone else: published)
 
 
 class Role(StrEnum):
@@ -63,6 +64,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SCANS_RUN,
             Permission.REVIEW,
             Permission.REVIEW_SETTLE,
+            Permission.STATS,
         }
     ),
     Role.ANALYST: frozenset(
