@@ -24,6 +24,7 @@ M, R, W, A, AU, C = (
     Permission.AUDIT_READ,
     Permission.CASES,
 )
+REP, HL, HLA = Permission.REPORT, Permission.HOTLINE, Permission.HOTLINE_AUTHORISE
 
 API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/api/v1/health"): PUBLIC,
@@ -65,6 +66,18 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/api/v1/cases/{reference}/status"): C,
     ("GET", "/api/v1/operations"): C,
     ("GET", "/api/v1/operations/{name}"): C,
+    ("POST", "/api/v1/reports"): REP,
+    ("GET", "/api/v1/reports"): HL,
+    ("GET", "/api/v1/reports/{reference}"): HL,
+    ("POST", "/api/v1/reports/{reference}/assessment"): HL,
+    ("POST", "/api/v1/reports/{reference}/capture"): HL,
+    ("POST", "/api/v1/reports/{reference}/trace"): HL,
+    ("POST", "/api/v1/hotline/notify"): HL,
+    ("GET", "/api/v1/hotline/notices"): HL,
+    ("POST", "/api/v1/hotline/notices/{batch}/authorise"): HLA,
+    ("POST", "/api/v1/hotline/monitor"): HL,
+    ("GET", "/api/v1/hotline/urllist"): HL,
+    ("GET", "/api/v1/hotline/stats"): HL,
 }
 
 PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
@@ -92,6 +105,16 @@ PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
     ("POST", "/cases/{reference}/links"): C,
     ("POST", "/cases/{reference}/status"): C,
     ("GET", "/operations/{name}"): C,
+    ("GET", "/report"): PUBLIC,
+    ("POST", "/report"): PUBLIC,
+    ("GET", "/hotline"): HL,
+    ("GET", "/hotline/reports/{reference}"): HL,
+    ("POST", "/hotline/reports/{reference}/assess"): HL,
+    ("GET", "/hotline/items/{item_id}/thumb"): HL,
+    ("GET", "/hotline/items/{item_id}/clear"): HL,
+    ("GET", "/hotline/items/{item_id}/reveal"): HL,
+    ("GET", "/hotline/notices"): HL,
+    ("POST", "/hotline/notices/{batch}/authorise"): HLA,
 }
 
 CALLERS = [r.value for r in Role]
@@ -100,9 +123,11 @@ CALLERS = [r.value for r in Role]
 def _path(template: str) -> str:
     return (
         template.replace("{name}", "nosuchthing")
-        .replace("{reference}", "nosuchthing")
         .replace("{action}", "disable")
         .replace("{entry_id}", "1")
+        .replace("{reference}", "HL-20260101-AAAAAA")
+        .replace("{item_id}", "1")
+        .replace("{batch}", "nosuchbatch")
     )
 
 

@@ -13,6 +13,7 @@ from netsafe.cli import (
     hash_cmd,
     hashset_cmd,
     hashset_edit_cmd,  # noqa: F401 - registers create/add/remove/rename on hashset_cmd.app
+    hotline_cmd,
     match_cmd,
     scan_cmd,
     serve_cmd,
@@ -38,6 +39,7 @@ app.add_typer(user_cmd.app, name="user")
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(case_cmd.app, name="case")
+app.add_typer(hotline_cmd.app, name="hotline")
 
 
 def _version(value: bool) -> None:

@@ -45,6 +45,8 @@ class HotlineSettings(BaseModel):
     resend_hours: PositiveFloat = 24.0
     notices_need_authorisation: bool = False
     monitor_interval_minutes: PositiveFloat = 60.0
+    # The monitor (and retention) as a background task of `netsafe serve`: one worker holds the lease.
+    monitor_in_service: bool = True
     # The public /report form: a rate limit kept in memory only (no address is stored).
     report_rate_per_minute: PositiveInt = 10
 

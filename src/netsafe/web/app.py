@@ -21,12 +21,13 @@ from netsafe.audit.summary import AuditSummary
 from netsafe.audit.writer import AuditWriter
 from netsafe.services.accounts import Principal, Throttle
 from netsafe.store.db import Database, open_database
-from netsafe.web import docs_page
+from netsafe.web import docs_page, monitor_task
 from netsafe.web.api import accounts as api_accounts
 from netsafe.web.api import audit as api_audit
 from netsafe.web.api import cases as api_cases
 from netsafe.web.api import hashing as api_hashing
 from netsafe.web.api import hashsets as api_hashsets
+from netsafe.web.api import hotline as api_hotline
 from netsafe.web.api import matching as api_matching
 from netsafe.web.api import system as api_system
 from netsafe.web.auth import LoginRequiredError, require_login
@@ -38,6 +39,7 @@ from netsafe.web.headers import SecurityHeadersMiddleware
 from netsafe.web.jsonbody import JsonBodyGuardMiddleware
 from netsafe.web.limits import BodyLimitMiddleware
 from netsafe.web.matching import SharedMatcher
+from netsafe.web.pages import report_public
 from netsafe.web.pages import routes as pages
 from netsafe.web.pages.render import render_error, templates
 from netsafe.web.ratelimit import limiter_for
@@ -98,7 +100,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        monitoring = (
+            asyncio.create_task(monitor_task.run_forever(db, settings))
+            if settings.hotline.monitor_in_service
+            else None
+        )
         yield
+        if monitoring is not None:
+            monitoring.cancel()
         # The counts of summarised events still in their window, then everything handed to the writer.
         state.summary.flush()
         try:
@@ -125,7 +134,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # deletes the WAL (an fsync, ~30 ms a request). One connection held for the app's life avoids that.
         app.state.sqlite_keeper = db.engine.raw_connection()
 
-    for module in (api_system, api_hashing, api_matching, api_hashsets, api_accounts, api_audit, api_cases):
+    for module in (
+        api_system,
+        api_hashing,
+        api_matching,
+        api_hashsets,
+        api_accounts,
+        api_audit,
+        api_cases,
+        api_hotline,
+    ):
         app.include_router(module.router, prefix=API)
 
     @app.get(OPENAPI_URL, include_in_schema=False)
@@ -137,6 +155,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return docs_page.render(app, templates.env, OPENAPI_URL)
 
     app.include_router(pages.router)
+    app.include_router(report_public.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     install_errors(app, render_error)
