@@ -36,7 +36,7 @@ DEFAULT_HELP = [
 class DeterrenceSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    # Published counts (stats page, partners' API, exports) hide any cell under this, as official statistics do.
+    # Published counts (stats page, partners' API, exports) hide cells under this, as official statistics do.
     min_published_count: NonNegativeInt = 10
     variants: list[str] = Field(default_factory=lambda: list(DEFAULT_VARIANTS), min_length=1)
     helpline_name: str = "Stop It Now"
