@@ -12,12 +12,13 @@ from dataclasses import dataclass
 import ahocorasick
 
 from netsafe.deterrence.textnorm import normalise
+from netsafe.errors import InvalidInput
 
 WORD = "word"
 INSIDE = "inside"
 
 
-class KeywordError(ValueError):
+class KeywordError(InvalidInput, ValueError):
     pass
 
 
