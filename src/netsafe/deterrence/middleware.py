@@ -56,7 +56,8 @@ class DeterrenceMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        params = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=False)
+        # Percent-encoded UTF-8, as browsers send it; raw bytes that are not UTF-8 cannot be a listed term.
+        params = parse_qs(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=False)
         if path.startswith(self.prefix + "/help/"):
             await self._help(path[len(self.prefix) + 6 :], params, send)
             return
