@@ -30,6 +30,7 @@ ACTOR = Actor("cli:curator")
 def site(tmp_path: Path) -> Service:
     service = make_service(open_database(f"sqlite:///{tmp_path / 'web.db'}"))
     service.app.state.netsafe.deterrence.refresh_seconds = 0
+    service.app.state.netsafe.deterrence.tally.flush_seconds = 0
     lists.import_list(service.db, ACTOR, "iwf", "url", "files.example.org\n", "txt")
     lists.import_list(service.db, ACTOR, "terms", "keyword", "pthc\n", "txt")
     return service

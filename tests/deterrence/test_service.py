@@ -164,3 +164,15 @@ def test_exports(db: Database) -> None:
     )
     txt = exports.render(entries, "txt").splitlines()[1:]
     assert txt == ["files.example.org", "http://example.org/a/*", "https://example.net/page?id=7"]
+
+
+def test_counts_wait_in_memory_until_flushed(db: Database) -> None:
+    _loaded(db)
+    checker = checking.Checker(db, refresh_seconds=0, flush_seconds=3600)
+    checking.check(db, checker, query="pthc", today=DAY)
+    checking.check(db, checker, query="pthc", today=DAY)
+    assert counting.counts(db) == []
+    checker.flush()
+    assert [c["checks"] for c in counting.counts(db)] == [2]
+    checker.flush()  # nothing new: nothing written twice
+    assert [c["checks"] for c in counting.counts(db)] == [2]

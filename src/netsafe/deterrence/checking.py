@@ -3,7 +3,7 @@ middleware, counted per entry and day, never echoing what was asked.
 
 The matchers are built from the store once per version of the lists and kept in memory; a worker looks for
 a new version at most every ``refresh_seconds``, so a check costs a dictionary or automaton lookup and one
-counter update.
+counter in memory (``counting.Tally``, written to the store with the others at most that often).
 """
 
 from __future__ import annotations
@@ -36,9 +36,13 @@ class Lists:
 
 
 class Checker:
-    def __init__(self, db: Database, refresh_seconds: float = 2.0) -> None:
+    def __init__(
+        self, db: Database, refresh_seconds: float = 2.0, flush_seconds: float | None = None
+    ) -> None:
         self.db = db
         self.refresh_seconds = refresh_seconds
+        # Counts are written with the same staleness as the lists are read, unless told otherwise.
+        self.tally = counting.Tally(refresh_seconds if flush_seconds is None else flush_seconds)
         self._lists = Lists()
         self._looked = float("-inf")
         self._lock = threading.Lock()
@@ -54,6 +58,14 @@ class Checker:
                     self._lists = _build(self.db, version)
                 self._looked = time.monotonic()
         return self._lists
+
+    def count(self, entry_id: int, variant: str, day: date, column: str) -> None:
+        self.tally.add(entry_id, variant, day, column)
+        if self.tally.due():
+            self.tally.flush(self.db)
+
+    def flush(self) -> None:
+        self.tally.flush(self.db)
 
 
 def _build(db: Database, version: tuple[tuple[int, int], ...]) -> Lists:
@@ -93,8 +105,7 @@ def check(
             raise InvalidInput(f"query: longer than {MAX_QUERY} characters")
         hit_word = found.keywords.find(query)
         entry_id, kind = (hit_word.entry_id, "keyword") if hit_word else (None, None)
-    with db.session() as session:
-        counting.bump(session, entry_id or counting.NO_ENTRY, "", today or _today(), "checks")
+    checker.count(entry_id or counting.NO_ENTRY, "", today or _today(), "checks")
     return {
         "blocked": entry_id is not None,
         "kind": kind,

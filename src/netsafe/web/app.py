@@ -114,6 +114,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # The counts of summarised events still in their window, then everything handed to the writer.
         state.summary.flush()
         try:
+            await asyncio.to_thread(state.deterrence.flush)
+        except Exception as err:
+            log.warning("deterrence counts at shutdown were not written: %s", type(err).__name__)
+        try:
             await asyncio.to_thread(state.audit.drain, 10.0)
         except Exception as err:
             log.warning("audit events at shutdown were not all written: %s", type(err).__name__)
