@@ -94,8 +94,8 @@ def main() -> None:
                 pass
             time.sleep(0.2)
         print(
-            f"{args.clients} clients (wrk, one thread, think {args.think_ms:g} ms), {args.seconds:.0f} s each after {args.warmup:.0f} s "
-            f"warm-up, {args.workers} workers, SQLite, load average {os.getloadavg()[0]:.1f}",
+            f"{args.clients} clients (wrk, one thread, think {args.think_ms:g} ms), "
+            f"{args.seconds:.0f} s each after {args.warmup:.0f} s warm-up, {args.workers} workers, SQLite, load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
         for name, listing in phases:
