@@ -95,7 +95,8 @@ def main() -> None:
             time.sleep(0.2)
         print(
             f"{args.clients} clients (wrk, one thread, think {args.think_ms:g} ms), "
-            f"{args.seconds:.0f} s each after {args.warmup:.0f} s warm-up, {args.workers} workers, SQLite, load average {os.getloadavg()[0]:.1f}",
+            f"{args.seconds:.0f} s each after {args.warmup:.0f} s warm-up, {args.workers} workers, SQLite, "
+            f"load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
         for name, listing in phases:
