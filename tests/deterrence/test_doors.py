@@ -62,6 +62,25 @@ def test_check_api_answers_without_echoing(site: Service) -> None:
     assert both.status_code == 422
 
 
+def test_curators_change_lists_and_partners_read_published_counts(site: Service) -> None:
+    client = site.client()
+    curator = site.bearer("curator")
+    body = {"kind": "url", "format": "txt", "text": "http://other.example/a\nftp://bad.example/\n"}
+    bad = client.post("/api/v1/deterrence/lists/iwf/import", json=body, headers=curator)
+    assert bad.status_code == 422 and bad.json()["error"]["message"].startswith("text:2:")
+    body["text"] = "http://other.example/a\n"
+    added = client.post("/api/v1/deterrence/lists/iwf/import", json=body, headers=curator).json()
+    assert added["version"] == 2 and added["added"] == 1
+    ids = [e["id"] for e in lists.live_entries(site.db, "url", "iwf")]
+    gone = client.post("/api/v1/deterrence/lists/iwf/remove", json={"entry_ids": ids[-1:]}, headers=curator)
+    assert gone.json()["version"] == 3
+    versions = client.get("/api/v1/deterrence/lists/iwf/versions", headers=curator).json()
+    assert [v["change"] for v in versions] == ["remove", "import", "import"]
+    client.post("/api/v1/deterrence/check", json={"query": "pthc"}, headers=curator)
+    published = client.get("/api/v1/deterrence/counts/published", headers=curator).json()
+    assert published and all(c["checks"] is None for c in published)
+
+
 def test_warning_page_in_both_languages_counts_per_variant(site: Service) -> None:
     client = site.client()
     english = client.get("/warning?e=1", headers={"Accept-Language": "en-GB"})

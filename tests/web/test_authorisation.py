@@ -84,6 +84,9 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/api/v1/deterrence/lists/{name}/versions"): DTM,
     ("POST", "/api/v1/deterrence/sync-hotline"): DTM,
     ("GET", "/api/v1/deterrence/counts"): DTM,
+    ("GET", "/api/v1/deterrence/counts/published"): DT,
+    ("POST", "/api/v1/deterrence/lists/{name}/import"): DTM,
+    ("POST", "/api/v1/deterrence/lists/{name}/remove"): DTM,
     ("GET", "/api/v1/deterrence/export"): DTM,
 }
 

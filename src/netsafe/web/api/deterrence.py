@@ -65,6 +65,47 @@ def counts(
     return counting.counts(state.db, published, state.settings.deterrence.min_published_count)
 
 
+@router.get(
+    "/deterrence/counts/published",
+    summary="The counts as published, for partners: every cell under min_published_count is null",
+)
+def published_counts(request: Request, _: Principal = CHECK) -> list[dict[str, Any]]:
+    state = state_of(request)
+    return counting.counts(state.db, True, state.settings.deterrence.min_published_count)
+
+
+class ImportIn(BaseModel):
+    kind: Literal["url", "keyword"]
+    format: Literal["txt", "csv", "json"] = "txt"
+    text: str = Field(max_length=50 * 1024 * 1024, description="the list file's content")
+    source: str | None = Field(default=None, max_length=200)
+
+
+@router.post("/deterrence/lists/{name}/import", status_code=201, summary="Add a list file's entries")
+def import_list(request: Request, name: str, body: ImportIn, principal: Principal = MANAGE) -> dict[str, Any]:
+    return lists.import_list(
+        state_of(request).db,
+        actor_of(request, principal),
+        name,
+        body.kind,
+        body.text,
+        body.format,
+        where="text",
+        source=body.source,
+    )
+
+
+class RemoveIn(BaseModel):
+    entry_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(min_length=1, max_length=lists.MAX_REMOVE)
+
+
+@router.post("/deterrence/lists/{name}/remove", summary="Remove entries (kept, marked removed at a version)")
+def remove_entries(
+    request: Request, name: str, body: RemoveIn, principal: Principal = MANAGE
+) -> dict[str, Any]:
+    return lists.remove_entries(state_of(request).db, actor_of(request, principal), name, body.entry_ids)
+
+
 @router.get("/deterrence/export", summary="The URL list as an RPZ zone, a Squid list, a hosts file or text")
 def export(
     request: Request,
