@@ -26,10 +26,16 @@ def test_the_table_is_read_and_checked(tmp_path: Path) -> None:
     s = load_settings(path, environ={})
     assert s.deterrence.min_published_count == 5 and s.deterrence.variants == ["traced", "harm"]
     assert [h.url for h in s.deterrence.help_links] == ["https://help.example/chat"]
+    path.write_text('[deterrence]\nvariants = ["mine"]\nvariant_texts = { mine = "Stop. Get help." }\n')
+    from netsafe.deterrence.warning import render
+
+    mine = load_settings(path, environ={}).deterrence
+    assert "Stop. Get help." in render(mine, "cy", "mine", None).html
     for bad, where in [
         ('variants = ["a b"]', "deterrence.variants"),
         ("min_published_count = -1", "deterrence.min_published_count"),
         ("no_such_key = 1", "deterrence"),
+        ('variants = ["mine"]', "variant_texts"),
         ('[[deterrence.help_links]]\nname = "x"\nlabel = "X"\nurl = "javascript:alert(1)"', "deterrence"),
     ]:
         path.write_text(f"[deterrence]\n{bad}\n")

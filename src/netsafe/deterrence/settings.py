@@ -7,7 +7,7 @@ adding its text to each language's file); each display picks one at random so th
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, field_validator, model_validator
 
 # The variants the packaged texts carry (Prichard et al. 2022: "may be illegal" and "can be traced" turned
 # most people back; a harm-focused text nearly doubled clicks to help on a Tor search engine).
@@ -39,6 +39,8 @@ class DeterrenceSettings(BaseModel):
     # Published counts (stats page, partners' API, exports) hide cells under this, as official statistics do.
     min_published_count: NonNegativeInt = 10
     variants: list[str] = Field(default_factory=lambda: list(DEFAULT_VARIANTS), min_length=1)
+    # The operator's own variants: key -> English text (translated when a language's catalogue has it).
+    variant_texts: dict[str, str] = Field(default_factory=dict)
     helpline_name: str = "Stop It Now"
     helpline_phone: str = "0808 1000 900"
     help_links: list[HelpLink] = Field(default_factory=lambda: list(DEFAULT_HELP), min_length=1)
@@ -57,6 +59,13 @@ class DeterrenceSettings(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("variants are named once each")
         return value
+
+    @model_validator(mode="after")
+    def _known_variants(self) -> DeterrenceSettings:
+        for v in self.variants:
+            if v not in DEFAULT_VARIANTS and v not in self.variant_texts:
+                raise ValueError(f"variant {v!r} has no text: give it in variant_texts")
+        return self
 
     @field_validator("help_links")
     @classmethod

@@ -2,8 +2,8 @@
 nothing from another origin (no stylesheet either: the middleware serves it inside a platform's own site).
 
 Texts are gettext catalogues (``locale/<lang>/LC_MESSAGES/messages.po``, read with Babel): English is the
-message ids; Welsh ships; another language is another file. A message variant is a key into ``VARIANTS``;
-an operator's own variant text is its English, translated like the others when its catalogue has it.
+message ids; Welsh ships; another language is another file. A message variant is a key into ``VARIANTS`` or
+the operator's ``variant_texts`` (English, translated like the others when a catalogue has it).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def render(
         lang=lang,
         title=t("This content is illegal"),
         warning=t("Warning"),
-        message=t(VARIANTS.get(variant, variant)),
+        message=t(settings.variant_texts.get(variant) or VARIANTS.get(variant, variant)),
         help_intro=t(
             "Help is confidential. If you are worried about your thoughts or behaviour, you can talk to "
             "someone without giving your name."
