@@ -180,3 +180,21 @@ def test_percentiles() -> None:
     assert (
         _percentile(values, 0.5) == 5.0 and _percentile(values, 0.9) == 9.0 and _percentile([], 0.5) is None
     )
+
+
+def test_closing_by_hand_ends_notices(sdb: Database, tmp_path: Path) -> None:
+    from netsafe.errors import InvalidInput
+    from netsafe.hotline import closing
+
+    settings = _settings(tmp_path)
+    ref = _confirmed(sdb, settings, ["http://127.0.0.1/a"])[0]
+    with pytest.raises(InvalidInput, match=r"^reason: "):
+        closing.close(sdb, ACTOR, ref, "  ")
+    assert closing.close(sdb, ACTOR, ref, "host gone out of business")["status"] == "closed"
+    assert (
+        notify.notify(sdb, ACTOR, settings=settings, sender=Outbox(), now=T0 + timedelta(days=2))["sent"]
+        == []
+    )
+    assert views.show(sdb, ref)["history"][-1]["note"] == "host gone out of business"
+    with pytest.raises(Conflict):
+        closing.close(sdb, ACTOR, ref, "again")

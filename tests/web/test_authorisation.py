@@ -73,6 +73,7 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/api/v1/reports/{reference}/assessment"): HL,
     ("POST", "/api/v1/reports/{reference}/capture"): HL,
     ("POST", "/api/v1/reports/{reference}/trace"): HL,
+    ("POST", "/api/v1/reports/{reference}/close"): HL,
     ("POST", "/api/v1/hotline/notify"): HL,
     ("GET", "/api/v1/hotline/notices"): HL,
     ("POST", "/api/v1/hotline/notices/{batch}/authorise"): HLA,

@@ -18,7 +18,18 @@ import typer
 
 from netsafe.audit.service import Actor
 from netsafe.cli.errors import EXIT_FAILURES, fail, handled
-from netsafe.hotline import assessment, capturing, intake, monitor, notify, stats, tracing, urllist, views
+from netsafe.hotline import (
+    assessment,
+    capturing,
+    closing,
+    intake,
+    monitor,
+    notify,
+    stats,
+    tracing,
+    urllist,
+    views,
+)
 from netsafe.hotline.assessment import Verdict
 from netsafe.hotline.states import Outcome
 from netsafe.hotline.storage import open_vault
@@ -185,6 +196,21 @@ def assess_command(
         emit(out)
     else:
         typer.echo(f"{out['reference']} {out['status']} ({out['outcome']}, {out['category'] or '-'})")
+
+
+@app.command("close")
+def close_command(
+    reference: str = typer.Argument(..., help="The report's reference."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in its history and the audit log)."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Close a report by hand: no more notices or checks."""
+    with store() as db, handled(COMMAND):
+        out = closing.close(db, Actor.cli(), reference, reason)
+    if json_out:
+        emit(out)
+    else:
+        typer.echo(f"{out['reference']} {out['status']}")
 
 
 @app.command("capture")

@@ -16,10 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from netsafe.hotline.extract import media_links
+from netsafe.hotline.extract import media_links, page_links
 from netsafe.hotline.fetch import FetchBudget, Fetched, FetchFailed, FetchRefused, fetch
 from netsafe.hotline.settings import HotlineSettings
 from netsafe.hotline.sniffing import HTML, ItemKind, kind_of
+
+# Frames beyond these are not opened: a page of a hundred ad frames must not eat the report's budget.
+MAX_FRAMES = 10
 
 
 class Fetcher(Protocol):
@@ -59,7 +62,8 @@ class CapturedPage:
     errors: list[str] = field(default_factory=list)  # one line per item that could not be fetched
     skipped: list[str] = field(default_factory=list)  # one line per link fetched but not kept, or not fetched
     content_type: str = ""  # the page's, sniffed
-    links: int = 0  # media links found on the page
+    links: int = 0  # media links found on the page and in its frames
+    frames: int = 0  # iframe/frame pages fetched for their media (one level, at most MAX_FRAMES)
     failures: list[ItemFailure] = field(default_factory=list)  # the errors above, as codes
     limited: bool = False  # links were left unfetched because a limit ran out
 
@@ -93,14 +97,10 @@ def capture_page(
         if page.body:
             result.items.append(_item(page, url))
         return result
-    links = [link for link in media_links(page.body, page.final_url) if link not in (url, page.final_url)]
-    result.links = len(links)
-    if len(links) > settings.fetch_max_items:
-        result.skipped.append(
-            f"{len(links) - settings.fetch_max_items} more links not fetched: fetch_max_items reached"
-        )
-        result.limited = True
-        links = links[: settings.fetch_max_items]
+    found = page_links(page.body, page.final_url)
+    own = (url, page.final_url)
+    links = [link for link in found.media if link not in own]
+    referers = dict.fromkeys(links, page.final_url)
     shared = _SharedBudget(budget, settings.fetch_max_item_bytes)
 
     def one(link: str) -> Fetched | FetchRefused | FetchFailed | None:
@@ -109,13 +109,36 @@ def capture_page(
             return None
         try:
             # Sent as a browser would: image hosts that refuse hotlinking answer a placeholder without it.
-            return fetcher(link, settings=settings, budget=share, referer=page.final_url)
+            return fetcher(link, settings=settings, budget=share, referer=referers.get(link, page.final_url))
         except (FetchRefused, FetchFailed) as err:
             return err
         finally:
             shared.refund(share)
 
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="capture") as pool:
+        frames = [frame for frame in found.frames if frame not in own][:MAX_FRAMES]
+        result.frames = len(frames)
+        for frame, got in zip(frames, pool.map(one, frames), strict=True):
+            if got is None:
+                result.errors.append(f"{frame}: frame not fetched: limits used up")
+            elif isinstance(got, FetchRefused | FetchFailed):
+                result.errors.append(f"{frame}: frame not loaded: {got}")
+            elif got.status >= 400:
+                result.errors.append(f"{frame}: frame not loaded: HTTP status {got.status}")
+            elif got.content_type == HTML:
+                for link in media_links(got.body, got.final_url):
+                    if link not in referers and link not in own:
+                        links.append(link)
+                        referers[link] = got.final_url  # one level only: frames in frames are not followed
+            elif kind_of(got.content_type) != "other":
+                result.items.append(_item(got, frame))
+        result.links = len(links)
+        if len(links) > settings.fetch_max_items:
+            result.skipped.append(
+                f"{len(links) - settings.fetch_max_items} more links not fetched: fetch_max_items reached"
+            )
+            result.limited = True
+            links = links[: settings.fetch_max_items]
         outcomes = list(pool.map(one, links))
     unfetched = 0
     for link, got in zip(links, outcomes, strict=True):

@@ -3,8 +3,9 @@
 What counts: ``img`` (src, srcset and the usual lazy-loading ``data-*`` attributes), ``picture``/``video``
 ``source``, ``video`` src and poster, ``input type=image``, Open Graph / Twitter card images and videos,
 ``<a href>`` to a file whose name ends like an image or a video, and CSS ``url(...)`` in style attributes
-and style elements. Audio is outside the remit and skipped. URLs are resolved against ``<base href>`` (the
-first one, as browsers do) or the page's URL; fragments are dropped; the list keeps first-seen order.
+and style elements; and, as a separate list, the pages of ``iframe`` and ``frame`` elements. Audio is
+outside the remit and skipped. URLs are resolved against ``<base href>`` (the first one, as browsers do) or
+the page's URL; fragments are dropped; each list keeps first-seen order.
 
 The stdlib parser never gives up on bad markup, which is what a page built to break scrapers needs.
 """
@@ -12,6 +13,7 @@ The stdlib parser never gives up on bad markup, which is what a page built to br
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from posixpath import splitext
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -42,6 +44,16 @@ MAX_URL_LENGTH = 8192
 
 
 def media_links(html: bytes, base_url: str) -> list[str]:
+    return page_links(html, base_url).media
+
+
+@dataclass(frozen=True, slots=True)
+class PageLinks:
+    media: list[str]
+    frames: list[str]  # iframe / frame pages, whose own media a browser would show inside this page
+
+
+def page_links(html: bytes, base_url: str) -> PageLinks:
     parser = _MediaParser()
     try:
         parser.feed(html.decode("utf-8", errors="replace"))
@@ -53,8 +65,12 @@ def media_links(html: bytes, base_url: str) -> list[str]:
         joined = _join(base_url, parser.base_href)
         if joined is not None:
             base = joined
+    return PageLinks(_resolved(base, parser.found), _resolved(base, parser.frames))
+
+
+def _resolved(base: str, found: list[str]) -> list[str]:
     seen: dict[str, None] = {}
-    for raw in parser.found:
+    for raw in found:
         url = _join(base, raw)
         if url is not None and url not in seen:
             seen[url] = None
@@ -111,6 +127,7 @@ class _MediaParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[str] = []
+        self.frames: list[str] = []
         self.base_href: str | None = None
         self._audio = 0
         self._in_style = False
@@ -145,6 +162,8 @@ class _MediaParser(HTMLParser):
                 self.found.append(href)
         elif tag == "style":
             self._in_style = True
+        elif tag in ("iframe", "frame") and values.get("src"):
+            self.frames.append(values["src"])
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)

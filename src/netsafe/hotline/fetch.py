@@ -35,8 +35,9 @@ from netsafe.hotline.sniffing import sniff_content_type
 # host name -> its addresses (as text). A failed lookup raises OSError (socket.gaierror) or returns nothing.
 Resolver = Callable[[str], Sequence[str]]
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_CHUNK = 64 * 1024
 
 
 class FetchRefused(Rejected):
@@ -120,8 +121,8 @@ def fetch(
     current = _parse(url)
     redirects: list[str] = []
     while True:
-        address = _pick_address(current, resolve, allowed, deadline, redirected=bool(redirects))
-        response = _request(current, address, settings, deadline, referer)
+        addresses = _usable_addresses(current, resolve, allowed, deadline, redirected=bool(redirects))
+        response, address = _connect(current, addresses, settings, deadline, referer)
         try:
             location = response.headers.get("location")
             if response.status_code in REDIRECT_STATUSES and location:
@@ -173,9 +174,6 @@ def _parse(url: str) -> httpx.URL:
     return parsed.copy_with(userinfo=b"", fragment=None)
 
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
 def forbidden_reason(address: str, allowed: Iterable[Network]) -> str | None:
     """Why connecting to ``address`` is refused (a word for the message), or None when it is allowed."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
@@ -200,9 +198,10 @@ def forbidden_reason(address: str, allowed: Iterable[Network]) -> str | None:
     return None
 
 
-def _pick_address(
+def _usable_addresses(
     url: httpx.URL, resolve: Resolver, allowed: list[Network], deadline: float, *, redirected: bool
-) -> str:
+) -> list[str]:
+    """Every address of the host that may be connected to, in the resolver's order; refused if none."""
     host = url.raw_host.decode("ascii")  # IDNA-encoded: what DNS is asked, and safe in a message
     try:
         ipaddress.ip_address(host)
@@ -215,6 +214,7 @@ def _pick_address(
         if not addresses:
             raise FetchFailed("dns", f"the host {host} could not be resolved") from None
     literal = list(addresses) == [host]
+    usable: list[str] = []
     refused: list[str] = []
     for address in addresses:
         try:
@@ -223,8 +223,11 @@ def _pick_address(
             refused.append(f"a malformed address {address!r}")
             continue
         if why is None:
-            return address
-        refused.append(f"a {why} address" if literal else f"a {why} address ({address})")
+            usable.append(address)
+        else:
+            refused.append(f"a {why} address" if literal else f"a {why} address ({address})")
+    if usable:
+        return usable
     hop = "redirect refused" if redirected else "refused"
     where = "is" if literal else "resolves to"
     raise FetchRefused(
@@ -232,6 +235,20 @@ def _pick_address(
         f"{hop}: {host} {where} {refused[0]}; allow its network in fetch_allow_networks only for a test "
         "or an internal source",
     )
+
+
+def _connect(
+    url: httpx.URL, addresses: list[str], settings: HotlineSettings, deadline: float, referer: str | None
+) -> tuple[httpx.Response, str]:
+    for index, address in enumerate(addresses):
+        try:
+            return _request(url, address, settings, deadline, referer), address
+        except FetchFailed as err:
+            # The host's next address may answer (a dead IPv6 route, one server of several down); a time-out
+            # has used the fetch's time, so it ends the attempt.
+            if err.reason not in ("refused", "connect") or index == len(addresses) - 1:
+                raise
+    raise FetchFailed("connect", "the connection could not be made")  # no addresses: not reached
 
 
 def _referable(referer: str, url: httpx.URL) -> bool:
@@ -295,7 +312,8 @@ def _read_body(response: httpx.Response, cap: int, deadline: float, timeout: flo
     size = 0
     truncated = False
     try:
-        for raw in response.iter_raw(_CHUNK):
+        # As the bytes arrive (a chunk size would wait for that many bytes before the deadline is looked at).
+        for raw in response.iter_raw():
             if time.monotonic() > deadline:
                 raise FetchFailed("timeout", f"the body did not arrive within {timeout:g} s")
             # Inflated with a bound: a small compressed bomb never becomes more than cap + 1 bytes.

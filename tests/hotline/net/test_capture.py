@@ -186,3 +186,31 @@ def test_no_referer_from_https_to_http(site: Site, settings: HotlineSettings) ->
     fetch(site.url("/r"), settings=settings, referer="http://plain.test/page")
     fetch(site.url("/r"), settings=settings, referer="http://bad.test/\nX-Injected: 1")
     assert seen == [None, "http://plain.test/page", None]
+
+
+def test_media_inside_frames_one_level_deep(site: Site, settings: HotlineSettings) -> None:
+    seen: dict[str, str | None] = {}
+
+    def green(handler: BaseHTTPRequestHandler) -> None:
+        seen[handler.path] = handler.headers.get("Referer")
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(GREEN)))
+        handler.end_headers()
+        handler.wfile.write(GREEN)
+
+    site.routes["/p"] = Route(
+        200,
+        b'<img src="/red.png"><iframe src="/frame"></iframe><iframe src="/direct.gif"></iframe>'
+        b'<iframe src="/gone"></iframe><iframe src="/p"></iframe>',
+    )
+    site.routes["/frame"] = Route(200, b'<img src="/green.jpg"><img src="/red.png"><iframe src="/deeper">')
+    site.routes["/deeper"] = Route(200, b'<img src="/blue.gif">')
+    site.routes["/direct.gif"] = Route(200, BLUE)
+    site.routes["/red.png"] = Route(200, RED)
+    site.routes["/green.jpg"] = green
+    page = capture_page(site.url("/p"), settings=settings)
+    assert sorted(item.body for item in page.items) == sorted([RED, GREEN, BLUE])
+    assert page.frames == 3 and page.links == 2
+    assert seen == {"/green.jpg": site.url("/frame")}  # the frame is the Referer of its own media
+    assert page.errors == [f"{site.url('/gone')}: frame not loaded: HTTP status 404"]
+    assert "/deeper" not in [path for path, _ in site.requests]

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netsafe.hotline.extract import media_links, srcset_urls
+from netsafe.hotline.extract import media_links, page_links, srcset_urls
 
 BASE = "https://pics.test/gallery/page.html?id=3"
 
@@ -119,3 +119,10 @@ def test_tag_soup_never_breaks_extraction(
 @given(st.from_regex(r"[a-z0-9_\-]{1,12}\.(jpg|png|mp4)", fullmatch=True))
 def test_every_plain_img_src_is_found(name: str) -> None:
     assert media_links(f'<p>x<img src="{name}"></p>'.encode(), BASE) == [f"https://pics.test/gallery/{name}"]
+
+
+def test_frames_are_listed_apart_from_media() -> None:
+    html = b'<iframe src="/embed/1"></iframe><frameset><frame src="side.html"></frameset><img src="x.png">'
+    links = page_links(html, BASE)
+    assert links.frames == ["https://pics.test/embed/1", "https://pics.test/gallery/side.html"]
+    assert links.media == ["https://pics.test/gallery/x.png"]

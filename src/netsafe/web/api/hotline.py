@@ -11,7 +11,18 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, model_validator
 
 from netsafe.accounts.roles import Permission
-from netsafe.hotline import assessment, capturing, intake, monitor, notify, stats, tracing, urllist, views
+from netsafe.hotline import (
+    assessment,
+    capturing,
+    closing,
+    intake,
+    monitor,
+    notify,
+    stats,
+    tracing,
+    urllist,
+    views,
+)
 from netsafe.hotline.assessment import ItemGrade, Verdict
 from netsafe.services.accounts import Principal
 from netsafe.web.auth import actor_of, require
@@ -223,3 +234,14 @@ def url_list(
 @router.get("/hotline/stats", summary="Reports received, assessed, confirmed; time to removal")
 def hotline_stats(request: Request, _: Principal = HOTLINE) -> dict[str, Any]:
     return stats.stats(state_of(request).db)
+
+
+class CloseIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/reports/{reference}/close", summary="Close a report by hand (no more notices or checks)")
+def close_report(
+    request: Request, reference: str, body: CloseIn, principal: Principal = HOTLINE
+) -> dict[str, Any]:
+    return closing.close(state_of(request).db, actor_of(request, principal), reference, body.reason)
