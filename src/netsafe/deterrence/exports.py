@@ -1,8 +1,9 @@
 """Exports for blocking infrastructure, all from the same entries of the same versions.
 
 - ``rpz``: a DNS Response Policy Zone (BIND, Unbound, PowerDNS): whole-host entries only, since DNS sees
-  no paths; each host and its subdomains answered with a CNAME to the operator's warning host (or ``.``,
-  NXDOMAIN). The serial is the sum of the URL lists' versions, so it grows with every change.
+  no paths; each host (that name, not its subdomains, as the matcher reads a host entry) answered with a
+  CNAME to the operator's warning host (or ``.``, NXDOMAIN). The serial is the sum of the URL lists'
+  versions, so it grows with every change.
 - ``squid``: one ``url_regex`` a line (``acl netsafe url_regex "/etc/squid/netsafe.txt"``).
 - ``hosts``: ``0.0.0.0 host`` for whole-host entries.
 - ``txt``: every entry as it is matched (a prefix ends in ``*``; a host is bare).
@@ -52,7 +53,7 @@ def render(entries: list[dict[str, Any]], fmt: str, rpz_target: str = ".") -> st
         for host in hosts:
             if _is_ip(host):
                 continue  # an address is not a name: RPZ's IP triggers are a different rule
-            lines += [f"{host} CNAME {target}", f"*.{host} CNAME {target}"]
+            lines.append(f"{host} CNAME {target}")
         return "\n".join(lines) + "\n"
     if fmt == "hosts":
         return "\n".join([*_header(entries, "#"), *(f"0.0.0.0 {h}" for h in hosts if not _is_ip(h))]) + "\n"
