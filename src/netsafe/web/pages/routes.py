@@ -47,6 +47,7 @@ from netsafe.web.auth import (
 )
 from netsafe.web.errors import ApiError, status_for
 from netsafe.web.pages import cases as case_pages
+from netsafe.web.pages import deterrence as deterrence_pages
 from netsafe.web.pages import hashsets as hashset_pages
 from netsafe.web.pages import hotline as hotline_pages
 from netsafe.web.pages.render import page
@@ -403,3 +404,4 @@ def _date(text: str, name: str) -> datetime | None:
 router.include_router(hashset_pages.router)
 router.include_router(case_pages.router)
 router.include_router(hotline_pages.router)
+router.include_router(deterrence_pages.router)
