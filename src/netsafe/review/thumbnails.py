@@ -1,0 +1,153 @@
+"""A reviewer's thumbnail of one scanned content, made on demand from the evidence.
+
+The bytes are read again through the media layer (inside archives and disk images too) from the first
+location the scan found the content at, checked against the SHA-256 the scan stored, reduced and blurred
+in memory. Nothing is written to disk: the evidence is the only copy. A content that matched a hash set is
+never served, blurred or not. Serving one unblurred is an audit event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from PIL import Image
+from sqlalchemy import select
+
+from netsafe.audit.service import Actor, record
+from netsafe.errors import Conflict, Forbidden, InvalidInput, NotFound
+from netsafe.media.limits import Limits, MiB
+from netsafe.media.locate import read_item
+from netsafe.media.location import Location
+from netsafe.review.pictures import ThumbOptions, picture_of, render
+from netsafe.store.db import Database
+from netsafe.triage.models import ScanBlobRow, ScanEventRow
+
+# The largest content a thumbnail is made of, and so the most one request holds in memory; containers on
+# the way are held up to the same size (and never spilled to a temporary file: see read_item).
+SOURCE_LIMIT = 256 * MiB
+SHOWN_KINDS = ("image", "video")
+CACHE_ITEMS = 64  # reduced pictures (at most 480 px a side) kept per process: a page's worth
+
+
+class MatchedItemError(Forbidden):
+    pass
+
+
+class NotShownError(InvalidInput):
+    pass
+
+
+class EvidenceChangedError(Conflict):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Thumbnail:
+    data: bytes
+    kind: str  # image | video (a contact sheet)
+    unblurred: bool
+    media_type: str = "image/jpeg"
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    blob_id: int
+    sha256: str
+    size: int
+    kind: str
+    location: Location
+
+
+class _Pictures:
+    """Recently reduced pictures, in memory only, so paging back and changing the blur re-reads nothing."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[int, Image.Image] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: int) -> Image.Image | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: int, picture: Image.Image) -> None:
+        with self._lock:
+            self._items[key] = picture
+            self._items.move_to_end(key)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+PICTURES = _Pictures(CACHE_ITEMS)
+
+
+def _source(db: Database, blob_id: int) -> _Source:
+    with db.session() as session:
+        blob = session.get(ScanBlobRow, blob_id)
+        if blob is None:
+            raise NotFound(f"no scanned item {blob_id}")
+        if blob.matches:
+            raise MatchedItemError("this item matched a hash set: known items are never shown")
+        if blob.kind not in SHOWN_KINDS or blob.error:
+            raise NotShownError("only images and videos that could be decoded have thumbnails")
+        first = session.scalars(
+            select(ScanEventRow.location)
+            .where(ScanEventRow.blob_id == blob_id)
+            .order_by(ScanEventRow.seq)
+            .limit(1)
+        ).first()
+        if first is None:
+            raise NotFound(f"no location stored for scanned item {blob_id}")
+        return _Source(blob.id, blob.sha256, blob.size, blob.kind, Location.from_json(first))
+
+
+def _picture(source: _Source) -> Image.Image:
+    cached = PICTURES.get(source.blob_id)
+    if cached is not None:
+        return cached
+    if source.size > SOURCE_LIMIT:
+        raise NotShownError(f"the item is larger than {SOURCE_LIMIT // MiB} MiB: no thumbnail")
+    limits = Limits(max_file_size=SOURCE_LIMIT, max_member_in_memory=SOURCE_LIMIT + 2 * MiB)
+    data = read_item(source.location, limits)
+    if len(data) != source.size or hashlib.sha256(data).hexdigest() != source.sha256:
+        raise EvidenceChangedError(
+            "the evidence changed since the scan (the file at the item's location has other content): "
+            "scan it again"
+        )
+    picture = picture_of(data, source.kind)
+    PICTURES.put(source.blob_id, picture)
+    return picture
+
+
+def scan_blob_thumbnail(
+    db: Database, actor: Actor, blob_id: int, options: ThumbOptions, target: str | None = None
+) -> Thumbnail:
+    """The thumbnail of scanned content ``blob_id``. Unblurred (``options.blur == 0``), it is served only
+    once its audit event (on ``target``, default ``scan-blob:<id>``) is stored."""
+    source = _source(db, blob_id)
+    data = render(_picture(source), options)
+    if options.unblurred:
+        with db.session() as session:
+            record(
+                session,
+                actor,
+                "review.unblur",
+                target or f"scan-blob:{blob_id}",
+                {
+                    "sha256": source.sha256,
+                    "kind": source.kind,
+                    "colour": options.colour,
+                    "size": options.size,
+                },
+            )
+    return Thumbnail(data, source.kind, options.unblurred)
