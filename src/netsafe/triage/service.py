@@ -43,11 +43,13 @@ def scan(
     *,
     resume: bool = False,
     hook: Callable[..., None] | None = None,
+    started: Callable[[int], None] | None = None,
 ) -> ScanOutcome:
     """Scan ``config.sources`` (or finish the interrupted scan for ``config.out_dir``), write the report
     files and record the scan in the audit log. Raises the kinds of netsafe.errors: a request that cannot
-    be served as given (unknown hash set, a finished scan in --out) or a store or report failure."""
-    state = run_scan(db, config, resume=resume, hook=hook)
+    be served as given (unknown hash set, a finished scan in --out) or a store or report failure.
+    ``started`` is told the scan's id as soon as the scan is stored."""
+    state = run_scan(db, config, resume=resume, hook=hook, started=started)
     out_dir = Path(config.out_dir)
     try:
         data = write_reports(db, state.id, out_dir, thumbnails=bool(state.options.get("thumbnails")))

@@ -1,0 +1,158 @@
+"""Scans for the pages and the API: the list with counts by category and errors, report downloads, and
+starting a scan only under the evidence roots, in the background, with its progress in the store."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from netsafe.audit.models import AuditEventRow
+from netsafe.errors import NotFound
+from netsafe.review.scan_start import (
+    OutsideEvidenceRootsError,
+    ScanPathError,
+    ScanRunner,
+    evidence_path,
+    scan_progress,
+    start_scan,
+)
+from netsafe.review.scans import NoSuchReportError, get_scan, list_scans, report_file
+from netsafe.review.settings import ReviewSettings
+from netsafe.store.db import Database, open_database
+
+from .evidence_ui import ACTOR, Evidence, build, scanned
+
+
+@dataclass
+class Setup:
+    base: Path
+    db: Database
+    evidence: Evidence
+    scan_id: int
+    out: Path
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    base = tmp_path_factory.mktemp("scans")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NETSAFE_INDEX_DIR", str(base / "idx"))
+        evidence = build(base / "evidence")
+        db = open_database(f"sqlite:///{base / 'netsafe.db'}")
+        scan_id = scanned(db, evidence, base / "out")
+        yield Setup(base, db, evidence, scan_id, base / "out")
+        db.dispose()
+
+
+def actions(db: Database, action: str) -> list[AuditEventRow]:
+    with db.session() as session:
+        rows = list(session.scalars(select(AuditEventRow).where(AuditEventRow.action == action)))
+        session.expunge_all()
+    return rows
+
+
+def test_a_scan_is_listed_with_its_counts(setup: Setup) -> None:
+    [summary] = [s for s in list_scans(setup.db) if s.id == setup.scan_id]
+    report = json.loads((setup.out / "report.json").read_text())["summary"]
+    assert summary.status == "finished" and summary.examiner is None
+    assert summary.sources == [str(setup.evidence.folder)]
+    assert summary.by_category == report["matches_by_category"] and summary.matched_items == 1
+    assert summary.files == report["files"] and summary.items == report["items"]
+    assert summary.errors == report["errors"]
+    assert summary.reports == ["report.json", "report.csv", "report.html", "vics.json", "manifest.txt"]
+    assert summary.as_dict()["started"].endswith("Z")
+    assert get_scan(setup.db, setup.scan_id).as_dict() == summary.as_dict()
+    with pytest.raises(NotFound):
+        get_scan(setup.db, 999)
+
+
+def test_report_downloads_are_audited_and_named_files_only(setup: Setup) -> None:
+    before = len(actions(setup.db, "scan.report.download"))
+    path = report_file(setup.db, ACTOR, setup.scan_id, "vics.json")
+    assert path == setup.out / "vics.json"
+    assert len(actions(setup.db, "scan.report.download")) == before + 1
+    for name in ("../netsafe.db", "report.json/..", "index.html", ""):
+        with pytest.raises(NoSuchReportError) as err:
+            report_file(setup.db, ACTOR, setup.scan_id, name)
+        assert "\n" not in str(err.value) and str(setup.base) not in str(err.value)
+    assert len(actions(setup.db, "scan.report.download")) == before + 1
+
+
+def test_evidence_paths_are_checked(tmp_path: Path) -> None:
+    root = tmp_path / "evidence"
+    (root / "case1" / "photos").mkdir(parents=True)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (root / "case1" / "escape").symlink_to(outside)
+    (root / "case1" / "inside").symlink_to(root / "case1" / "photos")
+    (tmp_path / "evidence-2").mkdir()  # a sibling whose name starts like the root's
+    roots = [root]
+    assert evidence_path(str(root / "case1"), roots) == str(root / "case1")
+    assert evidence_path(str(root / "case1" / "inside"), roots) == str(root / "case1" / "photos")
+    refused = {
+        str(outside): OutsideEvidenceRootsError,
+        str(root / "case1" / "escape"): OutsideEvidenceRootsError,
+        str(tmp_path / "evidence-2"): OutsideEvidenceRootsError,
+        str(root / "case1" / ".." / "case1"): ScanPathError,
+        str(root / ".." / "elsewhere"): ScanPathError,
+        "case1": ScanPathError,
+        "": ScanPathError,
+        str(root / "nul\x00"): ScanPathError,
+        str(root / "missing"): NotFound,
+    }
+    for path, kind in refused.items():
+        with pytest.raises(kind) as err:
+            evidence_path(path, roots)
+        message = str(err.value)
+        assert "\n" not in message and str(tmp_path) not in message, message
+    with pytest.raises(OutsideEvidenceRootsError, match="no evidence roots are configured"):
+        evidence_path(str(root), [])
+
+
+def test_a_scan_started_here_runs_in_the_background(setup: Setup, tmp_path: Path) -> None:
+    settings = ReviewSettings(
+        evidence_roots=[setup.evidence.folder.parent], scan_out_dir=tmp_path / "reports"
+    )
+    runner = ScanRunner()
+    try:
+        started = start_scan(
+            setup.db, ACTOR, settings, str(setup.evidence.folder), hashsets=("caid-test",), runner=runner
+        )
+        assert started.scan is not None and started.queued == 0
+        scan_id = started.scan.id
+        deadline = time.monotonic() + 60
+        while scan_progress(setup.db, scan_id, runner)["status"] == "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        done = scan_progress(setup.db, scan_id, runner)
+        first = get_scan(setup.db, setup.scan_id)
+        assert done["status"] == "finished" and done["examiner"] == "test"
+        assert done["matches_by_category"] == first.by_category and done["files"] == first.files
+        assert "report.json" in done["reports"]
+        out = report_file(setup.db, ACTOR, scan_id, "report.json").parent
+        assert out.parent == tmp_path / "reports"
+        assert any(e.target == f"scan:{scan_id}" for e in actions(setup.db, "scan"))
+        assert json.loads(actions(setup.db, "scan.start")[-1].details)["hashsets"] == ["caid-test"]
+    finally:
+        runner.shutdown()
+
+
+def test_a_refused_start_stores_nothing(setup: Setup, tmp_path: Path) -> None:
+    settings = ReviewSettings(evidence_roots=[setup.evidence.folder], scan_out_dir=tmp_path / "reports")
+    before = (len(list_scans(setup.db)), len(actions(setup.db, "scan.start")))
+    with pytest.raises(NotFound, match="no hash set named 'nope'"):
+        start_scan(setup.db, ACTOR, settings, str(setup.evidence.folder), hashsets=("nope",))
+    with pytest.raises(OutsideEvidenceRootsError):
+        start_scan(setup.db, ACTOR, settings, str(setup.base))
+    inside = ReviewSettings(evidence_roots=[setup.base], scan_out_dir=setup.base / "reports")
+    with pytest.raises(Exception, match="inside the evidence"):
+        start_scan(setup.db, ACTOR, inside, str(setup.evidence.folder))
+    assert (len(list_scans(setup.db)), len(actions(setup.db, "scan.start"))) == before
+    assert not os.path.exists(tmp_path / "reports")
