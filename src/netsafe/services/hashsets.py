@@ -129,13 +129,19 @@ def create_set(
     profile: str = DEFAULT_PROFILE,
     description: str | None = None,
     source: str | None = None,
+    kind: str = "match",
 ) -> HashSetInfo:
-    """An empty set. Raises ``InvalidNameError``, ``ProfileError`` (unknown profile) or a Conflict."""
+    """An empty set. Raises ``InvalidNameError``, ``ProfileError`` (unknown profile) or a Conflict.
+
+    ``kind`` "ignore" makes a list of known-benign files: their matches are left out of review and counts."""
     check_new_name(name)
     load_profile(profile)
     with db.session() as session:
-        row = repo.create_set(session, name, profile, description, source)
-        record(session, actor, "hashset.create", f"hashset:{row.name}", {"profile": profile})
+        row = repo.create_set(session, name, profile, description, source, kind)
+        details: dict[str, Any] = {"profile": profile}
+        if kind != "match":
+            details["kind"] = kind
+        record(session, actor, "hashset.create", f"hashset:{row.name}", details)
         return repo.set_info_by_name(session, row.name)
 
 

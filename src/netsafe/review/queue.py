@@ -1,0 +1,421 @@
+"""A scan's review queue: its unmatched images and videos, grouped by near-duplicates, and its listing.
+
+An item is a distinct content (a scan blob) of kind image or video that matched no hash set, neither a
+known one nor an ignore list, and is not in the local graded set already (graded since, in another case).
+Matched items never become items, so nothing here can list or serve them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from netsafe.audit.service import Actor, record
+from netsafe.errors import InvalidInput, NotFound
+from netsafe.review.access import finished_scan, get_scan
+from netsafe.review.grouping import group_pdq, group_videos
+from netsafe.review.localset import entries_by_sha256
+from netsafe.review.models import ReviewGroupRow, ReviewItemRow, ReviewQueueRow
+from netsafe.review.settings import ReviewSettings
+from netsafe.signals.vpdq import VpdqFrame
+from netsafe.store import Database
+from netsafe.store import repositories as repo
+from netsafe.triage.models import ScanBlobRow, ScanEventRow
+
+MAX_PAGE = 1000
+ITEM_STATES = ("open", "graded", "ignored")
+
+
+class NoSuchGroupError(NotFound):
+    pass
+
+
+class NoSuchItemError(NotFound):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class QueueInfo:
+    scan_id: int
+    items: int
+    groups: int
+    group_distance: int
+    built: datetime
+    created: bool  # built by this call
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scan": self.scan_id,
+            "items": self.items,
+            "groups": self.groups,
+            "group_distance": self.group_distance,
+        }
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def ensure_queue(session: Session, actor: Actor, scan_id: int, settings: ReviewSettings) -> QueueInfo:
+    """The scan's queue, built now (and audited) if it was not yet. In the caller's transaction."""
+    existing = session.get(ReviewQueueRow, scan_id)
+    if existing is not None:
+        return QueueInfo(
+            scan_id, existing.items, existing.groups, existing.group_distance, _aware(existing.built), False
+        )
+    scan = finished_scan(session, scan_id)
+    blobs = session.execute(
+        select(
+            ScanBlobRow.id,
+            ScanBlobRow.kind,
+            ScanBlobRow.sha256,
+            ScanBlobRow.pdq,
+            ScanBlobRow.vpdq,
+            ScanBlobRow.matches,
+        )
+        .where(ScanBlobRow.scan_id == scan.id, ScanBlobRow.kind.in_(("image", "video")))
+        .order_by(ScanBlobRow.first_seq)
+    ).all()
+    # Matched nothing: neither a known set nor an ignore list.
+    blobs = [b for b in blobs if not b.matches]
+    graded_elsewhere: set[str] = set()
+    local = repo.find_set(session, settings.local_hashset)
+    if local is not None:
+        graded_elsewhere = set(entries_by_sha256(session, local.id, [b.sha256 for b in blobs]))
+    blobs = [b for b in blobs if b.sha256 not in graded_elsewhere]
+    images = [b for b in blobs if b.kind == "image"]
+    videos = [b for b in blobs if b.kind == "video"]
+    by_pdq = group_pdq([b.pdq for b in images], settings.group_distance)
+    by_vpdq = group_videos([_frames(b.vpdq) for b in videos], settings.group_distance)
+    # Groups numbered in the walk's order of their leaders, images and videos interleaved as found.
+    leaders: list[tuple[int, str, int]] = []  # (first blob position, kind, group index within its kind)
+    position = {b.id: n for n, b in enumerate(blobs)}
+    for kind, members, grouping in (("image", images, by_pdq), ("video", videos, by_vpdq)):
+        for n, blob in enumerate(members):
+            if grouping.leader[n]:
+                leaders.append((position[blob.id], kind, grouping.group[n]))
+    leaders.sort()
+    number = {(kind, g): i + 1 for i, (_, kind, g) in enumerate(leaders)}
+    if leaders:
+        session.execute(
+            insert(ReviewGroupRow),
+            [{"scan_id": scan.id, "number": number[(k, g)], "kind": k} for _, k, g in leaders],
+        )
+    ids = dict(
+        session.execute(
+            select(ReviewGroupRow.number, ReviewGroupRow.id).where(ReviewGroupRow.scan_id == scan.id)
+        ).all()
+    )
+    rows: list[dict[str, Any]] = []
+    for kind, members, grouping in (("image", images, by_pdq), ("video", videos, by_vpdq)):
+        for n, blob in enumerate(members):
+            rows.append(
+                {
+                    "scan_id": scan.id,
+                    "group_id": ids[number[(kind, grouping.group[n])]],
+                    "blob_id": blob.id,
+                    "leader": grouping.leader[n],
+                    "distance": grouping.distance[n],
+                    "state": "open",
+                    "category": None,
+                    "graded_by": None,
+                    "graded_at": None,
+                }
+            )
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(ReviewItemRow), rows[start : start + 5000])
+    built = datetime.now(UTC)
+    session.add(
+        ReviewQueueRow(
+            scan_id=scan.id,
+            group_distance=settings.group_distance,
+            local_hashset=settings.local_hashset,
+            built=built,
+            items=len(rows),
+            groups=len(leaders),
+        )
+    )
+    record(
+        session,
+        actor,
+        "review.queue",
+        f"scan:{scan.id}",
+        {
+            "items": len(rows),
+            "groups": len(leaders),
+            "group_distance": settings.group_distance,
+            "graded_elsewhere": len(graded_elsewhere),
+        },
+    )
+    return QueueInfo(scan.id, len(rows), len(leaders), settings.group_distance, built, True)
+
+
+def _frames(value: list[dict[str, Any]] | None) -> list[VpdqFrame] | None:
+    if not value:
+        return None
+    return [
+        VpdqFrame(int(f["frame"]), float(f["timestamp"]), int(f["quality"]), str(f["pdq"])) for f in value
+    ]
+
+
+def build_queue(db: Database, actor: Actor, scan_id: int, settings: ReviewSettings) -> QueueInfo:
+    """Build the review queue of a finished scan (once: later calls return it as built)."""
+    with db.session() as session:
+        return ensure_queue(session, actor, scan_id, settings)
+
+
+# --- listing ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ItemView:
+    item: int
+    group: int
+    sha256: str
+    size: int
+    kind: str
+    mime: str | None
+    files: int
+    leader: bool
+    distance: int | None
+    state: str
+    category: str | None
+    graded_by: str | None
+    signals: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "item": self.item,
+            "sha256": self.sha256,
+            "size": self.size,
+            "kind": self.kind,
+            "mime": self.mime,
+            "files": self.files,
+            "leader": self.leader,
+            "distance": self.distance,
+            "state": self.state,
+            "category": self.category,
+            "graded_by": self.graded_by,
+            "signals": self.signals,
+        }
+
+
+@dataclass(slots=True)
+class GroupView:
+    group: int  # the group's id (what grade, ignore and the API's /review/{group_id} take)
+    number: int  # its place in the scan's queue, 1-based
+    kind: str
+    items: list[ItemView] = field(default_factory=list)
+
+    @property
+    def files(self) -> int:
+        return sum(i.files for i in self.items)
+
+    @property
+    def state(self) -> str:
+        states = {i.state for i in self.items}
+        return states.pop() if len(states) == 1 else "mixed"
+
+    @property
+    def category(self) -> str | None:
+        cats = {i.category for i in self.items}
+        return cats.pop() if len(cats) == 1 else None
+
+    def as_dict(self) -> dict[str, Any]:
+        leader = next((i for i in self.items if i.leader), self.items[0] if self.items else None)
+        return {
+            "group": self.group,
+            "number": self.number,
+            "kind": self.kind,
+            "files": self.files,
+            "state": self.state,
+            "category": self.category,
+            "signals": dict(leader.signals) if leader else {},
+            "items": [i.as_dict() for i in self.items],
+        }
+
+
+@dataclass(slots=True)
+class GroupPage:
+    scan_id: int
+    total_groups: int
+    total_items: int
+    offset: int
+    limit: int
+    groups: list[GroupView]
+    counts: dict[str, int]  # items by state
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scan": self.scan_id,
+            "total_groups": self.total_groups,
+            "total_items": self.total_items,
+            "offset": self.offset,
+            "limit": self.limit,
+            "counts": self.counts,
+            "groups": [g.as_dict() for g in self.groups],
+        }
+
+
+def _signals(blob: ScanBlobRow) -> dict[str, Any]:
+    out: dict[str, Any] = {"sha256": blob.sha256}
+    for name in ("md5", "sha1", "pdq", "pdq_quality"):
+        value = getattr(blob, name)
+        if value is not None:
+            out[name] = value
+    if blob.vpdq:
+        out["vpdq_frames"] = len(blob.vpdq)
+    return out
+
+
+def list_groups(
+    db: Database,
+    actor: Actor,
+    scan_id: int,
+    settings: ReviewSettings,
+    *,
+    offset: int = 0,
+    limit: int = 100,
+    state: str | None = None,
+) -> GroupPage:
+    """A page of the scan's groups with their items (the queue is built on first use). ``state`` keeps the
+    groups with at least one item in that state (open, graded, ignored)."""
+    if offset < 0:
+        raise InvalidInput(f"offset: must not be negative, got {offset}")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit: must be 1-{MAX_PAGE}, got {limit}")
+    if state is not None and state not in ITEM_STATES:
+        raise InvalidInput(f"state: {state[:20]!r} is not one of {', '.join(ITEM_STATES)}")
+    with db.session() as session:
+        ensure_queue(session, actor, scan_id, settings)
+        counts = {s: 0 for s in ITEM_STATES}
+        for s, n in session.execute(
+            select(ReviewItemRow.state, func.count())
+            .where(ReviewItemRow.scan_id == scan_id)
+            .group_by(ReviewItemRow.state)
+        ).all():
+            counts[s] = int(n)
+        groups_q = select(ReviewGroupRow).where(ReviewGroupRow.scan_id == scan_id)
+        if state is not None:
+            groups_q = groups_q.where(
+                ReviewGroupRow.id.in_(
+                    select(ReviewItemRow.group_id).where(
+                        ReviewItemRow.scan_id == scan_id, ReviewItemRow.state == state
+                    )
+                )
+            )
+        total = int(session.scalar(select(func.count()).select_from(groups_q.subquery())) or 0)
+        page = list(session.scalars(groups_q.order_by(ReviewGroupRow.number).offset(offset).limit(limit)))
+        views = {g.id: GroupView(g.id, g.number, g.kind) for g in page}
+        if views:
+            for item, blob in _items_of(session, list(views)):
+                views[item.group_id].items.append(_item_view(item, blob, 0))
+            _count_files(session, [i for v in views.values() for i in v.items])
+        return GroupPage(
+            scan_id, total, sum(counts.values()), offset, limit, [views[g.id] for g in page], counts
+        )
+
+
+def _items_of(session: Session, group_ids: Sequence[int]) -> list[tuple[ReviewItemRow, ScanBlobRow]]:
+    return [
+        (item, blob)
+        for item, blob in session.execute(
+            select(ReviewItemRow, ScanBlobRow)
+            .join(ScanBlobRow, ScanBlobRow.id == ReviewItemRow.blob_id)
+            .where(ReviewItemRow.group_id.in_(list(group_ids)))
+            .order_by(ReviewItemRow.group_id, ReviewItemRow.leader.desc(), ScanBlobRow.first_seq)
+        ).all()
+    ]
+
+
+def _item_view(item: ReviewItemRow, blob: ScanBlobRow, files: int) -> ItemView:
+    return ItemView(
+        item=item.id,
+        group=item.group_id,
+        sha256=blob.sha256,
+        size=blob.size,
+        kind=blob.kind or "other",
+        mime=blob.mime,
+        files=files,
+        leader=item.leader,
+        distance=item.distance,
+        state=item.state,
+        category=item.category,
+        graded_by=item.graded_by,
+        signals=_signals(blob),
+    )
+
+
+def _count_files(session: Session, items: list[ItemView]) -> None:
+    """Each item's number of locations (files) in the scan."""
+    by_sha = {i.sha256: i for i in items}
+    blob_of = dict(
+        session.execute(
+            select(ReviewItemRow.id, ReviewItemRow.blob_id).where(
+                ReviewItemRow.id.in_([i.item for i in items])
+            )
+        ).all()
+    )
+    counts = dict(
+        session.execute(
+            select(ScanEventRow.blob_id, func.count())
+            .where(ScanEventRow.blob_id.in_(list(blob_of.values())))
+            .group_by(ScanEventRow.blob_id)
+        ).all()
+    )
+    for item in by_sha.values():
+        item.files = int(counts.get(blob_of[item.item], 0))
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSource:
+    """Where an item's bytes are (for a thumbnail): the blob's first location in the evidence."""
+
+    item: int
+    scan_id: int
+    group: int
+    kind: str
+    mime: str | None
+    sha256: str
+    size: int
+    location: list[dict[str, Any]]  # media.location.Location JSON (Location.from_json)
+    sources: list[dict[str, Any]]  # the scan's sources, as the scan recorded them
+
+
+def item_source(db: Database, item_id: int) -> ItemSource:
+    """The evidence location of review item ``item_id``. Only queue items exist here, and a queue item is
+    unmatched by construction; the check below refuses anyway should a blob ever carry a match."""
+    with db.session() as session:
+        found = session.execute(
+            select(ReviewItemRow, ScanBlobRow)
+            .join(ScanBlobRow, ScanBlobRow.id == ReviewItemRow.blob_id)
+            .where(ReviewItemRow.id == item_id)
+        ).one_or_none()
+        if found is None:
+            raise NoSuchItemError(f"no review item with id {item_id}")
+        item, blob = found
+        if blob.matches:
+            raise NoSuchItemError(f"no review item with id {item_id}")  # a known item is never served
+        location = session.scalars(
+            select(ScanEventRow.location)
+            .where(ScanEventRow.blob_id == blob.id)
+            .order_by(ScanEventRow.seq)
+            .limit(1)
+        ).one()
+        scan = get_scan(session, item.scan_id)
+        return ItemSource(
+            item.id,
+            item.scan_id,
+            item.group_id,
+            blob.kind or "other",
+            blob.mime,
+            blob.sha256,
+            blob.size,
+            location,
+            list(scan.sources),
+        )
