@@ -15,11 +15,15 @@ from PIL import Image
 from sqlalchemy import select
 
 from netsafe.audit.models import AuditEventRow
+from netsafe.errors import NotFound
 from netsafe.review import thumbnails
 from netsafe.review.pictures import ThumbnailOptionError, ThumbOptions
+from netsafe.review.queue import list_groups
+from netsafe.review.settings import ReviewSettings
 from netsafe.review.thumbnails import (
     EvidenceChangedError,
     MatchedItemError,
+    item_thumbnail,
     scan_blob_thumbnail,
 )
 from netsafe.samples import synthetic_photo
@@ -33,6 +37,7 @@ from .evidence_ui import ACTOR, Evidence, build, scanned, sha256
 class Scan:
     db: Database
     evidence: Evidence
+    scan_id: int
     blobs: dict[str, int]  # sha256 -> blob id
     video_blob: int
 
@@ -44,12 +49,12 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scan]:
         mp.setenv("NETSAFE_INDEX_DIR", str(base / "idx"))
         evidence = build(base)
         db = open_database(f"sqlite:///{base / 'netsafe.db'}")
-        scanned(db, evidence, base / "out")
+        scan_id = scanned(db, evidence, base / "out")
         with db.session() as session:
             rows = session.execute(select(ScanBlobRow.sha256, ScanBlobRow.id, ScanBlobRow.kind)).all()
         blobs = {sha: id_ for sha, id_, _ in rows}
         video = next(id_ for _, id_, kind in rows if kind == "video")
-        yield Scan(db, evidence, blobs, video)
+        yield Scan(db, evidence, scan_id, blobs, video)
         db.dispose()
 
 
@@ -150,7 +155,7 @@ def test_changed_evidence_is_not_shown(scan: Scan, tmp_path: Path) -> None:
         with pytest.raises(EvidenceChangedError, match="scan it again"):
             scan_blob_thumbnail(scan.db, ACTOR, blob, ThumbOptions())
         os.unlink(path)
-        with pytest.raises(thumbnails.NotFound, match="cannot be read"):
+        with pytest.raises(NotFound, match="cannot be read"):
             scan_blob_thumbnail(scan.db, ACTOR, blob, ThumbOptions())
     finally:
         path.write_bytes(original)
@@ -160,3 +165,18 @@ def test_changed_evidence_is_not_shown(scan: Scan, tmp_path: Path) -> None:
 def test_options_are_checked(size: int, blur: int) -> None:
     with pytest.raises(ThumbnailOptionError):
         ThumbOptions(size=size, blur=blur)
+
+
+def test_a_review_item_thumbnail(scan: Scan) -> None:
+    settings = ReviewSettings()
+    page = list_groups(scan.db, ACTOR, scan.scan_id, settings, limit=100)
+    items = {i.sha256: i.item for g in page.groups for i in g.items}
+    assert sha256(scan.evidence.known) not in items  # a matched content is never an item
+    item = items[sha256(scan.evidence.loose)]
+    shown = item_thumbnail(scan.db, ACTOR, item, ThumbOptions())
+    by_blob = scan_blob_thumbnail(scan.db, ACTOR, scan.blobs[sha256(scan.evidence.loose)], ThumbOptions())
+    assert shown.data == by_blob.data and not shown.unblurred
+    item_thumbnail(scan.db, ACTOR, item, ThumbOptions(blur=0))
+    assert unblur_events(scan.db)[-1].target == f"review-item:{item}"
+    with pytest.raises(NotFound):
+        item_thumbnail(scan.db, ACTOR, 10_000, ThumbOptions())

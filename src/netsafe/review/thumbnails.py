@@ -22,6 +22,7 @@ from netsafe.media.limits import Limits, MiB
 from netsafe.media.locate import read_item
 from netsafe.media.location import Location
 from netsafe.review.pictures import ThumbOptions, picture_of, render
+from netsafe.review.queue import item_source
 from netsafe.store.db import Database
 from netsafe.triage.models import ScanBlobRow, ScanEventRow
 
@@ -54,7 +55,6 @@ class Thumbnail:
 
 @dataclass(frozen=True, slots=True)
 class _Source:
-    blob_id: int
     sha256: str
     size: int
     kind: str
@@ -66,17 +66,17 @@ class _Pictures:
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._items: OrderedDict[int, Image.Image] = OrderedDict()
+        self._items: OrderedDict[tuple[str, int], Image.Image] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: int) -> Image.Image | None:
+    def get(self, key: tuple[str, int]) -> Image.Image | None:
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
             return found
 
-    def put(self, key: int, picture: Image.Image) -> None:
+    def put(self, key: tuple[str, int], picture: Image.Image) -> None:
         with self._lock:
             self._items[key] = picture
             self._items.move_to_end(key)
@@ -108,11 +108,12 @@ def _source(db: Database, blob_id: int) -> _Source:
         ).first()
         if first is None:
             raise NotFound(f"no location stored for scanned item {blob_id}")
-        return _Source(blob.id, blob.sha256, blob.size, blob.kind, Location.from_json(first))
+        return _Source(blob.sha256, blob.size, blob.kind, Location.from_json(first))
 
 
 def _picture(source: _Source) -> Image.Image:
-    cached = PICTURES.get(source.blob_id)
+    key = (source.sha256, source.size)  # the same content in two scans is one picture
+    cached = PICTURES.get(key)
     if cached is not None:
         return cached
     if source.size > SOURCE_LIMIT:
@@ -125,7 +126,7 @@ def _picture(source: _Source) -> Image.Image:
             "scan it again"
         )
     picture = picture_of(data, source.kind)
-    PICTURES.put(source.blob_id, picture)
+    PICTURES.put(key, picture)
     return picture
 
 
@@ -134,7 +135,19 @@ def scan_blob_thumbnail(
 ) -> Thumbnail:
     """The thumbnail of scanned content ``blob_id``. Unblurred (``options.blur == 0``), it is served only
     once its audit event (on ``target``, default ``scan-blob:<id>``) is stored."""
-    source = _source(db, blob_id)
+    return _thumbnail(db, actor, _source(db, blob_id), options, target or f"scan-blob:{blob_id}")
+
+
+def item_thumbnail(db: Database, actor: Actor, item_id: int, options: ThumbOptions) -> Thumbnail:
+    """The thumbnail of review item ``item_id`` (review-core's queue says where its bytes are)."""
+    found = item_source(db, item_id)
+    if found.kind not in SHOWN_KINDS:
+        raise NotShownError("only images and videos have thumbnails")
+    source = _Source(found.sha256, found.size, found.kind, Location.from_json(found.location))
+    return _thumbnail(db, actor, source, options, f"review-item:{item_id}")
+
+
+def _thumbnail(db: Database, actor: Actor, source: _Source, options: ThumbOptions, target: str) -> Thumbnail:
     data = render(_picture(source), options)
     if options.unblurred:
         with db.session() as session:
@@ -142,7 +155,7 @@ def scan_blob_thumbnail(
                 session,
                 actor,
                 "review.unblur",
-                target or f"scan-blob:{blob_id}",
+                target,
                 {
                     "sha256": source.sha256,
                     "kind": source.kind,
