@@ -30,7 +30,7 @@ from netsafe.samples import synthetic_photo
 from netsafe.store.db import Database, open_database
 from netsafe.triage.models import ScanBlobRow
 
-from .evidence_ui import ACTOR, Evidence, build, scanned, sha256
+from .evidence_ui import ACTOR, Evidence, build, high_frequency, scanned, sha256
 
 
 @dataclass
@@ -61,16 +61,6 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scan]:
 @pytest.fixture(autouse=True)
 def fresh_cache() -> None:
     thumbnails.PICTURES.clear()
-
-
-def high_frequency(data: bytes) -> float:
-    """The share of the served image's (windowed) spectral power above 0.1 cycles a pixel: the detail a
-    blur takes away. The measure is of the decoded bytes, whatever a page's CSS would do."""
-    grey = np.asarray(Image.open(io.BytesIO(data)).convert("L"), dtype=np.float64)
-    grey = (grey - grey.mean()) * np.outer(np.hanning(grey.shape[0]), np.hanning(grey.shape[1]))
-    power = np.abs(np.fft.fft2(grey)) ** 2
-    fy, fx = np.fft.fftfreq(grey.shape[0])[:, None], np.fft.fftfreq(grey.shape[1])[None, :]
-    return float(power[np.hypot(fy, fx) > 0.1].sum() / power.sum())
 
 
 def unblur_events(db: Database) -> list[AuditEventRow]:

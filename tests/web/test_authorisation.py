@@ -52,6 +52,9 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/api/v1/audit/verify"): AU,
     ("GET", "/api/v1/audit/anchor"): AU,
     ("GET", "/api/v1/audit/export"): AU,
+    ("POST", "/api/v1/scans"): Permission.SCANS_RUN,
+    ("GET", "/api/v1/scans/{scan_id}/progress"): Permission.SCANS,
+    ("GET", "/api/v1/review/items/{item_id}/thumbnail"): Permission.REVIEW,
 }
 
 PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
@@ -70,13 +73,24 @@ PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
     ("POST", "/admin/tokens"): A,
     ("POST", "/admin/tokens/{name}/revoke"): A,
     ("GET", "/audit"): AU,
+    ("GET", "/scans"): Permission.SCANS,
+    ("POST", "/scans"): Permission.SCANS_RUN,
+    ("GET", "/scans/{scan_id}"): Permission.SCANS,
+    ("GET", "/scans/{scan_id}/progress"): Permission.SCANS,
+    ("GET", "/scans/{scan_id}/reports/{name}"): Permission.SCANS,
 }
 
 CALLERS = [r.value for r in Role]
 
 
 def _path(template: str) -> str:
-    return template.replace("{name}", "nosuchthing").replace("{action}", "disable").replace("{entry_id}", "1")
+    return (
+        template.replace("{name}", "nosuchthing")
+        .replace("{action}", "disable")
+        .replace("{entry_id}", "1")
+        .replace("{scan_id}", "999")
+        .replace("{item_id}", "999")
+    )
 
 
 def _allowed(required: str | Permission | None, perms: frozenset[Permission]) -> bool:

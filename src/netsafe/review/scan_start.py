@@ -21,7 +21,7 @@ from typing import Any
 from platformdirs import user_data_path
 
 from netsafe.audit.service import Actor, record
-from netsafe.errors import Conflict, Forbidden, InvalidInput, NetsafeError, NotFound
+from netsafe.errors import Conflict, Forbidden, InvalidInput, NetsafeError, NotFound, Unavailable
 from netsafe.hashing.runner import default_workers
 from netsafe.media.limits import Limits
 from netsafe.review.scans import ScanSummary, get_scan
@@ -49,12 +49,12 @@ class ScanPathError(InvalidInput):
 def evidence_path(text: str, roots: list[Path]) -> str:
     """The real path of ``text`` if it lies under one of ``roots``; a one-line refusal otherwise. The
     messages never repeat the path: the person who typed it knows it, a log reader need not."""
+    if not text or len(text) > MAX_PATH or "\x00" in text or not is_exact_utf8(text):
+        raise ScanPathError("give the path of a folder or file under an evidence root")
     if not roots:
         raise OutsideEvidenceRootsError(
             "no evidence roots are configured (evidence_roots in [review]): scans cannot be started here"
         )
-    if not text or len(text) > MAX_PATH or "\x00" in text or not is_exact_utf8(text):
-        raise ScanPathError("give the path of a folder or file under an evidence root")
     if not os.path.isabs(text):
         raise ScanPathError("give an absolute path (starting with /) under an evidence root")
     if ".." in Path(text).parts:
@@ -98,6 +98,10 @@ class Started:
         return {"scan": None if self.scan is None else self.scan.as_dict(), "queued": self.queued}
 
 
+class ScanStoppedError(Unavailable):
+    pass
+
+
 class ScanRunner:
     """Scans started in this process, one at a time in a background thread, so a worker that takes a
     scan runs it beside its requests without two scans fighting over the cores."""
@@ -105,8 +109,17 @@ class ScanRunner:
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netsafe-scan")
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self.pending = 0
         self.failures: dict[int, str] = {}
+
+    def check(self, _progress: object = None) -> None:
+        """The scan's progress hook: a server that stops stops its scan between two items (it stays
+        stored as running, and ``netsafe scan --resume`` finishes it)."""
+        if self._stopping.is_set():
+            raise ScanStoppedError(
+                "the service stopped during the scan: resume it with netsafe scan --resume"
+            )
 
     def submit(self, job: Callable[[Callable[[int], None]], None], wait: float) -> tuple[int | None, int]:
         """Run ``job(started)`` in the background; wait up to ``wait`` s for it to call ``started(id)``."""
@@ -133,6 +146,7 @@ class ScanRunner:
         return (got[0] if got else None), ahead
 
     def shutdown(self) -> None:
+        self._stopping.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -183,7 +197,7 @@ def start_scan(
             started(found)
 
         try:
-            service.scan(db, actor, config, started=note)
+            service.scan(db, actor, config, hook=runner.check, started=note)
         except Exception as err:  # the worker carries on; the scan stays "running", resumable
             reason = str(err) if isinstance(err, NetsafeError) else f"unexpected {type(err).__name__}"
             if scan_id:

@@ -27,7 +27,9 @@ from netsafe.web.api import audit as api_audit
 from netsafe.web.api import hashing as api_hashing
 from netsafe.web.api import hashsets as api_hashsets
 from netsafe.web.api import matching as api_matching
+from netsafe.web.api import scan_start as api_scan_start
 from netsafe.web.api import system as api_system
+from netsafe.web.api import thumbnails as api_thumbnails
 from netsafe.web.auth import LoginRequiredError, require_login
 from netsafe.web.config import Settings, load_settings, trusted_proxies
 from netsafe.web.errors import install as install_errors
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        state.scans.shutdown()  # a scan started from the pages stops between two items, resumable
         # The counts of summarised events still in their window, then everything handed to the writer.
         state.summary.flush()
         try:
@@ -124,7 +127,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # deletes the WAL (an fsync, ~30 ms a request). One connection held for the app's life avoids that.
         app.state.sqlite_keeper = db.engine.raw_connection()
 
-    for module in (api_system, api_hashing, api_matching, api_hashsets, api_accounts, api_audit):
+    for module in (
+        api_system,
+        api_hashing,
+        api_matching,
+        api_hashsets,
+        api_accounts,
+        api_audit,
+        api_scan_start,
+        api_thumbnails,
+    ):
         app.include_router(module.router, prefix=API)
 
     @app.get(OPENAPI_URL, include_in_schema=False)

@@ -1,0 +1,163 @@
+"""The scan pages and API without a browser: the list with counts and report downloads, a scan started
+from the page or the API only under the evidence roots, its progress, and the review items' thumbnails
+(blurred in the served bytes, no-store, unblurring audited)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from netsafe.audit.models import AuditEventRow
+from netsafe.review.queue import list_groups
+from netsafe.review.settings import ReviewSettings
+from netsafe.store.db import Database, open_database
+
+from .helpers import Service, csrf_of, make_service
+
+
+def _load(name: str) -> ModuleType:
+    path = Path(__file__).resolve().parents[1] / "review" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_review_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+ev = _load("evidence_ui")
+
+
+@dataclass
+class Site:
+    service: Service
+    db: Database
+    evidence: object
+    scan_id: int
+    base: Path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    base = tmp_path_factory.mktemp("scanpages")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NETSAFE_INDEX_DIR", str(base / "idx"))
+        evidence = ev.build(base / "evidence")
+        db = open_database(f"sqlite:///{base / 'netsafe.db'}")
+        scan_id = ev.scanned(db, evidence, base / "out")
+        review = ReviewSettings(evidence_roots=[base / "evidence"], scan_out_dir=base / "reports")
+        service = make_service(db, review=review)
+        yield Site(service, db, evidence, scan_id, base)
+        service.app.state.netsafe.scans.shutdown()
+        db.dispose()
+
+
+def events(db: Database, action: str) -> list[AuditEventRow]:
+    with db.session() as session:
+        rows = list(session.scalars(select(AuditEventRow).where(AuditEventRow.action == action)))
+        session.expunge_all()
+    return rows
+
+
+def wait_finished(
+    client: TestClient, scan_id: int, headers: dict[str, str] | None = None
+) -> dict[str, object]:
+    deadline = time.monotonic() + 90
+    while True:
+        got = client.get(f"/api/v1/scans/{scan_id}/progress", headers=headers or {})
+        assert got.status_code == 200, got.text
+        body: dict[str, object] = got.json()
+        if body["status"] != "running":
+            return body
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+
+
+def test_the_list_shows_counts_and_offers_the_reports(site: Site) -> None:
+    client = site.service.signed_in("analyst")
+    page = client.get("/scans")
+    assert page.status_code == 200
+    row = re.search(rf'<a href="/scans/{site.scan_id}">.*?</tr>', page.text, re.S)
+    assert row is not None
+    assert "finished" in row.group(0) and ": 1" in row.group(0)  # one known item, by its category
+    assert f'href="/scans/{site.scan_id}/reports/vics.json"' in row.group(0)
+    got = client.get(f"/scans/{site.scan_id}/reports/report.csv")
+    assert got.status_code == 200 and got.headers["content-disposition"].startswith("attachment")
+    assert got.headers["cache-control"] == "no-store, private"
+    assert got.content == (site.base / "out" / "report.csv").read_bytes()
+    assert client.get(f"/scans/{site.scan_id}/reports/netsafe.db").status_code == 404
+    assert events(site.db, "scan.report.download")[-1].target == f"scan:{site.scan_id}"
+    detail = client.get(f"/scans/{site.scan_id}")
+    assert detail.status_code == 200 and 'data-status="finished"' in detail.text
+    assert "hx-trigger" not in detail.text  # a finished scan is not polled
+
+
+def test_a_scan_started_from_the_page(site: Site) -> None:
+    client = site.service.signed_in("analyst")
+    csrf = csrf_of(client, "/scans")
+    folder = str(site.evidence.folder)  # type: ignore[attr-defined]
+    outside = client.post("/scans", data={"path": str(site.base), "csrf_token": csrf})
+    assert outside.status_code == 403 and "not under an evidence root" in outside.text
+    assert str(site.base) not in re.search(r'role="alert">([^<]*)<', outside.text).group(1)  # type: ignore[union-attr]
+    dotted = client.post("/scans", data={"path": folder + "/../evidence", "csrf_token": csrf})
+    assert dotted.status_code == 422 and "is not allowed in the path" in dotted.text
+    assert client.post("/scans", data={"path": folder, "csrf_token": "forged"}).status_code == 403
+    started = client.post(
+        "/scans",
+        data={"path": folder, "examiner": "DC Smith", "hashsets": "caid-test", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303, started.text
+    scan_id = int(started.headers["location"].rsplit("/", 1)[1])
+    body = wait_finished(client, scan_id)
+    assert body["status"] == "finished" and body["examiner"] == "DC Smith"
+    assert body["matched_items"] == 1
+    fragment = client.get(f"/scans/{scan_id}/progress")
+    assert 'data-status="finished"' in fragment.text and "<html" not in fragment.text
+
+
+def test_a_scan_started_through_the_api(site: Site) -> None:
+    client = site.service.client()
+    analyst = site.service.bearer("analyst")
+    folder = str(site.evidence.folder)  # type: ignore[attr-defined]
+    refused = client.post("/api/v1/scans", json={"path": "/etc"}, headers=analyst)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    got = client.post("/api/v1/scans", json={"path": folder}, headers=analyst)
+    assert got.status_code == 202, got.text
+    scan = got.json()["scan"]
+    assert scan["status"] in ("running", "finished") and scan["examiner"] == "token:tok-analyst@analyst"
+    done = wait_finished(client, scan["id"], analyst)
+    assert done["status"] == "finished"
+    assert (
+        client.get(f"/api/v1/scans/{scan['id']}/progress", headers=site.service.bearer("auditor")).status_code
+        == 403
+    )
+
+
+def test_thumbnails_are_blurred_not_stored_and_unblurring_is_audited(site: Site) -> None:
+    page = list_groups(site.db, ev.ACTOR, site.scan_id, ReviewSettings(), limit=100)
+    items = {i.sha256: i.item for g in page.groups for i in g.items}
+    item = items[ev.sha256(site.evidence.loose)]  # type: ignore[attr-defined]
+    client = site.service.signed_in("analyst")
+    shown = client.get(f"/api/v1/review/items/{item}/thumbnail")
+    assert shown.status_code == 200 and shown.headers["content-type"] == "image/jpeg"
+    assert "no-store" in shown.headers["cache-control"]
+    before = len(events(site.db, "review.unblur"))
+    sharp = client.get(f"/api/v1/review/items/{item}/thumbnail?blur=0")
+    assert ev.high_frequency(shown.content) < 0.1 * ev.high_frequency(sharp.content)
+    unblurs = events(site.db, "review.unblur")
+    assert len(unblurs) == before + 1 and unblurs[-1].actor == "user:analyst"
+    assert client.get(f"/api/v1/review/items/{item}/thumbnail?blur=11").status_code == 422
+    assert client.get("/api/v1/review/items/999999/thumbnail").status_code == 404
+    curator = site.service.signed_in("curator")
+    assert curator.get(f"/api/v1/review/items/{item}/thumbnail").status_code == 403
