@@ -21,8 +21,9 @@ from netsafe.accounts.roles import Permission
 from netsafe.audit.service import Actor, record
 from netsafe.errors import Conflict, InvalidInput
 from netsafe.hashsets.model import Entry
-from netsafe.hashsets.profiles import GradingProfile, load_profile
+from netsafe.hashsets.profiles import GradingProfile, ProfileError, load_profile
 from netsafe.review.access import Reviewer, get_scan, reviewer
+from netsafe.review.csvgrades import GradesFileError, read_grades
 from netsafe.review.localset import (
     SETTLED,
     GradeStatus,
@@ -37,7 +38,7 @@ from netsafe.review.localset import (
     votes_of,
 )
 from netsafe.review.models import ReviewActionRow, ReviewGroupRow, ReviewItemRow
-from netsafe.review.queue import NoSuchGroupError, NoSuchItemError
+from netsafe.review.queue import NoSuchGroupError, NoSuchItemError, ensure_queue
 from netsafe.review.settings import ReviewSettings
 from netsafe.signals.types import COMPUTED_SIGNALS, REGISTRY
 from netsafe.store import Database
@@ -540,3 +541,88 @@ def disputes(db: Database, settings: ReviewSettings, *, user: str) -> list[Dispu
             ).all():
                 by_sha[sha].items.append({"scan": scan_id, "item": item_id})
         return out
+
+
+@dataclass(slots=True)
+class ImportResult:
+    scan_id: int
+    user: str
+    lines: int
+    items: int
+    by_category: dict[str, int]
+    added: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scan": self.scan_id,
+            "user": self.user,
+            "lines": self.lines,
+            "items": self.items,
+            "by_category": self.by_category,
+            "added": self.added,
+        }
+
+
+def import_grades(
+    db: Database,
+    actor: Actor,
+    settings: ReviewSettings,
+    *,
+    user: str,
+    scan_id: int,
+    data: bytes | str,
+    name: str = "grades.csv",
+) -> ImportResult:
+    """Grades made in another tool (``grades.csv``: sha256 or md5, category) as votes by ``user`` on the
+    scan's review items: all or nothing, the first bad line named (file, line, field)."""
+    lines = read_grades(data, name)
+    with db.session() as session:
+        who = reviewer(session, user)
+        ensure_queue(session, actor, scan_id, settings)
+        _, profile = _local(session, settings, scan_id)
+        found = session.execute(
+            select(ReviewItemRow, ScanBlobRow)
+            .join(ScanBlobRow, ScanBlobRow.id == ReviewItemRow.blob_id)
+            .where(ReviewItemRow.scan_id == scan_id)
+        ).all()
+        by_hash: dict[tuple[str, str], tuple[ReviewItemRow, ScanBlobRow]] = {}
+        for item, blob in found:
+            by_hash[("sha256", blob.sha256)] = (item, blob)
+            if blob.md5:
+                by_hash[("md5", blob.md5)] = (item, blob)
+        chosen: dict[int, tuple[str, int]] = {}  # item id -> (category code, line)
+        rows: dict[str, list[tuple[ReviewItemRow, ScanBlobRow]]] = {}
+        for line in lines:
+            pair = by_hash.get((line.signal, line.value))
+            if pair is None:
+                raise GradesFileError(
+                    f"{name}:{line.line}: field {line.signal}: no review item of scan {scan_id} has this "
+                    "hash (matched, not an image or video, or from another scan)"
+                )
+            try:
+                code = parse_category(profile, line.category)
+            except ProfileError as err:
+                raise GradesFileError(f"{name}:{line.line}: field {err}") from None
+            item = pair[0]
+            if item.id in chosen and chosen[item.id][0] != code:
+                raise GradesFileError(
+                    f"{name}:{line.line}: field category: {code} for an item line {chosen[item.id][1]} "
+                    f"grades {chosen[item.id][0]}"
+                )
+            if item.id not in chosen:
+                chosen[item.id] = (code, line.line)
+                rows.setdefault(code, []).append(pair)
+        added = 0
+        for code in sorted(rows):
+            result = _apply(
+                session, actor, settings, who, scan_id, rows[code], code, "import", {"file": name[:200]}
+            )
+            added += result.added
+        return ImportResult(
+            scan_id,
+            who.name,
+            len(lines),
+            len(chosen),
+            {code: len(items) for code, items in sorted(rows.items())},
+            added,
+        )

@@ -27,6 +27,7 @@ from netsafe.web.api import audit as api_audit
 from netsafe.web.api import hashing as api_hashing
 from netsafe.web.api import hashsets as api_hashsets
 from netsafe.web.api import matching as api_matching
+from netsafe.web.api import review as api_review
 from netsafe.web.api import system as api_system
 from netsafe.web.auth import LoginRequiredError, require_login
 from netsafe.web.config import Settings, load_settings, trusted_proxies
@@ -124,7 +125,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # deletes the WAL (an fsync, ~30 ms a request). One connection held for the app's life avoids that.
         app.state.sqlite_keeper = db.engine.raw_connection()
 
-    for module in (api_system, api_hashing, api_matching, api_hashsets, api_accounts, api_audit):
+    for module in (api_system, api_hashing, api_matching, api_hashsets, api_accounts, api_audit, api_review):
         app.include_router(module.router, prefix=API)
 
     @app.get(OPENAPI_URL, include_in_schema=False)
