@@ -55,6 +55,24 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/api/v1/scans"): Permission.SCANS_RUN,
     ("GET", "/api/v1/scans/{scan_id}/progress"): Permission.SCANS,
     ("GET", "/api/v1/review/items/{item_id}/thumbnail"): Permission.REVIEW,
+    ("GET", "/api/v1/scans"): Permission.SCANS,
+    ("GET", "/api/v1/scans/{scan_id}"): Permission.SCANS,
+    ("GET", "/api/v1/scans/{scan_id}/report/{file}"): Permission.SCANS,
+    ("GET", "/api/v1/scans/{scan_id}/review"): Permission.REVIEW,
+    ("POST", "/api/v1/scans/{scan_id}/review/undo"): Permission.REVIEW,
+    ("POST", "/api/v1/scans/{scan_id}/review/import"): Permission.REVIEW,
+    ("POST", "/api/v1/review/{group_id}/grade"): Permission.REVIEW,
+    ("POST", "/api/v1/review/{group_id}/ignore"): Permission.REVIEW,
+    ("POST", "/api/v1/review/items/grade"): Permission.REVIEW,
+    ("POST", "/api/v1/review/items/ignore"): Permission.REVIEW,
+    ("POST", "/api/v1/review/items/{item_id}/settle"): Permission.REVIEW_SETTLE,
+    ("POST", "/api/v1/review/items/{item_id}/unblur"): Permission.REVIEW,
+    ("GET", "/api/v1/review/disputes"): Permission.REVIEW_SETTLE,
+    ("POST", "/api/v1/review/time"): Permission.REVIEW,
+    ("GET", "/api/v1/review/exposure"): Permission.REVIEW,
+    ("GET", "/api/v1/review/exposure/totals"): A,
+    ("GET", "/api/v1/review/settings"): Permission.REVIEW,
+    ("PUT", "/api/v1/review/settings"): Permission.REVIEW,
 }
 
 PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
@@ -84,13 +102,10 @@ CALLERS = [r.value for r in Role]
 
 
 def _path(template: str) -> str:
-    return (
-        template.replace("{name}", "nosuchthing")
-        .replace("{action}", "disable")
-        .replace("{entry_id}", "1")
-        .replace("{scan_id}", "999")
-        .replace("{item_id}", "999")
-    )
+    out = template.replace("{name}", "nosuchthing").replace("{action}", "disable").replace("{entry_id}", "1")
+    for key in ("{scan_id}", "{group_id}", "{item_id}"):
+        out = out.replace(key, "999")
+    return out.replace("{file}", "report.json")
 
 
 def _allowed(required: str | Permission | None, perms: frozenset[Permission]) -> bool:

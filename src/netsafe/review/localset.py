@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from netsafe.hashsets.model import ConsensusResult, Vote, consensus
-from netsafe.hashsets.profiles import DEFAULT_PROFILE, GradingProfile, ProfileError, load_profile
+from netsafe.hashsets.profiles import DEFAULT_PROFILE, GradingProfile, ProfileError
+from netsafe.signals.vpdq import VpdqFrame
 from netsafe.store import repositories as repo
 from netsafe.store.convert import row_to_vote
 from netsafe.store.models import EntryRow, HashSetRow, VoteRow
@@ -144,5 +145,10 @@ def add_vote(session: Session, entry_id: int, grader: str, category: str | None,
     return row.id
 
 
-def load(profile_name: str) -> GradingProfile:
-    return load_profile(profile_name)
+def frames_of(value: list[dict[str, Any]] | None) -> list[VpdqFrame] | None:
+    """vPDQ frames as a scan blob stores them (JSON), as the model's frames."""
+    if not value:
+        return None
+    return [
+        VpdqFrame(int(f["frame"]), float(f["timestamp"]), int(f["quality"]), str(f["pdq"])) for f in value
+    ]

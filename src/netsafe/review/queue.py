@@ -19,10 +19,9 @@ from netsafe.audit.service import Actor, record
 from netsafe.errors import InvalidInput, NotFound
 from netsafe.review.access import finished_scan, get_scan
 from netsafe.review.grouping import group_pdq, group_videos
-from netsafe.review.localset import entries_by_sha256
+from netsafe.review.localset import entries_by_sha256, frames_of
 from netsafe.review.models import ReviewGroupRow, ReviewItemRow, ReviewQueueRow
 from netsafe.review.settings import ReviewSettings
-from netsafe.signals.vpdq import VpdqFrame
 from netsafe.store import Database
 from netsafe.store import repositories as repo
 from netsafe.triage.models import ScanBlobRow, ScanEventRow
@@ -91,7 +90,7 @@ def ensure_queue(session: Session, actor: Actor, scan_id: int, settings: ReviewS
     images = [b for b in blobs if b.kind == "image"]
     videos = [b for b in blobs if b.kind == "video"]
     by_pdq = group_pdq([b.pdq for b in images], settings.group_distance)
-    by_vpdq = group_videos([_frames(b.vpdq) for b in videos], settings.group_distance)
+    by_vpdq = group_videos([frames_of(b.vpdq) for b in videos], settings.group_distance)
     # Groups numbered in the walk's order of their leaders, images and videos interleaved as found.
     leaders: list[tuple[int, str, int]] = []  # (first blob position, kind, group index within its kind)
     position = {b.id: n for n, b in enumerate(blobs)}
@@ -153,14 +152,6 @@ def ensure_queue(session: Session, actor: Actor, scan_id: int, settings: ReviewS
         },
     )
     return QueueInfo(scan.id, len(rows), len(leaders), settings.group_distance, built, True)
-
-
-def _frames(value: list[dict[str, Any]] | None) -> list[VpdqFrame] | None:
-    if not value:
-        return None
-    return [
-        VpdqFrame(int(f["frame"]), float(f["timestamp"]), int(f["quality"]), str(f["pdq"])) for f in value
-    ]
 
 
 def build_queue(db: Database, actor: Actor, scan_id: int, settings: ReviewSettings) -> QueueInfo:

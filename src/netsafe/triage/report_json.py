@@ -4,6 +4,7 @@ uninterrupted one would. The format is described by ``report.schema.json`` shipp
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -23,6 +24,28 @@ REPORT_FORMAT = "netsafe-triage-report"
 REPORT_VERSION = 1
 # The signals a scanned item carries (every signal netsafe computes), and the PDQ quality beside them.
 SIGNAL_FIELDS = (*COMPUTED_SIGNALS, "pdq_quality")
+
+
+@dataclass(frozen=True, slots=True)
+class LocalGrade:
+    """A grade made in review since the scan (netsafe.review): what the report counts an unmatched item as."""
+
+    category: str
+    label: str
+    hashset: str
+    profile: str
+    votes: int
+    trusted: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "category_label": self.label,
+            "hashset": self.hashset,
+            "profile": self.profile,
+            "votes": self.votes,
+            "trusted": self.trusted,
+        }
 
 
 @dataclass(slots=True)
@@ -60,7 +83,9 @@ def item_category(matches: list[dict[str, Any]]) -> tuple[str | None, str | None
     return worst["category"], worst["category_label"]
 
 
-def build_report(db: Database, scan_id: int) -> ReportData:
+def build_report(db: Database, scan_id: int, grades: Mapping[str, LocalGrade] | None = None) -> ReportData:
+    """The report of a scan from the store. ``grades`` (sha256 -> grade), from review: unmatched items
+    graded since the scan, counted beside the known ones (``summary.by_category``)."""
     with db.session() as session:
         scan = session.get(ScanRow, scan_id)
         if scan is None:
@@ -72,6 +97,7 @@ def build_report(db: Database, scan_id: int) -> ReportData:
             )
         )
         session.expunge_all()
+    ignore_sets = {s["name"] for s in scan.hash_sets if s.get("kind") == "ignore"}
     items: dict[int, dict[str, Any]] = {}
     errors: list[dict[str, Any]] = []
     files = nbytes = deleted = 0
@@ -96,7 +122,11 @@ def build_report(db: Database, scan_id: int) -> ReportData:
             place["times"] = event.times
         item = items.get(blob.id)
         if item is None:
-            item = items[blob.id] = _item(blob)
+            item = items[blob.id] = _item(blob, ignore_sets)
+            grade = (grades or {}).get(blob.sha256)
+            if grade is not None and not item["matches"]:
+                item["category"], item["category_label"] = grade.category, grade.label
+                item["graded"] = grade.as_dict()
             if blob.thumbnail and not blob.matches:
                 thumbnails[blob.sha256] = blob.thumbnail
         item["locations"].append(place)
@@ -105,14 +135,22 @@ def build_report(db: Database, scan_id: int) -> ReportData:
     ordered = list(items.values())
     by_category: dict[str, int] = {}
     by_set: dict[str, int] = {}
+    graded_by_category: dict[str, int] = {}
     for item in ordered:
-        if not item["matches"]:
+        if "graded" in item:
+            label = item["category_label"]
+            graded_by_category[label] = graded_by_category.get(label, 0) + 1
+        for name in sorted({m["hashset"] for m in item["matches"]}):
+            by_set[name] = by_set.get(name, 0) + 1
+        if not _counted(item, ignore_sets):
             continue
         label = item["category_label"] or "Uncategorised"
         by_category[label] = by_category.get(label, 0) + 1
-        for name in sorted({m["hashset"] for m in item["matches"]}):
-            by_set[name] = by_set.get(name, 0) + 1
-    matched = [i for i in ordered if i["matches"]]
+    matched = [i for i in ordered if _counted(i, ignore_sets)]
+    ignored = sum(1 for i in ordered if i["matches"] and not _counted(i, ignore_sets))
+    everything = dict(by_category)
+    for label, n in graded_by_category.items():
+        everything[label] = everything.get(label, 0) + n
     summary = {
         "files": files,
         "bytes": nbytes,
@@ -126,6 +164,12 @@ def build_report(db: Database, scan_id: int) -> ReportData:
         "matches_by_category": dict(sorted(by_category.items())),
         "matches_by_hashset": {s["name"]: by_set.get(s["name"], 0) for s in scan.hash_sets},
     }
+    if ignore_sets:
+        summary["ignored_items"] = ignored
+    if grades is not None:
+        summary["graded_items"] = sum(graded_by_category.values())
+        summary["graded_by_category"] = dict(sorted(graded_by_category.items()))
+        summary["by_category"] = dict(sorted(everything.items()))
     options = scan.options
     report = {
         "format": REPORT_FORMAT,
@@ -152,7 +196,12 @@ def build_report(db: Database, scan_id: int) -> ReportData:
     return ReportData(report, thumbnails)
 
 
-def _item(blob: ScanBlobRow) -> dict[str, Any]:
+def _counted(item: dict[str, Any], ignore_sets: set[str]) -> bool:
+    """Matched a known set: an ignore list's matches are known-benign and left out of the counts."""
+    return any(m["hashset"] not in ignore_sets for m in item["matches"])
+
+
+def _item(blob: ScanBlobRow, ignore_sets: set[str]) -> dict[str, Any]:
     signals: dict[str, Any] = {"sha256": blob.sha256}
     for name in SIGNAL_FIELDS:
         if name == "sha256":
@@ -160,7 +209,7 @@ def _item(blob: ScanBlobRow) -> dict[str, Any]:
         value = getattr(blob, name)
         if value is not None:
             signals[name] = value
-    code, label = item_category(blob.matches)
+    code, label = item_category([m for m in blob.matches if m["hashset"] not in ignore_sets])
     return {
         "sha256": blob.sha256,
         "size": blob.size,

@@ -28,11 +28,20 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _category(item: dict[str, Any], profile: str) -> str | None:
-    """The most severe category of the item's matches, in ``profile``'s codes."""
+def _category(item: dict[str, Any], profile: str, ignore_sets: set[str]) -> str | None:
+    """The most severe category of the item's matches (an ignore list's aside), in ``profile``'s codes;
+    for an unmatched item graded in review since, its grade."""
     grading = load_profile(profile)
     codes: list[str | None] = []
+    graded = item.get("graded")
+    if graded is not None and not item["matches"]:
+        try:
+            return map_category(graded["category"], graded["profile"], profile)
+        except ProfileError:
+            return None
     for m in item["matches"]:
+        if m["hashset"] in ignore_sets:
+            continue
         try:
             codes.append(map_category(m["category"], m["profile"], profile))
         except ProfileError:
@@ -41,6 +50,7 @@ def _category(item: dict[str, Any], profile: str) -> str | None:
 
 
 def entries(report: dict[str, Any], profile: str) -> Iterator[Entry]:
+    ignore_sets = {s["name"] for s in report["scan"]["hash_sets"] if s.get("kind") == "ignore"}
     for item in report["items"]:
         if item["kind"] not in ("image", "video") and not item["matches"]:
             continue
@@ -60,10 +70,11 @@ def entries(report: dict[str, Any], profile: str) -> Iterator[Entry]:
             files.append({k: v for k, v in media_file.items() if v is not None})
         yield Entry(
             signals={k: sig[k] for k in COMPUTED_SIGNALS if k in sig and types.REGISTRY[k].in_entries},
-            category=_category(item, profile),
+            category=_category(item, profile, ignore_sets),
             media_size=item["size"],
             mime_type=item["mime"],
             media_files=files,
+            # Pre-categorised: graded by a list before this case; a local grade (review) is not.
             extra={"IsPrecategorized": bool(item["matches"])},
         )
 

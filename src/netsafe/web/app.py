@@ -27,6 +27,7 @@ from netsafe.web.api import audit as api_audit
 from netsafe.web.api import hashing as api_hashing
 from netsafe.web.api import hashsets as api_hashsets
 from netsafe.web.api import matching as api_matching
+from netsafe.web.api import review as api_review
 from netsafe.web.api import scan_start as api_scan_start
 from netsafe.web.api import system as api_system
 from netsafe.web.api import thumbnails as api_thumbnails
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         api_hashsets,
         api_accounts,
         api_audit,
+        api_review,
         api_scan_start,
         api_thumbnails,
     ):
