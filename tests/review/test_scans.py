@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from netsafe.audit.models import AuditEventRow
 from netsafe.errors import NotFound
+from netsafe.review.scan_progress import progress_of
 from netsafe.review.scan_start import (
     OutsideEvidenceRootsError,
     ScanPathError,
@@ -23,9 +24,9 @@ from netsafe.review.scan_start import (
     scan_progress,
     start_scan,
 )
-from netsafe.review.scans import NoSuchReportError, get_scan, list_scans, report_file
 from netsafe.review.settings import ReviewSettings
 from netsafe.store.db import Database, open_database
+from netsafe.triage.models import ScanRow
 
 from .evidence_ui import ACTOR, Evidence, build, scanned
 
@@ -51,6 +52,11 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         db.dispose()
 
 
+def scan_ids(db: Database) -> list[int]:
+    with db.session() as session:
+        return list(session.scalars(select(ScanRow.id)))
+
+
 def actions(db: Database, action: str) -> list[AuditEventRow]:
     with db.session() as session:
         rows = list(session.scalars(select(AuditEventRow).where(AuditEventRow.action == action)))
@@ -58,31 +64,25 @@ def actions(db: Database, action: str) -> list[AuditEventRow]:
     return rows
 
 
-def test_a_scan_is_listed_with_its_counts(setup: Setup) -> None:
-    [summary] = [s for s in list_scans(setup.db) if s.id == setup.scan_id]
+def test_progress_counts_from_the_store(setup: Setup) -> None:
+    summary = progress_of(setup.db, setup.scan_id)
     report = json.loads((setup.out / "report.json").read_text())["summary"]
     assert summary.status == "finished" and summary.examiner is None
     assert summary.sources == [str(setup.evidence.folder)]
     assert summary.by_category == report["matches_by_category"] and summary.matched_items == 1
     assert summary.files == report["files"] and summary.items == report["items"]
     assert summary.errors == report["errors"]
-    assert summary.reports == ["report.json", "report.csv", "report.html", "vics.json", "manifest.txt"]
+    assert summary.reports == [
+        "report.json",
+        "report.csv",
+        "categories.csv",
+        "report.html",
+        "vics.json",
+        "manifest.txt",
+    ]
     assert summary.as_dict()["started"].endswith("Z")
-    assert get_scan(setup.db, setup.scan_id).as_dict() == summary.as_dict()
     with pytest.raises(NotFound):
-        get_scan(setup.db, 999)
-
-
-def test_report_downloads_are_audited_and_named_files_only(setup: Setup) -> None:
-    before = len(actions(setup.db, "scan.report.download"))
-    path = report_file(setup.db, ACTOR, setup.scan_id, "vics.json")
-    assert path == setup.out / "vics.json"
-    assert len(actions(setup.db, "scan.report.download")) == before + 1
-    for name in ("../netsafe.db", "report.json/..", "index.html", ""):
-        with pytest.raises(NoSuchReportError) as err:
-            report_file(setup.db, ACTOR, setup.scan_id, name)
-        assert "\n" not in str(err.value) and str(setup.base) not in str(err.value)
-    assert len(actions(setup.db, "scan.report.download")) == before + 1
+        progress_of(setup.db, 999)
 
 
 def test_evidence_paths_are_checked(tmp_path: Path) -> None:
@@ -132,12 +132,12 @@ def test_a_scan_started_here_runs_in_the_background(setup: Setup, tmp_path: Path
             assert time.monotonic() < deadline
             time.sleep(0.2)
         done = scan_progress(setup.db, scan_id, runner)
-        first = get_scan(setup.db, setup.scan_id)
+        first = progress_of(setup.db, setup.scan_id)
         assert done["status"] == "finished" and done["examiner"] == "test"
         assert done["matches_by_category"] == first.by_category and done["files"] == first.files
         assert "report.json" in done["reports"]
-        out = report_file(setup.db, ACTOR, scan_id, "report.json").parent
-        assert out.parent == tmp_path / "reports"
+        [out] = (tmp_path / "reports").iterdir()
+        assert (out / "manifest.txt").is_file()
         assert any(e.target == f"scan:{scan_id}" for e in actions(setup.db, "scan"))
         assert json.loads(actions(setup.db, "scan.start")[-1].details)["hashsets"] == ["caid-test"]
     finally:
@@ -146,7 +146,7 @@ def test_a_scan_started_here_runs_in_the_background(setup: Setup, tmp_path: Path
 
 def test_a_refused_start_stores_nothing(setup: Setup, tmp_path: Path) -> None:
     settings = ReviewSettings(evidence_roots=[setup.evidence.folder], scan_out_dir=tmp_path / "reports")
-    before = (len(list_scans(setup.db)), len(actions(setup.db, "scan.start")))
+    before = (len(scan_ids(setup.db)), len(actions(setup.db, "scan.start")))
     with pytest.raises(NotFound, match="no hash set named 'nope'"):
         start_scan(setup.db, ACTOR, settings, str(setup.evidence.folder), hashsets=("nope",))
     with pytest.raises(OutsideEvidenceRootsError):
@@ -154,5 +154,5 @@ def test_a_refused_start_stores_nothing(setup: Setup, tmp_path: Path) -> None:
     inside = ReviewSettings(evidence_roots=[setup.base], scan_out_dir=setup.base / "reports")
     with pytest.raises(Exception, match="inside the evidence"):
         start_scan(setup.db, ACTOR, inside, str(setup.evidence.folder))
-    assert (len(list_scans(setup.db)), len(actions(setup.db, "scan.start"))) == before
+    assert (len(scan_ids(setup.db)), len(actions(setup.db, "scan.start"))) == before
     assert not os.path.exists(tmp_path / "reports")

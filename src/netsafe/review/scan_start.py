@@ -24,7 +24,7 @@ from netsafe.audit.service import Actor, record
 from netsafe.errors import Conflict, Forbidden, InvalidInput, NetsafeError, NotFound, Unavailable
 from netsafe.hashing.runner import default_workers
 from netsafe.media.limits import Limits
-from netsafe.review.scans import ScanSummary, get_scan
+from netsafe.review.scan_progress import ScanProgress, progress_of
 from netsafe.review.settings import ReviewSettings
 from netsafe.services.hashsets import list_sets
 from netsafe.store.db import Database
@@ -91,7 +91,7 @@ def _out_dir(settings: ReviewSettings, source: str) -> Path:
 
 @dataclass(frozen=True, slots=True)
 class Started:
-    scan: ScanSummary | None  # None: still starting (hashing a disk image, or queued behind another scan)
+    scan: ScanProgress | None  # None: still starting (hashing a disk image, or queued behind another scan)
     queued: int  # scans ahead of it in this worker
 
     def as_dict(self) -> dict[str, Any]:
@@ -213,13 +213,13 @@ def start_scan(
                 )
 
     scan_id, ahead = runner.submit(job, wait)
-    return Started(None if scan_id is None else get_scan(db, scan_id), ahead)
+    return Started(None if scan_id is None else progress_of(db, scan_id), ahead)
 
 
 def scan_progress(db: Database, scan_id: int, runner: ScanRunner = RUNNER) -> dict[str, Any]:
     """How far the scan is, from the store (any worker answers the same), and its failure if this worker
     ran it and it failed."""
-    summary = get_scan(db, scan_id).as_dict()
+    summary = progress_of(db, scan_id).as_dict()
     failure = runner.failures.get(scan_id)
     if failure is not None:
         summary["status"] = "failed"

@@ -1,45 +1,25 @@
-"""Scans as the pages and the API list them: what was scanned, by whom, when, how it stands, what matched
-by category, how many errors; and the scan's report files for download.
-
-Scans run from the command line and from the pages are the same rows (triage/models.py); this module only
-reads them. Counts come from the store, so a scan still running shows what it has found so far.
-"""
+"""How far a scan is, from the store: cheap counts a page can poll while the scan runs (the full summary
+with grades is review.scanlist's). Any worker answers the same, whichever worker runs the scan."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
-from netsafe.audit.service import Actor, record
 from netsafe.errors import NotFound
 from netsafe.store.db import Database
 from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow
 from netsafe.triage.report import REPORT_FILES
 from netsafe.triage.report_json import item_category
 
-DOWNLOADS = (*REPORT_FILES, "manifest.txt")
-MEDIA_TYPES = {
-    "report.json": "application/json",
-    "report.csv": "text/csv",
-    "report.html": "text/html",
-    "vics.json": "application/json",
-    "manifest.txt": "text/plain",
-}
-MAX_PAGE = 200
-
-
-class NoSuchReportError(NotFound):
-    pass
-
 
 @dataclass(slots=True)
-class ScanSummary:
+class ScanProgress:
     id: int
     sources: list[str]
     examiner: str | None
@@ -82,18 +62,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def list_scans(db: Database, limit: int = 50, before: int | None = None) -> list[ScanSummary]:
-    """The newest scans first, ``limit`` of them (at most MAX_PAGE), older than scan ``before`` if given."""
-    limit = max(1, min(limit, MAX_PAGE))
-    with db.session() as session:
-        query = select(ScanRow).order_by(ScanRow.id.desc()).limit(limit)
-        if before is not None:
-            query = query.where(ScanRow.id < before)
-        rows = list(session.scalars(query))
-        return _summaries(session, rows)
-
-
-def get_scan(db: Database, scan_id: int) -> ScanSummary:
+def progress_of(db: Database, scan_id: int) -> ScanProgress:
     with db.session() as session:
         row = session.get(ScanRow, scan_id)
         if row is None:
@@ -101,9 +70,9 @@ def get_scan(db: Database, scan_id: int) -> ScanSummary:
         return _summaries(session, [row])[0]
 
 
-def _summaries(session: Session, rows: list[ScanRow]) -> list[ScanSummary]:
+def _summaries(session: Session, rows: list[ScanRow]) -> list[ScanProgress]:
     out = {
-        r.id: ScanSummary(
+        r.id: ScanProgress(
             r.id,
             [str(s.get("path", "")) for s in r.sources],
             r.examiner,
@@ -150,26 +119,9 @@ def _summaries(session: Session, rows: list[ScanRow]) -> list[ScanSummary]:
 
 
 def _present(out_dir: str) -> list[str]:
-    return [name for name in DOWNLOADS if _regular(os.path.join(out_dir, name))]
+    """The report files the scan wrote that this server can read (a scan run elsewhere has none here)."""
+    return [name for name in (*REPORT_FILES, "manifest.txt") if _regular(os.path.join(out_dir, name))]
 
 
 def _regular(path: str) -> bool:
     return os.path.isfile(path) and not os.path.islink(path)
-
-
-def report_file(db: Database, actor: Actor, scan_id: int, name: str) -> Path:
-    """The path of one of the scan's report files, its download audited (the report lists the evidence)."""
-    if name not in DOWNLOADS:
-        raise NoSuchReportError(f"no report file {name!r}: choose one of {', '.join(DOWNLOADS)}")
-    with db.session() as session:
-        row = session.get(ScanRow, scan_id)
-        if row is None:
-            raise NotFound(f"no scan {scan_id}")
-        path = Path(row.out_dir) / name
-        if not _regular(str(path)):
-            raise NoSuchReportError(
-                f"scan {scan_id} has no {name} on this server (still running, or its report folder is "
-                "elsewhere): `netsafe scan report` writes it again"
-            )
-        record(session, actor, "scan.report.download", f"scan:{scan_id}", {"file": name})
-    return path
