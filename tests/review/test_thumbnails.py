@@ -14,9 +14,11 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from netsafe.accounts.roles import Role
 from netsafe.audit.models import AuditEventRow
 from netsafe.errors import NotFound
 from netsafe.review import thumbnails
+from netsafe.review.exposure import my_exposure
 from netsafe.review.pictures import ThumbnailOptionError, ThumbOptions
 from netsafe.review.queue import list_groups
 from netsafe.review.settings import ReviewSettings
@@ -27,6 +29,7 @@ from netsafe.review.thumbnails import (
     scan_blob_thumbnail,
 )
 from netsafe.samples import synthetic_photo
+from netsafe.services.accounts import add_user
 from netsafe.store.db import Database, open_database
 from netsafe.triage.models import ScanBlobRow
 
@@ -91,7 +94,7 @@ def test_served_bytes_are_blurred_and_grey_by_default(scan: Scan) -> None:
 def test_unblurring_is_audited_and_blurred_views_are_not(scan: Scan) -> None:
     blob = scan.blobs[sha256(scan.evidence.loose)]
     before = len(unblur_events(scan.db))
-    scan_blob_thumbnail(scan.db, ACTOR, blob, ThumbOptions(blur=3))
+    scan_blob_thumbnail(scan.db, ACTOR, blob, ThumbOptions(blur=30))
     assert len(unblur_events(scan.db)) == before
     shown = scan_blob_thumbnail(scan.db, ACTOR, blob, ThumbOptions(blur=0), target="review-item:7")
     events = unblur_events(scan.db)
@@ -118,7 +121,7 @@ def test_a_file_in_a_disk_image(scan: Scan) -> None:
 
 def test_a_matched_item_is_never_served(scan: Scan) -> None:
     blob = scan.blobs[sha256(scan.evidence.known)]
-    for options in (ThumbOptions(), ThumbOptions(blur=10), ThumbOptions(blur=0)):
+    for options in (ThumbOptions(), ThumbOptions(blur=100), ThumbOptions(blur=0)):
         with pytest.raises(MatchedItemError, match="never shown"):
             scan_blob_thumbnail(scan.db, ACTOR, blob, options)
 
@@ -151,22 +154,31 @@ def test_changed_evidence_is_not_shown(scan: Scan, tmp_path: Path) -> None:
         path.write_bytes(original)
 
 
-@pytest.mark.parametrize(("size", "blur"), [(10, 5), (2000, 5), (160, -1), (160, 11)])
+@pytest.mark.parametrize(("size", "blur"), [(10, 50), (2000, 50), (160, -1), (160, 101)])
 def test_options_are_checked(size: int, blur: int) -> None:
     with pytest.raises(ThumbnailOptionError):
         ThumbOptions(size=size, blur=blur)
 
 
 def test_a_review_item_thumbnail(scan: Scan) -> None:
+    with scan.db.session() as session:
+        add_user(session, ACTOR, "grader", Role.ANALYST, "a long enough password 1")
     settings = ReviewSettings()
     page = list_groups(scan.db, ACTOR, scan.scan_id, settings, limit=100)
     items = {i.sha256: i.item for g in page.groups for i in g.items}
     assert sha256(scan.evidence.known) not in items  # a matched content is never an item
     item = items[sha256(scan.evidence.loose)]
-    shown = item_thumbnail(scan.db, ACTOR, item, ThumbOptions())
+    shown = item_thumbnail(scan.db, ACTOR, item, ThumbOptions(), "grader")
     by_blob = scan_blob_thumbnail(scan.db, ACTOR, scan.blobs[sha256(scan.evidence.loose)], ThumbOptions())
     assert shown.data == by_blob.data and not shown.unblurred
-    item_thumbnail(scan.db, ACTOR, item, ThumbOptions(blur=0))
-    assert unblur_events(scan.db)[-1].target == f"review-item:{item}"
+    before = len(unblur_events(scan.db))
+    assert item_thumbnail(scan.db, ACTOR, item, ThumbOptions(blur=0), "grader").unblurred
+    events = unblur_events(scan.db)
+    assert len(events) == before + 1 and events[-1].target == f"scan:{scan.scan_id}"
+    assert my_exposure(scan.db, settings, "grader").today_items == 1
+    # Unblurring needs a grader the service knows: nothing is served, nothing counted.
     with pytest.raises(NotFound):
-        item_thumbnail(scan.db, ACTOR, 10_000, ThumbOptions())
+        item_thumbnail(scan.db, ACTOR, item, ThumbOptions(blur=0), "nobody")
+    assert len(unblur_events(scan.db)) == before + 1
+    with pytest.raises(NotFound):
+        item_thumbnail(scan.db, ACTOR, 10_000, ThumbOptions(), "grader")

@@ -5,6 +5,7 @@ from the page or the API only under the evidence roots, its progress, and the re
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 import time
@@ -160,7 +161,8 @@ def test_thumbnails_are_blurred_not_stored_and_unblurring_is_audited(site: Site)
     assert ev.high_frequency(shown.content) < 0.1 * ev.high_frequency(sharp.content)
     unblurs = events(site.db, "review.unblur")
     assert len(unblurs) == before + 1 and unblurs[-1].actor == "user:analyst"
-    assert client.get(f"/api/v1/review/items/{item}/thumbnail?blur=11").status_code == 422
+    assert json.loads(unblurs[-1].details)["item"] == item
+    assert client.get(f"/api/v1/review/items/{item}/thumbnail?blur=101").status_code == 422
     assert client.get("/api/v1/review/items/999999/thumbnail").status_code == 404
     curator = site.service.signed_in("curator")
     assert curator.get(f"/api/v1/review/items/{item}/thumbnail").status_code == 403

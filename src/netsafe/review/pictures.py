@@ -18,12 +18,13 @@ from PIL import Image, ImageFilter, ImageOps
 from netsafe.errors import InvalidInput
 from netsafe.signals.imaging import open_image
 
-# The largest picture kept and served: thumbnails for a grid, not a viewer.
-MAX_SIZE = 480
-MIN_SIZE = 48
+# The largest picture kept and served: thumbnails for a grid, not a viewer. The ranges are the users'
+# review settings' (review/exposure.py).
+MAX_SIZE = 512
+MIN_SIZE = 64
 DEFAULT_SIZE = 160
-MAX_BLUR = 10
-DEFAULT_BLUR = 6
+MAX_BLUR = 100
+DEFAULT_BLUR = 60
 # A contact sheet: this many frames a side, spread over the video's length.
 SHEET_SIDE = 3
 MAX_PIXELS = 50_000_000
@@ -39,7 +40,7 @@ class PictureError(InvalidInput):
 
 @dataclass(frozen=True, slots=True)
 class ThumbOptions:
-    """Per request (and per user's settings): ``blur`` 1-10 from faint to strong, 0 for none (an unblur,
+    """Per request (and per user's settings): ``blur`` 1-100 from faint to strong, 0 for none (an unblur,
     which is audited); ``colour`` False for greyscale; ``size`` the longest side in pixels."""
 
     size: int = DEFAULT_SIZE
@@ -59,8 +60,9 @@ class ThumbOptions:
 
 def blur_radius(size: int, blur: int) -> float:
     """Gaussian radius for a ``size``-pixel thumbnail: even the faintest level (1) leaves shapes and tones
-    but no detail (4.5 px at 160 px), the strongest (18 px) barely more than the layout."""
-    return 0.0 if blur == 0 else size / DEFAULT_SIZE * (3.0 + 1.5 * blur)
+    but no detail (3 px at 160 px), the default (60) 12 px, the strongest (18 px) barely more than the
+    layout."""
+    return 0.0 if blur == 0 else size / DEFAULT_SIZE * (3.0 + 0.15 * blur)
 
 
 def render(picture: Image.Image, options: ThumbOptions) -> bytes:

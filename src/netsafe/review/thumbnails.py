@@ -21,6 +21,7 @@ from netsafe.errors import Conflict, Forbidden, InvalidInput, NotFound
 from netsafe.media.limits import Limits, MiB
 from netsafe.media.locate import read_item
 from netsafe.media.location import Location
+from netsafe.review.exposure import record_unblur
 from netsafe.review.pictures import ThumbOptions, picture_of, render
 from netsafe.review.queue import item_source
 from netsafe.store.db import Database
@@ -138,13 +139,17 @@ def scan_blob_thumbnail(
     return _thumbnail(db, actor, _source(db, blob_id), options, target or f"scan-blob:{blob_id}")
 
 
-def item_thumbnail(db: Database, actor: Actor, item_id: int, options: ThumbOptions) -> Thumbnail:
-    """The thumbnail of review item ``item_id`` (review-core's queue says where its bytes are)."""
+def item_thumbnail(db: Database, actor: Actor, item_id: int, options: ThumbOptions, user: str) -> Thumbnail:
+    """The thumbnail of review item ``item_id`` (review-core's queue says where its bytes are). Unblurred,
+    it is served only once review-core has recorded the unblur: its audit event and ``user``'s exposure."""
     found = item_source(db, item_id)
     if found.kind not in SHOWN_KINDS:
         raise NotShownError("only images and videos have thumbnails")
     source = _Source(found.sha256, found.size, found.kind, Location.from_json(found.location))
-    return _thumbnail(db, actor, source, options, f"review-item:{item_id}")
+    data = render(_picture(source), options)
+    if options.unblurred:
+        record_unblur(db, actor, user, item_id)
+    return Thumbnail(data, source.kind, options.unblurred)
 
 
 def _thumbnail(db: Database, actor: Actor, source: _Source, options: ThumbOptions, target: str) -> Thumbnail:
