@@ -96,6 +96,8 @@ PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
     ("GET", "/scans/{scan_id}"): Permission.SCANS,
     ("GET", "/scans/{scan_id}/progress"): Permission.SCANS,
     ("GET", "/scans/{scan_id}/reports/{name}"): Permission.SCANS,
+    ("GET", "/scans/{scan_id}/review"): Permission.REVIEW,
+    ("POST", "/review/settings"): Permission.REVIEW,
 }
 
 CALLERS = [r.value for r in Role]

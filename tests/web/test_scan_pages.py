@@ -166,3 +166,43 @@ def test_thumbnails_are_blurred_not_stored_and_unblurring_is_audited(site: Site)
     assert client.get("/api/v1/review/items/999999/thumbnail").status_code == 404
     curator = site.service.signed_in("curator")
     assert curator.get(f"/api/v1/review/items/{item}/thumbnail").status_code == 403
+
+
+def test_the_review_page_lists_groups_blurred_with_keys_and_settings(site: Site) -> None:
+    client = site.service.signed_in("analyst")
+    page = client.get(f"/scans/{site.scan_id}/review")
+    assert page.status_code == 200, page.text
+    cards = re.findall(r'<li class="card" id="g-(\d+)"', page.text)
+    thumbs = re.findall(r'<img src="([^"]+)"', page.text)
+    assert len(cards) == 4  # loose, nested, on the disk image, the video; never the known photo
+    assert thumbs and all("blur=60" in t and "colour=false" in t for t in thumbs)
+    assert "<video" not in page.text and "autoplay" not in page.text
+    for key, label in (("A", "Category A"), ("B", "Category B"), ("C", "Category C"), ("N", "Non-pertinent")):
+        assert f'<kbd>{key}</kbd></dt><dd data-key="{key.lower()}" data-code=' in page.text, label
+    csrf = csrf_of(client, f"/scans/{site.scan_id}/review")
+    saved = client.post(
+        "/review/settings",
+        data={
+            "blur": 0,
+            "size": 240,
+            "colour": "1",
+            "csrf_token": csrf,
+            "next": f"/scans/{site.scan_id}/review",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303 and saved.headers["location"] == f"/scans/{site.scan_id}/review"
+    again = client.get(f"/scans/{site.scan_id}/review")
+    # A setting of no blur still opens the grid blurred: seeing an item sharp is an unblur, one at a time.
+    assert all(
+        "blur=1&" in t and "colour=true" in t and "size=240" in t
+        for t in re.findall(r'<img src="([^"]+)"', again.text)
+    )
+    offsite = client.post(
+        "/review/settings",
+        data={"blur": 50, "size": 160, "csrf_token": csrf, "next": "//evil.example/"},
+        follow_redirects=False,
+    )
+    assert offsite.headers["location"] == "/scans"
+    admin = site.service.signed_in("admin").get(f"/scans/{site.scan_id}/review")
+    assert "All reviewers (totals)" in admin.text and "All reviewers" not in again.text

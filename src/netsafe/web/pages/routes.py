@@ -45,6 +45,7 @@ from netsafe.web.auth import (
 )
 from netsafe.web.errors import ApiError, status_for
 from netsafe.web.pages import hashsets as hashset_pages
+from netsafe.web.pages import review as review_pages
 from netsafe.web.pages import scans as scan_pages
 from netsafe.web.pages.render import page
 from netsafe.web.state import state_of
@@ -382,3 +383,4 @@ def _date(text: str, name: str) -> datetime | None:
 
 router.include_router(hashset_pages.router)
 router.include_router(scan_pages.router)
+router.include_router(review_pages.router)
