@@ -141,6 +141,12 @@
     if (handled) ev.preventDefault();
   });
 
+  // Focus that arrives otherwise (a click, assistive technology) moves the cursor too.
+  grid.addEventListener("focusin", function (ev) {
+    const card = ev.target.closest(".card");
+    if (card) at = cards.indexOf(card);
+  });
+
   grid.addEventListener("click", function (ev) {
     const card = ev.target.closest(".card");
     if (!card) return;
