@@ -74,8 +74,11 @@ def md5(data: bytes) -> str:
 
 @pytest.fixture(scope="session")
 def evidence(tmp_path_factory: pytest.TempPathFactory) -> Evidence:
-    root = tmp_path_factory.mktemp("review") / "seized"
-    root.mkdir()
+    return build_evidence(tmp_path_factory.mktemp("review") / "seized")
+
+
+def build_evidence(root: Path) -> Evidence:
+    root.mkdir(parents=True)
     pairs = []
     for n in range(PAIRS):
         pair = (jpeg(10 + n), resized_png(10 + n))

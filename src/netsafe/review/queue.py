@@ -410,3 +410,9 @@ def item_source(db: Database, item_id: int) -> ItemSource:
             location,
             list(scan.sources),
         )
+
+
+def group_in_scan(db: Database, scan_id: int, group_id: int) -> bool:
+    with db.session() as session:
+        group = session.get(ReviewGroupRow, group_id)
+        return group is not None and group.scan_id == scan_id
