@@ -56,7 +56,7 @@ def test_grade_once(case: Case, tmp_path: Path) -> None:
         app,
         ["hashset", "import", str(tmp_path / "again" / "vics.json"), "--name", "roundtrip", "--json"],
         env={
-            "NETSAFE_DATABASE_URL": f"sqlite:///{case.tmp / 'netsafe.db'}",
+            "NETSAFE_DATABASE_URL": case.url,
             "NETSAFE_INDEX_DIR": str(case.tmp / "indexes"),
         },
     )
