@@ -20,6 +20,7 @@ from netsafe.samples import synthetic_photo
 from netsafe.services.accounts import add_user
 from netsafe.services.hashsets import NewEntry, add_entries, create_set
 from netsafe.store import Database, open_database
+from netsafe.store.pytest_fixtures import database_url, postgres_server, postgres_store
 from netsafe.triage.pipeline import ScanConfig
 from netsafe.triage.service import scan
 
@@ -74,8 +75,11 @@ def md5(data: bytes) -> str:
 
 @pytest.fixture(scope="session")
 def evidence(tmp_path_factory: pytest.TempPathFactory) -> Evidence:
-    root = tmp_path_factory.mktemp("review") / "seized"
-    root.mkdir()
+    return build_evidence(tmp_path_factory.mktemp("review") / "seized")
+
+
+def build_evidence(root: Path) -> Evidence:
+    root.mkdir(parents=True)
     pairs = []
     for n in range(PAIRS):
         pair = (jpeg(10 + n), resized_png(10 + n))
@@ -118,17 +122,24 @@ class Case:
     evidence: Evidence
     scan_id: int
     tmp: Path
+    url: str
 
 
 @pytest.fixture()
-def case(tmp_path: Path, evidence: Evidence, monkeypatch: pytest.MonkeyPatch) -> Iterator[Case]:
+def case(
+    tmp_path: Path, evidence: Evidence, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> Iterator[Case]:
+    """A store on each backend (SQLite, PostgreSQL) with the users, a known set and one scan."""
     monkeypatch.setenv("NETSAFE_INDEX_DIR", str(tmp_path / "indexes"))
-    db = open_database(f"sqlite:///{tmp_path / 'netsafe.db'}")
+    db = open_database(database_url)
     try:
         add_users(db)
         create_set(db, ACTOR, "known", "uk-caid")
         add_entries(db, ACTOR, "known", [NewEntry({"sha256": sha256(evidence.known)}, "A")])
         scan_id = run_scan_of(db, evidence.folder, tmp_path / "report1")
-        yield Case(db, evidence, scan_id, tmp_path)
+        yield Case(db, evidence, scan_id, tmp_path, database_url)
     finally:
         db.dispose()
+
+
+__all__ = ["database_url", "postgres_server", "postgres_store"]

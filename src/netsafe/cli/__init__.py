@@ -13,6 +13,7 @@ from netsafe.cli import (
     hashset_cmd,
     hashset_edit_cmd,  # noqa: F401 - registers create/add/remove/rename on hashset_cmd.app
     match_cmd,
+    review_cmd,
     scan_cmd,
     serve_cmd,
     token_cmd,
@@ -31,11 +32,12 @@ app.command("hash")(hash_cmd.hash_command)
 app.command("demo")(demo_cmd.demo_command)
 app.add_typer(hashset_cmd.app, name="hashset")  # hashset_edit_cmd adds create/add/remove/rename
 app.command("match")(match_cmd.match_command)
-app.command("scan")(scan_cmd.scan_command)
+app.add_typer(scan_cmd.app, name="scan")  # scan SOURCE... runs one; scan report SCAN_ID
 app.command("serve")(serve_cmd.serve_command)
 app.add_typer(user_cmd.app, name="user")
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(review_cmd.app, name="review")
 
 
 def _version(value: bool) -> None:

@@ -54,7 +54,7 @@ def read_grades(data: bytes | str, name: str = "grades.csv") -> list[GradeLine]:
         columns = [h.strip().lower() for h in header]
         if "category" not in columns:
             raise GradesFileError(f"{name}:1: field category: no category column in the header")
-        keys = [k for k in ("sha256", "md5") if k in columns]
+        keys = [k for k in ("sha256", "md5") if k in columns]  # signal-list: ok - the file's format
         if not keys:
             raise GradesFileError(f"{name}:1: field sha256: the header needs a sha256 or an md5 column")
         for col in set(columns):

@@ -25,6 +25,7 @@ from netsafe.review.settings import ReviewSettings
 from netsafe.store import Database
 from netsafe.store import repositories as repo
 from netsafe.triage.models import ScanBlobRow, ScanEventRow
+from netsafe.triage.report_json import SIGNAL_FIELDS
 
 MAX_PAGE = 1000
 ITEM_STATES = ("open", "graded", "ignored")
@@ -255,7 +256,9 @@ class GroupPage:
 
 def _signals(blob: ScanBlobRow) -> dict[str, Any]:
     out: dict[str, Any] = {"sha256": blob.sha256}
-    for name in ("md5", "sha1", "pdq", "pdq_quality"):
+    for name in SIGNAL_FIELDS:
+        if name in out or name == "vpdq":  # vPDQ: its frames are many, the count is shown below
+            continue
         value = getattr(blob, name)
         if value is not None:
             out[name] = value
@@ -410,3 +413,9 @@ def item_source(db: Database, item_id: int) -> ItemSource:
             location,
             list(scan.sources),
         )
+
+
+def group_in_scan(db: Database, scan_id: int, group_id: int) -> bool:
+    with db.session() as session:
+        group = session.get(ReviewGroupRow, group_id)
+        return group is not None and group.scan_id == scan_id

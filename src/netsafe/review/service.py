@@ -42,6 +42,7 @@ from netsafe.review.queue import (
     NoSuchItemError,
     QueueInfo,
     build_queue,
+    group_in_scan,
     item_source,
     list_groups,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "exposure_totals",
     "get_prefs",
     "grade",
+    "group_in_scan",
     "ignore",
     "import_grades",
     "item_source",
