@@ -2,19 +2,24 @@
 
 A stored location (``/cases/usb.E01 > partition 1 (...) > /DCIM/x.zip > zip:b.jpg``) names every hop from
 the examiner's file inwards. The walk here is the one the scan made, so the same location means the same
-item, but it opens only the containers on the way: the other members of an archive on the path are still
-read (zip, tar and 7z give no cheaper way to skip to one member), no other container is opened.
+item, but it opens only the containers on the way. A zip on the way is read from its directory straight to
+the member named (one member read, not all of them before it); tar and 7z have no directory to jump with,
+so their members before the one named are read and dropped.
 """
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator
 
 from netsafe.errors import NotFound
+from netsafe.media import archives
+from netsafe.media.blobs import Spill
 from netsafe.media.item import MediaItem, SourceIssue
-from netsafe.media.limits import Budget, Limits
+from netsafe.media.limits import Budget, Layer, LimitError, Limits
 from netsafe.media.location import Location
-from netsafe.media.sources import Event, Opener, _Walker
+from netsafe.media.sniff import ContainerKind
+from netsafe.media.sources import Event, Opener, _content_opener, _Walker
 
 
 class ItemGoneError(NotFound):
@@ -26,11 +31,50 @@ class _Towards(_Walker):
         super().__init__(limits)
         self.target = target.steps
 
-    def expand(self, opener: Opener, size: int, loc: Location, budget: Budget | None) -> Iterator[Event]:
+    def on_the_way(self, loc: Location) -> bool:
         n = len(loc.steps)
-        if n >= len(self.target) or loc.steps != self.target[:n]:
+        return n < len(self.target) and loc.steps == self.target[:n]
+
+    def expand(self, opener: Opener, size: int, loc: Location, budget: Budget | None) -> Iterator[Event]:
+        if not self.on_the_way(loc):
             return iter(())  # not on the way to the item: never opened
         return super().expand(opener, size, loc, budget)
+
+    def archive(
+        self, kind: ContainerKind, opener: Opener, size: int, loc: Location, budget: Budget | None
+    ) -> Iterator[Event]:
+        if kind == "zip" and self.on_the_way(loc) and loc.depth < self.limits.max_depth:
+            found = self._zip_member(opener, size, loc, budget or Budget(self.limits, size))
+            if found is not None:
+                return found
+        return super().archive(kind, opener, size, loc, budget)
+
+    def _zip_member(self, opener: Opener, size: int, loc: Location, budget: Budget) -> Iterator[Event] | None:
+        """The named member of a zip, read alone; None to leave it to the whole walk (a zip that needs the
+        walk's repairs, a member not found by its name)."""
+        step = self.target[len(loc.steps)]
+        if step.kind != "member" or step.archive != "zip":
+            return None
+        try:
+            with opener() as stream, zipfile.ZipFile(stream) as zf:
+                info = next(
+                    (i for i in zf.infolist() if not i.is_dir() and archives._zip_name(i) == step.name), None
+                )
+                if info is None or info.flag_bits & 0x1 or info.compress_type == 99:
+                    return None
+                with zf.open(info) as fh:
+                    content = archives.read_member(fh, Layer(budget, size), self.limits)  # type: ignore[arg-type]
+        except (LimitError, archives._TooLargeError):
+            raise ItemGoneError("the item cannot be read: larger than a thumbnail is made of") from None
+        except Exception:  # whatever zipfile trips on, the whole walk knows how to report
+            return None
+        return self._member(content, loc.member(step.name, "zip"), budget)
+
+    def _member(self, content: bytes | Spill, where: Location, budget: Budget) -> Iterator[Event]:
+        size = len(content) if isinstance(content, bytes) else content.size
+        member_opener = _content_opener(content)
+        yield MediaItem(where, size, member_opener)
+        yield from self.expand(member_opener, size, where, budget)
 
 
 def read_item(location: Location, limits: Limits) -> bytes:
