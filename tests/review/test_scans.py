@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from netsafe.audit.models import AuditEventRow
@@ -156,3 +158,22 @@ def test_a_refused_start_stores_nothing(setup: Setup, tmp_path: Path) -> None:
         start_scan(setup.db, ACTOR, inside, str(setup.evidence.folder))
     assert (len(scan_ids(setup.db)), len(actions(setup.db, "scan.start"))) == before
     assert not os.path.exists(tmp_path / "reports")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80))
+def test_any_typed_path_is_inside_or_refused_in_one_line(tmp_path: Path, text: str) -> None:
+    root = tmp_path / "root"
+    root.mkdir(exist_ok=True)
+    (root / "in").mkdir(exist_ok=True)
+    for typed in (text, str(root) + "/" + text, "/" + text):
+        try:
+            real = evidence_path(typed, [root])
+        except (ScanPathError, OutsideEvidenceRootsError, NotFound) as err:
+            message = str(err)
+            assert "\n" not in message and len(message) < 200
+            # The message never repeats what was typed (it may be a path, and logs keep messages).
+            assert str(tmp_path) not in message
+            assert len(text.strip()) < 8 or text not in message
+        else:
+            assert real == str(root) or real.startswith(str(root) + "/")

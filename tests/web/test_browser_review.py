@@ -62,7 +62,11 @@ def review_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             add_user(session, Actor("test"), role.value, role, PASSWORD)
     ev.import_file(db, ev.ACTOR, evidence.hashset_csv, "caid-test", format="csv", profile="uk-caid")
     db.dispose()
-    review = {"evidence_roots": [str(root / "evidence")], "scan_out_dir": str(root / "reports")}
+    review = {
+        "evidence_roots": [str(root / "evidence")],
+        "scan_out_dir": str(root / "reports"),
+        "break_reminder_minutes": 1,
+    }
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     env = {"NETSAFE_INDEX_DIR": str(root / "idx"), "NETSAFE_REVIEW": json.dumps(review)}
     with serving(url, env=env) as (base, _):
@@ -155,4 +159,14 @@ def test_review_by_keyboard(browser: object, review_site: Site) -> None:  # noqa
     # Two unblurs, each counted once: the sharp bytes this test fetched to compare, and the V key.
     assert page.locator("#today-items").inner_text() == "2"
     _shot(page, "17-review-all")
+    # The break reminder: hidden until today's minutes in review reach break_reminder_minutes (1 here).
+    assert page.locator("#break").is_hidden()
+    csrf = str(page.locator("#grid").get_attribute("data-csrf"))
+    reported = page.request.post(
+        f"{review_site.base}/api/v1/review/time", data={"seconds": 90}, headers={"X-CSRF-Token": csrf}
+    )
+    assert reported.ok, reported.text()
+    page.reload()
+    assert page.get_by_role("alert").filter(has_text="Take a break").is_visible()
+    _shot(page, "18-break-reminder")
     assert outside == []
