@@ -10,7 +10,7 @@ from netsafe.review import grading, queue
 from netsafe.services.hashsets import show_set
 from netsafe.store import repositories as repo
 
-from .conftest import ACTOR, SETTINGS, Case, sha256
+from .conftest import ACTOR, SETTINGS, Case, md5, sha256
 
 
 def _groups(case: Case) -> list[queue.GroupView]:
@@ -120,3 +120,32 @@ def test_refusals(case: Case) -> None:
         grading.grade(case.db, ACTOR, SETTINGS, user="ana", category="A", group_id=10_000)
     with pytest.raises(InvalidInput, match="not both"):
         grading.grade(case.db, ACTOR, SETTINGS, user="ana", category="A")
+
+
+def test_undo_takes_back_a_whole_import(case: Case) -> None:
+    singles = case.evidence.singles
+    text = f"sha256,category\n{sha256(singles[0])},A\n{sha256(singles[1])},C\n"
+    result = grading.import_grades(case.db, ACTOR, SETTINGS, user="ana", scan_id=case.scan_id, data=text)
+    assert (result.items, result.by_category, result.added) == (2, {"A": 1, "C": 1}, 2)
+    undone = grading.undo_last(case.db, ACTOR, SETTINGS, user="ana", scan_id=case.scan_id)
+    assert (len(undone.items), undone.removed_entries) == (2, 2)
+    assert show_set(case.db, SETTINGS.local_hashset).info.entry_count == 0
+
+
+def test_import_refuses_a_hash_not_in_the_queue_and_grades_nothing(case: Case) -> None:
+    text = f"sha256,category\n{sha256(case.evidence.singles[0])},A\n{sha256(case.evidence.known)},A\n"
+    with pytest.raises(InvalidInput, match=r"^grades.csv:3: field sha256: no review item of scan"):
+        grading.import_grades(case.db, ACTOR, SETTINGS, user="ana", scan_id=case.scan_id, data=text)
+    with pytest.raises(InvalidInput, match=r"^grades.csv:2: field category: 'Q' is not a category"):
+        grading.import_grades(
+            case.db,
+            ACTOR,
+            SETTINGS,
+            user="ana",
+            scan_id=case.scan_id,
+            data=f"md5,category\n{md5(case.evidence.singles[0])},Q\n",
+        )
+    with case.db.session() as session:
+        assert repo.find_set(session, SETTINGS.local_hashset) is None or not repo.entry_count(
+            session, repo.get_set(session, SETTINGS.local_hashset).id
+        )

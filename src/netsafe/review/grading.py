@@ -161,10 +161,12 @@ def _apply(
     category_text: str | None,
     what: str,
     details: dict[str, Any] | None = None,
+    batch: str | None = None,
 ) -> GradeResult:
-    """Grade (``category_text`` given) or ignore the items, in the caller's transaction."""
+    """Grade (``category_text`` given) or ignore the items, in the caller's transaction; ``batch`` names
+    the action undo takes back as one (a new one by default)."""
     at = now()
-    batch = secrets.token_hex(8)
+    batch = batch or secrets.token_hex(8)
     result = GradeResult(scan_id, "grade" if category_text is not None else "ignore", who.name, None, [])
     actions: list[ReviewActionRow] = []
     entry_of: dict[int, tuple[int, bool, int]] = {}  # item id -> (entry id, created, vote id)
@@ -172,6 +174,9 @@ def _apply(
         local, profile = _local(session, settings, scan_id)
         code = parse_category(profile, category_text)
         result.category, result.hashset = code, local.name
+        # The set's version first: its row lock serialises graders of one set, so what is read next
+        # (which contents have an entry, their votes) cannot change before this transaction commits.
+        version = repo.next_version(session, local)
         existing = entries_by_sha256(session, local.id, [b.sha256 for _, b in found])
         votes = votes_of(session, [e.id for e in existing.values()])
         for item, blob in found:
@@ -184,7 +189,6 @@ def _apply(
                     f"item {item.id} has the trusted grade {now_status.category}: a senior changes it "
                     "with a reason (review settle)"
                 )
-        version = repo.next_version(session, local)
         new = [(i, b) for i, b in found if b.sha256 not in existing]
         unique: dict[str, ScanBlobRow] = {b.sha256: b for _, b in new}
         if unique:
@@ -613,9 +617,19 @@ def import_grades(
                 chosen[item.id] = (code, line.line)
                 rows.setdefault(code, []).append(pair)
         added = 0
+        batch = secrets.token_hex(8)  # one import, one undo
         for code in sorted(rows):
             result = _apply(
-                session, actor, settings, who, scan_id, rows[code], code, "import", {"file": name[:200]}
+                session,
+                actor,
+                settings,
+                who,
+                scan_id,
+                rows[code],
+                code,
+                "import",
+                {"file": name[:200]},
+                batch,
             )
             added += result.added
         return ImportResult(

@@ -254,16 +254,16 @@ class GroupPage:
         }
 
 
-def _signals(blob: ScanBlobRow) -> dict[str, Any]:
-    out: dict[str, Any] = {"sha256": blob.sha256}
-    for name in SIGNAL_FIELDS:
-        if name in out or name == "vpdq":  # vPDQ: its frames are many, the count is shown below
-            continue
-        value = getattr(blob, name)
-        if value is not None:
+# What a listed item's signals show (vPDQ's frames are many: a video's are not listed, only its PDQs' count).
+_LISTED = tuple(n for n in SIGNAL_FIELDS if n != "vpdq")
+
+
+def _signals(row: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"sha256": row.sha256}
+    for name in _LISTED:
+        value = getattr(row, name)
+        if value is not None and name not in out:
             out[name] = value
-    if blob.vpdq:
-        out["vpdq_frames"] = len(blob.vpdq)
     return out
 
 
@@ -307,63 +307,61 @@ def list_groups(
         page = list(session.scalars(groups_q.order_by(ReviewGroupRow.number).offset(offset).limit(limit)))
         views = {g.id: GroupView(g.id, g.number, g.kind) for g in page}
         if views:
-            for item, blob in _items_of(session, list(views)):
-                views[item.group_id].items.append(_item_view(item, blob, 0))
-            _count_files(session, [i for v in views.values() for i in v.items])
+            for view in _items_of(session, list(views)):
+                views[view.group].items.append(view)
         return GroupPage(
             scan_id, total, sum(counts.values()), offset, limit, [views[g.id] for g in page], counts
         )
 
 
-def _items_of(session: Session, group_ids: Sequence[int]) -> list[tuple[ReviewItemRow, ScanBlobRow]]:
+def _items_of(session: Session, group_ids: Sequence[int]) -> list[ItemView]:
+    """The items of these groups as plain rows (no ORM objects: a 1,000-item page builds in a fraction of
+    the time), each with its number of locations in the scan."""
+    files = (
+        select(func.count())
+        .where(ScanEventRow.blob_id == ReviewItemRow.blob_id)
+        .correlate(ReviewItemRow)
+        .scalar_subquery()
+    )
+    columns = [getattr(ScanBlobRow, n) for n in _LISTED if n != "sha256"]
+    rows = session.execute(
+        select(
+            ReviewItemRow.id,
+            ReviewItemRow.group_id,
+            ReviewItemRow.leader,
+            ReviewItemRow.distance,
+            ReviewItemRow.state,
+            ReviewItemRow.category,
+            ReviewItemRow.graded_by,
+            ScanBlobRow.sha256,
+            ScanBlobRow.size,
+            ScanBlobRow.kind,
+            ScanBlobRow.mime,
+            *columns,
+            files.label("files"),
+        )
+        .join(ScanBlobRow, ScanBlobRow.id == ReviewItemRow.blob_id)
+        .where(ReviewItemRow.group_id.in_(list(group_ids)))
+        .order_by(ReviewItemRow.group_id, ReviewItemRow.leader.desc(), ScanBlobRow.first_seq)
+    ).all()
     return [
-        (item, blob)
-        for item, blob in session.execute(
-            select(ReviewItemRow, ScanBlobRow)
-            .join(ScanBlobRow, ScanBlobRow.id == ReviewItemRow.blob_id)
-            .where(ReviewItemRow.group_id.in_(list(group_ids)))
-            .order_by(ReviewItemRow.group_id, ReviewItemRow.leader.desc(), ScanBlobRow.first_seq)
-        ).all()
+        ItemView(
+            item=r.id,
+            group=r.group_id,
+            sha256=r.sha256,
+            size=r.size,
+            kind=r.kind or "other",
+            mime=r.mime,
+            files=int(r.files),
+            leader=bool(r.leader),
+            distance=r.distance,
+            state=r.state,
+            category=r.category,
+            graded_by=r.graded_by,
+            signals=_signals(r),
+        )
+        for r in rows
     ]
-
-
-def _item_view(item: ReviewItemRow, blob: ScanBlobRow, files: int) -> ItemView:
-    return ItemView(
-        item=item.id,
-        group=item.group_id,
-        sha256=blob.sha256,
-        size=blob.size,
-        kind=blob.kind or "other",
-        mime=blob.mime,
-        files=files,
-        leader=item.leader,
-        distance=item.distance,
-        state=item.state,
-        category=item.category,
-        graded_by=item.graded_by,
-        signals=_signals(blob),
-    )
-
-
-def _count_files(session: Session, items: list[ItemView]) -> None:
-    """Each item's number of locations (files) in the scan."""
-    by_sha = {i.sha256: i for i in items}
-    blob_of = dict(
-        session.execute(
-            select(ReviewItemRow.id, ReviewItemRow.blob_id).where(
-                ReviewItemRow.id.in_([i.item for i in items])
-            )
-        ).all()
-    )
-    counts = dict(
-        session.execute(
-            select(ScanEventRow.blob_id, func.count())
-            .where(ScanEventRow.blob_id.in_(list(blob_of.values())))
-            .group_by(ScanEventRow.blob_id)
-        ).all()
-    )
-    for item in by_sha.values():
-        item.files = int(counts.get(blob_of[item.item], 0))
 
 
 @dataclass(frozen=True, slots=True)
