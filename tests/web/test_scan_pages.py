@@ -157,12 +157,24 @@ def test_thumbnails_are_blurred_not_stored_and_unblurring_is_audited(site: Site)
     assert shown.status_code == 200 and shown.headers["content-type"] == "image/jpeg"
     assert "no-store" in shown.headers["cache-control"]
     before = len(events(site.db, "review.unblur"))
-    sharp = client.get(f"/api/v1/review/items/{item}/thumbnail?blur=0")
+    # Unblurring with a session must come from our own page: not a link from elsewhere, not typed in.
+    for site_header in ({}, {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "none"}):
+        refused = client.get(f"/api/v1/review/items/{item}/thumbnail?blur=0", headers=site_header)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert len(events(site.db, "review.unblur")) == before
+    own = {"Sec-Fetch-Site": "same-origin"}
+    sharp = client.get(f"/api/v1/review/items/{item}/thumbnail?blur=0", headers=own)
     assert ev.high_frequency(shown.content) < 0.1 * ev.high_frequency(sharp.content)
     unblurs = events(site.db, "review.unblur")
     assert len(unblurs) == before + 1 and unblurs[-1].actor == "user:analyst"
     assert json.loads(unblurs[-1].details)["item"] == item
     assert client.get(f"/api/v1/review/items/{item}/thumbnail?blur=101").status_code == 422
+    # An API token is no browser: it unblurs (audited) without the header.
+    token = site.service.bearer("analyst")
+    assert (
+        site.service.client().get(f"/api/v1/review/items/{item}/thumbnail?blur=0", headers=token).status_code
+        == 200
+    )
     assert client.get("/api/v1/review/items/999999/thumbnail").status_code == 404
     curator = site.service.signed_in("curator")
     assert curator.get(f"/api/v1/review/items/{item}/thumbnail").status_code == 403

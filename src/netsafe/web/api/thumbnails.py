@@ -12,8 +12,8 @@ from netsafe.accounts.roles import Permission
 from netsafe.review import pictures
 from netsafe.review.thumbnails import item_thumbnail
 from netsafe.services.accounts import Principal
-from netsafe.web.auth import actor_of, require
-from netsafe.web.errors import ERROR_RESPONSES
+from netsafe.web.auth import actor_of, audit_denied, require
+from netsafe.web.errors import ERROR_RESPONSES, ApiError
 from netsafe.web.state import state_of
 
 router = APIRouter(tags=["review"], responses=ERROR_RESPONSES)
@@ -38,6 +38,8 @@ def thumbnail(
     size: Annotated[int, Query(ge=pictures.MIN_SIZE, le=pictures.MAX_SIZE)] = pictures.DEFAULT_SIZE,
     principal: Principal = REVIEW,
 ) -> Response:
+    if blur == 0 and principal.token_id is None:
+        _own_page_only(request, principal)
     shown = item_thumbnail(
         state_of(request).db,
         actor_of(request, principal),
@@ -46,3 +48,12 @@ def thumbnail(
         principal.username or "",  # a token nobody owns: the unblur is refused, naming why
     )
     return Response(shown.data, media_type=shown.media_type, headers=NO_STORE)
+
+
+def _own_page_only(request: Request, principal: Principal) -> None:
+    """An unblur with a session cookie must come from our own page. A GET carries no CSRF token, and a
+    link on another site (or typed into the address bar) would otherwise show a reviewer an item sharp
+    that they did not choose to see; browsers say where a request comes from in Sec-Fetch-Site."""
+    if request.headers.get("sec-fetch-site") != "same-origin":
+        audit_denied(request, 403, "unblur not from the review page", principal)
+        raise ApiError(403, "an unblurred thumbnail is shown only from the review page", code="forbidden")
