@@ -130,10 +130,10 @@ def test_a_scan_started_here_runs_in_the_background(setup: Setup, tmp_path: Path
         assert started.scan is not None and started.queued == 0
         scan_id = started.scan.id
         deadline = time.monotonic() + 60
-        while scan_progress(setup.db, scan_id, runner)["status"] == "running":
+        while scan_progress(setup.db, scan_id)["status"] == "running":
             assert time.monotonic() < deadline
             time.sleep(0.2)
-        done = scan_progress(setup.db, scan_id, runner)
+        done = scan_progress(setup.db, scan_id)
         first = progress_of(setup.db, setup.scan_id)
         assert done["status"] == "finished" and done["examiner"] == "test"
         assert done["matches_by_category"] == first.by_category and done["files"] == first.files
@@ -144,6 +144,28 @@ def test_a_scan_started_here_runs_in_the_background(setup: Setup, tmp_path: Path
         assert json.loads(actions(setup.db, "scan.start")[-1].details)["hashsets"] == ["caid-test"]
     finally:
         runner.shutdown()
+
+
+def test_a_failed_run_shows_as_failed_to_every_worker(setup: Setup, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the reports folder should be")
+    settings = ReviewSettings(evidence_roots=[setup.evidence.folder], scan_out_dir=blocker)
+    runner = ScanRunner()
+    try:
+        started = start_scan(setup.db, ACTOR, settings, str(setup.evidence.folder), runner=runner)
+        assert started.scan is not None
+        deadline = time.monotonic() + 60
+        while (done := scan_progress(setup.db, started.scan.id))["status"] == "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        runner.shutdown()
+    # Read from the store, not from the runner that ran it: another worker shows the same.
+    assert done["status"] == "failed"
+    assert done["error"].startswith("the scan is stored but its report could not be written")
+    assert str(tmp_path) not in done["error"]
+    failed = [e for e in actions(setup.db, "scan") if e.outcome == "failed"]
+    assert failed and failed[-1].target == f"scan:{started.scan.id}"
 
 
 def test_a_refused_start_stores_nothing(setup: Setup, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ with grades is review.scanlist's). Any worker answers the same, whichever worker
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
+from netsafe.audit.models import AuditEventRow
 from netsafe.errors import NotFound
 from netsafe.store.db import Database
 from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow
@@ -25,7 +27,7 @@ class ScanProgress:
     examiner: str | None
     started: datetime
     finished: datetime | None
-    status: str  # running | finished
+    status: str  # running | finished | failed (stored as running; its run failed, resumable)
     elapsed: float
     events: int  # files and issues walked so far
     files: int = 0
@@ -34,6 +36,7 @@ class ScanProgress:
     matched_items: int = 0
     by_category: dict[str, int] = field(default_factory=dict)  # label -> matched items
     reports: list[str] = field(default_factory=list)  # report files present on this server
+    error: str | None = None  # why a failed scan failed
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +54,7 @@ class ScanProgress:
             "matched_items": self.matched_items,
             "matches_by_category": self.by_category,
             "reports": self.reports,
+            "error": self.error,
         }
 
 
@@ -67,7 +71,32 @@ def progress_of(db: Database, scan_id: int) -> ScanProgress:
         row = session.get(ScanRow, scan_id)
         if row is None:
             raise NotFound(f"no scan {scan_id}")
-        return _summaries(session, [row])[0]
+        progress = _summaries(session, [row])[0]
+        if progress.status == "running" or "manifest.txt" not in progress.reports:
+            _failure(session, progress)  # still running, or stored without its report: did its run fail?
+        return progress
+
+
+def _failure(session: Session, progress: ScanProgress) -> None:
+    """A scan whose run failed (its ``scan`` event says so: any worker sees it) is shown as failed, with
+    the event's one-line reason, whether it stopped while walking or while writing its report."""
+    details = session.scalars(
+        select(AuditEventRow.details)
+        .where(
+            AuditEventRow.action == "scan",
+            AuditEventRow.target == f"scan:{progress.id}",
+            AuditEventRow.outcome == "failed",
+        )
+        .order_by(AuditEventRow.seq.desc())
+        .limit(1)
+    ).first()
+    if details is None:
+        return
+    progress.status = "failed"
+    try:
+        progress.error = str(json.loads(details).get("error") or "the scan failed")
+    except (ValueError, AttributeError):
+        progress.error = "the scan failed"
 
 
 def _summaries(session: Session, rows: list[ScanRow]) -> list[ScanProgress]:

@@ -31,6 +31,7 @@ from netsafe.store.db import Database
 from netsafe.textsafe import is_exact_utf8, readable
 from netsafe.triage import service
 from netsafe.triage.pipeline import ScanConfig
+from netsafe.triage.service import ReportNotWrittenError
 
 # How long a start request waits for the scan to be stored (a disk image given as the source is hashed
 # first, which may take longer: the request then answers that the scan is starting).
@@ -111,7 +112,6 @@ class ScanRunner:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.pending = 0
-        self.failures: dict[int, str] = {}
 
     def check(self, _progress: object = None) -> None:
         """The scan's progress hook: a server that stops stops its scan between two items (it stays
@@ -199,9 +199,15 @@ def start_scan(
         try:
             service.scan(db, actor, config, hook=runner.check, started=note)
         except Exception as err:  # the worker carries on; the scan stays "running", resumable
-            reason = str(err) if isinstance(err, NetsafeError) else f"unexpected {type(err).__name__}"
-            if scan_id:
-                runner.failures[scan_id[0]] = " ".join(reason.split())
+            if isinstance(err, ReportNotWrittenError):  # its own message names the folder: not here
+                reason = (
+                    "the scan is stored but its report could not be written (check scan_out_dir): "
+                    "finish it with netsafe scan --resume"
+                )
+            elif isinstance(err, NetsafeError):
+                reason = str(err)
+            else:
+                reason = f"unexpected {type(err).__name__}"
             with db.session() as session:
                 record(
                     session,
@@ -216,12 +222,6 @@ def start_scan(
     return Started(None if scan_id is None else progress_of(db, scan_id), ahead)
 
 
-def scan_progress(db: Database, scan_id: int, runner: ScanRunner = RUNNER) -> dict[str, Any]:
-    """How far the scan is, from the store (any worker answers the same), and its failure if this worker
-    ran it and it failed."""
-    summary = progress_of(db, scan_id).as_dict()
-    failure = runner.failures.get(scan_id)
-    if failure is not None:
-        summary["status"] = "failed"
-        summary["error"] = failure
-    return summary
+def scan_progress(db: Database, scan_id: int) -> dict[str, Any]:
+    """How far the scan is, from the store: any worker answers the same, a failed run included."""
+    return progress_of(db, scan_id).as_dict()

@@ -47,4 +47,4 @@ def start(request: Request, body: ScanIn, principal: Principal = RUN) -> dict[st
 @router.get("/scans/{scan_id}/progress", summary="How far a scan is")
 def progress(request: Request, scan_id: ScanId, _: Principal = READ) -> dict[str, Any]:
     state = state_of(request)
-    return scan_progress(state.db, scan_id, state.scans)
+    return scan_progress(state.db, scan_id)

@@ -103,7 +103,7 @@ def scans_start(
 @router.get("/scans/{scan_id}", response_class=HTMLResponse)
 def scan_page(request: Request, scan_id: ScanId, principal: Principal = READER) -> Response:
     state = state_of(request)
-    scan = scan_progress(state.db, scan_id, state.scans)
+    scan = scan_progress(state.db, scan_id)
     # Once finished: the counts with the grades made since, and where review stands.
     summary = (
         service.scan_summary(state.db, state.settings.review, scan_id).as_dict()
@@ -116,7 +116,7 @@ def scan_page(request: Request, scan_id: ScanId, principal: Principal = READER) 
 @router.get("/scans/{scan_id}/progress", response_class=HTMLResponse)
 def scan_progress_fragment(request: Request, scan_id: ScanId, principal: Principal = READER) -> Response:
     state = state_of(request)
-    scan = scan_progress(state.db, scan_id, state.scans)
+    scan = scan_progress(state.db, scan_id)
     # The poll that sees the scan end reloads the page, which then shows the counts with grades.
     done = scan["status"] != "running" and bool(request.headers.get("HX-Request"))
     headers = {"HX-Refresh": "true"} if done else None
