@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from netsafe.media import archives
+from netsafe.media import disk as disks
 from netsafe.media.limits import Limits
 from netsafe.media.locate import ItemGoneError, read_item
 from netsafe.media.location import Location
 from netsafe.media.sources import iter_sources
 
-from .evidence_ui import jpeg, tarred, zipped
+from .evidence_ui import fat_image, jpeg, tarred, zipped
 
 
 def test_a_zip_member_is_read_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,3 +47,27 @@ def test_a_missing_member_is_one_line(tmp_path: Path) -> None:
         read_item(Location.file(str(path)).member("b.jpg", "zip"), Limits())
     assert "\n" not in str(err.value) and str(tmp_path) not in str(err.value)
     assert read_item(Location.file(str(path)).member("a.jpg", "zip"), Limits()) == b"x"
+
+
+def test_a_file_in_a_disk_image_is_opened_by_its_inode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wanted = jpeg(5, (64, 48))
+    image = tmp_path / "usb.dd"
+    fat_image(image, "a.jpg", wanted)
+    stored = next(e.location for e in iter_sources([str(image)]) if e.location.name == "/a.jpg")
+    assert stored.steps[-1].inode is not None
+    walked: list[int] = []
+    real_walk = disks._walk_dir
+
+    def counting(*args: object, **kwargs: object) -> object:
+        walked.append(1)
+        return real_walk(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(disks, "_walk_dir", counting)
+    assert read_item(stored, Limits()) == wanted
+    assert walked == []  # no folder of the file system listed
+    # Bytes the caller does not recognise after the jump: the whole walk is made again, and has the last word.
+    checks: list[bytes] = []
+    assert read_item(stored, Limits(), lambda data: bool(checks.append(data))) == wanted
+    assert len(checks) == 1 and walked

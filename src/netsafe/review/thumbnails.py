@@ -120,8 +120,8 @@ def _picture(source: _Source) -> Image.Image:
     if source.size > SOURCE_LIMIT:
         raise NotShownError(f"the item is larger than {SOURCE_LIMIT // MiB} MiB: no thumbnail")
     limits = Limits(max_file_size=SOURCE_LIMIT, max_member_in_memory=SOURCE_LIMIT + 2 * MiB)
-    data = read_item(source.location, limits)
-    if len(data) != source.size or hashlib.sha256(data).hexdigest() != source.sha256:
+    data = read_item(source.location, limits, lambda got: _same(got, source))
+    if not _same(data, source):
         raise EvidenceChangedError(
             "the evidence changed since the scan (the file at the item's location has other content): "
             "scan it again"
@@ -129,6 +129,10 @@ def _picture(source: _Source) -> Image.Image:
     picture = picture_of(data, source.kind)
     PICTURES.put(key, picture)
     return picture
+
+
+def _same(data: bytes, source: _Source) -> bool:
+    return len(data) == source.size and hashlib.sha256(data).hexdigest() == source.sha256
 
 
 def scan_blob_thumbnail(
