@@ -218,3 +218,15 @@ def test_the_review_page_lists_groups_blurred_with_keys_and_settings(site: Site)
     assert offsite.headers["location"] == "/scans"
     admin = site.service.signed_in("admin").get(f"/scans/{site.scan_id}/review")
     assert "All reviewers (totals)" in admin.text and "All reviewers" not in again.text
+
+
+def test_the_review_grid_pages(site: Site) -> None:
+    client = site.service.signed_in("analyst")
+    first = client.get(f"/scans/{site.scan_id}/review?state=&per=3")
+    assert len(re.findall(r'<li class="card"', first.text)) == 3
+    assert 'id="next-page"' in first.text and 'id="previous-page"' not in first.text
+    second = client.get(f"/scans/{site.scan_id}/review?offset=3&per=3&state=")
+    assert len(re.findall(r'<li class="card"', second.text)) == 1
+    assert 'id="previous-page"' in second.text and 'id="next-page"' not in second.text
+    assert '<ol id="grid" class="grid" data-thumb="' in second.text and 'start="4"' in second.text
+    assert client.get(f"/scans/{site.scan_id}/review?per=1001").status_code == 422

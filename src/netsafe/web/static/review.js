@@ -124,8 +124,9 @@
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const key = ev.key.length === 1 ? ev.key.toLowerCase() : ev.key;
     let handled = true;
-    if (key === "ArrowRight") focusCard(at + 1);
-    else if (key === "ArrowLeft") focusCard(at - 1);
+    // Past either end of the page, the arrows turn the page.
+    if (key === "ArrowRight") { if (at === cards.length - 1) go("next-page"); else focusCard(at + 1); }
+    else if (key === "ArrowLeft") { if (at === 0) go("previous-page"); else focusCard(at - 1); }
     else if (key === "ArrowDown") focusCard(at + columns());
     else if (key === "ArrowUp") focusCard(at - columns());
     else if (key === "Home") focusCard(0);
