@@ -174,3 +174,17 @@ def test_regenerated_report_is_the_same_through_both_doors(
     assert listed["by_category"] == {"Category A": 2} and listed["graded_items"] == 2
     cli_scans = doors.cli("review", "scans", "--json")
     assert json.loads(cli_scans.stdout.splitlines()[0]) == listed
+
+
+def test_an_ignore_list_is_made_and_shown_alike(doors: Doors) -> None:
+    by_cli = doors.cli.json("hashset", "create", "nsrl-cli", "--kind", "ignore")
+    by_api = doors.api.post(
+        "/api/v1/hashsets", json={"name": "nsrl-api", "kind": "ignore"}, headers=doors.curator
+    )
+    assert by_api.status_code == 201, by_api.text
+    assert by_cli["kind"] == by_api.json()["kind"] == "ignore"
+    shown = doors.api.get("/api/v1/hashsets/nsrl-cli", headers=doors.curator).json()
+    assert shown["kind"] == doors.cli.json("hashset", "show", "nsrl-api")["kind"] == "ignore"
+    bad_cli = doors.cli("hashset", "create", "x", "--kind", "maybe")
+    bad_api = doors.api.post("/api/v1/hashsets", json={"name": "x", "kind": "maybe"}, headers=doors.curator)
+    assert (bad_cli.exit_code, bad_api.status_code) == (2, 422)
