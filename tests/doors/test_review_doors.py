@@ -188,3 +188,17 @@ def test_an_ignore_list_is_made_and_shown_alike(doors: Doors) -> None:
     bad_cli = doors.cli("hashset", "create", "x", "--kind", "maybe")
     bad_api = doors.api.post("/api/v1/hashsets", json={"name": "x", "kind": "maybe"}, headers=doors.curator)
     assert (bad_cli.exit_code, bad_api.status_code) == (2, 422)
+
+
+def test_scan_report_into_a_folder_it_cannot_write(scanned: tuple[Doors, int], tmp_path: Path) -> None:
+    doors, scan_id = scanned
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    result = doors.cli("scan", "report", str(scan_id), "--out", str(blocked / "sub"))
+    assert result.exit_code == 1
+    assert result.output.strip().startswith(
+        f"netsafe scan report: error: the report of scan {scan_id} could not"
+    )
+    assert str(tmp_path) not in result.output
+    missing = doors.cli("scan", "report", "99999", "--out", str(tmp_path / "x"))
+    assert missing.exit_code == 2 and "no scan with id 99999" in missing.output
