@@ -136,3 +136,34 @@ def test_a_video_and_its_resized_copy_are_one_group(tmp_path: Path, monkeypatch:
         assert {g.kind for g in page.groups} == {"video"}
     finally:
         db.dispose()
+
+
+def test_two_first_listings_at_once_build_one_queue(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from netsafe.review import grouping
+
+    real = grouping.group_pdq
+
+    def slow(hashes: list[str | None], distance: int) -> grouping.Grouping:
+        time.sleep(0.5)  # both callers inside the build at once
+        return real(hashes, distance)
+
+    monkeypatch.setattr(queue, "group_pdq", slow)
+    results: list[object] = []
+
+    def build() -> None:
+        try:
+            results.append(queue.build_queue(case.db, ACTOR, case.scan_id, SETTINGS))
+        except Exception as err:  # the test reports it below
+            results.append(err)
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    built = [r for r in results if isinstance(r, queue.QueueInfo)]
+    assert len(built) == 2, results
+    assert sorted(r.created for r in built) == [False, True]
