@@ -174,3 +174,31 @@ def test_regenerated_report_is_the_same_through_both_doors(
     assert listed["by_category"] == {"Category A": 2} and listed["graded_items"] == 2
     cli_scans = doors.cli("review", "scans", "--json")
     assert json.loads(cli_scans.stdout.splitlines()[0]) == listed
+
+
+def test_an_ignore_list_is_made_and_shown_alike(doors: Doors) -> None:
+    by_cli = doors.cli.json("hashset", "create", "nsrl-cli", "--kind", "ignore")
+    by_api = doors.api.post(
+        "/api/v1/hashsets", json={"name": "nsrl-api", "kind": "ignore"}, headers=doors.curator
+    )
+    assert by_api.status_code == 201, by_api.text
+    assert by_cli["kind"] == by_api.json()["kind"] == "ignore"
+    shown = doors.api.get("/api/v1/hashsets/nsrl-cli", headers=doors.curator).json()
+    assert shown["kind"] == doors.cli.json("hashset", "show", "nsrl-api")["kind"] == "ignore"
+    bad_cli = doors.cli("hashset", "create", "x", "--kind", "maybe")
+    bad_api = doors.api.post("/api/v1/hashsets", json={"name": "x", "kind": "maybe"}, headers=doors.curator)
+    assert (bad_cli.exit_code, bad_api.status_code) == (2, 422)
+
+
+def test_scan_report_into_a_folder_it_cannot_write(scanned: tuple[Doors, int], tmp_path: Path) -> None:
+    doors, scan_id = scanned
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    result = doors.cli("scan", "report", str(scan_id), "--out", str(blocked / "sub"))
+    assert result.exit_code == 1
+    assert result.output.strip().startswith(
+        f"netsafe scan report: error: the report of scan {scan_id} could not"
+    )
+    assert str(tmp_path) not in result.output
+    missing = doors.cli("scan", "report", "99999", "--out", str(tmp_path / "x"))
+    assert missing.exit_code == 2 and "no scan with id 99999" in missing.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -94,3 +96,74 @@ def test_item_source_is_the_first_location(case: Case) -> None:
     assert source.location[-1]["name"].endswith((".jpg", ".png"))
     with pytest.raises(NotFound):
         queue.item_source(case.db, 10_000)
+
+
+def test_videos_group_by_vpdq() -> None:
+    from netsafe.review.grouping import group_videos
+    from netsafe.signals.vpdq import VpdqFrame
+
+    rng = np.random.default_rng(11)
+    frames = [_random_hex(rng) for _ in range(6)]
+    clip = [VpdqFrame(n, float(n), 90, h) for n, h in enumerate(frames)]
+    reencoded = [VpdqFrame(n, float(n), 90, _flip(h, [1, 2, 3])) for n, h in enumerate(frames)]
+    other = [VpdqFrame(n, float(n), 90, _random_hex(rng)) for n in range(6)]
+    got = group_videos([clip, other, None, reencoded], 31)
+    assert got.group == [0, 1, 2, 0]
+    assert got.leader == [True, True, True, False]
+
+
+def test_a_video_and_its_resized_copy_are_one_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from netsafe.samples import synthetic_photo, write_video
+    from netsafe.store import open_database
+
+    from .conftest import add_users, run_scan_of
+
+    monkeypatch.setenv("NETSAFE_INDEX_DIR", str(tmp_path / "indexes"))
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    stills = [synthetic_photo(200 + i // 10, 320, 240) for i in range(30)]
+    write_video(folder / "clip.mp4", [np.asarray(s) for s in stills])
+    write_video(folder / "clip-small.mp4", [np.asarray(s.resize((240, 180))) for s in stills])
+    write_video(
+        folder / "other.mp4", [np.asarray(synthetic_photo(300 + i // 10, 320, 240)) for i in range(30)]
+    )
+    db = open_database(f"sqlite:///{tmp_path / 'v.db'}")
+    try:
+        add_users(db)
+        scan_id = run_scan_of(db, folder, tmp_path / "out")
+        page = queue.list_groups(db, ACTOR, scan_id, SETTINGS)
+        assert sorted(len(g.items) for g in page.groups) == [1, 2]
+        assert {g.kind for g in page.groups} == {"video"}
+    finally:
+        db.dispose()
+
+
+def test_two_first_listings_at_once_build_one_queue(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from netsafe.review import grouping
+
+    real = grouping.group_pdq
+
+    def slow(hashes: list[str | None], distance: int) -> grouping.Grouping:
+        time.sleep(0.5)  # both callers inside the build at once
+        return real(hashes, distance)
+
+    monkeypatch.setattr(queue, "group_pdq", slow)
+    results: list[object] = []
+
+    def build() -> None:
+        try:
+            results.append(queue.build_queue(case.db, ACTOR, case.scan_id, SETTINGS))
+        except Exception as err:  # the test reports it below
+            results.append(err)
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    built = [r for r in results if isinstance(r, queue.QueueInfo)]
+    assert len(built) == 2, results
+    assert sorted(r.created for r in built) == [False, True]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from netsafe.audit.service import Actor, record
@@ -24,7 +24,7 @@ from netsafe.review.models import ReviewGroupRow, ReviewItemRow, ReviewQueueRow
 from netsafe.review.settings import ReviewSettings
 from netsafe.store import Database
 from netsafe.store import repositories as repo
-from netsafe.triage.models import ScanBlobRow, ScanEventRow
+from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow
 from netsafe.triage.report_json import SIGNAL_FIELDS
 
 MAX_PAGE = 1000
@@ -69,6 +69,12 @@ def ensure_queue(session: Session, actor: Actor, scan_id: int, settings: ReviewS
             scan_id, existing.items, existing.groups, existing.group_distance, _aware(existing.built), False
         )
     scan = finished_scan(session, scan_id)
+    # Two first listings of one scan at once: the scan's row lock makes the second wait, then find the
+    # queue the first built (PostgreSQL; SQLite serialises writers anyway).
+    session.execute(update(ScanRow).where(ScanRow.id == scan.id).values(runs=ScanRow.runs))
+    again = session.scalars(select(ReviewQueueRow).where(ReviewQueueRow.scan_id == scan.id)).first()
+    if again is not None:
+        return QueueInfo(scan.id, again.items, again.groups, again.group_distance, _aware(again.built), False)
     blobs = session.execute(
         select(
             ScanBlobRow.id,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from netsafe.audit.service import Actor, record
-from netsafe.errors import InvalidInput
+from netsafe.errors import InvalidInput, Unavailable
 from netsafe.hashsets.profiles import ProfileError, load_profile
 from netsafe.review.access import finished_scan
 from netsafe.review.localset import entries_by_sha256, status, votes_of
@@ -26,6 +26,10 @@ from netsafe.store import repositories as repo
 from netsafe.triage.models import ScanBlobRow
 from netsafe.triage.report import REPORT_FILES, write_reports
 from netsafe.triage.report_json import LocalGrade, ReportData
+
+
+class ReportNotWrittenError(Unavailable):
+    pass
 
 
 def local_grades(session: Session, settings: ReviewSettings, scan_id: int) -> dict[str, LocalGrade]:
@@ -64,7 +68,13 @@ def regenerate(
         scan = finished_scan(session, scan_id)
         grades = local_grades(session, settings, scan_id)
         thumbnails = bool(scan.options.get("thumbnails"))
-    data = write_reports(db, scan_id, out_dir, thumbnails, grades)
+    try:
+        data = write_reports(db, scan_id, out_dir, thumbnails, grades)
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ReportNotWrittenError(
+            f"the report of scan {scan_id} could not be written to its folder ({reason}): choose another"
+        ) from None
     with db.session() as session:
         summary = data.report["summary"]
         record(

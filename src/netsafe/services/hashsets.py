@@ -46,6 +46,7 @@ def info_dict(info: HashSetInfo) -> dict[str, Any]:
         "entries": info.entry_count,
         "version": info.version,
         "profile": info.profile,
+        "kind": info.kind,
         "description": info.description,
         "source": info.source,
         "created": info.created.isoformat() if info.created else None,
