@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import io
 import os
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -182,3 +186,27 @@ def test_a_review_item_thumbnail(scan: Scan) -> None:
     assert len(unblur_events(scan.db)) == before + 1
     with pytest.raises(NotFound):
         item_thumbnail(scan.db, ACTOR, 10_000, ThumbOptions(), "grader")
+
+
+def test_at_most_two_pictures_are_made_at_once(scan: Scan, monkeypatch: pytest.MonkeyPatch) -> None:
+    running, most = [0], [0]
+    lock = threading.Lock()
+    real = thumbnails.read_item
+
+    def slow(*args: Any, **kwargs: Any) -> bytes:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.1)
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(thumbnails, "read_item", slow)
+    wanted = [sha256(scan.evidence.loose), sha256(scan.evidence.nested), sha256(scan.evidence.on_disk)]
+    blobs = [scan.blobs[s] for s in wanted] * 2
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        shown = list(pool.map(lambda b: scan_blob_thumbnail(scan.db, ACTOR, b, ThumbOptions()), blobs))
+    assert all(s.data for s in shown) and most[0] == 2

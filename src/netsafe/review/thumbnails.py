@@ -31,7 +31,10 @@ from netsafe.triage.models import ScanBlobRow, ScanEventRow
 # the way are held up to the same size (and never spilled to a temporary file: see read_item).
 SOURCE_LIMIT = 256 * MiB
 SHOWN_KINDS = ("image", "video")
-CACHE_ITEMS = 64  # reduced pictures (at most 480 px a side) kept per process: a page's worth
+CACHE_ITEMS = 64  # reduced pictures (at most 512 px a side) kept per process: a page's worth
+# Pictures made from the evidence at once per process: each may hold an item of SOURCE_LIMIT in memory, and
+# a page asks for dozens together (the others wait their turn; a cached picture never waits).
+BUILDING = threading.BoundedSemaphore(2)
 
 
 class MatchedItemError(Forbidden):
@@ -119,14 +122,18 @@ def _picture(source: _Source) -> Image.Image:
         return cached
     if source.size > SOURCE_LIMIT:
         raise NotShownError(f"the item is larger than {SOURCE_LIMIT // MiB} MiB: no thumbnail")
-    limits = Limits(max_file_size=SOURCE_LIMIT, max_member_in_memory=SOURCE_LIMIT + 2 * MiB)
-    data = read_item(source.location, limits, lambda got: _same(got, source))
-    if not _same(data, source):
-        raise EvidenceChangedError(
-            "the evidence changed since the scan (the file at the item's location has other content): "
-            "scan it again"
-        )
-    picture = picture_of(data, source.kind)
+    with BUILDING:
+        cached = PICTURES.get(key)  # made by the request this one waited behind
+        if cached is not None:
+            return cached
+        limits = Limits(max_file_size=SOURCE_LIMIT, max_member_in_memory=SOURCE_LIMIT + 2 * MiB)
+        data = read_item(source.location, limits, lambda got: _same(got, source))
+        if not _same(data, source):
+            raise EvidenceChangedError(
+                "the evidence changed since the scan (the file at the item's location has other content): "
+                "scan it again"
+            )
+        picture = picture_of(data, source.kind)
     PICTURES.put(key, picture)
     return picture
 
