@@ -103,6 +103,10 @@ def test_the_list_shows_counts_and_offers_the_reports(site: Site) -> None:
     assert detail.status_code == 200 and 'data-status="finished"' in detail.text
     assert "hx-trigger" not in detail.text  # a finished scan is not polled
     assert "Graded in review" in detail.text
+    items = re.search(r'<dd class="items">(\d+)</dd>', detail.text)
+    assert items is not None and int(items.group(1)) > 0
+    for shown in (page, detail):
+        assert "built-in method" not in shown.text and "Undefined" not in shown.text
 
 
 def test_a_scan_started_from_the_page(site: Site) -> None:
