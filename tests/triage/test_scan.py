@@ -238,7 +238,14 @@ def test_manifest_verifies_and_detects_changes(scanned: Scanned, tmp_path: Path)
     out = scanned.out
     assert verify_manifest(out) == []
     names = [line.split("  ", 1)[1] for line in (out / "manifest.txt").read_text().splitlines()]
-    assert sorted(names) == ["report.csv", "report.html", "report.json", "report.pdf", "vics.json"]
+    assert sorted(names) == [
+        "categories.csv",
+        "report.csv",
+        "report.html",
+        "report.json",
+        "report.pdf",
+        "vics.json",
+    ]
     done = subprocess.run(
         ["sha256sum", "-c", "--quiet", "manifest.txt"], cwd=out, capture_output=True, check=False
     )

@@ -54,6 +54,7 @@ def test_scan_writes_every_report_file(tmp_path: Path, evidence: Evidence, env: 
     )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
+        "categories.csv",
         "manifest.txt",
         "report.csv",
         "report.html",

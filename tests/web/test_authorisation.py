@@ -89,6 +89,27 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/api/v1/deterrence/lists/{name}/import"): DTM,
     ("POST", "/api/v1/deterrence/lists/{name}/remove"): DTM,
     ("GET", "/api/v1/deterrence/export"): DTM,
+    ("POST", "/api/v1/scans"): Permission.SCANS_RUN,
+    ("GET", "/api/v1/scans/{scan_id}/progress"): Permission.SCANS,
+    ("GET", "/api/v1/review/items/{item_id}/thumbnail"): Permission.REVIEW,
+    ("GET", "/api/v1/scans"): Permission.SCANS,
+    ("GET", "/api/v1/scans/{scan_id}"): Permission.SCANS,
+    ("GET", "/api/v1/scans/{scan_id}/report/{file}"): Permission.SCANS,
+    ("GET", "/api/v1/scans/{scan_id}/review"): Permission.REVIEW,
+    ("POST", "/api/v1/scans/{scan_id}/review/undo"): Permission.REVIEW,
+    ("POST", "/api/v1/scans/{scan_id}/review/import"): Permission.REVIEW,
+    ("POST", "/api/v1/review/{group_id}/grade"): Permission.REVIEW,
+    ("POST", "/api/v1/review/{group_id}/ignore"): Permission.REVIEW,
+    ("POST", "/api/v1/review/items/grade"): Permission.REVIEW,
+    ("POST", "/api/v1/review/items/ignore"): Permission.REVIEW,
+    ("POST", "/api/v1/review/items/{item_id}/settle"): Permission.REVIEW_SETTLE,
+    ("POST", "/api/v1/review/items/{item_id}/unblur"): Permission.REVIEW,
+    ("GET", "/api/v1/review/disputes"): Permission.REVIEW_SETTLE,
+    ("POST", "/api/v1/review/time"): Permission.REVIEW,
+    ("GET", "/api/v1/review/exposure"): Permission.REVIEW,
+    ("GET", "/api/v1/review/exposure/totals"): A,
+    ("GET", "/api/v1/review/settings"): Permission.REVIEW,
+    ("PUT", "/api/v1/review/settings"): Permission.REVIEW,
 }
 
 PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
@@ -129,6 +150,13 @@ PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
     ("GET", "/warning"): PUBLIC,
     ("GET", "/warning/help/{variant}/{link}"): PUBLIC,
     ("GET", "/deterrence"): DTM,
+    ("GET", "/scans"): Permission.SCANS,
+    ("POST", "/scans"): Permission.SCANS_RUN,
+    ("GET", "/scans/{scan_id}"): Permission.SCANS,
+    ("GET", "/scans/{scan_id}/progress"): Permission.SCANS,
+    ("GET", "/scans/{scan_id}/reports/{name}"): Permission.SCANS,
+    ("GET", "/scans/{scan_id}/review"): Permission.REVIEW,
+    ("POST", "/review/settings"): Permission.REVIEW,
 }
 
 CALLERS = [r.value for r in Role]
@@ -148,6 +176,10 @@ def _path(template: str) -> str:
         .replace("{variant}", "traced")
         .replace("{link}", "chat")
     )
+    out = template.replace("{name}", "nosuchthing").replace("{action}", "disable").replace("{entry_id}", "1")
+    for key in ("{scan_id}", "{group_id}", "{item_id}"):
+        out = out.replace(key, "999")
+    return out.replace("{file}", "report.json")
 
 
 def _allowed(required: str | Permission | None, perms: frozenset[Permission]) -> bool:

@@ -17,6 +17,7 @@ from netsafe.cli import (
     helptext,
     hotline_cmd,
     match_cmd,
+    review_cmd,
     scan_cmd,
     serve_cmd,
     token_cmd,
@@ -38,7 +39,7 @@ app.command("hash")(hash_cmd.hash_command)
 app.command("demo")(demo_cmd.demo_command)
 app.add_typer(hashset_cmd.app, name="hashset")  # hashset_edit_cmd adds create/add/remove/rename
 app.command("match")(match_cmd.match_command)
-app.command("scan")(scan_cmd.scan_command)
+app.add_typer(scan_cmd.app, name="scan")  # scan SOURCE... runs one; scan report SCAN_ID
 app.command("serve")(serve_cmd.serve_command)
 app.add_typer(user_cmd.app, name="user")
 app.add_typer(token_cmd.app, name="token")
@@ -46,6 +47,7 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(case_cmd.app, name="case")
 app.add_typer(hotline_cmd.app, name="hotline")
 app.add_typer(deterrence_cmd.app, name="deterrence")
+app.add_typer(review_cmd.app, name="review")
 
 
 def _version(value: bool) -> None:

@@ -33,11 +33,14 @@ def create_command(
     profile: str = typer.Option(DEFAULT_PROFILE, "--profile", help="Grading profile (uk-caid, vic-us, ...)."),
     description: str | None = typer.Option(None, "--description", help="What the set is."),
     source: str | None = typer.Option(None, "--source", help="Where it comes from (CAID, IWF, ...)."),
+    kind: str = typer.Option(
+        "match", "--kind", help="match, or ignore: known-benign files left out of review and of counts."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the new set as one JSON object."),
 ) -> None:
     """Create an empty hash set (then `hashset add` or `hashset import` fills it)."""
     with store() as db:
-        info = service.create_set(db, Actor.cli(), name, profile, description, source)
+        info = service.create_set(db, Actor.cli(), name, profile, description, source, kind)
     if json_out:
         emit_json(service.info_dict(info))
     else:

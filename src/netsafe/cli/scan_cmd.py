@@ -4,21 +4,42 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 from netsafe.audit.service import Actor
 from netsafe.cli.errors import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_USAGE, fail, handled
 from netsafe.hashing.options import ALL_SIGNALS, OptionError, parse_signals
 from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE
 from netsafe.media.limits import Limits
+from netsafe.review import service as review
 from netsafe.services.lookup import MAX_DISTANCE
 from netsafe.store.db import StoreError, open_database
 from netsafe.textsafe import is_exact_utf8, readable
 from netsafe.triage import service
 from netsafe.triage.pipeline import ScanConfig
 from netsafe.triage.progress import ScanProgress
+
+
+class _ScanGroup(TyperGroup):
+    """``netsafe scan SOURCE... --out DIR`` runs a scan, as it always has; ``netsafe scan report SCAN_ID``
+    (a sub-command) writes a scan's report again. Anything that is not a sub-command's name is a scan's
+    arguments (a source folder named ``report``: give it as ``./report``)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's own (vendored) click context
+        if not args or args[0] not in self.commands:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    name="scan",
+    cls=_ScanGroup,
+    help="Scan evidence (netsafe scan SOURCE... --out DIR), or write a scan's report again (scan report).",
+    pretty_exceptions_enable=False,
+)
 
 
 def _error(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -42,6 +63,7 @@ def parse_size(text: str, option: str) -> int:
     return int(value * _UNITS[unit])
 
 
+@app.command("run")
 def scan_command(
     sources: list[Path] = typer.Argument(
         ..., help="Folders, files, archives or disk images (raw, split, E01)."
@@ -90,8 +112,9 @@ def scan_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Scan evidence: hash every file (inside archives and disk images too), match it against hash sets,
-    checkpoint in the store as it goes, and write report.json, report.csv, report.html, report.pdf,
-    vics.json and manifest.txt into --out.
+    checkpoint in the store as it goes, and write report.json, report.csv, categories.csv, report.html,
+    report.pdf, vics.json and manifest.txt into --out. (`netsafe scan report SCAN_ID --out DIR` writes them
+    again later, with the grades made in review since.)
 
     Exit status: 0 report written (problems with the evidence are listed in it), 1 the scan could not
     finish (store error; run again with --resume), 2 usage error.
@@ -158,3 +181,31 @@ def scan_command(
         f"{s['errors']} errors; report in {out_dir}",
         err=True,
     )
+
+
+@app.command("report")
+def report_command(
+    scan_id: int = typer.Argument(..., min=1, help="The scan's id (netsafe review scans, or /scans)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the report files (created if missing)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the report's summary as one JSON object."),
+) -> None:
+    """Write a scan's report files again from the store, with the grades made in review since: the counts
+    by category then cover the known items and the newly graded ones, and vics.json carries the grades."""
+    from netsafe.cli.review_cmd import emit_json, review_settings
+
+    with handled("netsafe scan report"):
+        settings = review_settings()
+        db = open_database()
+        try:
+            data = review.regenerate(db, Actor.cli(), settings, scan_id, out)
+        finally:
+            db.dispose()
+    summary = data.report["summary"]
+    if json_out:
+        emit_json(summary)
+    else:
+        typer.echo(
+            f"scan {scan_id}: {summary['matched_items']} known, {summary.get('graded_items', 0)} graded "
+            f"since; report in {out.resolve()}",
+            err=True,
+        )

@@ -254,6 +254,7 @@ class HashSetInfo:
     created: datetime | None = None
     updated: datetime | None = None
     entry_count: int = 0
+    kind: str = "match"  # "ignore": known-benign files, left out of review and of a report's counts
 
 
 Severity = Literal["error", "warning"]

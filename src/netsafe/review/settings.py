@@ -21,3 +21,9 @@ class ReviewSettings(BaseModel):
     local_hashset: str = "local-graded"
     # A reminder to take a break after this many minutes of review in a day; 0: none.
     break_reminder_minutes: NonNegativeInt = 0
+    # Where the reports of scans started from the pages go (a folder per scan); none: the user data folder.
+    # Never under an evidence root: a report must not become evidence of the next scan.
+    scan_out_dir: Path | None = None
+    # Threads and decoder processes of a scan started from the pages; 0: half the cores, so the service
+    # keeps answering while it runs.
+    scan_workers: NonNegativeInt = 0

@@ -46,6 +46,7 @@ def info_dict(info: HashSetInfo) -> dict[str, Any]:
         "entries": info.entry_count,
         "version": info.version,
         "profile": info.profile,
+        "kind": info.kind,
         "description": info.description,
         "source": info.source,
         "created": info.created.isoformat() if info.created else None,
@@ -129,13 +130,19 @@ def create_set(
     profile: str = DEFAULT_PROFILE,
     description: str | None = None,
     source: str | None = None,
+    kind: str = "match",
 ) -> HashSetInfo:
-    """An empty set. Raises ``InvalidNameError``, ``ProfileError`` (unknown profile) or a Conflict."""
+    """An empty set. Raises ``InvalidNameError``, ``ProfileError`` (unknown profile) or a Conflict.
+
+    ``kind`` "ignore" makes a list of known-benign files: their matches are left out of review and counts."""
     check_new_name(name)
     load_profile(profile)
     with db.session() as session:
-        row = repo.create_set(session, name, profile, description, source)
-        record(session, actor, "hashset.create", f"hashset:{row.name}", {"profile": profile})
+        row = repo.create_set(session, name, profile, description, source, kind)
+        details: dict[str, Any] = {"profile": profile}
+        if kind != "match":
+            details["kind"] = kind
+        record(session, actor, "hashset.create", f"hashset:{row.name}", details)
         return repo.set_info_by_name(session, row.name)
 
 

@@ -108,6 +108,7 @@ def set_info(row: HashSetRow, entry_count: int) -> HashSetInfo:
         created=aware(row.created),
         updated=aware(row.updated),
         entry_count=entry_count,
+        kind=row.kind or "match",
     )
 
 

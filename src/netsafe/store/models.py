@@ -20,6 +20,9 @@ class HashSetRow(Base):
     description: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text)
     profile: Mapped[str] = mapped_column(String(64))
+    # "match": its matches are known items; "ignore": known-benign files (an NSRL-style list), whose
+    # matches are left out of review and of a report's counts.
+    kind: Mapped[str] = mapped_column(String(16), default="match", server_default="match")
     version: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[datetime] = mapped_column(Time)
     updated: Mapped[datetime] = mapped_column(Time)

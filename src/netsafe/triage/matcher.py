@@ -25,9 +25,18 @@ class SetInfo:
     profile: str
     version: int
     entries: int
+    kind: str = "match"
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "profile": self.profile, "entries": self.entries}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "version": self.version,
+            "profile": self.profile,
+            "entries": self.entries,
+        }
+        if self.kind != "match":
+            out["kind"] = self.kind  # an ignore list: its matches are left out of review and counts
+        return out
 
 
 class ScanMatcher:
@@ -36,7 +45,7 @@ class ScanMatcher:
     def __init__(self, db: Database, names: list[str] | None, max_distance: int = 31) -> None:
         with db.session() as session:
             infos = [set_info_by_name(session, n) for n in names] if names else set_infos(session)
-        self.sets = [SetInfo(i.name, i.profile, i.version, i.entry_count) for i in infos]
+        self.sets = [SetInfo(i.name, i.profile, i.version, i.entry_count, i.kind) for i in infos]
         self.names = [s.name for s in self.sets]
         self.max_distance = max_distance
         self._db = db

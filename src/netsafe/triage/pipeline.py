@@ -429,10 +429,17 @@ class Scanner:
 
 
 def run_scan(
-    db: Database, config: ScanConfig, resume: bool = False, hook: ProgressHook | None = None
+    db: Database,
+    config: ScanConfig,
+    resume: bool = False,
+    hook: ProgressHook | None = None,
+    started: Callable[[int], None] | None = None,
 ) -> ScanState:
-    """Run (or finish) the scan for ``config.out_dir``; the caller writes the report afterwards."""
+    """Run (or finish) the scan for ``config.out_dir``; the caller writes the report afterwards.
+    ``started`` is told the scan's id as soon as it is stored (a scan started from the pages shows it)."""
     state = start_or_resume(db, config, resume)
+    if started is not None:
+        started(state.id)
     if state.finished:
         return state
     matcher = load_matcher(db, state, config)

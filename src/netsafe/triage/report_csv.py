@@ -101,3 +101,37 @@ def write_csv(report: dict[str, Any], path: Path) -> None:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows(report))
+
+
+CATEGORY_COLUMNS = ("category", "category_label", "source", "sha256", "location", "deleted")
+
+
+def category_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every location of every categorised item, by category: known (matched a list) or graded in review."""
+    ignore_sets = {s["name"] for s in report["scan"]["hash_sets"] if s.get("kind") == "ignore"}
+    out: list[dict[str, Any]] = []
+    for item in report["items"]:
+        if item["category"] is None:
+            continue
+        known = any(m["hashset"] not in ignore_sets for m in item["matches"])
+        if not known and "graded" not in item:
+            continue
+        for place in item["locations"]:
+            row = {
+                "category": item["category"],
+                "category_label": item["category_label"] or "",
+                "source": "known" if known else "graded",
+                "sha256": item["sha256"],
+                "location": place["path"],
+                "deleted": "yes" if place["deleted"] else "no",
+            }
+            out.append(row)
+    out.sort(key=lambda r: (r["category_label"], r["location"]))
+    return [{key: csv_cell(value) for key, value in row.items()} for row in out]
+
+
+def write_categories(report: dict[str, Any], path: Path) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CATEGORY_COLUMNS)
+        writer.writeheader()
+        writer.writerows(category_rows(report))

@@ -8,6 +8,7 @@ found items (never counted as graded)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -40,6 +41,28 @@ SIGNAL_FIELDS = (*COMPUTED_SIGNALS, "pdq_quality")
 class ReportData:
     report: dict[str, Any]
     thumbnails: dict[str, str]  # sha256 -> base64 PNG, unmatched images only (HTML with --thumbnails)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalGrade:
+    """A grade made in review since the scan (netsafe.review): what the report counts an unmatched item as."""
+
+    category: str
+    label: str
+    hashset: str
+    profile: str
+    votes: int
+    trusted: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "category_label": self.label,
+            "hashset": self.hashset,
+            "profile": self.profile,
+            "votes": self.votes,
+            "trusted": self.trusted,
+        }
 
 
 def schema() -> dict[str, Any]:
@@ -77,11 +100,23 @@ def charge_profile(hash_sets: list[dict[str, Any]]) -> str:
     return profiles.pop() if len(profiles) == 1 else DEFAULT_PROFILE
 
 
-def category_in(item: dict[str, Any], profile: str | GradingProfile) -> str | None:
-    """The most severe category of the item's matches, in ``profile``'s codes (None: uncategorised)."""
+def category_in(
+    item: dict[str, Any], profile: str | GradingProfile, ignore_sets: frozenset[str] | set[str] = frozenset()
+) -> str | None:
+    """The most severe category of the item's matches (an ignore list's aside), in ``profile``'s codes
+    (None: uncategorised); for an unmatched item graded in review since the scan, its grade."""
     grading = load_profile(profile)
+    graded = item.get("graded")
+    if graded is not None and not item["matches"]:
+        try:
+            code = map_category(graded["category"], graded["profile"], grading.name)
+        except ProfileError:
+            return None
+        return code if grading.has(code) else None
     codes: list[str | None] = []
     for m in item["matches"]:
+        if m["hashset"] in ignore_sets:
+            continue
         try:
             code = map_category(m["category"], m["profile"], grading.name)
         except ProfileError:
@@ -90,9 +125,12 @@ def category_in(item: dict[str, Any], profile: str | GradingProfile) -> str | No
     return grading.most_severe(codes) if codes else None
 
 
-def charge_table(items: list[dict[str, Any]], profile: str) -> list[dict[str, Any]]:
-    """Matched items by category, most severe first, every category of the profile and uncategorised last,
-    zeros included (a charge sheet lists every category). Near-copies are not graded and not counted."""
+def charge_table(
+    items: list[dict[str, Any]], profile: str, ignore_sets: frozenset[str] | set[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """Matched and review-graded items by category, most severe first, every category of the profile and
+    uncategorised last, zeros included (a charge sheet lists every category). Near-copies are not graded
+    and not counted; nor are matches of ignore lists (known-benign files)."""
     grading = load_profile(profile)
     codes: list[str | None] = [*grading.severity_order, None]
     rows: dict[str | None, dict[str, Any]] = {
@@ -108,9 +146,9 @@ def charge_table(items: list[dict[str, Any]], profile: str) -> list[dict[str, An
         for code in codes
     }
     for item in items:
-        if not item["matches"]:
+        if not (_counted(item, ignore_sets) or "graded" in item):
             continue
-        row = rows[category_in(item, grading)]
+        row = rows[category_in(item, grading, ignore_sets)]
         files = len(item["locations"])
         row["files"] += files
         if item["kind"] in ("image", "video"):
@@ -119,7 +157,9 @@ def charge_table(items: list[dict[str, Any]], profile: str) -> list[dict[str, An
     return list(rows.values())
 
 
-def build_report(db: Database, scan_id: int) -> ReportData:
+def build_report(db: Database, scan_id: int, grades: Mapping[str, LocalGrade] | None = None) -> ReportData:
+    """The report of a scan from the store. ``grades`` (sha256 -> grade), from review: unmatched items
+    graded since the scan, counted beside the known ones (``summary.by_category`` and the charge)."""
     with db.session() as session:
         scan = session.get(ScanRow, scan_id)
         if scan is None:
@@ -131,6 +171,7 @@ def build_report(db: Database, scan_id: int) -> ReportData:
             )
         )
         session.expunge_all()
+    ignore_sets = {s["name"] for s in scan.hash_sets if s.get("kind") == "ignore"}
     items: dict[int, dict[str, Any]] = {}
     errors: list[dict[str, Any]] = []
     files = nbytes = deleted = 0
@@ -155,7 +196,11 @@ def build_report(db: Database, scan_id: int) -> ReportData:
             place["times"] = event.times
         item = items.get(blob.id)
         if item is None:
-            item = items[blob.id] = _item(blob)
+            item = items[blob.id] = _item(blob, ignore_sets)
+            grade = (grades or {}).get(blob.sha256)
+            if grade is not None and not item["matches"]:
+                item["category"], item["category_label"] = grade.category, grade.label
+                item["graded"] = grade.as_dict()
             if blob.thumbnail and not blob.matches:
                 thumbnails[blob.sha256] = blob.thumbnail
         item["locations"].append(place)
@@ -164,14 +209,22 @@ def build_report(db: Database, scan_id: int) -> ReportData:
     ordered = list(items.values())
     by_category: dict[str, int] = {}
     by_set: dict[str, int] = {}
+    graded_by_category: dict[str, int] = {}
     for item in ordered:
-        if not item["matches"]:
+        if "graded" in item:
+            label = item["category_label"]
+            graded_by_category[label] = graded_by_category.get(label, 0) + 1
+        for name in sorted({m["hashset"] for m in item["matches"]}):
+            by_set[name] = by_set.get(name, 0) + 1
+        if not _counted(item, ignore_sets):
             continue
         label = item["category_label"] or "Uncategorised"
         by_category[label] = by_category.get(label, 0) + 1
-        for name in sorted({m["hashset"] for m in item["matches"]}):
-            by_set[name] = by_set.get(name, 0) + 1
-    matched = [i for i in ordered if i["matches"]]
+    matched = [i for i in ordered if _counted(i, ignore_sets)]
+    ignored = sum(1 for i in ordered if i["matches"] and not _counted(i, ignore_sets))
+    everything = dict(by_category)
+    for label, n in graded_by_category.items():
+        everything[label] = everything.get(label, 0) + n
     options = scan.options
     profile = charge_profile(scan.hash_sets)
     mark_near_copies(ordered, int(options.get("max_distance") or 31))
@@ -189,10 +242,16 @@ def build_report(db: Database, scan_id: int) -> ReportData:
         "matches_by_category": dict(sorted(by_category.items())),
         "matches_by_hashset": {s["name"]: by_set.get(s["name"], 0) for s in scan.hash_sets},
         "charge_profile": profile,
-        "charge": charge_table(ordered, profile),
+        "charge": charge_table(ordered, profile, ignore_sets),
         "near_copies": len(near),
         "near_copy_files": sum(len(i["locations"]) for i in near),
     }
+    if ignore_sets:
+        summary["ignored_items"] = ignored
+    if grades is not None:
+        summary["graded_items"] = sum(graded_by_category.values())
+        summary["graded_by_category"] = dict(sorted(graded_by_category.items()))
+        summary["by_category"] = dict(sorted(everything.items()))
     report = {
         "format": REPORT_FORMAT,
         "format_version": REPORT_VERSION,
@@ -220,7 +279,12 @@ def build_report(db: Database, scan_id: int) -> ReportData:
     return ReportData(report, thumbnails)
 
 
-def _item(blob: ScanBlobRow) -> dict[str, Any]:
+def _counted(item: dict[str, Any], ignore_sets: frozenset[str] | set[str]) -> bool:
+    """Matched a known set: an ignore list's matches are known-benign and left out of the counts."""
+    return any(m["hashset"] not in ignore_sets for m in item["matches"])
+
+
+def _item(blob: ScanBlobRow, ignore_sets: set[str]) -> dict[str, Any]:
     signals: dict[str, Any] = {"sha256": blob.sha256}
     for name in SIGNAL_FIELDS:
         if name == "sha256":
@@ -228,7 +292,7 @@ def _item(blob: ScanBlobRow) -> dict[str, Any]:
         value = getattr(blob, name)
         if value is not None:
             signals[name] = value
-    code, label = item_category(blob.matches)
+    code, label = item_category([m for m in blob.matches if m["hashset"] not in ignore_sets])
     return {
         "sha256": blob.sha256,
         "size": blob.size,

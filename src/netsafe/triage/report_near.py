@@ -52,7 +52,8 @@ def mark_near_copies(items: list[dict[str, Any]], max_distance: int) -> None:
     images = [(i, p) for i in matched if (p := _pdq(i)) is not None]
     table = hex_to_words([p for _, p in images])
     for item in items:
-        if item["matches"] or item["kind"] not in ("image", "video"):
+        # A near-copy needs grading; one graded in review since the scan has its grade already.
+        if item["matches"] or "graded" in item or item["kind"] not in ("image", "video"):
             continue
         if item["kind"] == "image" and images:
             pdq = _pdq(item)

@@ -27,6 +27,7 @@ def _iso(seconds: float) -> str:
 
 def entries(report: dict[str, Any], profile: str) -> Iterator[Entry]:
     scan = report["scan"]
+    ignore_sets = {s["name"] for s in scan["hash_sets"] if s.get("kind") == "ignore"}
     # netsafe's own keys (VICS has no case or exhibit field on Media); readers ignore keys they do not know.
     case = {k: v for k, v in (("CaseReference", scan["case"]), ("ExhibitReference", scan["exhibit"])) if v}
     for item in report["items"]:
@@ -48,10 +49,11 @@ def entries(report: dict[str, Any], profile: str) -> Iterator[Entry]:
             files.append({k: v for k, v in media_file.items() if v is not None})
         yield Entry(
             signals={k: sig[k] for k in COMPUTED_SIGNALS if k in sig and types.REGISTRY[k].in_entries},
-            category=category_in(item, profile),
+            category=category_in(item, profile, ignore_sets),
             media_size=item["size"],
             mime_type=item["mime"],
             media_files=files,
+            # Pre-categorised: graded by a list before this case; a local grade (review) is not.
             extra={"IsPrecategorized": bool(item["matches"]), **case},
         )
 

@@ -67,13 +67,15 @@ def scan(
     *,
     resume: bool = False,
     hook: Callable[..., None] | None = None,
+    started: Callable[[int], None] | None = None,
 ) -> ScanOutcome:
     """Scan ``config.sources`` (or finish the interrupted scan for ``config.out_dir``), write the report
     files and record the scan in the audit log. Raises the kinds of netsafe.errors: a request that cannot
-    be served as given (unknown hash set, a finished scan in --out) or a store or report failure."""
+    be served as given (unknown hash set, a finished scan in --out) or a store or report failure.
+    ``started`` is told the scan's id as soon as the scan is stored."""
     out_dir = Path(config.out_dir).absolute()
     try:
-        state = run_scan(db, config, resume=resume, hook=hook)
+        state = run_scan(db, config, resume=resume, hook=hook, started=started)
     except KeyboardInterrupt:
         raise _interrupted(db, actor, config, out_dir, resume) from None
     try:

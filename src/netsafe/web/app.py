@@ -31,7 +31,10 @@ from netsafe.web.api import hashing as api_hashing
 from netsafe.web.api import hashsets as api_hashsets
 from netsafe.web.api import hotline as api_hotline
 from netsafe.web.api import matching as api_matching
+from netsafe.web.api import review as api_review
+from netsafe.web.api import scan_start as api_scan_start
 from netsafe.web.api import system as api_system
+from netsafe.web.api import thumbnails as api_thumbnails
 from netsafe.web.auth import LoginRequiredError, page_principal, require_login
 from netsafe.web.config import Settings, load_settings, trusted_proxies
 from netsafe.web.errors import install as install_errors
@@ -111,6 +114,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         yield
         if monitoring is not None:
             monitoring.cancel()
+        state.scans.shutdown()  # a scan started from the pages stops between two items, resumable
         # The counts of summarised events still in their window, then everything handed to the writer.
         state.summary.flush()
         try:
@@ -151,6 +155,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         api_cases,
         api_hotline,
         api_deterrence,
+        api_review,
+        api_scan_start,
+        api_thumbnails,
     ):
         app.include_router(module.router, prefix=API)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
+from netsafe.review.scan_start import ScanRunner
 from netsafe.services.accounts import Throttle
 from netsafe.store.db import Database
 from netsafe.web.config import Settings
@@ -27,6 +28,7 @@ class ServiceState:
     summary: Any = None  # netsafe.audit.summary.AuditSummary over ``audit``, set by the app factory
     deterrence: Any = None  # netsafe.deterrence.checking.Checker, set by the app factory
     tokens: TokenCache = field(default_factory=lambda: TokenCache(TOKEN_CACHE_SECONDS))
+    scans: ScanRunner = field(default_factory=ScanRunner)  # scans started from the pages, this worker's
 
 
 def state_of(request: Request) -> ServiceState:

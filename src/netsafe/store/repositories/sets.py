@@ -47,17 +47,28 @@ def get_set(session: Session, name: str) -> HashSetRow:
     return row
 
 
+SET_KINDS = ("match", "ignore")
+
+
 def create_set(
-    session: Session, name: str, profile: str, description: str | None = None, source: str | None = None
+    session: Session,
+    name: str,
+    profile: str,
+    description: str | None = None,
+    source: str | None = None,
+    kind: str = "match",
 ) -> HashSetRow:
     name = check_name(name)
     load_profile(profile)  # raises ProfileError for an unknown one
+    if kind not in SET_KINDS:
+        raise StoreInputError(f"hash set kind must be one of {', '.join(SET_KINDS)}, got {kind!r}")
     if find_set(session, name) is not None:
         raise AlreadyExistsError(f"a hash set named {name!r} exists already")
     stamp = now()
     row = HashSetRow(
         name=name,
         profile=profile,
+        kind=kind,
         description=description,
         source=source,
         version=0,

@@ -40,6 +40,7 @@ class HashSetOut(BaseModel):
     entries: int
     version: int
     profile: str
+    kind: str = Field(description="match, or ignore: known-benign files left out of review and counts")
     description: str | None
     source: str | None
     created: str | None
@@ -66,6 +67,7 @@ class RenameIn(BaseModel):
 class HashSetIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     profile: str = Field(default=DEFAULT_PROFILE, max_length=64)
+    kind: str = Field(default="match", max_length=16, description="match, or ignore (known-benign files)")
     description: str | None = Field(default=None, max_length=10_000)
     source: str | None = Field(default=None, max_length=10_000)
 
@@ -130,6 +132,7 @@ def create_hashset(request: Request, body: HashSetIn, principal: Principal = WRI
         body.profile,
         body.description,
         body.source,
+        body.kind,
     )
     _changed(request)
     return _out(info)

@@ -1,7 +1,7 @@
 """cases: referrals, risk assessments, exhibits and their scans, hotline reports, actions, operations
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-04
 """
 
@@ -11,9 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-# Relinked after the hotline's 0005 where the two branches met (deterrence); review's 0006 goes between at
-# its merge.
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
