@@ -85,9 +85,8 @@ def test_report_remove_way_shares_only_when_verified(sdb: Database) -> None:
     got = service.submit(sdb, settings, [_item()], age_under_18=True)
     assert not got.shared
     assert SHA not in _export(sdb)
-    with db_user(sdb, "cur", "curator"):
-        with pytest.raises(Forbidden, match="hotline permission"):
-            service.verify(sdb, CLI, got.reference, user="cur")
+    with db_user(sdb, "cur", "curator"), pytest.raises(Forbidden, match="hotline permission"):
+        service.verify(sdb, CLI, got.reference, user="cur")
     with db_user(sdb, "ana", "analyst"):
         out = service.verify(sdb, CLI, got.reference, user="ana")
     assert out["status"] == "verified" and out["verified_by"] == "user:ana" and out["shared"]
