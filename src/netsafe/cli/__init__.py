@@ -16,6 +16,7 @@ from netsafe.cli import (
     helptext,
     hotline_cmd,
     match_cmd,
+    remove_cmd,
     scan_cmd,
     serve_cmd,
     token_cmd,
@@ -44,6 +45,7 @@ app.add_typer(token_cmd.app, name="token")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(case_cmd.app, name="case")
 app.add_typer(hotline_cmd.app, name="hotline")
+app.add_typer(remove_cmd.app, name="remove")
 
 
 def _version(value: bool) -> None:

@@ -33,6 +33,8 @@ from netsafe.store.db import Database
 from netsafe.store.models import EntryRow, HashSetRow
 
 PUBLIC = Actor("public:remove")
+# What the page computes on the device: the request body's fields, not a list of the registry's signals.
+DEVICE_SIGNALS = ("md5", "sha256", "pdq")  # signal-list: ok
 STATUSES = ("received", "verified", "withdrawn")
 # Unambiguous letters and digits (no 0/O, 1/I/L): read aloud or copied from a phone's screen.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -92,7 +94,7 @@ def _target(reference: str) -> str:
 def check_item(item: NewItem) -> dict[str, str]:
     """The item's signals, normalised; InvalidInput naming the item and field for a bad one."""
     signals: dict[str, str] = {}
-    for name in ("md5", "sha256", "pdq"):
+    for name in DEVICE_SIGNALS:
         value = getattr(item, name)
         if value is None:
             continue
@@ -138,7 +140,7 @@ def _share(session: Session, actor: Actor, request: RemoveRequestRow) -> int:
     version = repo.next_version(session, row)
     entries = []
     for item in items:
-        signals = {k: v for k, v in (("md5", item.md5), ("sha256", item.sha256), ("pdq", item.pdq)) if v}
+        signals = {k: v for k in DEVICE_SIGNALS if (v := getattr(item, k))}
         entries.append(_entry(request.reference, item.number, signals, item.pdq_quality))
     repo.upsert_entries(session, row.id, version, entries)
     by_source = {

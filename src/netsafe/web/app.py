@@ -29,6 +29,7 @@ from netsafe.web.api import hashing as api_hashing
 from netsafe.web.api import hashsets as api_hashsets
 from netsafe.web.api import hotline as api_hotline
 from netsafe.web.api import matching as api_matching
+from netsafe.web.api import remove as api_remove
 from netsafe.web.api import system as api_system
 from netsafe.web.auth import LoginRequiredError, page_principal, require_login
 from netsafe.web.config import Settings, load_settings, trusted_proxies
@@ -39,7 +40,7 @@ from netsafe.web.headers import SecurityHeadersMiddleware
 from netsafe.web.jsonbody import JsonBodyGuardMiddleware
 from netsafe.web.limits import BodyLimitMiddleware
 from netsafe.web.matching import SharedMatcher
-from netsafe.web.pages import report_public
+from netsafe.web.pages import remove_public, report_public
 from netsafe.web.pages import routes as pages
 from netsafe.web.pages.render import render_error, templates
 from netsafe.web.ratelimit import limiter_for
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         api_audit,
         api_cases,
         api_hotline,
+        api_remove,
     ):
         app.include_router(module.router, prefix=API)
 
@@ -156,6 +158,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(pages.router)
     app.include_router(report_public.router)
+    app.include_router(remove_public.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     install_errors(app, render_error, page_principal)
