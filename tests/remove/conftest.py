@@ -1,4 +1,4 @@
-"""Fixtures for Remove my image: a SQLite store of its own."""
+"""Fixtures for Remove my image: a SQLite store of its own, and the web tests' services."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from netsafe.store.db import Database, open_database
+from web.conftest import shared_service, sqlite_db
+
+__all__ = ["shared_service", "sqlite_db"]
 
 
 @pytest.fixture
