@@ -10,19 +10,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-from web.test_browser import ARGS, CHROMIUM, browser
-from web.test_serve import _bearer, serving
 
 from netsafe.accounts.roles import Permission
 from netsafe.hashing.engine import hash_bytes
 from netsafe.hashing.options import HashOptions
 from netsafe.signals.codecs import hamming_hex
+from web.test_browser import ARGS, CHROMIUM, browser
+from web.test_serve import _bearer, serving
 
 __all__ = ["ARGS", "CHROMIUM", "browser"]
 
 pytestmark = pytest.mark.slow
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference" / "pdq"
-PHOTOS = sorted((REFERENCE / "bridge-mods").glob("*.jpg")) + [REFERENCE / "misc" / "c.png"]
+PHOTOS = [*sorted((REFERENCE / "bridge-mods").glob("*.jpg")), REFERENCE / "misc" / "c.png"]
 ORIGINAL = REFERENCE / "bridge-mods" / "aaa-orig.jpg"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "remove"
 PHONE = {"width": 390, "height": 844}

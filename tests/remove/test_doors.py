@@ -4,6 +4,7 @@ wrong secret shows nothing more), the analysts' list and the command line."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 import pytest
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from netsafe.cli import app as cli_app
 from netsafe.store.db import Database
+from netsafe.web.quiet_paths import QuietPaths
 from web.helpers import Service, make_service
 
 MD5 = "0123456789abcdef0123456789abcdef"
@@ -142,3 +144,14 @@ def test_the_command_line_lists_verifies_and_withdraws(
     assert gone.exit_code == 0 and "withdrawn" in gone.stdout
     bad = runner.invoke(cli_app, ["remove", "list", "--status", "nope"])
     assert bad.exit_code == 2 and "is not a status" in bad.output
+
+
+def test_the_access_log_keeps_no_address_for_the_public_paths() -> None:
+    def line(path: str) -> logging.LogRecord:
+        args = ("10.1.2.3:5", "POST", path, "1.1", 201)
+        return logging.LogRecord("uvicorn.access", 20, "", 0, '%s - "%s %s HTTP/%s" %d', args, None)
+
+    quiet = QuietPaths()
+    assert not quiet.filter(line("/api/v1/remove-requests"))
+    assert not quiet.filter(line("/remove/status"))
+    assert quiet.filter(line("/api/v1/match"))

@@ -21,7 +21,7 @@ from netsafe.audit.summary import AuditSummary
 from netsafe.audit.writer import AuditWriter
 from netsafe.services.accounts import Principal, Throttle
 from netsafe.store.db import Database, open_database
-from netsafe.web import docs_page, monitor_task
+from netsafe.web import docs_page, monitor_task, quiet_paths
 from netsafe.web.api import accounts as api_accounts
 from netsafe.web.api import audit as api_audit
 from netsafe.web.api import cases as api_cases
@@ -163,6 +163,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     install_errors(app, render_error, page_principal)
     withhold_exception_text(logging.getLogger("uvicorn.error"))  # where uvicorn logs what escaped the app
+    quiet_paths.install()  # no address of a young person (or a reporter) in the access log
 
     @app.exception_handler(LoginRequiredError)
     async def _login_required(request: Request, exc: LoginRequiredError) -> Response:
