@@ -101,6 +101,7 @@ def test_the_status_page_needs_the_secret_and_withdraws(svc: Service) -> None:
         assert out["reference"] not in page.text
     right = client.post("/remove/status", data={"reference": out["reference"], "secret": out["secret"]})
     assert "we have your fingerprints" in right.text and "set-cookie" not in right.headers
+    assert "1 fingerprint." in right.text
     gone = client.post(
         "/remove/status", data={"reference": out["reference"], "secret": out["secret"], "action": "withdraw"}
     )
@@ -120,6 +121,7 @@ def test_the_analysts_page_lists_requests(svc: Service) -> None:
     out = svc.client().post(API, json=BODY).json()
     page = svc.signed_in("analyst").get("/hotline/remove")
     assert page.status_code == 200 and out["reference"] in page.text
+    assert re.search(r"<td>received</td><td>1</td>", page.text)
 
 
 def test_the_command_line_lists_verifies_and_withdraws(
