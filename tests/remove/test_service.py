@@ -32,9 +32,9 @@ def _item(n: int = 0, **kw: object) -> service.NewItem:
     return service.NewItem(**base)  # type: ignore[arg-type]
 
 
-def _export(db: Database, name: str = "self-reported") -> str:
+def _export(db: Database, name: str = "self-reported", form: str = "csv") -> str:
     out = io.StringIO()
-    export_set(db, CLI, name, out, "csv")
+    export_set(db, CLI, name, out, form)
     return out.getvalue()
 
 
@@ -58,6 +58,14 @@ def test_withdrawal_takes_the_hashes_out_of_the_next_export(sdb: Database) -> No
     assert out is not None and out["status"] == "withdrawn"
     text = _export(sdb)
     assert SHA not in text and f"{7:064x}" in text and keep.reference in text
+
+
+@pytest.mark.parametrize(("form", "shown"), [("tx", PDQ), ("vics", SHA), ("csv", SHA)])
+def test_platforms_formats_carry_the_hashes_until_withdrawn(sdb: Database, form: str, shown: str) -> None:
+    got = service.submit(sdb, RemoveSettings(), [_item()], age_under_18=True)
+    assert shown in _export(sdb, form=form).lower()
+    service.withdraw(sdb, CLI, got.reference)
+    assert shown not in _export(sdb, form=form).lower()
 
 
 def test_the_same_photo_in_two_requests_stays_after_one_is_withdrawn(sdb: Database) -> None:
