@@ -88,6 +88,9 @@ def test_the_rate_limit_holds_off_a_flood(sqlite_db: Database) -> None:
         svc.client().post(API, json=BODY | {"items": [{"md5": f"{n:032x}"}]}).status_code for n in range(3)
     ]
     assert codes == [201, 201, 429]
+    # The status page shares the budget, and says to wait rather than that the secret was wrong.
+    busy = svc.client().post("/remove/status", data={"reference": "RM-AAAAAAAA", "secret": "X"})
+    assert busy.status_code == 429 and "wait a minute" in busy.text and "could not find" not in busy.text
 
 
 def test_the_status_page_needs_the_secret_and_withdraws(svc: Service) -> None:

@@ -42,7 +42,7 @@ def remove_page(request: Request) -> Response:
 
 
 def _status(request: Request, status_code: int = 200, **context: object) -> Response:
-    values: dict[str, object] = {"view": None, "wrong": False, "secret": "", "words": WORDS}
+    values: dict[str, object] = {"view": None, "wrong": False, "busy": False, "secret": "", "words": WORDS}
     values.update(context)
     helpline = state_of(request).settings.remove.helpline_text
     return page(
@@ -69,7 +69,7 @@ def status_check(
     action: Annotated[str, Form(max_length=16)] = "show",
 ) -> Response:
     if limit_of(request).take(client_ip(request)) > 0:
-        return _status(request, 429, wrong=True)
+        return _status(request, 429, busy=True)
     db = state_of(request).db
     if action == "withdraw":
         view = service.withdraw_own(db, reference, secret)
