@@ -17,6 +17,7 @@ from netsafe.cli import (
     helptext,
     hotline_cmd,
     match_cmd,
+    remove_cmd,
     review_cmd,
     scan_cmd,
     serve_cmd,
@@ -48,6 +49,7 @@ app.add_typer(case_cmd.app, name="case")
 app.add_typer(hotline_cmd.app, name="hotline")
 app.add_typer(deterrence_cmd.app, name="deterrence")
 app.add_typer(review_cmd.app, name="review")
+app.add_typer(remove_cmd.app, name="remove")
 
 
 def _version(value: bool) -> None:

@@ -1,7 +1,7 @@
 """Where the store's tables are defined: the modules that add tables to ``Base.metadata``.
 
-The packages above the store (accounts, audit, triage, hotline, review, cases, deterrence) own their
-tables; the migrations and the schema test need all of them, so they are imported here by name at run
+The packages above the store (accounts, audit, triage, hotline, review, cases, deterrence, remove) own
+their tables; the migrations and the schema test need all of them, so they are imported here by name at run
 time rather than by an import statement, which would make the store depend on the layers above it.
 """
 
@@ -18,6 +18,7 @@ TABLE_MODULES = (
     "netsafe.hotline.models",
     "netsafe.deterrence.models",
     "netsafe.review.models",
+    "netsafe.remove.models",
 )
 
 

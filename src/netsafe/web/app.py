@@ -22,7 +22,7 @@ from netsafe.audit.writer import AuditWriter
 from netsafe.deterrence.checking import Checker
 from netsafe.services.accounts import Principal, Throttle
 from netsafe.store.db import Database, open_database
-from netsafe.web import docs_page, monitor_task
+from netsafe.web import docs_page, monitor_task, quiet_paths
 from netsafe.web.api import accounts as api_accounts
 from netsafe.web.api import audit as api_audit
 from netsafe.web.api import cases as api_cases
@@ -31,6 +31,7 @@ from netsafe.web.api import hashing as api_hashing
 from netsafe.web.api import hashsets as api_hashsets
 from netsafe.web.api import hotline as api_hotline
 from netsafe.web.api import matching as api_matching
+from netsafe.web.api import remove as api_remove
 from netsafe.web.api import review as api_review
 from netsafe.web.api import scan_start as api_scan_start
 from netsafe.web.api import system as api_system
@@ -44,7 +45,7 @@ from netsafe.web.headers import SecurityHeadersMiddleware
 from netsafe.web.jsonbody import JsonBodyGuardMiddleware
 from netsafe.web.limits import BodyLimitMiddleware
 from netsafe.web.matching import SharedMatcher
-from netsafe.web.pages import report_public
+from netsafe.web.pages import remove_public, report_public
 from netsafe.web.pages import routes as pages
 from netsafe.web.pages.render import render_error, templates
 from netsafe.web.ratelimit import limiter_for
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         api_review,
         api_scan_start,
         api_thumbnails,
+        api_remove,
     ):
         app.include_router(module.router, prefix=API)
 
@@ -171,10 +173,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(pages.router)
     app.include_router(report_public.router)
+    app.include_router(remove_public.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     install_errors(app, render_error, page_principal)
     withhold_exception_text(logging.getLogger("uvicorn.error"))  # where uvicorn logs what escaped the app
+    quiet_paths.install()  # no address of a young person (or a reporter) in the access log
 
     @app.exception_handler(LoginRequiredError)
     async def _login_required(request: Request, exc: LoginRequiredError) -> Response:

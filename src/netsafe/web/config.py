@@ -31,6 +31,7 @@ from pydantic_settings.sources.utils import parse_env_vars
 from netsafe.deterrence.settings import DeterrenceSettings
 from netsafe.errors import InvalidInput
 from netsafe.hotline.settings import HotlineSettings
+from netsafe.remove.settings import RemoveSettings
 from netsafe.review.settings import ReviewSettings
 from netsafe.signals.imaging import DEFAULT_MAX_PIXELS
 from netsafe.signals.types import REGISTRY
@@ -91,6 +92,7 @@ class Settings(BaseSettings):
     hotline: HotlineSettings = HotlineSettings()
     review: ReviewSettings = ReviewSettings()
     deterrence: DeterrenceSettings = DeterrenceSettings()
+    remove: RemoveSettings = RemoveSettings()
 
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod

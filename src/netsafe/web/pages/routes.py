@@ -50,6 +50,7 @@ from netsafe.web.pages import cases as case_pages
 from netsafe.web.pages import deterrence as deterrence_pages
 from netsafe.web.pages import hashsets as hashset_pages
 from netsafe.web.pages import hotline as hotline_pages
+from netsafe.web.pages import remove as remove_pages
 from netsafe.web.pages import review as review_pages
 from netsafe.web.pages import scans as scan_pages
 from netsafe.web.pages.render import page
@@ -409,3 +410,4 @@ router.include_router(hotline_pages.router)
 router.include_router(deterrence_pages.router)
 router.include_router(scan_pages.router)
 router.include_router(review_pages.router)
+router.include_router(remove_pages.router)

@@ -1,0 +1,87 @@
+"""``netsafe remove ...``: Remove my image's requests from the command line (issue 19).
+
+Exit codes: 0 ok, 2 a usage error or an unknown request; errors are one line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+
+from netsafe.audit.service import Actor
+from netsafe.cli.errors import handled
+from netsafe.remove import service
+from netsafe.store.db import Database, open_database
+
+COMMAND = "netsafe remove"
+LIST_KEYS = ("reference", "status", "items", "created")
+
+app = typer.Typer(
+    name="remove",
+    help="Remove my image: young people's requests, hashed on their own devices.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@contextmanager
+def store() -> Iterator[Database]:
+    with handled(COMMAND):
+        db = open_database()
+        try:
+            yield db
+        finally:
+            db.dispose()
+
+
+def emit(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+@app.command("list")
+def list_command(
+    status: str | None = typer.Option(None, "--status", help="Only requests in this state."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List requests, newest first."""
+    with store() as db, handled(COMMAND):
+        rows = service.list_requests(db, status)
+    if json_out:
+        emit([{key: r[key] for key in LIST_KEYS} for r in rows])
+        return
+    for r in rows:
+        shared = "shared" if r["shared"] else "not shared"
+        typer.echo(
+            f"{r['reference']}  {r['status']:<9} {r['items']:>3} item(s)  {shared:<10} {r['created'][:16]}"
+        )
+    typer.echo(f"{len(rows)} request(s)", err=True)
+
+
+@app.command("verify")
+def verify_command(
+    reference: str = typer.Argument(..., help="The request's reference (RM-...)."),
+    user: str = typer.Option(
+        ..., "--user", help="The analyst who checked it (needs the hotline permission)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Mark a request verified; its hashes are shared now if the policy held them back."""
+    with store() as db, handled(COMMAND):
+        out = service.verify(db, Actor.cli(), reference, user=user)
+    emit(out) if json_out else typer.echo(f"{out['reference']} {out['status']} by {out['verified_by']}")
+
+
+@app.command("withdraw")
+def withdraw_command(
+    reference: str = typer.Argument(..., help="The request's reference (RM-...)."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Withdraw a request: its hashes leave the set (and the next export)."""
+    with store() as db, handled(COMMAND):
+        out = service.withdraw(db, Actor.cli(), reference)
+    emit(out) if json_out else typer.echo(f"{out['reference']} {out['status']}")

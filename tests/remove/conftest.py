@@ -1,0 +1,20 @@
+"""Fixtures for Remove my image: a SQLite store of its own, and the web tests' services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from netsafe.store.db import Database, open_database
+from web.conftest import shared_service, sqlite_db
+
+__all__ = ["shared_service", "sqlite_db"]
+
+
+@pytest.fixture
+def sdb(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path / 'remove.db'}")
+    yield database
+    database.dispose()
