@@ -128,6 +128,30 @@ def _wrk_until(
     return summary
 
 
+def _journal_bytes(work: Path) -> int:
+    """Bytes in the SQLite store's audit journals: a worker's own journal is emptied only once replayed."""
+    total = 0
+    for path in (work / "store.sqlite.audit-journal").glob("*.jsonl"):
+        with contextlib.suppress(OSError):
+            total += path.stat().st_size
+    return total
+
+
+def _series(base: str, token: str, bodies: Path, clients: int, seconds: float, work: Path, t0: float) -> int:
+    """One-second wrk runs back to back (a new connection each second: cheap on loopback), each printed
+    with the journals' size at its end; returns the requests answered."""
+    answered = 0
+    for _ in range(max(1, round(seconds))):
+        summary = _wrk(base, token, bodies, "application/json", 1, clients)
+        answered += _answered(summary)
+        print(
+            f"  t={time.perf_counter() - t0:6.1f} s: {_report('1 s', summary)}; "
+            f"journals {_journal_bytes(work) / 1e6:.1f} MB",
+            flush=True,
+        )
+    return answered
+
+
 def _answered(summary: dict[str, float]) -> int:
     return int(summary["requests"]) - int(sum(v for k, v in summary.items() if k.startswith("errors_")))
 
@@ -160,6 +184,13 @@ def main() -> None:
         "--bank-only",
         action="store_true",
         help='match against the set "bank" only, not every set (the imported one among them)',
+    )
+    parser.add_argument(
+        "--series",
+        type=float,
+        default=0.0,
+        help="after the --after run, this many seconds more as one-second wrk runs, each printed with the "
+        "bytes still in the audit journals (SQLite): a time series of the catch-up",
     )
     parser.add_argument("--work", type=Path)
     args = parser.parse_args()
@@ -260,6 +291,8 @@ def main() -> None:
                 after = _wrk(base, token, bodies, "application/json", args.after, args.clients)
                 print(_report(f"the {args.after:g} s after its end", after), flush=True)
                 answered += _answered(after)
+            if args.series > 0:
+                answered += _series(base, token, bodies, args.clients, args.series, work, started)
             in_chain = _match_events(url) - events_before
         finally:
             if importer is not None and importer.poll() is None:

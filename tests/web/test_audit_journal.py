@@ -3,6 +3,7 @@ their events wait in a per-process journal and join the chain, each exactly once
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -21,12 +22,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from netsafe.audit import replay
+from netsafe.audit import writer as writer_module
 from netsafe.audit.journal import KEY, JournalFile, journal_dir
 from netsafe.audit.models import AuditEventRow, AuditHeadRow
 from netsafe.audit.replay import recover
-from netsafe.audit.service import Actor, verify
+from netsafe.audit.service import Actor, EventSpec, verify
 from netsafe.audit.writer import AuditWriter
 from netsafe.cli import app as cli
 from netsafe.store.db import SQLITE_BUSY_TIMEOUT_MS, Database, StoreBusyError, open_database, sqlite_path
@@ -271,3 +275,70 @@ def test_verify_reports_events_waiting_in_a_running_process_journal(
     finally:
         journal.close()
     assert "2 event(s) waiting in audit journals" in out
+
+
+# A replay may hold the store's write lock (and this worker's interpreter) for this many events at once:
+# a request's own audit write, queued behind it, waits for no more (issue 18: 1,000-event transactions
+# and a flat-out replay of a 1M-entry import's backlog made /match's p99 2-2.5 s).
+REPLAY_BATCH_BOUND = 100
+
+
+def test_a_replay_never_holds_the_write_lock_for_more_than_one_small_batch(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    n = 1_050
+    path = _dead_journal(sqlite_db, n)
+    turns: list[int] = []  # events recorded in each hold of the write turn
+    real_turn = sqlite_db.write_turn
+
+    @contextmanager
+    def counted_turn() -> Iterator[None]:
+        with real_turn():
+            turns.append(0)
+            yield
+
+    real_record = replay.record_many
+
+    def counted_record(session: Session, events: list[EventSpec], times: list[datetime]) -> str:
+        turns[-1] += len(events)
+        return real_record(session, events, times)
+
+    monkeypatch.setattr(sqlite_db, "write_turn", counted_turn)
+    monkeypatch.setattr(replay, "record_many", counted_record)
+    assert recover(sqlite_db, path.parent) == n
+    assert sum(turns) == n
+    assert max(turns) <= REPLAY_BATCH_BOUND, f"events per hold of the write lock: {turns}"
+    assert [json.loads(e.details)["n"] for e in _match_events(sqlite_db)] == list(range(n))
+
+
+def test_a_worker_moves_its_backlog_one_batch_at_a_time_and_rests_between(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = AuditWriter(sqlite_db)
+    n = 350
+    with write_lock_held(sqlite_db):
+        for i in range(n):  # journaled: the lock is held
+            writer.post(Actor("user:queued", "127.0.0.1"), "match", None, {"n": i})
+        writer.drain(timeout=30)
+        assert writer.waiting()
+        # Once the lock is free, the journal thread's every sleep is a moment the worker's requests have the
+        # interpreter and the write turn to themselves: count what was committed between two of them.
+        in_chain_at_rest: list[int] = []
+        real_sleep = time.sleep
+
+        def rest(seconds: float) -> None:
+            in_chain_at_rest.append(len(_match_events(sqlite_db)))
+            real_sleep(min(seconds, 0.01))
+
+        monkeypatch.setattr(writer_module.time, "sleep", rest)
+    deadline = time.monotonic() + 30
+    while writer.waiting() and time.monotonic() < deadline:
+        real_sleep(0.02)
+    writer.close()
+    monkeypatch.undo()
+    counts = [0, *in_chain_at_rest, len(_match_events(sqlite_db))]
+    steps = [b - a for a, b in itertools.pairwise(counts) if b != a]
+    assert sum(steps) == n
+    assert max(steps) <= REPLAY_BATCH_BOUND, f"events moved without a rest between: {steps}"
+    assert [json.loads(e.details)["n"] for e in _match_events(sqlite_db)] == list(range(n))
+    _cli_verify(sqlite_db, monkeypatch)

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,10 +117,14 @@ def load_newest(index_dir: Path, ref: SetRef) -> SetIndex | None:
     return None
 
 
-def catch_up(db: Database, index: SetIndex, version: int) -> None:
-    """Apply the entries removed, added or replaced since ``index.version`` (not a full rebuild)."""
+def catch_up(db: Database, index: SetIndex, version: int, rest: float = 0.0) -> None:
+    """Apply the entries removed, added or replaced since ``index.version`` (not a full rebuild).
+
+    With ``rest``, sleeps that many times as long as each page took after it: a load in the background
+    leaves the interpreter to the process's other threads (a web worker's requests) most of the time."""
     columns = ("pdq", *(_COLUMN[s] for s in EXACT_SIGNALS), "vpdq")
     added = 0
+    started = time.monotonic()
     with db.session() as session:
         if index.version > 0:
             # Removals first: the pages below re-add whatever is in the table now, so an id SQLite
@@ -151,6 +156,9 @@ def catch_up(db: Database, index: SetIndex, version: int) -> None:
                     added += len(these)
                 else:
                     index.exact[_SIGNAL_OF_COLUMN[name]].add(these, values)
+            if rest > 0:
+                time.sleep(rest * (time.monotonic() - started))
+                started = time.monotonic()
     # Pages arrive as separate segments and every segment costs a full probe per query (three segments
     # of 1M rows searched ~3x slower than one). The version published here is what every worker loads,
     # so one merge pays off; small additions stay in the index's delta until they add up.

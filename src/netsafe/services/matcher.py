@@ -5,6 +5,7 @@ with their entries' categories, cached per set version.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -44,6 +45,8 @@ from netsafe.store import repositories as repo
 from netsafe.store.db import Database
 from netsafe.store.models import HashSetRow
 
+log = logging.getLogger("netsafe.matching")
+
 __all__ = [
     "DETAILS_CACHE_ENTRIES",
     "EXACT_SIGNALS",
@@ -60,6 +63,8 @@ __all__ = [
     "index_key",
 ]
 
+# A new set's index built apart rests this many times as long as each page of the store took.
+LOAD_PACE = 1.0
 STALE_REFRESHES = 10  # offline searches refuse indexes not all caught up for this many refresh periods
 DETAILS_CACHE_ENTRIES = 200_000  # per hash set; about 40 MB at most
 
@@ -85,6 +90,7 @@ class Matcher:
         # A set the store has just gained joins once its index is loaded, so a large new set does not send
         # every request to wait behind its loading (p99 of 1-2.5 s after an import, before).
         self._serving: dict[str, SetRef] = {}
+        self._loading: dict[str, threading.Thread] = {}  # new sets' indexes being built apart, by key
         self._checked = float("-inf")
         self._current_at = float("-inf")  # when catch_up() last brought every index up to date
         self._lock = threading.RLock()
@@ -132,6 +138,12 @@ class Matcher:
             return current
         # Never catch up ``current`` in place: other threads may be searching it outside the lock. A fresh
         # copy from disk is cheap (memory-mapped) and the old object stays valid until they finish.
+        loaded = self._build(name, ref)
+        self._sets[ref.key] = loaded
+        return loaded
+
+    def _build(self, name: str, ref: SetRef, rest: float = 0.0) -> SetIndex:
+        """The set's index at ``ref.version``, from disk and the store; touches nothing shared."""
         loaded = indexes.load_newest(self.index_dir, ref)
         if loaded is None:
             empty = {s: ExactIndex(s) for s in EXACT_SIGNALS}
@@ -139,10 +151,9 @@ class Matcher:
                 ref.set_id, ref.key, name, 0, grading_profile(ref.profile), PDQIndex(), empty, PDQIndex()
             )
         if loaded.version < ref.version:
-            indexes.catch_up(self.db, loaded, ref.version)
+            indexes.catch_up(self.db, loaded, ref.version, rest)
             indexes.publish(self.index_dir, loaded)
         loaded.name = name
-        self._sets[ref.key] = loaded
         return loaded
 
     # -- matching -----------------------------------------------------------------------------------------
@@ -293,22 +304,26 @@ class Matcher:
             indexes.append(index)
         return indexes
 
-    def catch_up(self) -> None:
+    def catch_up(self, new_sets_apart: bool = False) -> None:
         """Re-read the versions and bring every set's index up to date (what offline searches serve).
 
         Every set is tried even when one fails (the first failure is raised at the end); offline searches
         stop answering once the indexes have not all been current for ``STALE_REFRESHES`` refresh periods,
         so a set that cannot be caught up is never served stale for long.
+
+        With ``new_sets_apart`` (a worker's background refresh) the indexes of sets not loaded yet are
+        built by a thread of their own, paced, and join the served sets when ready: this call returns once
+        the served sets are current. Built here under the lock, a 1M-entry set held it for 10-35 s after
+        an import; past ``STALE_REFRESHES`` every request went to wait for it (0 requests/s, measured).
         """
         with self._lock:
             self.refresh(force=True)
             failed: Exception | None = None
             # Sets already served first: once they are current, offline searches may go on answering from
-            # them while a new set's index loads (a 1M-entry set takes seconds, and past STALE_REFRESHES
-            # every request would go to wait for the lock: p99 2 s after a large import, measured).
+            # them while a new set's index loads.
             loaded = [n for n in sorted(self._known) if self._known[n].key in self._sets]
             new = [n for n in sorted(self._known) if self._known[n].key not in self._sets]
-            for batch in (loaded, new):
+            for batch in (loaded, [] if new_sets_apart else new):
                 for name in batch:
                     try:
                         self._index(name)
@@ -317,8 +332,38 @@ class Matcher:
                 self._serve_loaded()
                 if failed is None:
                     self._current_at = time.monotonic()
+            if new_sets_apart:
+                for name in new:
+                    self._load_apart(name, self._known[name])
             if failed is not None:
                 raise failed
+
+    def _load_apart(self, name: str, ref: SetRef) -> None:
+        """Build a new set's index in a thread of its own, one per set (the caller holds the lock)."""
+        if ref.key in self._loading:
+            return
+        loader = threading.Thread(
+            target=self._build_apart, args=(name, ref), name="netsafe-index-load", daemon=True
+        )
+        self._loading[ref.key] = loader
+        loader.start()
+
+    def _build_apart(self, name: str, ref: SetRef) -> None:
+        try:
+            # Paced: the worker's requests keep the interpreter for most of the time (a 1M-entry set is
+            # seconds of CPU, most of it holding the GIL).
+            built = self._build(name, ref, rest=LOAD_PACE)
+        except Exception as err:  # the next refresh tries again
+            log.warning("index of %r not loaded: %s", name, _first_line(err))
+            built = None
+        with self._lock:
+            del self._loading[ref.key]
+            if built is not None and ref.key not in self._sets and ref.key in self._live_keys():
+                self._sets[ref.key] = built  # a version behind, perhaps: the next catch_up brings it on
+                self._serve_loaded()
+
+    def _live_keys(self) -> set[str]:
+        return {r.key for r in self._known.values()}
 
     def _serve_loaded(self) -> None:
         self._serving = {name: ref for name, ref in self._known.items() if ref.key in self._sets}
@@ -382,6 +427,11 @@ def _search(index: SetIndex, q: Query, max_distance: int, min_quality: int, dihe
         ids, dists = index.pdq.search(pdq, max_distance)
         hits.extend(Hit(index, i, "pdq", d) for i, d in zip(ids.tolist(), dists.tolist(), strict=True))
     return hits
+
+
+def _first_line(err: Exception) -> str:
+    lines = str(err).splitlines()
+    return lines[0] if lines else type(err).__name__
 
 
 def _check_names(known: Mapping[str, SetRef], names: Sequence[str], distances: Mapping[str, int]) -> None:

@@ -50,7 +50,7 @@ class SharedMatcher:
         while True:
             wait.wait(interval)
             try:
-                self.matcher.catch_up()
+                self.matcher.catch_up(new_sets_apart=True)
                 if not frozen:
                     _freeze_warm_process()
                     frozen = True
