@@ -90,3 +90,22 @@ def test_refused_page_keeps_state_with_reason(sdb: Database, local_site: LocalSi
     with sdb.session() as session:
         events = search(session, AuditFilter(action="hotline.capture"))
     assert events[0].outcome == "failed"
+
+
+def test_a_second_capture_adds_only_what_is_new(
+    sdb: Database, local_site: LocalSite, hotline_settings: HotlineSettings
+) -> None:
+    local_site.put("/page2", gallery(["a.jpg"]))
+    local_site.put("/a.jpg", jpeg_bytes(3), "image/jpeg")
+    ref = submit(sdb, intake.PUBLIC, [NewReport(local_site.url("/page2"))], "public")[0].reference
+    vault = open_vault(hotline_settings, sdb)
+    capturing.capture(sdb, ALICE, ref, settings=hotline_settings, matcher=Matcher(sdb), vault=vault)
+    local_site.put("/page2", gallery(["a.jpg", "b.jpg"]))  # the page has grown since
+    local_site.put("/b.jpg", jpeg_bytes(4), "image/jpeg")
+    out = capturing.capture(sdb, ALICE, ref, settings=hotline_settings, matcher=Matcher(sdb), vault=vault)
+    assert len(out["items"]) == 2
+    shown = views.show(sdb, ref)
+    assert sorted(i["url"].rsplit("/", 1)[-1] for i in shown["items"]) == ["a.jpg", "b.jpg"]
+    # The second copy of a.jpg was not kept sealed either.
+    files = [p for p in hotline_settings.capture_dir.rglob("*") if p.is_file()]  # type: ignore[union-attr]
+    assert len(files) == 2

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from netsafe.audit.service import Actor, record
 from netsafe.errors import Conflict
 from netsafe.hashing.engine import hash_bytes
@@ -118,14 +120,27 @@ def capture(
     hashed = hash_and_match(page, matcher)
     when = at(now)
     sealed: list[str] = []
+    again: list[str] = []
     try:
         for h in hashed:
             sealed.append(vault.put(h.body))
         with db.session() as session:
             report = get_report(session, ref, lock=True)
             _check_capturable(report)
+            # A capture made again (the page changed, the first was cut short) adds what is new: an item
+            # already held from the same address is not stored, nor assessed, twice.
+            held = set(
+                session.execute(
+                    select(ItemRow.url, ItemRow.sha256).where(ItemRow.report_id == report.id)
+                ).tuples()
+            )
             for h, vault_id in zip(hashed, sealed, strict=True):
-                session.add(_row(report.id, h, vault_id, when))
+                row = _row(report.id, h, vault_id, when)
+                if (row.url, row.sha256) in held:
+                    again.append(vault_id)
+                    continue
+                held.add((row.url, row.sha256))
+                session.add(row)
             problems = page.errors[:MAX_ERRORS_KEPT]
             report.final_url = page.final_url
             report.captured_at = when
@@ -134,6 +149,7 @@ def capture(
                 "final_url": page.final_url[:400],
                 "redirects": len(page.redirects),
                 "items": len(hashed),
+                "already_held": len(again),
                 "known": sum(1 for h in hashed if h.known_category),
                 "matched": sum(1 for h in hashed if h.matches),
                 "errors": len(page.errors),
@@ -144,6 +160,7 @@ def capture(
     except BaseException:
         vault.purge(sealed)  # nothing sealed stays behind a capture that was not stored
         raise
+    vault.purge(again)
     return {
         "reference": ref,
         "status": status,
