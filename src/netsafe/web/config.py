@@ -31,6 +31,7 @@ from pydantic_settings.sources.utils import parse_env_vars
 from netsafe.errors import InvalidInput
 from netsafe.hotline.settings import HotlineSettings
 from netsafe.review.settings import ReviewSettings
+from netsafe.stats.settings import StatsSettings
 from netsafe.signals.imaging import DEFAULT_MAX_PIXELS
 from netsafe.signals.types import REGISTRY
 
@@ -89,6 +90,7 @@ class Settings(BaseSettings):
     # The workflows' own tables of the config file.
     hotline: HotlineSettings = HotlineSettings()
     review: ReviewSettings = ReviewSettings()
+    stats: StatsSettings = StatsSettings()
 
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod
