@@ -31,9 +31,9 @@ from pydantic_settings.sources.utils import parse_env_vars
 from netsafe.errors import InvalidInput
 from netsafe.hotline.settings import HotlineSettings
 from netsafe.review.settings import ReviewSettings
-from netsafe.stats.settings import StatsSettings
 from netsafe.signals.imaging import DEFAULT_MAX_PIXELS
 from netsafe.signals.types import REGISTRY
+from netsafe.stats.settings import StatsSettings
 
 # A server refuses images far smaller than the CLI would open: one request must not eat the memory of all.
 SERVICE_MAX_PIXELS = min(DEFAULT_MAX_PIXELS, 50_000_000)

@@ -1,0 +1,317 @@
+"""The statistics: one section at a time, from our records (hotline, triage, cases) and from outside
+(offences), every figure aggregated in SQL, the published view under disclosure control.
+
+``show`` answers ``{"section", "rule", "rows"}``; a row is ``{"view", <dimension>: key, "count"}`` (or a
+``"value"`` for a median or a share), a suppressed cell ``None``. Every read is one audit event, saying which
+view (internal or published) was shown. The door decides who may see the internal view (``Permission.STATS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, distinct, func, select, true
+from sqlalchemy.orm import Session
+
+from netsafe.audit.service import Actor, record
+from netsafe.cases.models import ActionRow, CaseRow, OperationRow
+from netsafe.cases.vocab import ActionKind, Status
+from netsafe.errors import InvalidInput
+from netsafe.hotline.models import AssessmentRow as HotlineAssessment
+from netsafe.hotline.models import ItemAssessmentRow, ReportRow
+from netsafe.hotline.states import Outcome
+from netsafe.stats import sql
+from netsafe.stats.disclosure import Rule, describe
+from netsafe.stats.forces import BY_CODE
+from netsafe.stats.models import OffenceRow
+from netsafe.stats.tables import count, measure, percent, table
+from netsafe.store.db import Database
+from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow
+
+SECTIONS = ("hotline", "triage", "cases", "offences")
+UNKNOWN = "unknown"
+# Notice to removal, in hours: the distribution's bins (the last is open).
+REMOVAL_BINS = ((0, 24, "under 1 day"), (24, 72, "1-3 days"), (72, 168, "3-7 days"), (168, None, "7 days+"))
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: date | None = None
+    end: date | None = None  # inclusive
+
+    def check(self) -> Period:
+        if self.start and self.end and self.start > self.end:
+            raise InvalidInput("--from is after --to: give the period's first day, then its last")
+        return self
+
+    def times(self, column: Any) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if self.start:
+            out.append(column >= datetime.combine(self.start, time(), UTC))
+        if self.end:
+            out.append(column < datetime.combine(self.end + timedelta(days=1), time(), UTC))
+        return out
+
+    def days(self, column: Any) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if self.start:
+            out.append(column >= self.start)
+        if self.end:
+            out.append(column <= self.end)
+        return out
+
+    def describe(self) -> dict[str, str | None]:
+        return {
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+        }
+
+
+def _counts(session: Session, key: Any, *where: ColumnElement[bool], of: Any = None) -> dict[str, int]:
+    counted = func.count(distinct(of)) if of is not None else func.count()
+    query = select(key, counted).where(*where).group_by(key).order_by(key)
+    return {UNKNOWN if k is None else str(k): int(n) for k, n in session.execute(query)}
+
+
+def _hotline(session: Session, period: Period, rule: Rule | None, dialect: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    confirmed = ReportRow.outcome == Outcome.CRIMINAL.value
+    received = period.times(ReportRow.received_at)
+    assessed = [ReportRow.assessed_at.is_not(None), *period.times(ReportRow.assessed_at)]
+    rows += table(
+        "received_by_month",
+        "month",
+        _counts(session, sql.month(ReportRow.received_at, dialect), *received),
+        rule,
+    )
+    rows += table(
+        "assessed_by_month",
+        "month",
+        _counts(session, sql.month(ReportRow.assessed_at, dialect), *assessed),
+        rule,
+    )
+    rows += table(
+        "confirmed_by_month",
+        "month",
+        _counts(session, sql.month(ReportRow.assessed_at, dialect), *assessed, confirmed),
+        rule,
+    )
+    public = [*assessed, ReportRow.source == "public"]
+    whole, part = session.execute(select(func.count(), func.count().filter(confirmed)).where(*public)).one()
+    rows.append(count("public_reports", "assessed", int(whole), rule))
+    rows.append(count("public_reports", "actionable", int(part), rule))
+    rows.append(percent("public_reports", "actionable_percent", int(part), int(whole), rule))
+    for column, view in (
+        (ReportRow.category, "by_category"),
+        (ReportRow.age_band, "by_age_band"),
+        (ReportRow.site_type, "by_site_type"),
+        (ReportRow.country, "by_country"),
+        (ReportRow.route, "by_route"),
+    ):
+        rows += table(view, view.removeprefix("by_"), _counts(session, column, *assessed, confirmed), rule)
+    # Per item as the analysts graded it (an item graded again on appeal counts under its latest grade's
+    # values too: the grades are votes, rare to differ).
+    items = [
+        ItemAssessmentRow.category.is_not(None),
+        HotlineAssessment.id == ItemAssessmentRow.assessment_id,
+        ReportRow.id == HotlineAssessment.report_id,
+        *assessed,
+        confirmed,
+    ]
+    rows += table(
+        "items_by_sex",
+        "sex",
+        _counts(session, ItemAssessmentRow.sex, *items, of=ItemAssessmentRow.item_id),
+        rule,
+    )
+    for flag, view in (
+        (ItemAssessmentRow.self_generated, "self_generated"),
+        (ItemAssessmentRow.commercial, "commercial"),
+    ):
+        label = case((flag, "yes"), else_="no")
+        rows += table(f"reports_{view}", view, _counts(session, label, *items, of=ReportRow.id), rule)
+    removed = [ReportRow.removed_after_seconds.is_not(None), *period.times(ReportRow.removed_at)]
+    hours = ReportRow.removed_after_seconds / 3600.0
+    stats = sql.percentiles(session, hours, removed).get(None, (0, None, None))
+    rows.append(measure("notice_to_removal", "median_hours", stats[0], _round(stats[1]), rule))
+    rows.append(measure("notice_to_removal", "p90_hours", stats[0], _round(stats[2]), rule))
+    bins = case(
+        *[(and_(hours >= lo, hours < hi) if hi else hours >= lo, label) for lo, hi, label in REMOVAL_BINS],
+        else_=UNKNOWN,
+    )
+    found = _counts(session, bins, *removed)
+    rows += table("removal_time", "within", {label: found.get(label, 0) for *_, label in REMOVAL_BINS}, rule)
+    return rows
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _triage(session: Session, period: Period, rule: Rule | None, dialect: str) -> list[dict[str, Any]]:
+    scans = period.times(ScanRow.started)
+    rows: list[dict[str, Any]] = []
+    n_scans = int(session.scalar(select(func.count()).where(*scans).select_from(ScanRow)) or 0)
+    n_files = int(
+        session.scalar(
+            select(func.count())
+            .select_from(ScanEventRow)
+            .join(ScanRow, ScanRow.id == ScanEventRow.scan_id)
+            .where(*scans)
+        )
+        or 0
+    )
+    rows.append(count("totals", "scans", n_scans, rule))
+    rows.append(count("totals", "files", n_files, rule))
+    kinds = _counts(session, ScanBlobRow.kind, ScanRow.id == ScanBlobRow.scan_id, *scans, of=ScanBlobRow.id)
+    rows += table("distinct_items_by_kind", "kind", kinds, rule)
+    if dialect == "postgresql":
+        found = func.json_array_elements(ScanBlobRow.matches).table_valued("value").alias("m")
+        category: Any = found.c.value.op("->>")("category")
+    else:
+        found = func.json_each(ScanBlobRow.matches).table_valued("value").alias("m")
+        category = func.json_extract(found.c.value, "$.category")
+    query = (
+        select(ScanBlobRow.kind, category, func.count(distinct(ScanBlobRow.id)))
+        .select_from(ScanBlobRow)
+        .join(ScanRow, ScanRow.id == ScanBlobRow.scan_id)
+        .join(found, true())
+        .where(*scans, ScanBlobRow.kind.in_(("image", "video")))
+        .group_by(ScanBlobRow.kind, category)
+    )
+    by_kind: dict[str, dict[str, int]] = {"image": {}, "video": {}}
+    for kind, cat, n in session.execute(query):
+        by_kind[str(kind)][UNKNOWN if cat is None else str(cat)] = int(n)
+    for kind, counts in by_kind.items():
+        rows += table(f"matched_{kind}s_by_category", "category", dict(sorted(counts.items())), rule)
+    return rows
+
+
+def _cases(
+    session: Session, period: Period, rule: Rule | None, dialect: str, today: date
+) -> list[dict[str, Any]]:
+    received = period.days(CaseRow.received)
+    rows: list[dict[str, Any]] = []
+    level = func.coalesce(CaseRow.level_label, "Not assessed")
+    rows += table("by_risk_level", "level", _counts(session, level, *received), rule)
+    is_open = CaseRow.status != Status.CLOSED.value
+    overdue = and_(
+        is_open, CaseRow.first_action.is_(None), CaseRow.deadline.is_not(None), CaseRow.deadline < today
+    )
+    n_open, n_overdue = session.execute(
+        select(func.count().filter(is_open), func.count().filter(overdue)).where(*received)
+    ).one()
+    rows.append(count("open", "open", int(n_open), rule))
+    rows.append(count("open", "overdue", int(n_overdue), rule))
+    acted = [*received, CaseRow.first_action.is_not(None)]
+    days = sql.days_between(CaseRow.received, CaseRow.first_action, dialect)
+    for lvl, (n, median, _p90) in sorted(
+        sql.percentiles(session, days, acted, CaseRow.level_label).items(), key=lambda kv: str(kv[0])
+    ):
+        rows.append(
+            measure("days_to_first_action", "median_days", n, median, rule, level=lvl or "Not assessed")
+        )
+    whole, met = session.execute(
+        select(func.count(), func.count().filter(CaseRow.first_action <= CaseRow.deadline)).where(
+            *acted, CaseRow.deadline.is_not(None)
+        )
+    ).one()
+    rows.append(count("target", "acted_on_with_deadline", int(whole), rule))
+    rows.append(percent("target", "met_target_percent", int(met), int(whole), rule))
+    totals = (
+        select(
+            OperationRow.name,
+            func.count().filter(ActionRow.kind == ActionKind.ARREST.value),
+            func.count().filter(ActionRow.kind == ActionKind.CHARGE.value),
+            func.coalesce(func.sum(ActionRow.children_safeguarded), 0),
+        )
+        .select_from(ActionRow)
+        .join(CaseRow, CaseRow.id == ActionRow.case_id)
+        .join(OperationRow, OperationRow.id == CaseRow.operation_id)
+        .where(*period.days(ActionRow.done_on))
+        .group_by(OperationRow.name)
+        .order_by(OperationRow.name)
+    )
+    found = session.execute(totals).all()
+    for index, view in (
+        (1, "operation_arrests"),
+        (2, "operation_charges"),
+        (3, "operation_children_safeguarded"),
+    ):
+        rows += table(view, "operation", {str(r[0]): int(r[index]) for r in found}, rule)
+    return rows
+
+
+def _offences(session: Session, period: Period, rule: Rule | None, force: str | None) -> list[dict[str, Any]]:
+    where: list[ColumnElement[bool]] = []
+    if force:
+        where.append(OffenceRow.force == force)
+    if period.start:
+        where.append(OffenceRow.year >= str(period.start.year))
+    if period.end:
+        where.append(OffenceRow.year <= f"{period.end.year}/99")
+    query = (
+        select(OffenceRow.year, OffenceRow.offence, OffenceRow.force, OffenceRow.count, OffenceRow.population)
+        .where(*where)
+        .order_by(OffenceRow.offence, OffenceRow.year, OffenceRow.force)
+    )
+    rows: list[dict[str, Any]] = []
+    found = session.execute(query).all()
+    previous: dict[tuple[str, str], int] = {}
+    groups: dict[tuple[str, str], dict[str, tuple[int, int | None]]] = {}
+    for year, offence, code, n, population in found:
+        groups.setdefault((offence, year), {})[code] = (int(n), population)
+    for (offence, year), cells in groups.items():
+        shown = table("by_force", "force", {BY_CODE[c].name: n for c, (n, _) in cells.items()}, rule)
+        for row in shown:
+            row.update(offence=offence, year=year)
+            held = next((c for c in cells if BY_CODE[c].name == row["force"]), None)
+            if held is not None:
+                n, population = cells[held]
+                visible = row["count"] is not None
+                row["per_100k"] = round(n * 100_000 / population, 1) if population and visible else None
+                before = previous.get((offence, held))
+                row["change_percent"] = (
+                    round(100.0 * (n - before) / before, 1)
+                    if before and visible and (rule is None or before >= rule.suppress_below)
+                    else None
+                )
+                previous[(offence, held)] = n
+        rows += shown
+    return rows
+
+
+def show(
+    db: Database,
+    actor: Actor,
+    section: str,
+    period: Period = Period(),
+    rule: Rule | None = None,
+    force: str | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """One section. ``rule=None`` is the internal view: the door calls it so only for ``Permission.STATS``."""
+    if section not in SECTIONS:
+        raise InvalidInput(f"section {section[:40]!r}: choose one of {', '.join(SECTIONS)}")
+    period.check()
+    day = today or datetime.now(UTC).date()
+    with db.session() as session:
+        dialect = session.get_bind().dialect.name
+        if section == "hotline":
+            rows = _hotline(session, period, rule, dialect)
+        elif section == "triage":
+            rows = _triage(session, period, rule, dialect)
+        elif section == "cases":
+            rows = _cases(session, period, rule, dialect, day)
+        else:
+            rows = _offences(session, period, rule, force)
+        record(
+            session,
+            actor,
+            "stats.view",
+            f"stats:{section}",
+            {"view": "internal" if rule is None else "published", **period.describe()},
+        )
+    return {"section": section, "rule": describe(rule), "period": period.describe(), "rows": rows}
