@@ -31,7 +31,14 @@ def _number(text: str, where: str, what: str) -> int:
 
 
 def parse(text: str, name: str = "offences CSV") -> list[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _rows(reader, name)
+    except csv.Error as err:
+        raise InvalidInput(f"{name} line {reader.line_num}: not CSV ({err}); check its quotes") from None
+
+
+def _rows(reader: csv.DictReader[str], name: str) -> list[dict[str, Any]]:
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
