@@ -18,6 +18,7 @@ from netsafe.cli import (
     match_cmd,
     scan_cmd,
     serve_cmd,
+    stats_cmd,
     token_cmd,
     user_cmd,
 )
@@ -44,6 +45,7 @@ app.add_typer(token_cmd.app, name="token")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(case_cmd.app, name="case")
 app.add_typer(hotline_cmd.app, name="hotline")
+app.add_typer(stats_cmd.app, name="stats")
 
 
 def _version(value: bool) -> None:

@@ -24,7 +24,7 @@ from netsafe.hotline.models import ItemAssessmentRow, ReportRow
 from netsafe.hotline.states import Outcome
 from netsafe.stats import sql
 from netsafe.stats.disclosure import Rule, describe
-from netsafe.stats.forces import BY_CODE
+from netsafe.stats.forces import BY_CODE, find_force
 from netsafe.stats.models import OffenceRow
 from netsafe.stats.tables import count, measure, percent, table
 from netsafe.store.db import Database
@@ -281,6 +281,13 @@ def _offences(session: Session, period: Period, rule: Rule | None, force: str | 
                 previous[(offence, held)] = n
         rows += shown
     return rows
+
+
+def force_code(text: str) -> str:
+    found = find_force(text)
+    if found is None:
+        raise InvalidInput(f"force {text[:60]!r}: not a police force area's name (see docs/statistics.md)")
+    return found.code
 
 
 def show(
