@@ -25,6 +25,7 @@ M, R, W, A, AU, C = (
     Permission.CASES,
 )
 REP, HL, HLA = Permission.REPORT, Permission.HOTLINE, Permission.HOTLINE_AUTHORISE
+ST = Permission.STATS
 
 API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/api/v1/health"): PUBLIC,
@@ -79,6 +80,9 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/api/v1/hotline/monitor"): HL,
     ("GET", "/api/v1/hotline/urllist"): HL,
     ("GET", "/api/v1/hotline/stats"): HL,
+    # Everyone signed in sees published figures; the counts before disclosure control need `stats`.
+    ("GET", "/api/v1/stats/{section}"): LOGIN,
+    ("GET", "/api/v1/stats/{section}/internal"): ST,
 }
 
 PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
@@ -116,6 +120,10 @@ PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
     ("GET", "/hotline/items/{item_id}/reveal"): HL,
     ("GET", "/hotline/notices"): HL,
     ("POST", "/hotline/notices/{batch}/authorise"): HLA,
+    ("GET", "/stats"): LOGIN,
+    ("GET", "/stats/internal"): ST,
+    ("GET", "/stats/download/{section}"): LOGIN,
+    ("GET", "/stats/internal/download/{section}"): ST,
 }
 
 CALLERS = [r.value for r in Role]
@@ -132,6 +140,7 @@ def _path(template: str) -> str:
         .replace("{reference}", "HL-20260101-AAAAAA")
         .replace("{item_id}", "1")
         .replace("{batch}", "nosuchbatch")
+        .replace("{section}", "cases")
     )
 
 

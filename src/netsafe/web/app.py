@@ -29,6 +29,7 @@ from netsafe.web.api import hashing as api_hashing
 from netsafe.web.api import hashsets as api_hashsets
 from netsafe.web.api import hotline as api_hotline
 from netsafe.web.api import matching as api_matching
+from netsafe.web.api import stats as api_stats
 from netsafe.web.api import system as api_system
 from netsafe.web.auth import LoginRequiredError, page_principal, require_login
 from netsafe.web.config import Settings, load_settings, trusted_proxies
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         api_audit,
         api_cases,
         api_hotline,
+        api_stats,
     ):
         app.include_router(module.router, prefix=API)
 

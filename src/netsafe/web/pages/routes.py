@@ -49,6 +49,7 @@ from netsafe.web.errors import ApiError, status_for
 from netsafe.web.pages import cases as case_pages
 from netsafe.web.pages import hashsets as hashset_pages
 from netsafe.web.pages import hotline as hotline_pages
+from netsafe.web.pages import stats as stats_pages
 from netsafe.web.pages.render import page
 from netsafe.web.state import state_of
 
@@ -403,3 +404,4 @@ def _date(text: str, name: str) -> datetime | None:
 router.include_router(hashset_pages.router)
 router.include_router(case_pages.router)
 router.include_router(hotline_pages.router)
+router.include_router(stats_pages.router)
