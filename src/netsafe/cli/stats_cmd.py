@@ -15,7 +15,7 @@ import typer
 from netsafe.audit.service import Actor
 from netsafe.cli.errors import handled
 from netsafe.errors import InvalidInput
-from netsafe.stats import offences, service
+from netsafe.stats import offences, report, service
 from netsafe.stats.disclosure import Rule
 from netsafe.store.db import open_database
 from netsafe.web.config import load_settings
@@ -93,3 +93,22 @@ def import_offences_command(
         finally:
             db.dispose()
         sys.stdout.write(f"imported {done['rows']} rows for {done['forces']} forces\n")
+
+
+@app.command("report")
+def report_command(
+    year: int = typer.Option(..., "--year", help="The year, e.g. 2026."),
+    out: Path = typer.Option(..., "--out", help="The folder to write statistics-YEAR.html and .pdf into."),
+    internal: bool = typer.Option(
+        False, "--internal", help="Counts before disclosure control (not for publication)."
+    ),
+) -> None:
+    """The annual report: charts, tables and a summary of the year's headline figures, in HTML and PDF."""
+    with handled(COMMAND):
+        rule = None if internal else Rule.from_settings(load_settings().stats)
+        db = open_database()
+        try:
+            done = report.write_report(db, Actor.cli(), year, out, rule)
+        finally:
+            db.dispose()
+        sys.stdout.write(f"wrote {done['html']} and {done['pdf']}\n")
