@@ -75,79 +75,101 @@ def _counts(session: Session, key: Any, *where: ColumnElement[bool], of: Any = N
     return {UNKNOWN if k is None else str(k): int(n) for k, n in session.execute(query)}
 
 
+def _within(period: Period, day: str | None) -> bool:
+    if day is None:
+        return False
+    return (period.start is None or day >= period.start.isoformat()) and (
+        period.end is None or day <= period.end.isoformat()
+    )
+
+
+def _add(into: dict[str, int], key: Any, n: int) -> None:
+    name = UNKNOWN if key is None else str(key)
+    into[name] = into.get(name, 0) + n
+
+
 def _hotline(session: Session, period: Period, rule: Rule | None, dialect: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     confirmed = ReportRow.outcome == Outcome.CRIMINAL.value
-    received = period.times(ReportRow.received_at)
-    assessed = [ReportRow.assessed_at.is_not(None), *period.times(ReportRow.assessed_at)]
-    rows += table(
-        "received_by_month",
-        "month",
-        _counts(session, sql.month(ReportRow.received_at, dialect), *received),
-        rule,
+    # One scan: reports by day received, day assessed, confirmed or not, public or not.
+    received_day, assessed_day = (
+        sql.day(ReportRow.received_at, dialect),
+        sql.day(ReportRow.assessed_at, dialect),
     )
-    rows += table(
-        "assessed_by_month",
-        "month",
-        _counts(session, sql.month(ReportRow.assessed_at, dialect), *assessed),
-        rule,
+    flags = (case((confirmed, 1), else_=0), case((ReportRow.source == "public", 1), else_=0))
+    by_day = select(received_day, assessed_day, *flags, func.count()).group_by(
+        received_day, assessed_day, *flags
     )
-    rows += table(
-        "confirmed_by_month",
-        "month",
-        _counts(session, sql.month(ReportRow.assessed_at, dialect), *assessed, confirmed),
-        rule,
+    received: dict[str, int] = {}
+    assessed: dict[str, int] = {}
+    criminal: dict[str, int] = {}
+    public = actionable = 0
+    for got, done, is_criminal, is_public, n in session.execute(by_day):
+        if _within(period, got):
+            _add(received, got[:7], n)
+        if _within(period, done):
+            _add(assessed, done[:7], n)
+            if is_criminal:
+                _add(criminal, done[:7], n)
+            if is_public:
+                public += n
+                actionable += n if is_criminal else 0
+    for name, counts in (("received", received), ("assessed", assessed), ("confirmed", criminal)):
+        rows += table(f"{name}_by_month", "month", dict(sorted(counts.items())), rule)
+    rows.append(count("public_reports", "assessed", public, rule))
+    rows.append(count("public_reports", "actionable", actionable, rule))
+    rows.append(percent("public_reports", "actionable_percent", actionable, public, rule))
+    # One scan: confirmed reports by every dimension at once; the margins are added up from the groups.
+    assessed_in = [ReportRow.assessed_at.is_not(None), *period.times(ReportRow.assessed_at)]
+    columns = (
+        ReportRow.category,
+        ReportRow.age_band,
+        ReportRow.site_type,
+        ReportRow.country,
+        ReportRow.route,
     )
-    public = [*assessed, ReportRow.source == "public"]
-    whole, part = session.execute(select(func.count(), func.count().filter(confirmed)).where(*public)).one()
-    rows.append(count("public_reports", "assessed", int(whole), rule))
-    rows.append(count("public_reports", "actionable", int(part), rule))
-    rows.append(percent("public_reports", "actionable_percent", int(part), int(whole), rule))
-    for column, view in (
-        (ReportRow.category, "by_category"),
-        (ReportRow.age_band, "by_age_band"),
-        (ReportRow.site_type, "by_site_type"),
-        (ReportRow.country, "by_country"),
-        (ReportRow.route, "by_route"),
+    names = ("category", "age_band", "site_type", "country", "route")
+    margins: dict[str, dict[str, int]] = {name: {} for name in names}
+    for *keys, n in session.execute(
+        select(*columns, func.count()).where(*assessed_in, confirmed).group_by(*columns)
     ):
-        rows += table(view, view.removeprefix("by_"), _counts(session, column, *assessed, confirmed), rule)
-    # Per item as the analysts graded it (an item graded again on appeal counts under its latest grade's
-    # values too: the grades are votes, rare to differ).
+        for name, key in zip(names, keys, strict=True):
+            _add(margins[name], key, n)
+    for name in names:
+        rows += table(f"by_{name}", name, dict(sorted(margins[name].items())), rule)
+    # Per item as the analysts graded it (an item graded again on appeal counts under each grade's values:
+    # the grades are votes, rarely different).
     items = [
         ItemAssessmentRow.category.is_not(None),
         HotlineAssessment.id == ItemAssessmentRow.assessment_id,
         ReportRow.id == HotlineAssessment.report_id,
-        *assessed,
+        *assessed_in,
         confirmed,
     ]
-    rows += table(
-        "items_by_sex",
-        "sex",
-        _counts(session, ItemAssessmentRow.sex, *items, of=ItemAssessmentRow.item_id),
-        rule,
-    )
+    sexes = _counts(session, ItemAssessmentRow.sex, *items, of=ItemAssessmentRow.item_id)
+    rows += table("items_by_sex", "sex", sexes, rule)
     for flag, view in (
         (ItemAssessmentRow.self_generated, "self_generated"),
         (ItemAssessmentRow.commercial, "commercial"),
     ):
         label = case((flag, "yes"), else_="no")
         rows += table(f"reports_{view}", view, _counts(session, label, *items, of=ReportRow.id), rule)
+    # One scan: removal times by tenth of an hour, for the percentiles and the distribution.
     removed = [ReportRow.removed_after_seconds.is_not(None), *period.times(ReportRow.removed_at)]
-    hours = ReportRow.removed_after_seconds / 3600.0
-    stats = sql.percentiles(session, hours, removed).get(None, (0, None, None))
-    rows.append(measure("notice_to_removal", "median_hours", stats[0], _round(stats[1]), rule))
-    rows.append(measure("notice_to_removal", "p90_hours", stats[0], _round(stats[2]), rule))
-    bins = case(
-        *[(and_(hours >= lo, hours < hi) if hi else hours >= lo, label) for lo, hi, label in REMOVAL_BINS],
-        else_=UNKNOWN,
-    )
-    found = _counts(session, bins, *removed)
-    rows += table("removal_time", "within", {label: found.get(label, 0) for *_, label in REMOVAL_BINS}, rule)
+    tenth = func.round(ReportRow.removed_after_seconds / 360.0)
+    histogram = [
+        (float(t) / 10.0, int(n))
+        for t, n in session.execute(select(tenth, func.count()).where(*removed).group_by(tenth))
+    ]
+    n_removed = sum(n for _, n in histogram)
+    rows.append(measure("notice_to_removal", "median_hours", n_removed, sql.percentile(histogram, 0.5), rule))
+    rows.append(measure("notice_to_removal", "p90_hours", n_removed, sql.percentile(histogram, 0.9), rule))
+    bins = {label: 0 for *_, label in REMOVAL_BINS}
+    for hours, n in histogram:
+        within = next(b[2] for b in REMOVAL_BINS if hours >= b[0] and (b[1] is None or hours < b[1]))
+        bins[within] += n
+    rows += table("removal_time", "within", bins, rule)
     return rows
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
 
 
 def _triage(session: Session, period: Period, rule: Rule | None, dialect: str) -> list[dict[str, Any]]:
@@ -195,31 +217,43 @@ def _cases(
     received = period.days(CaseRow.received)
     rows: list[dict[str, Any]] = []
     level = func.coalesce(CaseRow.level_label, "Not assessed")
-    rows += table("by_risk_level", "level", _counts(session, level, *received), rule)
     is_open = CaseRow.status != Status.CLOSED.value
     overdue = and_(
         is_open, CaseRow.first_action.is_(None), CaseRow.deadline.is_not(None), CaseRow.deadline < today
     )
-    n_open, n_overdue = session.execute(
-        select(func.count().filter(is_open), func.count().filter(overdue)).where(*received)
-    ).one()
-    rows.append(count("open", "open", int(n_open), rule))
-    rows.append(count("open", "overdue", int(n_overdue), rule))
-    acted = [*received, CaseRow.first_action.is_not(None)]
     days = sql.days_between(CaseRow.received, CaseRow.first_action, dialect)
-    for lvl, (n, median, _p90) in sorted(
-        sql.percentiles(session, days, acted, CaseRow.level_label).items(), key=lambda kv: str(kv[0])
+    met = and_(CaseRow.deadline.is_not(None), CaseRow.first_action <= CaseRow.deadline)
+    keys = (
+        level,
+        case((is_open, 1), else_=0),
+        case((overdue, 1), else_=0),
+        days,
+        case((CaseRow.deadline.is_not(None), 1), else_=0),
+        case((met, 1), else_=0),
+    )
+    # One scan: cases by level, open, overdue, days to first action and the target; added up here.
+    levels: dict[str, int] = {}
+    histograms: dict[str, list[tuple[float, int]]] = {}
+    n_open = n_overdue = whole = n_met = 0
+    for lvl, is_o, is_late, waited, has_deadline, on_time, n in session.execute(
+        select(*keys, func.count()).where(*received).group_by(*keys)
     ):
-        rows.append(
-            measure("days_to_first_action", "median_days", n, median, rule, level=lvl or "Not assessed")
-        )
-    whole, met = session.execute(
-        select(func.count(), func.count().filter(CaseRow.first_action <= CaseRow.deadline)).where(
-            *acted, CaseRow.deadline.is_not(None)
-        )
-    ).one()
-    rows.append(count("target", "acted_on_with_deadline", int(whole), rule))
-    rows.append(percent("target", "met_target_percent", int(met), int(whole), rule))
+        _add(levels, lvl, n)
+        n_open += n if is_o else 0
+        n_overdue += n if is_late else 0
+        if waited is not None:
+            histograms.setdefault(str(lvl), []).append((float(waited), n))
+            whole += n if has_deadline else 0
+            n_met += n if on_time else 0
+    rows += table("by_risk_level", "level", dict(sorted(levels.items())), rule)
+    rows.append(count("open", "open", n_open, rule))
+    rows.append(count("open", "overdue", n_overdue, rule))
+    for lvl, histogram in sorted(histograms.items()):
+        n = sum(c for _, c in histogram)
+        median = sql.percentile(histogram, 0.5)
+        rows.append(measure("days_to_first_action", "median_days", n, median, rule, level=lvl))
+    rows.append(count("target", "acted_on_with_deadline", whole, rule))
+    rows.append(percent("target", "met_target_percent", n_met, whole, rule))
     totals = (
         select(
             OperationRow.name,
