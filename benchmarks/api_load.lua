@@ -1,16 +1,18 @@
 -- wrk script for benchmarks/api_load.py: POST /api/v1/match with request bodies prepared by the Python side.
 --
--- wrk -s api_load.lua URL -- BODIES_LIST CONTENT_TYPE TOKEN [THINK_MS]
+-- wrk -s api_load.lua URL -- BODIES_LIST CONTENT_TYPE TOKEN [THINK_MS] [PATH]
 --   BODIES_LIST: a file naming one body file per line (each body is sent verbatim, JSON or multipart);
 --   CONTENT_TYPE: the Content-Type header sent with every body;
 --   THINK_MS: each connection waits a random time (exponential, this mean) after an answer before its next
---   request, like a client with work of its own between checks; 0 (default) sends at once.
+--   request, like a client with work of its own between checks; 0 (default) sends at once;
+--   PATH: the endpoint (default /api/v1/match; benchmarks/deterrence_load.py posts to /api/v1/deterrence/check).
 -- Each wrk thread runs its own copy of this script; done() prints one JSON line for the Python side to read.
 
 local bodies = {}
 local headers = {}
 local counter = 0
 local think = 0
+local path = "/api/v1/match"
 
 function init(args)
   for name in io.lines(args[1]) do
@@ -21,6 +23,7 @@ function init(args)
   headers["Content-Type"] = args[2]
   headers["Authorization"] = "Bearer " .. args[3]
   think = tonumber(args[4] or "0") or 0
+  path = args[5] or path
   if think > 0 then
     delay = think_delay
   end
@@ -30,7 +33,7 @@ end
 
 function request()
   counter = counter % #bodies + 1
-  return wrk.format("POST", "/api/v1/match", headers, bodies[counter])
+  return wrk.format("POST", path, headers, bodies[counter])
 end
 
 -- Installed as delay() only with a think time (wrk looks for it after init), so a saturating run keeps wrk's

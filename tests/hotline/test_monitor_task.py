@@ -8,8 +8,14 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from netsafe.audit.service import Actor
+from netsafe.deterrence import lists
+from netsafe.hotline import intake
+from netsafe.hotline.assessment import Verdict, assess
+from netsafe.hotline.intake import NewReport, submit
 from netsafe.hotline.models import MonitorLeaseRow
 from netsafe.hotline.settings import HotlineSettings
+from netsafe.hotline.states import Outcome
 from netsafe.store.db import Database
 from netsafe.web import monitor_task
 from netsafe.web.app import create_app
@@ -27,6 +33,14 @@ def test_one_worker_at_a_time(sdb: Database, tmp_path: Path) -> None:
     assert not monitor_task.tick(sdb, settings, "worker-b", 60)
     assert monitor_task.tick(sdb, settings, "worker-a", 60)
     assert not (tmp_path / "k").exists()  # nothing to purge: no vault opened, no key file made
+
+
+def test_a_round_brings_the_deterrence_list_up_to_date(sdb: Database, tmp_path: Path) -> None:
+    ref = submit(sdb, intake.PUBLIC, [NewReport("http://files.example.org/a.jpg")], "public")[0].reference
+    assess(sdb, Actor("t"), "alice", ref, Verdict(Outcome.CRIMINAL, category="B", age_band="11-13"))
+    assert monitor_task.tick(sdb, _settings(tmp_path), "worker-a", 60)
+    [url] = [e["value"] for e in lists.live_entries(sdb, "url", "hotline")]
+    assert "files.example.org/a.jpg" in url
 
 
 def test_serve_starts_the_monitor(sdb: Database, tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ M, R, W, A, AU, C = (
 )
 REP, HL, HLA = Permission.REPORT, Permission.HOTLINE, Permission.HOTLINE_AUTHORISE
 ST = Permission.STATS
+DT, DTM = Permission.DETERRENCE, Permission.DETERRENCE_MANAGE
 
 API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/api/v1/health"): PUBLIC,
@@ -83,6 +84,15 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     # Everyone signed in sees published figures; the counts before disclosure control need `stats`.
     ("GET", "/api/v1/stats/{section}"): LOGIN,
     ("GET", "/api/v1/stats/{section}/internal"): ST,
+    ("POST", "/api/v1/deterrence/check"): DT,
+    ("GET", "/api/v1/deterrence/lists"): DTM,
+    ("GET", "/api/v1/deterrence/lists/{name}/versions"): DTM,
+    ("POST", "/api/v1/deterrence/sync-hotline"): DTM,
+    ("GET", "/api/v1/deterrence/counts"): DTM,
+    ("GET", "/api/v1/deterrence/counts/published"): DT,
+    ("POST", "/api/v1/deterrence/lists/{name}/import"): DTM,
+    ("POST", "/api/v1/deterrence/lists/{name}/remove"): DTM,
+    ("GET", "/api/v1/deterrence/export"): DTM,
 }
 
 PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
@@ -124,6 +134,9 @@ PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
     ("GET", "/stats/internal"): ST,
     ("GET", "/stats/download/{section}"): LOGIN,
     ("GET", "/stats/internal/download/{section}"): ST,
+    ("GET", "/warning"): PUBLIC,
+    ("GET", "/warning/help/{variant}/{link}"): PUBLIC,
+    ("GET", "/deterrence"): DTM,
 }
 
 CALLERS = [r.value for r in Role]
@@ -141,6 +154,8 @@ def _path(template: str) -> str:
         .replace("{item_id}", "1")
         .replace("{batch}", "nosuchbatch")
         .replace("{section}", "cases")
+        .replace("{variant}", "traced")
+        .replace("{link}", "chat")
     )
 
 
@@ -197,7 +212,8 @@ def test_page_route_refuses_who_it_should(shared_service: Service, method: str, 
     url = _path(path)
     anonymous = shared_service.client().request(method, url, follow_redirects=False)
     if required == PUBLIC:
-        assert anonymous.status_code in (200, 403, 422)  # login form, or its POST without a form
+        # login form, or its POST without a form; the warning page's help link is a redirect
+        assert anonymous.status_code in (200, 403, 422) or (anonymous.status_code == 303 and "/help/" in url)
         return
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
     # A bearer token is for the API: pages want a person's session.

@@ -10,6 +10,7 @@ from netsafe.cli import (
     case_cmd,
     common,
     demo_cmd,
+    deterrence_cmd,
     hash_cmd,
     hashset_cmd,
     hashset_edit_cmd,  # noqa: F401 - registers create/add/remove/rename on hashset_cmd.app
@@ -46,6 +47,7 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(case_cmd.app, name="case")
 app.add_typer(hotline_cmd.app, name="hotline")
 app.add_typer(stats_cmd.app, name="stats")
+app.add_typer(deterrence_cmd.app, name="deterrence")
 
 
 def _version(value: bool) -> None:

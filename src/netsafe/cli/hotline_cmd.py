@@ -18,6 +18,7 @@ import typer
 
 from netsafe.audit.service import Actor
 from netsafe.cli.errors import EXIT_FAILURES, fail, handled
+from netsafe.deterrence import lists
 from netsafe.hotline import (
     assessment,
     capturing,
@@ -330,12 +331,14 @@ def monitor_command(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Re-fetch notified URLs: removed (with the time since the first notice) or still there; a removed
-    URL that comes back is reopened. Also deletes captured bytes past retention_days."""
+    URL that comes back is reopened. Also deletes captured bytes past retention_days and brings the
+    deterrence list `hotline` up to date with the live confirmed URLs."""
     config = settings().hotline
     with store() as db, handled(COMMAND):
         while True:
             out = monitor.monitor(db, Actor.cli(), settings=config, every=every)
             monitor.purge_expired(db, Actor.cli(), settings=config, vault=lambda: open_vault(config, db))
+            lists.sync_hotline(db, Actor.cli())  # the deterrence URL list follows, as in `netsafe serve`
             if json_out:
                 emit([{k: r[k] for k in ("reference", "status", "removed_after_seconds")} for r in out])
             else:

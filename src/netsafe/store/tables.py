@@ -1,8 +1,8 @@
 """Where the store's tables are defined: the modules that add tables to ``Base.metadata``.
 
-The packages above the store (accounts, audit, triage, hotline, cases) own their tables; the migrations
-and the schema test need all of them, so they are imported here by name at run time rather than by an import
-statement, which would make the store depend on the layers above it.
+The packages above the store (accounts, audit, triage, hotline, cases, deterrence) own their tables; the
+migrations and the schema test need all of them, so they are imported here by name at run time rather
+than by an import statement, which would make the store depend on the layers above it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ TABLE_MODULES = (
     "netsafe.cases.models",
     "netsafe.hotline.models",
     "netsafe.stats.models",
+    "netsafe.deterrence.models",
 )
 
 

@@ -19,12 +19,14 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from netsafe import __version__
 from netsafe.audit.summary import AuditSummary
 from netsafe.audit.writer import AuditWriter
+from netsafe.deterrence.checking import Checker
 from netsafe.services.accounts import Principal, Throttle
 from netsafe.store.db import Database, open_database
 from netsafe.web import docs_page, monitor_task
 from netsafe.web.api import accounts as api_accounts
 from netsafe.web.api import audit as api_audit
 from netsafe.web.api import cases as api_cases
+from netsafe.web.api import deterrence as api_deterrence
 from netsafe.web.api import hashing as api_hashing
 from netsafe.web.api import hashsets as api_hashsets
 from netsafe.web.api import hotline as api_hotline
@@ -97,6 +99,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     state.matcher = SharedMatcher(db, settings.index_refresh_seconds)
     state.audit = AuditWriter(db)
+    state.deterrence = Checker(db, settings.deterrence.refresh_seconds)
     state.summary = AuditSummary(state.audit.post, settings.audit_summary_seconds)
 
     @asynccontextmanager
@@ -111,6 +114,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             monitoring.cancel()
         # The counts of summarised events still in their window, then everything handed to the writer.
         state.summary.flush()
+        try:
+            await asyncio.to_thread(state.deterrence.flush)
+        except Exception as err:
+            log.warning("deterrence counts at shutdown were not written: %s", type(err).__name__)
         try:
             await asyncio.to_thread(state.audit.drain, 10.0)
         except Exception as err:
@@ -145,6 +152,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         api_cases,
         api_hotline,
         api_stats,
+        api_deterrence,
     ):
         app.include_router(module.router, prefix=API)
 

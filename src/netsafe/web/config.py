@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 
+from netsafe.deterrence.settings import DeterrenceSettings
 from netsafe.errors import InvalidInput
 from netsafe.hotline.settings import HotlineSettings
 from netsafe.review.settings import ReviewSettings
@@ -91,6 +92,7 @@ class Settings(BaseSettings):
     hotline: HotlineSettings = HotlineSettings()
     review: ReviewSettings = ReviewSettings()
     stats: StatsSettings = StatsSettings()
+    deterrence: DeterrenceSettings = DeterrenceSettings()
 
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod

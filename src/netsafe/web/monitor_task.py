@@ -11,6 +11,7 @@ import secrets
 import socket
 
 from netsafe.audit.service import Actor
+from netsafe.deterrence import lists
 from netsafe.hotline import monitor
 from netsafe.hotline.storage import open_vault
 from netsafe.store.db import Database
@@ -27,12 +28,16 @@ def holder_name() -> str:
 
 
 def tick(db: Database, settings: Settings, holder: str, tick_seconds: float) -> bool:
-    """One round: take or renew the lease, and if held, check what is due and purge expired bytes."""
+    """One round: take or renew the lease, and if held, check what is due, purge expired bytes and bring
+    the deterrence list ``hotline`` up to date."""
     if not monitor.take_lease(db, holder, tick_seconds * 3):
         return False
     config = settings.hotline
     checked = monitor.monitor(db, ACTOR, settings=config)
     monitor.purge_expired(db, ACTOR, settings=config, vault=lambda: open_vault(config, db))
+    # The deterrence URL list follows the live confirmed URLs without anyone running sync-hotline; a round
+    # with nothing new writes nothing (sync_hotline makes a version only for a change).
+    lists.sync_hotline(db, ACTOR)
     if checked:
         log.info("hotline monitor: %d report(s) checked", len(checked))
     return True

@@ -25,6 +25,7 @@ class ServiceState:
     matcher: Any = None  # netsafe.web.matching.SharedMatcher, set by the app factory
     audit: Any = None  # netsafe.audit.writer.AuditWriter, set by the app factory
     summary: Any = None  # netsafe.audit.summary.AuditSummary over ``audit``, set by the app factory
+    deterrence: Any = None  # netsafe.deterrence.checking.Checker, set by the app factory
     tokens: TokenCache = field(default_factory=lambda: TokenCache(TOKEN_CACHE_SECONDS))
 
 

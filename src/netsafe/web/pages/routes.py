@@ -47,6 +47,7 @@ from netsafe.web.auth import (
 )
 from netsafe.web.errors import ApiError, status_for
 from netsafe.web.pages import cases as case_pages
+from netsafe.web.pages import deterrence as deterrence_pages
 from netsafe.web.pages import hashsets as hashset_pages
 from netsafe.web.pages import hotline as hotline_pages
 from netsafe.web.pages import stats as stats_pages
@@ -405,3 +406,4 @@ router.include_router(hashset_pages.router)
 router.include_router(case_pages.router)
 router.include_router(hotline_pages.router)
 router.include_router(stats_pages.router)
+router.include_router(deterrence_pages.router)

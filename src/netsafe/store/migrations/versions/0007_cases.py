@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-# The hotline and review migrations (0005, 0006) are built on other branches at the same time: the lead
-# relinks this revision after theirs at the merge.
+# Relinked after the hotline's 0005 where the two branches met (deterrence); review's 0006 goes between at
+# its merge.
 down_revision = "0005"
 branch_labels = None
 depends_on = None

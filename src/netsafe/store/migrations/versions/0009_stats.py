@@ -1,7 +1,7 @@
 """stats: recorded offences by police force area and year, imported from outside
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04
 """
 
@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-# Review and deterrence (0006, 0008) are built on other branches at the same time: the lead relinks this
-# revision after theirs at the merge.
-down_revision = "0007"
+# After deterrence (0008), merged into this branch; review (0006) is built on another branch at the same
+# time: the lead relinks the chain at its merge.
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,134 @@
+"""The check: is this URL or this search on a list? One answer shape for the API, the CLI and the
+middleware, counted per entry and day, never echoing what was asked.
+
+The matchers are built from the store once per version of the lists and kept in memory; a worker looks for
+a new version at most every ``refresh_seconds``, so a check costs a dictionary or automaton lookup and one
+counter in memory (``counting.Tally``, written to the store with the others at most that often).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from netsafe.deterrence import counting, lists
+from netsafe.deterrence.keywords import KeywordMatcher
+from netsafe.deterrence.urls import UrlMatcher
+from netsafe.errors import InvalidInput
+from netsafe.hotline.urls import normalise as normalise_url
+from netsafe.store.db import Database
+
+MAX_QUERY = 1000
+WARNING_PATH = "/warning"
+
+
+@dataclass(slots=True)
+class Lists:
+    """One version of all the lists, ready to match."""
+
+    version: tuple[tuple[int, int], ...] = ()
+    urls: UrlMatcher = field(default_factory=lambda: UrlMatcher([]))
+    keywords: KeywordMatcher = field(default_factory=lambda: KeywordMatcher([]))
+    entries: frozenset[int] = frozenset()
+
+
+class Checker:
+    def __init__(
+        self, db: Database, refresh_seconds: float = 2.0, flush_seconds: float | None = None
+    ) -> None:
+        self.db = db
+        self.refresh_seconds = refresh_seconds
+        # Counts are written with the same staleness as the lists are read, unless told otherwise.
+        self.tally = counting.Tally(refresh_seconds if flush_seconds is None else flush_seconds)
+        self._lists = Lists()
+        self._looked = float("-inf")
+        self._lock = threading.Lock()
+
+    def current(self) -> Lists:
+        if time.monotonic() - self._looked < self.refresh_seconds:
+            return self._lists
+        with self._lock:
+            if time.monotonic() - self._looked >= self.refresh_seconds:
+                with self.db.session() as session:
+                    version = lists.fingerprint(session)
+                if version != self._lists.version:
+                    self._lists = _build(self.db, version)
+                self._looked = time.monotonic()
+        return self._lists
+
+    def count(self, entry_id: int, variant: str, day: date, column: str) -> None:
+        self.tally.add(entry_id, variant, day, column)
+        if self.tally.due():
+            self.tally.flush(self.db)
+
+    def flush(self) -> None:
+        self.tally.flush(self.db)
+
+
+def _build(db: Database, version: tuple[tuple[int, int], ...]) -> Lists:
+    urls = lists.live_entries(db, "url")
+    words = lists.live_entries(db, "keyword")
+    return Lists(
+        version,
+        UrlMatcher((e["id"], 0, e["match"], e["value"]) for e in urls),
+        KeywordMatcher((e["id"], 0, e["value"]) for e in words),
+        frozenset(e["id"] for e in urls) | frozenset(e["id"] for e in words),
+    )
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def check(
+    db: Database,
+    checker: Checker,
+    url: str | None = None,
+    query: str | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """``{"blocked", "kind", "entry_id", "warning_url"}`` for one URL or one search; counted, not audited."""
+    if (url is None) == (query is None):
+        raise InvalidInput("give either url or query")
+    found = checker.current()
+    kind: str | None
+    if url is not None:
+        got = normalise_url(url)
+        hit_url = found.urls.find_normalised(got.normalised, got.host)
+        entry_id, kind = (hit_url.entry_id, "url") if hit_url else (None, None)
+    else:
+        assert query is not None
+        if len(query) > MAX_QUERY:
+            raise InvalidInput(f"query: longer than {MAX_QUERY} characters")
+        hit_word = found.keywords.find(query)
+        entry_id, kind = (hit_word.entry_id, "keyword") if hit_word else (None, None)
+    checker.count(entry_id or counting.NO_ENTRY, "", today or _today(), "checks")
+    return {
+        "blocked": entry_id is not None,
+        "kind": kind,
+        "entry_id": entry_id,
+        "warning_url": f"{WARNING_PATH}?e={entry_id}" if entry_id is not None else None,
+    }
+
+
+def known_entry(checker: Checker, entry_id: int | None) -> int:
+    """The entry a warning page counts for: a listed entry's id, else none (so that a made-up id in the
+    address cannot make rows)."""
+    return entry_id if entry_id is not None and entry_id in checker.current().entries else counting.NO_ENTRY
+
+
+def count_shown(
+    db: Database, checker: Checker, entry_id: int | None, variant: str, today: date | None = None
+) -> None:
+    with db.session() as session:
+        counting.bump(session, known_entry(checker, entry_id), variant, today or _today(), "warnings")
+
+
+def count_help(
+    db: Database, checker: Checker, entry_id: int | None, variant: str, today: date | None = None
+) -> None:
+    with db.session() as session:
+        counting.bump(session, known_entry(checker, entry_id), variant, today or _today(), "help_clicks")
