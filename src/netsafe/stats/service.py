@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from netsafe.audit.service import Actor, record
 from netsafe.cases.models import ActionRow, CaseRow, OperationRow
 from netsafe.cases.vocab import ActionKind, Status
+from netsafe.deterrence.counting import NO_ENTRY
+from netsafe.deterrence.models import DeterrenceCountRow
 from netsafe.errors import InvalidInput
 from netsafe.hotline.models import AssessmentRow as HotlineAssessment
 from netsafe.hotline.models import ItemAssessmentRow, ReportRow
@@ -30,7 +32,7 @@ from netsafe.stats.tables import count, measure, percent, table
 from netsafe.store.db import Database
 from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow
 
-SECTIONS = ("hotline", "triage", "cases", "offences")
+SECTIONS = ("hotline", "triage", "cases", "deterrence", "offences")
 UNKNOWN = "unknown"
 # Notice to removal, in hours: the distribution's bins (the last is open).
 REMOVAL_BINS = ((0, 24, "under 1 day"), (24, 72, "1-3 days"), (72, 168, "3-7 days"), (168, None, "7 days+"))
@@ -278,6 +280,47 @@ def _cases(
     return rows
 
 
+def _deterrence(session: Session, period: Period, rule: Rule | None, dialect: str) -> list[dict[str, Any]]:
+    """Checks, warnings shown and help clicks by month and message variant, and the click-through rate;
+    from the deterrence counts (one cell per entry, variant and day: checks are counted with no variant)."""
+    cell = DeterrenceCountRow
+    day = sql.date_text(cell.day, dialect)
+    hit = case((cell.entry_id != NO_ENTRY, 1), else_=0)
+    query = (
+        select(
+            day, cell.variant, hit, func.sum(cell.checks), func.sum(cell.warnings), func.sum(cell.help_clicks)
+        )
+        .where(*period.days(cell.day))
+        .group_by(day, cell.variant, hit)
+    )
+    checks: dict[str, int] = {}
+    blocked: dict[str, int] = {}
+    warnings: dict[str, int] = {}
+    shown: dict[str, int] = {}
+    clicks: dict[str, int] = {}
+    for when, variant, is_hit, n_checks, n_warnings, n_clicks in session.execute(query):
+        month = str(when)[:7]
+        _add(checks, month, int(n_checks or 0))
+        if is_hit:
+            _add(blocked, month, int(n_checks or 0))
+        if variant:
+            _add(warnings, month, int(n_warnings or 0))
+            _add(shown, variant, int(n_warnings or 0))
+            _add(clicks, variant, int(n_clicks or 0))
+    rows: list[dict[str, Any]] = []
+    rows += table("checks_by_month", "month", dict(sorted(checks.items())), rule)
+    rows += table("blocked_checks_by_month", "month", dict(sorted(blocked.items())), rule)
+    rows += table("warnings_by_month", "month", dict(sorted(warnings.items())), rule)
+    rows += table("warnings_by_variant", "variant", dict(sorted(shown.items())), rule)
+    rows += table("help_clicks_by_variant", "variant", dict(sorted(clicks.items())), rule)
+    for variant in sorted(shown):
+        rows.append(
+            {**percent("click_through", "help_clicks_percent", clicks.get(variant, 0), shown[variant], rule),
+             "variant": variant}
+        )  # fmt: skip
+    return rows
+
+
 def _offences(session: Session, period: Period, rule: Rule | None, force: str | None) -> list[dict[str, Any]]:
     where: list[ColumnElement[bool]] = []
     if force:
@@ -346,6 +389,8 @@ def show(
             rows = _triage(session, period, rule, dialect)
         elif section == "cases":
             rows = _cases(session, period, rule, dialect, day)
+        elif section == "deterrence":
+            rows = _deterrence(session, period, rule, dialect)
         else:
             rows = _offences(session, period, rule, force)
         record(

@@ -23,6 +23,13 @@ def day(column: Any, dialect: str) -> ColumnElement[str]:
     return func.substr(column, 1, 10)
 
 
+def date_text(column: Any, dialect: str) -> ColumnElement[str]:
+    """YYYY-MM-DD of a date column."""
+    if dialect == "postgresql":
+        return func.to_char(column, "YYYY-MM-DD")
+    return func.substr(column, 1, 10)
+
+
 def days_between(start: Any, end: Any, dialect: str) -> ColumnElement[float]:
     if dialect == "postgresql":
         return cast(end - start, Float)
