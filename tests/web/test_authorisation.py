@@ -25,6 +25,7 @@ M, R, W, A, AU, C = (
     Permission.CASES,
 )
 REP, HL, HLA = Permission.REPORT, Permission.HOTLINE, Permission.HOTLINE_AUTHORISE
+ST = Permission.STATS
 DT, DTM = Permission.DETERRENCE, Permission.DETERRENCE_MANAGE
 
 API_ROUTES: dict[tuple[str, str], str | Permission] = {
@@ -80,6 +81,9 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("POST", "/api/v1/hotline/monitor"): HL,
     ("GET", "/api/v1/hotline/urllist"): HL,
     ("GET", "/api/v1/hotline/stats"): HL,
+    # Everyone signed in sees published figures; the counts before disclosure control need `stats`.
+    ("GET", "/api/v1/stats/{section}"): LOGIN,
+    ("GET", "/api/v1/stats/{section}/internal"): ST,
     ("POST", "/api/v1/deterrence/check"): DT,
     ("GET", "/api/v1/deterrence/lists"): DTM,
     ("GET", "/api/v1/deterrence/lists/{name}/versions"): DTM,
@@ -155,6 +159,10 @@ PAGE_ROUTES: dict[tuple[str, str], str | Permission | None] = {
     ("GET", "/hotline/items/{item_id}/reveal"): HL,
     ("GET", "/hotline/notices"): HL,
     ("POST", "/hotline/notices/{batch}/authorise"): HLA,
+    ("GET", "/stats"): LOGIN,
+    ("GET", "/stats/internal"): ST,
+    ("GET", "/stats/download/{section}"): LOGIN,
+    ("GET", "/stats/internal/download/{section}"): ST,
     ("GET", "/warning"): PUBLIC,
     ("GET", "/warning/help/{variant}/{link}"): PUBLIC,
     ("GET", "/deterrence"): DTM,
@@ -181,6 +189,7 @@ def _path(template: str) -> str:
         .replace("{reference}", "HL-20260101-AAAAAA")
         .replace("{item_id}", "1")
         .replace("{batch}", "nosuchbatch")
+        .replace("{section}", "cases")
         .replace("{variant}", "traced")
         .replace("{link}", "chat")
     )

@@ -21,6 +21,7 @@ from netsafe.cli import (
     review_cmd,
     scan_cmd,
     serve_cmd,
+    stats_cmd,
     token_cmd,
     user_cmd,
 )
@@ -47,6 +48,7 @@ app.add_typer(token_cmd.app, name="token")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(case_cmd.app, name="case")
 app.add_typer(hotline_cmd.app, name="hotline")
+app.add_typer(stats_cmd.app, name="stats")
 app.add_typer(deterrence_cmd.app, name="deterrence")
 app.add_typer(review_cmd.app, name="review")
 app.add_typer(remove_cmd.app, name="remove")

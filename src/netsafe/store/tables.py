@@ -16,6 +16,7 @@ TABLE_MODULES = (
     "netsafe.triage.models",
     "netsafe.cases.models",
     "netsafe.hotline.models",
+    "netsafe.stats.models",
     "netsafe.deterrence.models",
     "netsafe.review.models",
     "netsafe.remove.models",

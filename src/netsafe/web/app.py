@@ -34,6 +34,7 @@ from netsafe.web.api import matching as api_matching
 from netsafe.web.api import remove as api_remove
 from netsafe.web.api import review as api_review
 from netsafe.web.api import scan_start as api_scan_start
+from netsafe.web.api import stats as api_stats
 from netsafe.web.api import system as api_system
 from netsafe.web.api import thumbnails as api_thumbnails
 from netsafe.web.auth import LoginRequiredError, page_principal, require_login
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         api_audit,
         api_cases,
         api_hotline,
+        api_stats,
         api_deterrence,
         api_review,
         api_scan_start,

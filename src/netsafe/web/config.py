@@ -35,6 +35,7 @@ from netsafe.remove.settings import RemoveSettings
 from netsafe.review.settings import ReviewSettings
 from netsafe.signals.imaging import DEFAULT_MAX_PIXELS
 from netsafe.signals.types import REGISTRY
+from netsafe.stats.settings import StatsSettings
 
 # A server refuses images far smaller than the CLI would open: one request must not eat the memory of all.
 SERVICE_MAX_PIXELS = min(DEFAULT_MAX_PIXELS, 50_000_000)
@@ -91,6 +92,7 @@ class Settings(BaseSettings):
     # The workflows' own tables of the config file.
     hotline: HotlineSettings = HotlineSettings()
     review: ReviewSettings = ReviewSettings()
+    stats: StatsSettings = StatsSettings()
     deterrence: DeterrenceSettings = DeterrenceSettings()
     remove: RemoveSettings = RemoveSettings()
 

@@ -53,6 +53,7 @@ from netsafe.web.pages import hotline as hotline_pages
 from netsafe.web.pages import remove as remove_pages
 from netsafe.web.pages import review as review_pages
 from netsafe.web.pages import scans as scan_pages
+from netsafe.web.pages import stats as stats_pages
 from netsafe.web.pages.render import page
 from netsafe.web.state import state_of
 
@@ -407,6 +408,7 @@ def _date(text: str, name: str) -> datetime | None:
 router.include_router(hashset_pages.router)
 router.include_router(case_pages.router)
 router.include_router(hotline_pages.router)
+router.include_router(stats_pages.router)
 router.include_router(deterrence_pages.router)
 router.include_router(scan_pages.router)
 router.include_router(review_pages.router)
