@@ -94,3 +94,10 @@ def test_the_light_defaults_are_the_ones_the_services_use() -> None:
 
     assert REGISTRY["pdq"].default_threshold == DEFAULT_MAX_DISTANCE == DEFAULT_DISTANCE
     assert REGISTRY["pdq"].max_threshold == MAX_DISTANCE
+
+
+def test_the_format_names_in_the_help_are_the_registry_s() -> None:
+    from netsafe.cli.hashset_cmd import FORMAT_NAMES
+    from netsafe.hashsets.formats import FORMATS
+
+    assert ", ".join(FORMATS) == FORMAT_NAMES
