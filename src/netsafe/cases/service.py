@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from netsafe.accounts.roles import ROLE_PERMISSIONS, Permission, Role
 from netsafe.audit.service import Actor, record
-from netsafe.cases import clock
+from netsafe.cases import clock, vocab
 from netsafe.cases.models import (
     ActionRow,
     AssessmentRow,
@@ -51,7 +51,7 @@ from netsafe.services.accounts import get_user
 from netsafe.store.db import Database
 from netsafe.triage.service import scan_evidence, scan_exists
 
-DEFAULT_EXHIBIT = "device 1"
+DEFAULT_EXHIBIT = vocab.DEFAULT_EXHIBIT
 MAX_CHILDREN = 1000
 MAX_DEVICES = 10_000
 

@@ -117,3 +117,7 @@ def check_text(value: str | None, what: str, limit: int) -> str | None:
     if not text.isprintable():
         raise CaseInputError(f"{what}: one line of printable text")
     return text
+
+
+# The exhibit a linked scan is of when none is named (here, not in the service, for `case link --help`).
+DEFAULT_EXHIBIT = "device 1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from netsafe import __version__
+import netsafe
 from netsafe.cli import (
     audit_cmd,
     case_cmd,
@@ -56,7 +56,7 @@ app.add_typer(remove_cmd.app, name="remove")
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"netsafe {__version__}")
+        typer.echo(f"netsafe {netsafe.__version__}")
         raise typer.Exit()
 
 

@@ -6,16 +6,8 @@ from datetime import UTC, datetime
 
 import typer
 
-from netsafe.audit.service import (
-    Actor,
-    Anchor,
-    AnchorError,
-    AuditFilter,
-    anchor,
-)
 from netsafe.cli.common import open_store
 from netsafe.cli.errors import EXIT_FAILURES, EXIT_USAGE, fail
-from netsafe.services import auditlog
 
 app = typer.Typer(help="Check and export the tamper-evident audit log.", no_args_is_help=True)
 
@@ -30,6 +22,9 @@ def verify_cmd(
     ),
 ) -> None:
     """Re-check every event's hash and link. Exit 0 when intact, 1 naming the first broken event."""
+    from netsafe.audit.service import Anchor, AnchorError
+    from netsafe.services import auditlog
+
     try:
         kept = tuple(Anchor.parse(text) for text in anchors)
     except AnchorError as err:
@@ -54,6 +49,8 @@ def anchor_cmd() -> None:
 
     `netsafe audit verify --anchor SEQ:HASH` later fails if that event was cut off or changed, which the
     chain alone cannot show when the end of the log is removed and its head rewritten to match."""
+    from netsafe.audit.service import anchor
+
     db = open_store()
     try:
         with db.sessions() as session:
@@ -83,6 +80,9 @@ def export_cmd(
     until: str | None = typer.Option(None, "--until", help="Before this UTC time."),
 ) -> None:
     """Events as JSON Lines on stdout, oldest first (details_json is the exact hashed text)."""
+    from netsafe.audit.service import Actor, AuditFilter
+    from netsafe.services import auditlog
+
     flt = AuditFilter(actor=actor, action=action, since=_when(since, "since"), until=_when(until, "until"))
     db = open_store()
     try:

@@ -12,17 +12,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from netsafe.audit.service import Actor
-from netsafe.cases import service
-from netsafe.cases.riskmodel import load_model_file, model_in_force
-from netsafe.cases.rules import parse_answer
-from netsafe.cases.vocab import ActionKind, CaseInputError, Offence, Source, parse_choice, parse_day
+from netsafe.cases.vocab import (
+    DEFAULT_EXHIBIT,
+    ActionKind,
+    CaseInputError,
+    Offence,
+    Source,
+    parse_choice,
+    parse_day,
+)
 from netsafe.cli.errors import handled
-from netsafe.store.db import Database, open_database
+
+if TYPE_CHECKING:
+    from netsafe.store.db import Database
 
 COMMAND = "netsafe case"
 
@@ -41,6 +47,8 @@ KINDS = ", ".join(k.value for k in ActionKind)
 
 @contextmanager
 def _store() -> Iterator[Database]:
+    from netsafe.store.db import open_database
+
     with handled(COMMAND):
         db = open_database()
         try:
@@ -82,6 +90,9 @@ def add_command(
 ) -> None:
     """Open a case for a referral. The subject is a pseudonymous label here; personal details, if any,
     are given through the page or the API, not on a command line that shell history keeps."""
+    from netsafe.audit.service import Actor
+    from netsafe.cases import service
+
     with handled(COMMAND):
         new = service.NewCase(
             reference=reference,
@@ -111,6 +122,10 @@ def assess_command(
     json_out: bool = typer.Option(False, "--json", help='Print {"level", "reasons", "gaps", "deadline"}.'),
 ) -> None:
     """Assess (or re-assess) the case's risk under the model in force; earlier assessments are kept."""
+    from netsafe.audit.service import Actor
+    from netsafe.cases import service
+    from netsafe.cases.rules import parse_answer
+
     with handled(COMMAND):
         given = {k: parse_answer(v) for k, v in _pairs(answers, "--answer").items()}
         sources = _pairs(notes, "--note")
@@ -136,12 +151,15 @@ def link_command(
     reference: str = typer.Argument(..., help="The case's reference."),
     scan: int | None = typer.Option(None, "--scan", min=1, help="A stored triage scan's id."),
     exhibit: str | None = typer.Option(
-        None, "--exhibit", help=f"The exhibit (device) the scan is of (default: {service.DEFAULT_EXHIBIT!r})."
+        None, "--exhibit", help=f"The exhibit (device) the scan is of (default: {DEFAULT_EXHIBIT!r})."
     ),
     report: str | None = typer.Option(None, "--report", help="A hotline report's reference."),
     json_out: bool = typer.Option(False, "--json", help="Print the link as one JSON object."),
 ) -> None:
     """Link a triage scan (to an exhibit) or a hotline report to the case."""
+    from netsafe.audit.service import Actor
+    from netsafe.cases import service
+
     with handled(COMMAND):
         if (scan is None) == (report is None):
             raise CaseInputError("give either --scan SCAN_ID or --report HOTLINE_REF")
@@ -180,6 +198,9 @@ def action_command(
     json_out: bool = typer.Option(False, "--json", help="Print the outcome as one JSON object."),
 ) -> None:
     """Record an action; the first enforcement action stops the case's clock, no further action closes it."""
+    from netsafe.audit.service import Actor
+    from netsafe.cases import service
+
     with handled(COMMAND):
         action = service.NewAction(
             kind=parse_choice(ActionKind, kind, "--kind"),
@@ -206,6 +227,9 @@ def list_command(
     json_out: bool = typer.Option(False, "--json", help="Print the queue as one JSON array."),
 ) -> None:
     """The queue: by level, then by days left to the deadline; overdue cases are marked."""
+    from netsafe.audit.service import Actor
+    from netsafe.cases import service
+
     with handled(COMMAND):
         day = _day(as_of, "--as-of")
     with _store() as db:
@@ -229,6 +253,9 @@ def show_command(
     json_out: bool = typer.Option(False, "--json", help="Print the case as one JSON object."),
 ) -> None:
     """One case: referral, subject, assessment with reasons and gaps, evidence, actions, timeline."""
+    from netsafe.audit.service import Actor
+    from netsafe.cases import service
+
     with _store() as db:
         out = service.show_case(db, Actor.cli(), reference)
     if json_out:
@@ -248,6 +275,9 @@ def figures_command(
     json_out: bool = typer.Option(False, "--json", help="Print the figures as one JSON object."),
 ) -> None:
     """Cases by level, median days to first action, share meeting the target, the oldest open case."""
+    from netsafe.audit.service import Actor
+    from netsafe.cases import service
+
     with handled(COMMAND):
         day = _day(as_of, "--as-of")
     with _store() as db:
@@ -268,6 +298,8 @@ def model_show_command(
     json_out: bool = typer.Option(False, "--json", help="Print the model as one JSON object."),
 ) -> None:
     """The risk model in force: its factors, levels (with response targets) and rules."""
+    from netsafe.cases.riskmodel import model_in_force
+
     with handled(COMMAND):
         loaded = model_in_force()
     summary = loaded.model.summary() | {"origin": loaded.origin, "digest": loaded.digest}
@@ -287,6 +319,8 @@ def model_validate_command(
     json_out: bool = typer.Option(False, "--json", help="Print the outcome as one JSON object."),
 ) -> None:
     """Check a risk model file: exit 0 if it can be used, else one line naming the line and the field."""
+    from netsafe.cases.riskmodel import load_model_file
+
     with handled(COMMAND):
         loaded = load_model_file(file)
     out = {

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from netsafe.cli.errors import exit_code, fail
-from netsafe.store.db import Database, StoreError, open_database
+
+if TYPE_CHECKING:
+    from netsafe.store.db import Database
 
 # True when this process is the `netsafe` command itself (set by netsafe.cli.main), not a program or a
 # test that calls the commands in-process: only then may a command change the process's own priority.
@@ -15,6 +18,9 @@ RUNNING_AS_COMMAND = False
 
 
 def open_store(url: str | None = None) -> Database:
+    # SQLAlchemy is imported here, not at the top: `--help` and `hash` never open the store.
+    from netsafe.store.db import StoreError, open_database
+
     try:
         return open_database(url)
     except StoreError as err:

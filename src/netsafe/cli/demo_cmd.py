@@ -9,8 +9,7 @@ import typer
 from platformdirs import user_data_path
 
 from netsafe.cli.hash_cmd import hash_command
-from netsafe.samples import write_samples
-from netsafe.signals.imaging import DEFAULT_MAX_PIXELS
+from netsafe.signals.defaults import DEFAULT_MAX_PIXELS
 
 
 def demo_command(
@@ -21,6 +20,8 @@ def demo_command(
     """Hash generated benign samples (synthetic photos and a short video), or FOLDER: a table of signals.
 
     The samples are made by netsafe itself, so a fresh install or clone needs nothing beside it."""
+    from netsafe.samples import write_samples
+
     if folder is not None:
         _hash(folder)
         return

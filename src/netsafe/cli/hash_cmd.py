@@ -8,13 +8,9 @@ from pathlib import Path
 
 import typer
 
-from netsafe.cli.output import write_csv, write_jsonl, write_table
-from netsafe.cli.progress import HashProgress
 from netsafe.hashing.options import ALL_SIGNALS, HashOptions, OptionError, parse_signals
-from netsafe.hashing.runner import default_workers, hash_many
 from netsafe.hashing.walk import walk
-from netsafe.signals.imaging import DEFAULT_MAX_PIXELS
-from netsafe.signals.vpdq import DEFAULT_INTERVAL
+from netsafe.signals.defaults import DEFAULT_INTERVAL, DEFAULT_MAX_PIXELS
 
 
 class OutputFormat(StrEnum):
@@ -46,6 +42,10 @@ def hash_command(
 
     Exit status: 0 every file hashed, 1 some files could not be read or decoded, 2 usage error.
     """
+    from netsafe.cli.output import write_csv, write_jsonl, write_table
+    from netsafe.cli.progress import HashProgress
+    from netsafe.hashing.runner import default_workers, hash_many
+
     if json_out and csv_out:
         raise typer.BadParameter("choose one of --json and --csv")
     try:

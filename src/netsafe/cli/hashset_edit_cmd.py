@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from netsafe.audit.service import Actor
 from netsafe.cli.errors import handled
 from netsafe.cli.hashset_cmd import COMMAND, app, emit_json, store
 from netsafe.errors import InvalidInput
 from netsafe.hashsets.profiles import DEFAULT_PROFILE
-from netsafe.services import hashsets as service
 from netsafe.signals.codecs import HashFormatError
 from netsafe.signals.types import parse_typed
+
+if TYPE_CHECKING:
+    from netsafe.services import hashsets as service
 
 # Keys a line of ``add --entries`` may carry (the API's entry object).
 ENTRY_KEYS = ("signals", "category", "source_id", "series", "tags", "comments")
@@ -39,6 +40,9 @@ def create_command(
     json_out: bool = typer.Option(False, "--json", help="Print the new set as one JSON object."),
 ) -> None:
     """Create an empty hash set (then `hashset add` or `hashset import` fills it)."""
+    from netsafe.audit.service import Actor
+    from netsafe.services import hashsets as service
+
     with store() as db:
         info = service.create_set(db, Actor.cli(), name, profile, description, source, kind)
     if json_out:
@@ -63,6 +67,9 @@ def add_command(
     json_out: bool = typer.Option(False, "--json", help="Print the outcome as one JSON object."),
 ) -> None:
     """Add entries (or update those with the same key) as one new version of the set: all or nothing."""
+    from netsafe.audit.service import Actor
+    from netsafe.services import hashsets as service
+
     with handled(COMMAND):
         items: list[service.NewEntry] = []
         if entries is not None:
@@ -86,6 +93,8 @@ def add_command(
 
 
 def _hash_entry(text: str, category: str | None) -> service.NewEntry:
+    from netsafe.services import hashsets as service
+
     where = f"--hash {text[:72]}"
     try:
         signals = parse_typed(text)
@@ -98,6 +107,8 @@ def _hash_entry(text: str, category: str | None) -> service.NewEntry:
 
 def _read_entries(path: Path) -> list[service.NewEntry]:
     """The entries of a JSON Lines file, each error naming ``FILE:LINE`` (blank lines skipped)."""
+    from netsafe.services import hashsets as service
+
     items: list[service.NewEntry] = []
     try:
         with path.open(encoding="utf-8") as lines:
@@ -131,6 +142,8 @@ def _json_object(line: str, where: str) -> dict[str, Any]:
 
 
 def _entry_of(data: dict[str, Any], where: str) -> service.NewEntry:
+    from netsafe.services import hashsets as service
+
     unknown = sorted(set(data) - set(ENTRY_KEYS))
     if unknown:
         raise InvalidInput(f"{where}: unknown field {unknown[0]!r} (known: {', '.join(ENTRY_KEYS)})")
@@ -163,6 +176,9 @@ def remove_command(
     json_out: bool = typer.Option(False, "--json", help="Print what was removed as one JSON object."),
 ) -> None:
     """Remove single entries (and their votes) from a hash set, as one new version: all or nothing."""
+    from netsafe.audit.service import Actor
+    from netsafe.services import hashsets as service
+
     if not entries and not hashes:
         with handled(COMMAND):
             raise InvalidInput("give --entry ID or --hash HEX (repeatable) to say what to remove")
@@ -184,6 +200,9 @@ def rename_command(
     json_out: bool = typer.Option(False, "--json", help="Print the renamed set as one JSON object."),
 ) -> None:
     """Rename a hash set (its entries, version and match index stay)."""
+    from netsafe.audit.service import Actor
+    from netsafe.services import hashsets as service
+
     with store() as db:
         info = service.rename_set(db, Actor.cli(), old, new)
     if json_out:

@@ -12,31 +12,20 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from netsafe.audit.service import Actor
 from netsafe.cli.errors import EXIT_FAILURES, fail, handled
-from netsafe.deterrence import lists
-from netsafe.hotline import (
-    assessment,
-    capturing,
-    closing,
-    intake,
-    monitor,
-    notify,
-    stats,
-    tracing,
-    urllist,
-    views,
-)
-from netsafe.hotline.assessment import Verdict
+from netsafe.hotline import grading
 from netsafe.hotline.states import Outcome
-from netsafe.hotline.storage import open_vault
-from netsafe.services.matcher import Matcher
-from netsafe.store.db import Database, open_database
-from netsafe.web.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from netsafe.hotline import assessment
+
+if TYPE_CHECKING:
+    from netsafe.store.db import Database
+    from netsafe.web.config import Settings
 
 COMMAND = "netsafe hotline"
 
@@ -52,6 +41,8 @@ JSON_HELP = "Print JSON."
 
 @contextmanager
 def store() -> Iterator[Database]:
+    from netsafe.store.db import open_database
+
     with handled(COMMAND):
         db = open_database()
         try:
@@ -61,6 +52,8 @@ def store() -> Iterator[Database]:
 
 
 def settings() -> Settings:
+    from netsafe.web.config import load_settings
+
     with handled(COMMAND):
         return load_settings()
 
@@ -82,6 +75,9 @@ def report_command(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Report a URL: answers with its reference, status and the report it duplicates (if any)."""
+    from netsafe.audit.service import Actor
+    from netsafe.hotline import intake
+
     actor = Actor.cli()
     with store() as db, handled(COMMAND):
         out = intake.submit(db, actor, [intake.NewReport(url, description, email)], actor.name)[0]
@@ -102,6 +98,8 @@ def list_command(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List reports, oldest first."""
+    from netsafe.hotline import views
+
     with store() as db, handled(COMMAND):
         rows = views.list_reports(db, status, limit, offset)
     if json_out:
@@ -123,6 +121,8 @@ def show_command(
 ) -> None:
     """Show one report: its items (hashes and matches, never content), assessments, traces, notices,
     checks and history."""
+    from netsafe.hotline import views
+
     with store() as db, handled(COMMAND):
         data = views.show(db, reference)
     if json_out:
@@ -139,6 +139,8 @@ def show_command(
 
 
 def _item_grade(text: str, index: int) -> assessment.ItemGrade:
+    from netsafe.hotline import assessment
+
     parts = text.split(":")
     if len(parts) not in (3, 4) or not parts[0].strip().isdigit():
         fail(
@@ -161,12 +163,12 @@ def assess_command(
     outside_remit: bool = typer.Option(False, "--outside-remit", help="Outside the hotline's remit."),
     category: str | None = typer.Option(None, "--category", help="A, B or C (the most severe seen)."),
     age_band: str | None = typer.Option(
-        None, "--age-band", help="Youngest child: " + ", ".join(assessment.AGE_BANDS)
+        None, "--age-band", help="Youngest child: " + ", ".join(grading.AGE_BANDS)
     ),
-    sex: str | None = typer.Option(None, "--sex", help=", ".join(assessment.SEXES)),
+    sex: str | None = typer.Option(None, "--sex", help=", ".join(grading.SEXES)),
     self_generated: bool = typer.Option(False, "--self-generated", help="Self-generated content."),
     commercial: bool = typer.Option(False, "--commercial", help="Commercial content."),
-    site_type: str | None = typer.Option(None, "--site-type", help=", ".join(assessment.SITE_TYPES)),
+    site_type: str | None = typer.Option(None, "--site-type", help=", ".join(grading.SITE_TYPES)),
     items: list[str] = typer.Option(
         [],
         "--item",
@@ -177,6 +179,10 @@ def assess_command(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Assess a report: criminal (with category and age band) or not criminal."""
+    from netsafe.audit.service import Actor
+    from netsafe.hotline import assessment
+    from netsafe.hotline.assessment import Verdict
+
     chosen = [o for o, on in ((Outcome.CRIMINAL, criminal), (Outcome.NOT_CRIMINAL, not_criminal),
                               (Outcome.OUTSIDE_REMIT, outside_remit)) if on]  # fmt: skip
     if len(chosen) != 1:
@@ -206,6 +212,9 @@ def close_command(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Close a report by hand: no more notices or checks."""
+    from netsafe.audit.service import Actor
+    from netsafe.hotline import closing
+
     with store() as db, handled(COMMAND):
         out = closing.close(db, Actor.cli(), reference, reason)
     if json_out:
@@ -221,6 +230,11 @@ def capture_command(
 ) -> None:
     """Fetch the reported page and its media, hash and match every item, keep the bytes encrypted.
     Exit 1 when the page or some of its items could not be fetched."""
+    from netsafe.audit.service import Actor
+    from netsafe.hotline import capturing
+    from netsafe.hotline.storage import open_vault
+    from netsafe.services.matcher import Matcher
+
     config = settings().hotline
     with store() as db, handled(COMMAND):
         out = capturing.capture(
@@ -253,6 +267,9 @@ def trace_command(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Trace a confirmed report's host: addresses, country, network, abuse contact and route."""
+    from netsafe.audit.service import Actor
+    from netsafe.hotline import tracing
+
     config = settings().hotline
     with store() as db, handled(COMMAND):
         out = tracing.trace(db, Actor.cli(), reference, settings=config)
@@ -274,6 +291,9 @@ def notify_command(json_out: bool = typer.Option(False, "--json", help=JSON_HELP
     """Send the notices due now (first notices after the delay, repeats every resend_hours), grouped per
     recipient; with notices_need_authorisation they wait for `netsafe hotline authorise`. Exit 1 when a
     notice could not be sent."""
+    from netsafe.audit.service import Actor
+    from netsafe.hotline import notify
+
     config = settings().hotline
     with store() as db, handled(COMMAND):
         out = notify.notify(db, Actor.cli(), settings=config)
@@ -295,6 +315,8 @@ def notify_command(json_out: bool = typer.Option(False, "--json", help=JSON_HELP
 @app.command("notices")
 def notices_command(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Notices awaiting authorisation, one per email."""
+    from netsafe.hotline import notify
+
     with store() as db, handled(COMMAND):
         out = notify.awaiting(db)
     if json_out:
@@ -313,6 +335,9 @@ def authorise_command(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Approve (send now) or refuse a notice awaiting authorisation."""
+    from netsafe.audit.service import Actor
+    from netsafe.hotline import notify
+
     config = settings().hotline
     with store() as db, handled(COMMAND):
         out = notify.authorise(db, Actor.cli(), user, batch, approve=not refuse, settings=config)
@@ -333,6 +358,11 @@ def monitor_command(
     """Re-fetch notified URLs: removed (with the time since the first notice) or still there; a removed
     URL that comes back is reopened. Also deletes captured bytes past retention_days and brings the
     deterrence list `hotline` up to date with the live confirmed URLs."""
+    from netsafe.audit.service import Actor
+    from netsafe.deterrence import lists
+    from netsafe.hotline import monitor
+    from netsafe.hotline.storage import open_vault
+
     config = settings().hotline
     with store() as db, handled(COMMAND):
         while True:
@@ -354,6 +384,10 @@ def monitor_command(
 @app.command("purge")
 def purge_command(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Delete captured bytes older than retention_days (their hashes stay)."""
+    from netsafe.audit.service import Actor
+    from netsafe.hotline import monitor
+    from netsafe.hotline.storage import open_vault
+
     config = settings().hotline
     with store() as db, handled(COMMAND):
         n = monitor.purge_expired(db, Actor.cli(), settings=config, vault=open_vault(config, db))
@@ -368,6 +402,8 @@ def urllist_command(
     fmt: str = typer.Option("txt", "--format", help="txt, csv or json."),
 ) -> None:
     """The live confirmed URLs, for blocking."""
+    from netsafe.hotline import urllist
+
     with store() as db, handled(COMMAND):
         text = urllist.render(urllist.live_urls(db), fmt)
     sys.stdout.write(text)
@@ -376,6 +412,8 @@ def urllist_command(
 @app.command("stats")
 def stats_command(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Reports received, assessed, confirmed; by category, age band, country, route; time to removal."""
+    from netsafe.hotline import stats
+
     with store() as db, handled(COMMAND):
         out = stats.stats(db)
     if json_out:

@@ -7,31 +7,18 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from netsafe.audit.service import Actor
 from netsafe.cli.errors import EXIT_FAILURES, fail, handled
-from netsafe.cli.progress import HashProgress
 from netsafe.errors import InvalidInput
-from netsafe.hashing.options import HashOptions
-from netsafe.hashing.runner import default_workers, hash_many
-from netsafe.hashing.walk import walk
-from netsafe.services.lookup import (
-    DEFAULT_DISTANCE,
-    LookupResult,
-    file_query,
-    lookup,
-    lookup_options,
-    store_lookup,
-    typed_query,
-)
-from netsafe.services.matcher import Query
-from netsafe.signals.pdq import QUALITY_THRESHOLD
-from netsafe.signals.types import COMPUTED_SIGNALS
+from netsafe.signals.defaults import QUALITY_THRESHOLD
+from netsafe.signals.types import COMPUTED_SIGNALS, REGISTRY
+
+if TYPE_CHECKING:
+    from netsafe.services.lookup import LookupResult
+    from netsafe.services.matcher import Query
 
 COMMAND = "netsafe match"
 # Files are hashed and looked up in chunks: output starts early and memory stays flat on large folders.
@@ -51,7 +38,7 @@ def match_command(
         help="Only these hash sets (repeatable; default: all). NAME:N gives that set its own PDQ distance.",
     ),
     max_distance: int = typer.Option(
-        DEFAULT_DISTANCE, "--max-distance", help="PDQ match threshold in bits (0-64)."
+        REGISTRY["pdq"].default_threshold, "--max-distance", help="PDQ match threshold in bits (0-64)."
     ),
     min_quality: int = typer.Option(
         QUALITY_THRESHOLD, "--min-quality", help="Skip PDQ matching below this quality (0-100)."
@@ -67,6 +54,9 @@ def match_command(
 
     Exit status: 0 every query looked up, 1 some files could not be read or hashed, 2 usage error.
     """
+    from netsafe.audit.service import Actor
+    from netsafe.services.lookup import lookup, lookup_options, store_lookup
+
     if not paths and not hashes:
         fail("give at least one PATH or --hash", command=COMMAND)
     missing = [str(p) for p in paths or [] if not os.path.lexists(p)]
@@ -97,6 +87,8 @@ def match_command(
 
 
 def _typed(text: str) -> Query:
+    from netsafe.services.lookup import typed_query
+
     try:
         return typed_query(text)
     except InvalidInput as err:  # name the option: the service's message names only the hash
@@ -106,6 +98,12 @@ def _typed(text: str) -> Query:
 def _queries(
     by_hash: list[Query], paths: list[Path], dihedral: bool, exact: bool, workers: int
 ) -> Iterator[list[Query]]:
+    from netsafe.cli.progress import HashProgress
+    from netsafe.hashing.options import HashOptions
+    from netsafe.hashing.runner import default_workers, hash_many
+    from netsafe.hashing.walk import walk
+    from netsafe.services.lookup import file_query
+
     if by_hash:
         yield by_hash
     if not paths:
@@ -127,6 +125,10 @@ def _queries(
 
 
 def _write_table(rows: list[LookupResult]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     matched = sum(1 for r in rows if r.matches)
     table = Table(title=f"netsafe match: {matched} of {len(rows)} queries matched")
     for col in ("query", "hash set", "entry", "signal", "distance", "category"):

@@ -9,18 +9,10 @@ from typing import Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from netsafe.audit.service import Actor
 from netsafe.cli.errors import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_USAGE, fail, handled
 from netsafe.hashing.options import ALL_SIGNALS, OptionError, parse_signals
-from netsafe.matching.pdq_index import DEFAULT_MAX_DISTANCE
-from netsafe.media.limits import Limits
-from netsafe.review import service as review
-from netsafe.services.lookup import MAX_DISTANCE
-from netsafe.store.db import StoreError, open_database
+from netsafe.signals.types import REGISTRY
 from netsafe.textsafe import is_exact_utf8, readable
-from netsafe.triage import service
-from netsafe.triage.pipeline import ScanConfig
-from netsafe.triage.progress import ScanProgress
 
 
 class _ScanGroup(TyperGroup):
@@ -88,10 +80,10 @@ def scan_command(
         False, "--thumbnails", help="Add blurred greyscale thumbnails of UNMATCHED images to report.html."
     ),
     max_distance: int = typer.Option(
-        DEFAULT_MAX_DISTANCE,
+        REGISTRY["pdq"].default_threshold,
         "--max-distance",
         min=0,
-        max=MAX_DISTANCE,
+        max=REGISTRY["pdq"].max_threshold,
         help="PDQ match threshold in bits (0-64).",
     ),
     max_file_size: str = typer.Option(
@@ -119,6 +111,13 @@ def scan_command(
     Exit status: 0 report written (problems with the evidence are listed in it), 1 the scan could not
     finish (store error; run again with --resume), 2 usage error.
     """
+    from netsafe.audit.service import Actor
+    from netsafe.media.limits import Limits
+    from netsafe.store.db import StoreError, open_database
+    from netsafe.triage import service
+    from netsafe.triage.pipeline import ScanConfig
+    from netsafe.triage.progress import ScanProgress
+
     missing = [str(p) for p in sources if not os.path.lexists(p)]
     if missing:
         _error(f"no such file or folder: {', '.join(missing)}")
@@ -191,7 +190,10 @@ def report_command(
 ) -> None:
     """Write a scan's report files again from the store, with the grades made in review since: the counts
     by category then cover the known items and the newly graded ones, and vics.json carries the grades."""
+    from netsafe.audit.service import Actor
     from netsafe.cli.review_cmd import emit_json, review_settings
+    from netsafe.review import service as review
+    from netsafe.store.db import open_database
 
     with handled("netsafe scan report"):
         settings = review_settings()

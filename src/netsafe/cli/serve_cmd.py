@@ -9,17 +9,11 @@ import tempfile
 from pathlib import Path
 
 import typer
-from sqlalchemy import func, select
 
-from netsafe.accounts.models import UserRow
 from netsafe.accounts.passwords import PasswordPolicyError
 from netsafe.accounts.roles import Role, RoleError
-from netsafe.audit.service import Actor
 from netsafe.cli.common import open_store, read_password
 from netsafe.cli.errors import EXIT_USAGE, fail
-from netsafe.services.accounts import AccountError, add_user
-from netsafe.web import ratelimit, spool
-from netsafe.web.config import ConfigError, load_settings, settings_env
 
 
 def serve_command(
@@ -34,6 +28,12 @@ def serve_command(
     ),
 ) -> None:
     """Run the netsafe service: JSON API under /api/v1 and the web pages."""
+    from sqlalchemy import func, select
+
+    from netsafe.accounts.models import UserRow
+    from netsafe.web import ratelimit, spool
+    from netsafe.web.config import ConfigError, load_settings, settings_env
+
     try:
         settings = load_settings(config)
     except ConfigError as err:
@@ -100,6 +100,9 @@ def serve_command(
 
 def _create_first_admin(database_url: str | None) -> None:
     """Ask for the first administrator so the service is ready to log in to (``make run``)."""
+    from netsafe.audit.service import Actor
+    from netsafe.services.accounts import AccountError, add_user
+
     typer.echo("No users yet: create the first administrator.", err=True)
     while True:
         name = typer.prompt("Administrator name", default="admin")

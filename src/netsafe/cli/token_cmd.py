@@ -8,10 +8,8 @@ from datetime import timedelta
 import typer
 
 from netsafe.accounts.roles import Permission, RoleError, parse_scopes
-from netsafe.audit.service import Actor
 from netsafe.cli.common import open_store
 from netsafe.cli.errors import exit_code, fail
-from netsafe.services.accounts import AccountError, create_token, list_tokens, revoke_token
 
 app = typer.Typer(help="Manage API tokens (shown once, stored hashed, revocable).", no_args_is_help=True)
 
@@ -28,6 +26,9 @@ def create(
     expires_days: float | None = typer.Option(None, "--expires-days", min=0.001, help="Expire after N days."),
 ) -> None:
     """Create a token. The token is printed once, as the last line of stdout: store it now."""
+    from netsafe.audit.service import Actor
+    from netsafe.services.accounts import AccountError, create_token
+
     db = open_store()
     try:
         scopes = parse_scopes(scope)
@@ -55,6 +56,8 @@ def list_(
     json_out: bool = typer.Option(False, "--json", help="JSON Lines."),
 ) -> None:
     """List tokens (never their secrets)."""
+    from netsafe.services.accounts import list_tokens
+
     db = open_store()
     try:
         with db.sessions() as session:
@@ -81,6 +84,9 @@ def list_(
 @app.command("revoke")
 def revoke(name: str = typer.Argument(..., help="Token name or id.")) -> None:
     """Revoke a token: refused by every worker within a second."""
+    from netsafe.audit.service import Actor
+    from netsafe.services.accounts import AccountError, revoke_token
+
     db = open_store()
     try:
         with db.session() as session:

@@ -8,10 +8,8 @@ import typer
 
 from netsafe.accounts.passwords import PasswordPolicyError
 from netsafe.accounts.roles import ROLE_HELP, Role, RoleError
-from netsafe.audit.service import Actor
 from netsafe.cli.common import open_store, read_password
 from netsafe.cli.errors import exit_code, fail
-from netsafe.services.accounts import AccountError, add_user, list_users, set_disabled, set_password, set_role
 
 app = typer.Typer(
     help="Manage users of the service (roles: admin, curator, analyst, auditor).", no_args_is_help=True
@@ -26,6 +24,9 @@ def add(
     role: str = typer.Option(..., "--role", help=ROLES_TEXT),
 ) -> None:
     """Add a user. The password is asked for twice, or read from the first line of stdin."""
+    from netsafe.audit.service import Actor
+    from netsafe.services.accounts import AccountError, add_user
+
     password = read_password()
     db = open_store()
     try:
@@ -41,6 +42,8 @@ def add(
 @app.command("list")
 def list_(json_out: bool = typer.Option(False, "--json", help="JSON Lines.")) -> None:
     """List users."""
+    from netsafe.services.accounts import list_users
+
     db = open_store()
     try:
         with db.sessions() as session:
@@ -65,6 +68,9 @@ def list_(json_out: bool = typer.Option(False, "--json", help="JSON Lines.")) ->
 
 
 def _change(action: str, name: str, value: str | None = None) -> None:
+    from netsafe.audit.service import Actor
+    from netsafe.services.accounts import AccountError, set_disabled, set_password, set_role
+
     db = open_store()
     try:
         with db.session() as session:

@@ -13,10 +13,8 @@ from netsafe.hashing.options import HashOptions
 from netsafe.hashing.record import FileRecord
 from netsafe.media.sniff import SNIFF_BYTES, sniff
 from netsafe.signals.crypto import digest_bytes, digest_stream
+from netsafe.signals.defaults import one_line
 from netsafe.signals.errors import SignalError
-from netsafe.signals.imaging import one_line
-from netsafe.signals.pdq import pdq_from_source
-from netsafe.signals.vpdq import NoVideoStreamError, vpdq_from_source
 
 
 def hash_file(path: str, options: HashOptions) -> FileRecord:
@@ -66,17 +64,28 @@ def _perceptual(record: FileRecord, source: bytes | str, head: bytes, options: H
     found = sniff(head)
     record.kind, record.mime = found.kind, found.mime
     try:
+        # The decoders are imported only for a file that needs them: digests alone never load
+        # Pillow, numpy or PyAV, which keeps `netsafe hash --signals md5` quick to start.
         if found.kind == "image" and "pdq" in options.signals:
+            from netsafe.signals.pdq import pdq_from_source
+
             pdq = pdq_from_source(source, options.pdq_mode, options.dihedral, options.max_pixels)
             record.pdq, record.pdq_quality = pdq.hash, pdq.quality
             record.pdq_dihedral = list(pdq.dihedral) if pdq.dihedral else None
         elif found.kind == "video" and "vpdq" in options.signals:
-            record.vpdq = vpdq_from_source(
-                source, options.vpdq_interval, options.max_pixels, options.vpdq_max_frames
-            )
-    except NoVideoStreamError:
-        record.kind = "other"  # an audio-only container: nothing perceptual to hash, and no error
+            _video(record, source, options)
     except SignalError as err:
         record.error = str(err)
     except Exception as err:  # a decoder bug must cost one file, never the run
         record.error = f"unexpected {type(err).__name__} while decoding: {one_line(err)}"
+
+
+def _video(record: FileRecord, source: bytes | str, options: HashOptions) -> None:
+    from netsafe.signals.vpdq import NoVideoStreamError, vpdq_from_source
+
+    try:
+        record.vpdq = vpdq_from_source(
+            source, options.vpdq_interval, options.max_pixels, options.vpdq_max_frames
+        )
+    except NoVideoStreamError:
+        record.kind = "other"  # an audio-only container: nothing perceptual to hash, and no error

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netsafe.errors import InvalidInput
-from netsafe.signals.imaging import DEFAULT_MAX_PIXELS, PdqMode
+from netsafe.signals.defaults import DEFAULT_INTERVAL, DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, PdqMode
 from netsafe.signals.types import COMPUTED_SIGNALS, CRYPTO_SIGNALS
-from netsafe.signals.vpdq import DEFAULT_INTERVAL, DEFAULT_MAX_FRAMES
 
 ALL_SIGNALS = COMPUTED_SIGNALS
 

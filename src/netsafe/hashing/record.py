@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from netsafe.signals.pdq import QUALITY_THRESHOLD
-from netsafe.signals.vpdq import VpdqFrame
+from netsafe.signals.defaults import QUALITY_THRESHOLD
+from netsafe.signals.frames import VpdqFrame
 
 JSON_FIELDS = (
     "path",

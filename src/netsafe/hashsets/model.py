@@ -17,7 +17,7 @@ from typing import Any, Literal
 from netsafe.errors import InvalidInput
 from netsafe.signals import types
 from netsafe.signals.codecs import HashFormatError, normalise_hex
-from netsafe.signals.vpdq import VpdqFrame
+from netsafe.signals.frames import VpdqFrame
 
 # Signals an entry can carry in ``Entry.signals``; vPDQ is a list of frames and lives in ``Entry.vpdq``. The
 # registry (netsafe.signals.types) is where they are defined; these names stay for the formats' use.

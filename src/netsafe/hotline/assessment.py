@@ -21,6 +21,7 @@ from netsafe.audit.service import Actor, record
 from netsafe.errors import Conflict, InvalidInput
 from netsafe.hashsets.model import Entry, Vote
 from netsafe.hashsets.profiles import GradingProfile, load_profile
+from netsafe.hotline import grading
 from netsafe.hotline.common import at, change_state, get_report
 from netsafe.hotline.models import AssessmentRow, ItemAssessmentRow, ItemRow, ReportRow
 from netsafe.hotline.states import PENDING, Outcome, Status
@@ -28,20 +29,9 @@ from netsafe.store import repositories as repo
 from netsafe.store.db import Database
 
 PROFILE = "uk-caid"
-AGE_BANDS = ("0-2", "3-6", "7-10", "11-13", "14-15", "16-17")  # youngest first
-SEXES = ("girls", "boys", "both", "unidentifiable")
-SITE_TYPES = (
-    "image_host",
-    "forum",
-    "cyberlocker",
-    "website",
-    "social_network",
-    "video_host",
-    "blog",
-    "chat",
-    "search_engine",
-    "other",
-)
+AGE_BANDS = grading.AGE_BANDS
+SEXES = grading.SEXES
+SITE_TYPES = grading.SITE_TYPES
 OUTCOMES = (Outcome.CRIMINAL, Outcome.NOT_CRIMINAL, Outcome.OUTSIDE_REMIT)
 MAX_COMMENT = 2000
 

@@ -29,7 +29,7 @@ from netsafe.media.limits import Budget, Layer, LimitError, Limits
 from netsafe.media.location import Location
 from netsafe.media.sniff import ContainerKind, is_tar_header
 from netsafe.media.zipnames import without_false_utf8_flags
-from netsafe.signals.imaging import one_line
+from netsafe.signals.defaults import one_line
 
 _CHUNK = 1024 * 1024
 

@@ -21,7 +21,7 @@ from netsafe.media.blobs import FdReader, RangeReader, SplitReader, open_readonl
 from netsafe.media.item import FileTimes, IssueCode, SourceIssue
 from netsafe.media.limits import Limits
 from netsafe.media.location import Location, Step
-from netsafe.signals.imaging import one_line
+from netsafe.signals.defaults import one_line
 
 
 class _Img(pytsk3.Img_Info):  # type: ignore[misc]

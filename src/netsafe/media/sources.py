@@ -29,7 +29,7 @@ from netsafe.media.sniff import (
     ewf_segment,
     has_appended_zip,
 )
-from netsafe.signals.imaging import one_line
+from netsafe.signals.defaults import one_line
 
 Event = MediaItem | SourceIssue
 Opener = Callable[[], BinaryIO]

@@ -8,11 +8,15 @@ compared at once (numpy's popcount over words is what makes brute force and the 
 from __future__ import annotations
 
 import re
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from netsafe.errors import InvalidInput
+
+if TYPE_CHECKING:
+    # numpy is imported by the functions that use it: parsing and checking a hex hash (every hash list,
+    # every `--help`) must not pay its 0.1 s import.
+    import numpy as np
+    import numpy.typing as npt
 
 PDQ_HEX_LEN = 64
 PDQ_BITS = 256
@@ -55,6 +59,8 @@ def _clip(text: str, limit: int = 80) -> str:
 
 def bits_to_hex(bits: npt.NDArray[np.generic]) -> str:
     """Pack a 256-element 0/1 vector (``pdqhash``'s output) into 64 hex characters, MSB first."""
+    import numpy as np
+
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes().hex()
 
 
@@ -71,6 +77,8 @@ def hamming_hex(a: str, b: str) -> int:
 
 def hex_to_words(hexes: list[str]) -> npt.NDArray[np.uint64]:
     """Pack PDQ hex strings into an (n, 4) uint64 array for vectorised Hamming distance."""
+    import numpy as np
+
     if not hexes:
         return np.zeros((0, 4), dtype=np.uint64)
     raw = b"".join(hex_to_bytes(h) for h in hexes)
@@ -78,12 +86,16 @@ def hex_to_words(hexes: list[str]) -> npt.NDArray[np.uint64]:
 
 
 def words_to_hex(words: npt.NDArray[np.uint64]) -> list[str]:
+    import numpy as np
+
     data = np.ascontiguousarray(words, dtype="<u8").tobytes()
     return [data[i : i + 32].hex() for i in range(0, len(data), 32)]
 
 
 def hamming_words(query: npt.NDArray[np.uint64], table: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
     """Distances from one (4,) query to every row of an (n, 4) table."""
+    import numpy as np
+
     x = np.bitwise_xor(table, query[np.newaxis, :])
     distances: npt.NDArray[np.int64] = np.bitwise_count(x).sum(axis=1, dtype=np.int64)
     return distances

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import io
 import warnings
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageCms, JpegImagePlugin, UnidentifiedImageError
 
+from netsafe.signals import defaults
 from netsafe.signals.errors import SignalError
 
-PdqMode = Literal["fast", "exact"]
+# Kept here for their many users; their home is signals.defaults, which loads no decoder.
+PdqMode = defaults.PdqMode
+DEFAULT_MAX_PIXELS = defaults.DEFAULT_MAX_PIXELS
+one_line = defaults.one_line
 
-DEFAULT_MAX_PIXELS = 200_000_000
 # In fast mode an image is reduced by the largest power of two that leaves both sides at least this long:
 # 4 reduced pixels per PDQ cell. JPEGs are reduced by up to 8 in the DCT domain by libjpeg, anything more
 # (other formats, huge images) by box averaging. Fewer pixels measurably move the hash away from the exact
@@ -211,9 +213,3 @@ def _scale_to_8bit(arr: npt.NDArray[np.generic], mode: str) -> npt.NDArray[np.ui
     span = hi - lo if hi > lo else 1.0
     out = np.nan_to_num((values - lo) * (255.0 / span), nan=0.0, posinf=255.0, neginf=0.0)
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
-
-
-def one_line(err: BaseException) -> str:
-    """An exception's message squeezed onto one line (for error fields and log lines)."""
-    text = " ".join(str(err).split()) or type(err).__name__
-    return text if len(text) <= 300 else text[:297] + "..."

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pdqhash
 
+from netsafe.signals import defaults
 from netsafe.signals.codecs import bits_to_hex
 from netsafe.signals.imaging import (
     DEFAULT_MAX_PIXELS,
@@ -34,8 +35,7 @@ from netsafe.signals.imaging import (
     open_image,
 )
 
-# Hashes below this quality are kept but flagged: Meta's guidance is to discard them for matching.
-QUALITY_THRESHOLD = 50
+QUALITY_THRESHOLD = defaults.QUALITY_THRESHOLD  # its home is signals.defaults, which loads no decoder
 MATCH_THRESHOLD = 31
 # PDQ's intermediate image is CELLS x CELLS; its filter window is a side over 2 * CELLS (pdqhashing.cpp).
 CELLS = 64

@@ -8,35 +8,22 @@ our lines line up with the reference's ``frame_number,quality,pdq_hex,timestamp`
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 import av
 import numpy as np
 
+from netsafe.signals import defaults, frames
+from netsafe.signals.defaults import DEFAULT_MAX_PIXELS, one_line
 from netsafe.signals.errors import SignalError
-from netsafe.signals.imaging import DEFAULT_MAX_PIXELS, one_line
 from netsafe.signals.pdq import pdq_from_rgb
 
-DEFAULT_INTERVAL = 1.0
-# Past this many hashed frames a video is cut short (a 10-hour stream at 1 fps is 36,000 frames).
-DEFAULT_MAX_FRAMES = 100_000
+# Kept here for their users; their home is signals.defaults, which loads no decoder.
+DEFAULT_INTERVAL = defaults.DEFAULT_INTERVAL
+DEFAULT_MAX_FRAMES = defaults.DEFAULT_MAX_FRAMES
 
 
-@dataclass(frozen=True, slots=True)
-class VpdqFrame:
-    frame: int
-    timestamp: float
-    quality: int
-    pdq: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"frame": self.frame, "timestamp": self.timestamp, "quality": self.quality, "pdq": self.pdq}
-
-    def as_line(self) -> str:
-        """The reference tool's text line for this frame."""
-        return f"{self.frame},{self.quality},{self.pdq},{self.timestamp:.3f}"
+VpdqFrame = frames.VpdqFrame
 
 
 class NoVideoStreamError(SignalError):

@@ -20,7 +20,7 @@ from netsafe.media.blobs import open_readonly
 from netsafe.media.item import MediaItem
 from netsafe.media.sniff import SNIFF_BYTES, sniff
 from netsafe.signals.crypto import digest_bytes, digest_stream
-from netsafe.signals.imaging import one_line
+from netsafe.signals.defaults import one_line
 from netsafe.signals.types import CRYPTO_SIGNALS
 
 # Files up to this size are read whole (one read, no chunking); bigger ones are streamed.

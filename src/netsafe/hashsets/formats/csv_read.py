@@ -32,7 +32,7 @@ from netsafe.hashsets.formats.jsonguard import MAX_JSON_DEPTH, check_json_text
 from netsafe.hashsets.model import SIGNALS, Entry, ImportIssue, normalise_signal, parse_bool, parse_time
 from netsafe.hashsets.profiles import DEFAULT_PROFILE, GradingProfile, ProfileError, load_profile
 from netsafe.signals.codecs import HashFormatError
-from netsafe.signals.vpdq import VpdqFrame
+from netsafe.signals.frames import VpdqFrame
 from netsafe.textsafe import formula_unescaped
 
 _DELIMITERS = ",;\t|"

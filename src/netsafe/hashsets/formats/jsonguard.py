@@ -18,8 +18,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import numpy as np
-
 from netsafe.errors import InvalidInput
 
 # Nesting deeper than this is refused: a VICS record sits at depth 3 (5 in the Cases form) and its deepest
@@ -101,6 +99,8 @@ class JsonGuard:
             self._previous = data[-4096:]
 
     def _feed(self, data: bytes) -> None:
+        import numpy as np  # here, not at the top: `hashset --help` must not pay for it
+
         if not self.controls and _CONTROL.search(data):
             self.controls = True
         clean = data

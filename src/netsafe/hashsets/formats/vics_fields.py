@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from netsafe.hashsets.formats.base import clip, fold_name, signal_for
 from netsafe.hashsets.model import Entry, normalise_signal, parse_bool, parse_time
 from netsafe.signals.codecs import HEX_LENGTHS, HashFormatError
-from netsafe.signals.vpdq import VpdqFrame
+from netsafe.signals.frames import VpdqFrame
 
 if TYPE_CHECKING:
     from netsafe.hashsets.formats.vics_read import _Converter
