@@ -20,9 +20,11 @@ class _ScanGroup(TyperGroup):
     (a sub-command) writes a scan's report again. Anything that is not a sub-command's name is a scan's
     arguments (a source folder named ``report``: give it as ``./report``)."""
 
+    default_command = "run"
+
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's own (vendored) click context
         if not args or args[0] not in self.commands:
-            args = ["run", *args]
+            args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
 

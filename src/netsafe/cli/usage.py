@@ -23,7 +23,9 @@ def command_name(ctx: Any) -> str:
     """``netsafe hashset import`` for a context, whatever the program was called (``python -m ...``)."""
     names: list[str] = []
     while ctx is not None and ctx.parent is not None:
-        names.append(str(ctx.info_name))
+        # A group's default command (``netsafe scan`` runs ``scan run``) is named as the person typed it.
+        if ctx.info_name != getattr(ctx.parent.command, "default_command", None):
+            names.append(str(ctx.info_name))
         ctx = ctx.parent
     return " ".join(["netsafe", *reversed(names)])
 
