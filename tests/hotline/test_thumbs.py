@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from netsafe.hotline.thumbs import NoThumbnailError, thumbnail
+from netsafe.samples import synthetic_photo, write_video
 
 from .helpers import jpeg_bytes
 
@@ -51,3 +53,21 @@ def test_not_a_picture_is_one_line(data: bytes) -> None:
     with pytest.raises(NoThumbnailError) as err:
         thumbnail(data)
     assert "\n" not in str(err.value)
+
+
+def test_a_video_is_a_veiled_contact_sheet(tmp_path: Path) -> None:
+    """A captured video is shown as frames (never played), veiled like a picture."""
+    path = tmp_path / "v.mp4"
+    write_video(path, [np.asarray(synthetic_photo(7 + i // 10, 320, 240)) for i in range(30)])
+    veiled = _pixels(thumbnail(path.read_bytes(), kind="video"))
+    clear = _pixels(thumbnail(path.read_bytes(), kind="video", veiled=False))
+    assert veiled.shape == clear.shape and max(veiled.shape[:2]) <= 240
+    assert np.abs(veiled[..., 0] - veiled[..., 2]).max() <= 2  # grey
+    assert np.abs(clear[..., 0] - clear[..., 2]).max() > 20  # the clear sheet keeps its colour
+
+    def detail(a: np.ndarray) -> float:
+        return float(np.abs(np.diff(a.mean(axis=2), axis=1)).mean())
+
+    assert detail(veiled) < detail(clear) / 3
+    with pytest.raises(NoThumbnailError):
+        thumbnail(b"\x00\x00\x00\x18ftypmp42 not really", kind="video")

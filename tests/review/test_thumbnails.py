@@ -21,9 +21,9 @@ from sqlalchemy import select
 from netsafe.accounts.roles import Role
 from netsafe.audit.models import AuditEventRow
 from netsafe.errors import NotFound
+from netsafe.media.pictures import ThumbnailOptionError, ThumbOptions
 from netsafe.review import thumbnails
 from netsafe.review.exposure import my_exposure
-from netsafe.review.pictures import ThumbnailOptionError, ThumbOptions
 from netsafe.review.queue import list_groups
 from netsafe.review.settings import ReviewSettings
 from netsafe.review.thumbnails import (

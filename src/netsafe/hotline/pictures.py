@@ -29,10 +29,10 @@ def picture(db: Database, actor: Actor, item_id: int, *, vault: Vault, clear: bo
             )
         if item.vault_id is None:
             raise NotFound(f"item {item_id}'s captured bytes were deleted (retention period)")
-        if item.kind != "image":
-            raise InvalidInput(f"item {item_id} is a {item.kind}, not a picture: no thumbnail")
-        vault_id = item.vault_id
-    data = thumbnail(vault.get(vault_id), veiled=not clear)
+        if item.kind not in ("image", "video"):
+            raise InvalidInput(f"item {item_id} is a {item.kind}, not a picture or video: no thumbnail")
+        vault_id, kind = item.vault_id, item.kind
+    data = thumbnail(vault.get(vault_id), veiled=not clear, kind=kind)
     if clear:
         with db.session() as session:
             record(

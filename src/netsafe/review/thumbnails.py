@@ -21,8 +21,8 @@ from netsafe.errors import Conflict, Forbidden, InvalidInput, NotFound
 from netsafe.media.limits import Limits, MiB
 from netsafe.media.locate import read_item
 from netsafe.media.location import Location
+from netsafe.media.pictures import ThumbOptions, picture_of, render
 from netsafe.review.exposure import record_unblur
-from netsafe.review.pictures import ThumbOptions, picture_of, render
 from netsafe.review.queue import item_source
 from netsafe.store.db import Database
 from netsafe.triage.models import ScanBlobRow, ScanEventRow

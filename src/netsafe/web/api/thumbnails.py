@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from netsafe.accounts.roles import Permission
-from netsafe.review import pictures
+from netsafe.media import pictures
 from netsafe.review.thumbnails import item_thumbnail
 from netsafe.services.accounts import Principal
 from netsafe.web.auth import actor_of, audit_denied, require

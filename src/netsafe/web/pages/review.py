@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from netsafe.accounts.roles import Permission
-from netsafe.review import pictures, service
+from netsafe.media import pictures
+from netsafe.review import service
 from netsafe.services.accounts import Principal
 from netsafe.web.api.review import thumbnail_url
 from netsafe.web.auth import actor_of, check_csrf, require_page

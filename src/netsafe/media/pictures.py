@@ -1,5 +1,6 @@
-"""What a reviewer's thumbnail is made of: a reduced picture of an image, or a contact sheet of a video's
-frames, and the served bytes: blurred and greyscale unless asked otherwise.
+"""What a thumbnail shown to a person is made of (a reviewer's in review, an analyst's in the hotline): a
+reduced picture of an image, or a contact sheet of a video's frames, and the served bytes: blurred and
+greyscale unless asked otherwise.
 
 Everything happens in memory; nothing here touches the disk. Blurring is done here, on the server, so the
 bytes a browser receives carry no detail to recover (a CSS blur can be switched off in the browser).
@@ -19,7 +20,7 @@ from netsafe.errors import InvalidInput
 from netsafe.signals.imaging import open_image
 
 # The largest picture kept and served: thumbnails for a grid, not a viewer. The ranges are the users'
-# review settings' (review/exposure.py).
+# review settings' (netsafe.review.exposure).
 MAX_SIZE = 512
 MIN_SIZE = 64
 DEFAULT_SIZE = 160
