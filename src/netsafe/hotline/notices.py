@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -165,6 +166,21 @@ def open_smtp(settings: HotlineSettings, *, timeout: float = 30.0) -> smtplib.SM
     try:
         smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
         smtp.ehlo_or_helo_if_needed()
+        if settings.smtp_starttls:
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+        if settings.smtp_user:
+            _login(smtp, settings.smtp_user, _password(settings))
+    except smtplib.SMTPAuthenticationError:
+        raise SmtpUnavailable(
+            f"the SMTP server {where} refused the login of smtp_user (check smtp_password_file)"
+        ) from None
+    except smtplib.SMTPNotSupportedError as err:
+        raise SmtpUnavailable(
+            f"the SMTP server {where} does not offer {'STARTTLS' if 'STARTTLS' in str(err) else 'AUTH'}"
+        ) from None
+    except ssl.SSLError as err:
+        raise SmtpUnavailable(f"STARTTLS with {where} failed ({err.reason or type(err).__name__})") from None
     except TimeoutError:
         raise SmtpUnavailable(f"the SMTP server {where} did not answer in {timeout:g} s") from None
     except ConnectionRefusedError:
@@ -174,6 +190,25 @@ def open_smtp(settings: HotlineSettings, *, timeout: float = 30.0) -> smtplib.SM
     except (smtplib.SMTPException, OSError) as err:
         raise SmtpUnavailable(f"cannot reach the SMTP server {where} ({type(err).__name__})") from None
     return smtp
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    try:
+        smtp.login(user, password)
+    except smtplib.SMTPServerDisconnected:
+        # Some relays hang up on a failed login rather than answer the next mechanism smtplib tries.
+        raise smtplib.SMTPAuthenticationError(535, b"disconnected after a failed login") from None
+
+
+def _password(settings: HotlineSettings) -> str:
+    if settings.smtp_password_file is None:
+        raise SmtpUnavailable(
+            "smtp_user is set but smtp_password_file is not: name the file with the password"
+        )
+    try:
+        return settings.smtp_password_file.read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError) as err:
+        raise SmtpUnavailable(f"cannot read smtp_password_file ({type(err).__name__})") from None
 
 
 def _environment(templates_dir: Path | None) -> SandboxedEnvironment:

@@ -40,6 +40,11 @@ class HotlineSettings(BaseModel):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)
     notice_from: str = "hotline@localhost"
+    # A mail relay that wants TLS and a login: STARTTLS before anything is sent, then AUTH with the user
+    # and the password read from smtp_password_file (a file, so the secret is in no config or log).
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password_file: Path | None = None
     templates_dir: Path | None = None  # the operator's notice templates, overriding the packaged ones
     first_notice_delay_minutes: NonNegativeInt = 60
     resend_hours: PositiveFloat = 24.0

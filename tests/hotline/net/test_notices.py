@@ -163,3 +163,57 @@ def test_unreachable_server_fails_each_message_in_one_line() -> None:
     assert [r.ok for r in results] == [False, False]
     assert results[0].error is not None and "refused the connection" in results[0].error
     assert send([], settings) == []
+
+
+def _login(box: Mailbox, port: int, users: dict[str, str]) -> Controller:
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> Any:
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and users.get(auth_data.login.decode()) == auth_data.password.decode()
+        )
+        return AuthResult(success=ok)
+
+    controller = Controller(
+        box,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,  # the test relay has no certificate; a real one offers STARTTLS first
+    )
+    controller.start()
+    return controller
+
+
+def test_a_relay_that_wants_a_login_gets_one_from_the_password_file(tmp_path: Path) -> None:
+    box, port = Mailbox(), free_port()
+    controller = _login(box, port, {"hotline": "s3cret"})
+    secret = tmp_path / "smtp-password"
+    secret.write_text("s3cret\n")
+    base = {"smtp_host": "127.0.0.1", "smtp_port": port, "notice_from": "hotline@netsafe.test"}
+    try:
+        message = compose("host", "abuse@host.test", URLS, 1, ["R-1"], HotlineSettings(**base))
+        [unsent] = send([message], HotlineSettings(**base))  # no login: the relay refuses the mail
+        assert not unsent.ok and box.messages == []
+        good = HotlineSettings(**base, smtp_user="hotline", smtp_password_file=secret)
+        [sent] = send([message], good)
+        assert sent.ok and len(box.messages) == 1
+        secret.write_text("wrong")
+        [refused] = send([message], good)
+        assert not refused.ok and "refused the login" in (refused.error or "")
+        assert "wrong" not in (refused.error or "") and str(tmp_path) not in (refused.error or "")
+        missing = HotlineSettings(**base, smtp_user="hotline")
+        [unset] = send([message], missing)
+        assert "smtp_password_file" in (unset.error or "")
+    finally:
+        controller.stop()
+
+
+def test_starttls_not_offered_is_one_line(smtp: tuple[Mailbox, HotlineSettings]) -> None:
+    box, settings = smtp
+    tls = settings.model_copy(update={"smtp_starttls": True})
+    message = compose("host", "abuse@host.test", URLS, 1, ["R-1"], tls)
+    [result] = send([message], tls)
+    assert not result.ok and "STARTTLS" in (result.error or "") and box.messages == []
