@@ -10,16 +10,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from netsafe.audit.service import Actor
 from netsafe.cli.errors import handled
-from netsafe.deterrence import checking, counting, exports, importers, lists
+from netsafe.deterrence import exports, importers
 from netsafe.errors import InvalidInput
-from netsafe.store.db import Database, open_database
-from netsafe.web.config import load_settings
+
+if TYPE_CHECKING:
+    from netsafe.store.db import Database
 
 COMMAND = "netsafe deterrence"
 MAX_FILE = 512 * 1024 * 1024
@@ -34,6 +34,8 @@ app = typer.Typer(
 
 @contextmanager
 def _store() -> Iterator[Database]:
+    from netsafe.store.db import open_database
+
     with handled(COMMAND):
         db = open_database()
         try:
@@ -58,6 +60,9 @@ def _read(path: Path) -> str:
 
 
 def _import(kind: str, path: Path, name: str, fmt: str | None, source: str | None, json_out: bool) -> None:
+    from netsafe.audit.service import Actor
+    from netsafe.deterrence import lists
+
     with handled(COMMAND):
         text = _read(path)
         chosen = importers.format_of(path.name, fmt)
@@ -103,6 +108,9 @@ def import_keywords(
 @app.command("sync-hotline")
 def sync_hotline(json_out: bool = typer.Option(False, "--json", help="Print the change.")) -> None:
     """Bring list 'hotline' up to the hotline's live confirmed URLs (new ones in, taken-down ones out)."""
+    from netsafe.audit.service import Actor
+    from netsafe.deterrence import lists
+
     with _store() as db:
         out = lists.sync_hotline(db, Actor.cli())
     _emit(out) if json_out else typer.echo(f"hotline v{out['version']}: +{out['added']} -{out['removed']}")
@@ -111,6 +119,8 @@ def sync_hotline(json_out: bool = typer.Option(False, "--json", help="Print the 
 @app.command("lists")
 def lists_command(json_out: bool = typer.Option(False, "--json", help="Print one JSON array.")) -> None:
     """The lists, their kinds, versions and sizes."""
+    from netsafe.deterrence import lists
+
     with _store() as db:
         out = lists.list_lists(db)
     if json_out:
@@ -129,6 +139,8 @@ def check_command(
     ),
 ) -> None:
     """Check a URL or a search as the API does (and counted as it is). Exit 0 either way."""
+    from netsafe.deterrence import checking
+
     with _store() as db, handled(COMMAND):
         out = checking.check(db, checking.Checker(db, 0), url=url, query=query)
     if json_out:
@@ -147,6 +159,8 @@ def export_command(
     out: Path | None = typer.Option(None, "--out", help="Write to this file (default: standard output)."),
 ) -> None:
     """The URL list for blocking infrastructure; DNS formats carry whole-host entries only."""
+    from netsafe.deterrence import lists
+
     with _store() as db, handled(COMMAND):
         text = exports.render(lists.live_entries(db, "url", name), fmt, rpz_target)
         if out is None:
@@ -164,6 +178,9 @@ def counts_command(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON array (a suppressed cell is null)."),
 ) -> None:
     """Checks, warnings and help clicks per list entry, variant and day."""
+    from netsafe.deterrence import counting
+    from netsafe.web.config import load_settings
+
     with handled(COMMAND):
         minimum = load_settings().deterrence.min_published_count
     with _store() as db:

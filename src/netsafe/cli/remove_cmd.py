@@ -9,14 +9,14 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from netsafe.audit.service import Actor
 from netsafe.cli.errors import handled
-from netsafe.remove import service
-from netsafe.store.db import Database, open_database
+
+if TYPE_CHECKING:
+    from netsafe.store.db import Database
 
 COMMAND = "netsafe remove"
 LIST_KEYS = ("reference", "status", "items", "created")
@@ -31,6 +31,8 @@ app = typer.Typer(
 
 @contextmanager
 def store() -> Iterator[Database]:
+    from netsafe.store.db import open_database
+
     with handled(COMMAND):
         db = open_database()
         try:
@@ -49,6 +51,8 @@ def list_command(
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List requests, newest first."""
+    from netsafe.remove import service
+
     with store() as db, handled(COMMAND):
         rows = service.list_requests(db, status)
     if json_out:
@@ -71,6 +75,9 @@ def verify_command(
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Mark a request verified; its hashes are shared now if the policy held them back."""
+    from netsafe.audit.service import Actor
+    from netsafe.remove import service
+
     with store() as db, handled(COMMAND):
         out = service.verify(db, Actor.cli(), reference, user=user)
     emit(out) if json_out else typer.echo(f"{out['reference']} {out['status']} by {out['verified_by']}")
@@ -82,6 +89,9 @@ def withdraw_command(
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Withdraw a request: its hashes leave the set (and the next export)."""
+    from netsafe.audit.service import Actor
+    from netsafe.remove import service
+
     with store() as db, handled(COMMAND):
         out = service.withdraw(db, Actor.cli(), reference)
     emit(out) if json_out else typer.echo(f"{out['reference']} {out['status']}")

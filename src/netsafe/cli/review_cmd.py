@@ -9,16 +9,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from netsafe.audit.service import Actor
 from netsafe.cli.errors import handled
 from netsafe.errors import InvalidInput
-from netsafe.review import service
-from netsafe.store.db import Database, open_database
-from netsafe.web.config import load_settings
+
+if TYPE_CHECKING:
+    from netsafe.review.settings import ReviewSettings
+    from netsafe.store.db import Database
 
 COMMAND = "netsafe review"
 MAX_GRADES_FILE = 16 << 20
@@ -33,8 +33,10 @@ app = typer.Typer(
 USER = typer.Option(..., "--user", help="The grader: a user of the service (netsafe user list).")
 
 
-def review_settings() -> service.ReviewSettings:
+def review_settings() -> ReviewSettings:
     """The ``[review]`` table of the config file ($NETSAFE_CONFIG), as the service reads it."""
+    from netsafe.web.config import load_settings
+
     return load_settings().review
 
 
@@ -43,7 +45,9 @@ def emit_json(obj: Any) -> None:
 
 
 @contextmanager
-def _store() -> Iterator[tuple[Database, service.ReviewSettings]]:
+def _store() -> Iterator[tuple[Database, ReviewSettings]]:
+    from netsafe.store.db import open_database
+
     with handled(COMMAND):
         settings = review_settings()
         db = open_database()
@@ -59,6 +63,8 @@ def scans_command(
     json_out: bool = typer.Option(False, "--json", help="One JSON object a line."),
 ) -> None:
     """Scans in the store: evidence, examiner, status, counts by category, where review stands."""
+    from netsafe.review import service
+
     with _store() as (db, settings):
         found = service.list_scans(db, settings, limit)
     for s in found:
@@ -83,6 +89,9 @@ def list_command(
 ) -> None:
     """The scan's review groups with their items (the queue is built on first use). Matched items are never
     in it."""
+    from netsafe.audit.service import Actor
+    from netsafe.review import service
+
     with _store() as (db, settings):
         page = service.list_groups(
             db, Actor.cli(), scan_id, settings, offset=offset, limit=limit, state=state
@@ -111,6 +120,9 @@ def grade_command(
     json_out: bool = typer.Option(False, "--json", help="Print the outcome as one JSON object."),
 ) -> None:
     """Grade every item of a group: a vote by --user on each item's hashes, kept in the local graded set."""
+    from netsafe.audit.service import Actor
+    from netsafe.review import service
+
     with _store() as (db, settings):
         _check_group(db, settings, scan_id, group_id)
         result = service.grade(db, Actor.cli(), settings, user=user, category=category, group_id=group_id)
@@ -125,6 +137,9 @@ def ignore_command(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Mark every item of a group as ignore (not pertinent): out of the queue and the counts."""
+    from netsafe.audit.service import Actor
+    from netsafe.review import service
+
     with _store() as (db, settings):
         _check_group(db, settings, scan_id, group_id)
         result = service.ignore(db, Actor.cli(), settings, user=user, group_id=group_id)
@@ -138,6 +153,9 @@ def undo_command(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Take back --user's last grade or ignore in the scan."""
+    from netsafe.audit.service import Actor
+    from netsafe.review import service
+
     with _store() as (db, settings):
         result = service.undo_last(db, Actor.cli(), settings, user=user, scan_id=scan_id)
     _done(result.as_dict(), json_out, f"undid {result.action} of {len(result.items)} items")
@@ -151,6 +169,9 @@ def import_command(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Grades made in another tool, as votes by --user: all lines or none."""
+    from netsafe.audit.service import Actor
+    from netsafe.review import service
+
     with _store() as (db, settings):
         data = _read(grades)
         result = service.import_grades(
@@ -168,6 +189,9 @@ def settle_command(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Settle an item's grade (a dispute, or a change to a trusted grade): needs review:settle."""
+    from netsafe.audit.service import Actor
+    from netsafe.review import service
+
     with _store() as (db, settings):
         result = service.settle(
             db, Actor.cli(), settings, user=user, item_id=item_id, category=category, reason=reason
@@ -178,6 +202,8 @@ def settle_command(
 @app.command("disputes")
 def disputes_command(user: str = USER, json_out: bool = typer.Option(False, "--json")) -> None:
     """Graded items whose graders disagree, for a senior to settle."""
+    from netsafe.review import service
+
     with _store() as (db, settings):
         found = service.disputes(db, settings, user=user)
     for d in found:
@@ -189,8 +215,11 @@ def disputes_command(user: str = USER, json_out: bool = typer.Option(False, "--j
             typer.echo(f"{d.sha256}\t{votes}\t{items}")
 
 
-def _check_group(db: Database, settings: service.ReviewSettings, scan_id: int, group_id: int) -> None:
+def _check_group(db: Database, settings: ReviewSettings, scan_id: int, group_id: int) -> None:
     """The group belongs to the scan named: a wrong pair of numbers grades nothing."""
+    from netsafe.audit.service import Actor
+    from netsafe.review import service
+
     service.build_queue(db, Actor.cli(), scan_id, settings)
     if not service.group_in_scan(db, scan_id, group_id):
         raise service.NoSuchGroupError(f"scan {scan_id} has no review group {group_id} (see review list)")

@@ -12,13 +12,10 @@ from typing import Any
 
 import typer
 
-from netsafe.audit.service import Actor
 from netsafe.cli.errors import handled
 from netsafe.errors import InvalidInput
-from netsafe.stats import offences, report, service
 from netsafe.stats.disclosure import Rule
-from netsafe.store.db import open_database
-from netsafe.web.config import load_settings
+from netsafe.stats.sections import SECTIONS
 
 COMMAND = "netsafe stats"
 
@@ -51,7 +48,7 @@ def _text(out: dict[str, Any]) -> str:
 @app.command("show")
 def show_command(
     section: str | None = typer.Option(
-        None, "--section", help=f"One of {', '.join(service.SECTIONS)} (default: all)."
+        None, "--section", help=f"One of {', '.join(SECTIONS)} (default: all)."
     ),
     start: str | None = typer.Option(None, "--from", help="First day, YYYY-MM-DD."),
     end: str | None = typer.Option(None, "--to", help="Last day, YYYY-MM-DD."),
@@ -60,13 +57,18 @@ def show_command(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per section."),
 ) -> None:
     """Show the figures: {"section", "rule", "rows"}; a suppressed cell is null."""
+    from netsafe.audit.service import Actor
+    from netsafe.stats import service
+    from netsafe.store.db import open_database
+    from netsafe.web.config import load_settings
+
     with handled(COMMAND):
         period = service.Period(_day(start, "--from"), _day(end, "--to")).check()
         rule = Rule.from_settings(load_settings().stats) if published else None
         code = service.force_code(force) if force else None
         db = open_database()
         try:
-            for name in [section] if section else list(service.SECTIONS):
+            for name in [section] if section else list(SECTIONS):
                 out = service.show(db, Actor.cli(), name, period, rule, code)
                 sys.stdout.write(
                     (json.dumps(out, ensure_ascii=False, separators=(",", ":")) if as_json else _text(out))
@@ -81,6 +83,10 @@ def import_offences_command(
     file: Path = typer.Argument(..., help="CSV: force,year,offence,count[,population]."),
 ) -> None:
     """Import recorded offences by police force area and year (all rows or none)."""
+    from netsafe.audit.service import Actor
+    from netsafe.stats import offences
+    from netsafe.store.db import open_database
+
     with handled(COMMAND):
         try:
             text = file.read_text(encoding="utf-8-sig")
@@ -104,6 +110,11 @@ def report_command(
     ),
 ) -> None:
     """The annual report: charts, tables and a summary of the year's headline figures, in HTML and PDF."""
+    from netsafe.audit.service import Actor
+    from netsafe.stats import report
+    from netsafe.store.db import open_database
+    from netsafe.web.config import load_settings
+
     with handled(COMMAND):
         rule = None if internal else Rule.from_settings(load_settings().stats)
         db = open_database()

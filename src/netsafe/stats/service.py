@@ -24,7 +24,7 @@ from netsafe.errors import InvalidInput
 from netsafe.hotline.models import AssessmentRow as HotlineAssessment
 from netsafe.hotline.models import ItemAssessmentRow, ReportRow
 from netsafe.hotline.states import Outcome
-from netsafe.stats import sql
+from netsafe.stats import sections, sql
 from netsafe.stats.disclosure import Rule, describe
 from netsafe.stats.forces import BY_CODE, find_force
 from netsafe.stats.models import OffenceRow
@@ -32,7 +32,7 @@ from netsafe.stats.tables import count, measure, percent, table
 from netsafe.store.db import Database
 from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow
 
-SECTIONS = ("hotline", "triage", "cases", "deterrence", "offences")
+SECTIONS = sections.SECTIONS  # its home is stats.sections, which the command line reads without the store
 UNKNOWN = "unknown"
 # Notice to removal, in hours: the distribution's bins (the last is open).
 REMOVAL_BINS = ((0, 24, "under 1 day"), (24, 72, "1-3 days"), (72, 168, "3-7 days"), (168, None, "7 days+"))

@@ -33,7 +33,7 @@ from netsafe.errors import InvalidInput
 from netsafe.hotline.settings import HotlineSettings
 from netsafe.remove.settings import RemoveSettings
 from netsafe.review.settings import ReviewSettings
-from netsafe.signals.imaging import DEFAULT_MAX_PIXELS
+from netsafe.signals.defaults import DEFAULT_MAX_PIXELS
 from netsafe.signals.types import REGISTRY
 from netsafe.stats.settings import StatsSettings
 
