@@ -164,8 +164,8 @@ def thumbnail_time(args: argparse.Namespace) -> dict[str, Any]:
     from sqlalchemy import select
 
     from netsafe.audit.service import Actor
+    from netsafe.media.pictures import ThumbOptions
     from netsafe.review import thumbnails
-    from netsafe.review.pictures import ThumbOptions
     from netsafe.samples import synthetic_photo, write_video
     from netsafe.store import open_database
     from netsafe.triage import service as triage
