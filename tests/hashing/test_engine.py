@@ -198,3 +198,25 @@ def test_arbitrary_bytes_never_raise(prefix: bytes, body: bytes) -> None:
     record = hash_bytes(prefix + body, "fuzz", OPTIONS)
     assert record.size == len(prefix) + len(body)
     assert record.error is None or "\n" not in record.error
+
+
+def test_a_truncated_jpeg_is_still_an_error_after_a_pdf_was_written(tmp_path: Path) -> None:
+    """WeasyPrint turns Pillow's LOAD_TRUNCATED_IMAGES on for the whole process when imported; a process
+    that wrote a report.pdf (a server that ran a scan) must still call a cut JPEG an error."""
+    import subprocess
+    import sys
+
+    data = _jpeg()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(data[: len(data) // 2])
+    code = (
+        "import sys; from pathlib import Path; from netsafe.pdf import write_pdf;"
+        "write_pdf('<p>x</p>', Path(sys.argv[1]) / 'r.pdf');"
+        "from netsafe.hashing.engine import hash_file; from netsafe.hashing.options import HashOptions;"
+        "r = hash_file(sys.argv[2], HashOptions(signals=frozenset({'md5', 'pdq'})));"
+        "print('ERROR' if r.error else 'DECODED')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path), str(cut)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "ERROR", done.stderr

@@ -74,7 +74,9 @@ def test_deep_json_body_is_a_one_line_422(bodies_service: Service, route: str, d
         status, text, elapsed, peak = _post(bodies_service, route, body)
         assert status == 422, (shape, text)
         assert "nested deeper than 64 levels" in _one_line_error(text), (shape, text)
-        assert elapsed < 2.0 and peak < 20 * 1024 * 1024, (shape, elapsed, peak)
+        # A bound against the old quadratic cost (minutes, gigabytes), not a speed claim: wide enough for a
+        # loaded CI machine running the suite on every core under tracemalloc.
+        assert elapsed < 10.0 and peak < 20 * 1024 * 1024, (shape, elapsed, peak)
 
 
 def _long_string_bodies() -> Iterator[tuple[str, bytes]]:
@@ -96,7 +98,7 @@ def test_twenty_megabyte_string_is_refused_early(bodies_service: Service) -> Non
         assert status == 422, (route, text)
         assert "string longer than" in _one_line_error(text), (route, text)
         # The body is refused as it streams in: no copy of it, no parse of it.
-        assert elapsed < 2.0 and peak < 2 * len(body), (route, elapsed, peak)
+        assert elapsed < 10.0 and peak < 2 * len(body), (route, elapsed, peak)  # see above: a bound
 
 
 def test_ordinary_bodies_still_work(bodies_service: Service) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from netsafe.audit.service import Actor
 from netsafe.errors import InvalidInput
+from netsafe.pdf import write_pdf
 from netsafe.stats import service
 from netsafe.stats.charts import views
 from netsafe.stats.disclosure import Rule, describe
@@ -122,8 +123,4 @@ def write_report(db: Database, actor: Actor, year: int, out_dir: Path, rule: Rul
 
 
 def _write_pdf(text: str, path: Path) -> None:
-    # Imported here: WeasyPrint loads Pango and its fonts, a second every other command would pay.
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
-    HTML(string=text, url_fetcher=URLFetcher(allowed_protocols={"data"}), base_url=None).write_pdf(path)
+    write_pdf(text, path)

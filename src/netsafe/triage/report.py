@@ -6,12 +6,12 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from netsafe.pdf import write_pdf
 from netsafe.store import Database
 from netsafe.triage.manifest import write_manifest
 from netsafe.triage.report_csv import write_categories, write_csv
 from netsafe.triage.report_html import write_html
 from netsafe.triage.report_json import LocalGrade, ReportData, build_report, write_json
-from netsafe.triage.report_pdf import write_pdf
 from netsafe.triage.report_vics import write_vics
 
 REPORT_FILES = ("report.json", "report.csv", "categories.csv", "report.html", "report.pdf", "vics.json")

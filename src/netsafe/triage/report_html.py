@@ -1,5 +1,5 @@
 """report.html: one self-contained page (no script, no external reference) an examiner can open offline,
-and the source of report.pdf (report_pdf.py), so its CSS carries the page rules for print.
+and the source of report.pdf (netsafe.pdf), so its CSS carries the page rules for print.
 
 The case and exhibit, the evidence and its hashes, the charge table, the exhibit table (the files that
 matched and their near-copies, most severe first), the errors. No picture of any item is included unless
