@@ -129,11 +129,12 @@ def capture(
             _check_capturable(report)
             # A capture made again (the page changed, the first was cut short) adds what is new: an item
             # already held from the same address is not stored, nor assessed, twice.
-            held = set(
-                session.execute(
+            held = {
+                (url, sha256)
+                for url, sha256 in session.execute(
                     select(ItemRow.url, ItemRow.sha256).where(ItemRow.report_id == report.id)
-                ).tuples()
-            )
+                )
+            }
             for h, vault_id in zip(hashed, sealed, strict=True):
                 row = _row(report.id, h, vault_id, when)
                 if (row.url, row.sha256) in held:
