@@ -35,7 +35,9 @@ def create_command(
     description: str | None = typer.Option(None, "--description", help="What the set is."),
     source: str | None = typer.Option(None, "--source", help="Where it comes from (CAID, IWF, ...)."),
     kind: str = typer.Option(
-        "match", "--kind", help="match, or ignore: known-benign files left out of review and of counts."
+        "match",
+        "--kind",
+        help="match; ignore: known-benign files, left out of review and counts; self-reported.",
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the new set as one JSON object."),
 ) -> None:

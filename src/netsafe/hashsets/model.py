@@ -254,7 +254,8 @@ class HashSetInfo:
     created: datetime | None = None
     updated: datetime | None = None
     entry_count: int = 0
-    kind: str = "match"  # "ignore": known-benign files, left out of review and of a report's counts
+    # "ignore": known-benign files, out of review and counts; "self-reported": Remove my image (matched).
+    kind: str = "match"
 
 
 Severity = Literal["error", "warning"]

@@ -38,8 +38,10 @@ DEVICE_SIGNALS = ("md5", "sha256", "pdq")  # signal-list: ok
 STATUSES = ("received", "verified", "withdrawn")
 # Unambiguous letters and digits (no 0/O, 1/I/L): read aloud or copied from a phone's screen.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+# Matched like any list (platforms receive it), told apart from lists analysts graded.
+SET_KIND = "self-reported"
 SET_DESCRIPTION = (
-    "kind: self-reported. Hashes a young person computed on their own device (netsafe Remove my image); "
+    "Hashes a young person computed on their own device (netsafe Remove my image); "
     "each entry's id is its request's reference."
 )
 
@@ -128,8 +130,14 @@ def _entry(reference: str, number: int, signals: dict[str, str], quality: int | 
 def _hash_set(session: Session, name: str) -> HashSetRow:
     row = repo.find_set(session, name)
     if row is None:
-        row = repo.create_set(session, name, DEFAULT_PROFILE, SET_DESCRIPTION, "self-reported")
-        record(session, PUBLIC, "hashset.create", f"hashset:{row.name}", {"profile": DEFAULT_PROFILE})
+        row = repo.create_set(session, name, DEFAULT_PROFILE, SET_DESCRIPTION, "self-reported", kind=SET_KIND)
+        record(
+            session,
+            PUBLIC,
+            "hashset.create",
+            f"hashset:{row.name}",
+            {"profile": DEFAULT_PROFILE, "kind": SET_KIND},
+        )
     return row
 
 

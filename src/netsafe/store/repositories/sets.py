@@ -47,7 +47,7 @@ def get_set(session: Session, name: str) -> HashSetRow:
     return row
 
 
-SET_KINDS = ("match", "ignore")
+SET_KINDS = ("match", "ignore", "self-reported")
 
 
 def create_set(
