@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,39 +22,18 @@ from netsafe.services.accounts import add_user
 from netsafe.services.matcher import Matcher
 from netsafe.store.db import open_database
 from web.helpers import PASSWORD
+from web.test_browser import browser
 from web.test_serve import serving
 
 from .helpers import jpeg_bytes
 from .site import LocalSite, gallery, serve
 
-CHROMIUM = os.environ.get("NETSAFE_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pages"
+__all__ = ["browser"]  # the one Chromium fixture (tests/web/test_browser.py)
+
 ACTOR = Actor("test")
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} missing: scripts/system-packages.txt installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
