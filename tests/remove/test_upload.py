@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from hotline.helpers import jpeg_bytes
@@ -16,7 +18,7 @@ from netsafe.audit.service import Actor, AuditFilter, search
 from netsafe.errors import Conflict, InvalidInput, Unavailable
 from netsafe.hashing.engine import hash_bytes
 from netsafe.hashing.options import HashOptions
-from netsafe.hotline import capturing, views
+from netsafe.hotline import capturing, closing, views
 from netsafe.hotline.assessment import ItemGrade, Verdict, assess
 from netsafe.hotline.models import ItemRow
 from netsafe.hotline.monitor import purge_expired
@@ -230,6 +232,8 @@ def test_an_upload_is_verified_by_its_assessment_not_by_hand_nor_captured(
     request = _send(sdb, vault, jpeg_bytes(11))
     with pytest.raises(Conflict, match="assess hotline report HL-"):
         service.verify(sdb, CLI, str(request["reference"]))
+    with pytest.raises(Conflict, match="assess it"):
+        closing.close(sdb, CLI, str(request["hotline_report"]), "no need")
     with pytest.raises(Conflict, match="is an upload"):
         capturing.capture(
             sdb,
@@ -239,3 +243,19 @@ def test_an_upload_is_verified_by_its_assessment_not_by_hand_nor_captured(
             matcher=None,  # type: ignore[arg-type]
             vault=vault,
         )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    head=st.sampled_from([b"", b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF89a", b"RIFF\0\0\0\0WEBPVP8 "]),
+    body=st.binary(max_size=600),
+)
+def test_any_bytes_are_stored_sealed_or_refused_in_one_line(
+    sdb: Database, vault: Vault, head: bytes, body: bytes
+) -> None:
+    try:
+        got = upload.submit_upload(sdb, AT_ONCE, vault, head + body, True)
+    except InvalidInput as err:
+        assert str(err).startswith("file: ") and "\n" not in str(err)
+        return
+    assert got.reference.startswith("RM-")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from netsafe.audit.service import Actor, record
 from netsafe.hotline.common import change_state, new_reference
 from netsafe.hotline.models import HistoryRow, ItemRow, ReportRow
-from netsafe.hotline.states import PENDING, Status
+from netsafe.hotline.states import PENDING, Outcome, Status
 
 SELF_REFERRED = "self-referred"  # a report's source and route: the person in the picture sent it
 URL_SCHEME = "upload:"  # a self-referred report's "URL": the request it came with, never fetched
@@ -151,9 +151,9 @@ def upload_state(session: Session, report_id: int) -> dict[str, Any]:
     if report is None:
         return {"report": None, "assessment": None, "picture": "deleted"}
     if report.outcome is None:
-        state = "withdrawn" if report.status == Status.CLOSED else "waiting"
+        state = "closed" if report.status == Status.CLOSED else "waiting"
     else:
-        state = "confirmed" if report.outcome == "criminal" else "not_confirmed"
+        state = "confirmed" if report.outcome == Outcome.CRIMINAL else "not_confirmed"
     held = session.scalar(
         select(ItemRow.id).where(ItemRow.report_id == report.id, ItemRow.vault_id.is_not(None)).limit(1)
     )

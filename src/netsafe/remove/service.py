@@ -306,7 +306,10 @@ def _public_view(session: Session, request: RemoveRequestRow) -> dict[str, Any]:
 def _upload(session: Session, request: RemoveRequestRow) -> dict[str, Any] | None:
     if request.hotline_report_id is None:
         return None
-    return upload_state(session, request.hotline_report_id)
+    state = upload_state(session, request.hotline_report_id)
+    if state["assessment"] == "closed" and request.status == "withdrawn":
+        state["assessment"] = "withdrawn"  # it left the queue because the person took the request back
+    return state
 
 
 def _item_count(session: Session, request: RemoveRequestRow) -> int:
