@@ -70,13 +70,13 @@ def _send(db: Database, vault: Vault, data: bytes, settings: RemoveSettings = AT
 
 
 def test_an_upload_is_sealed_hashed_on_the_server_and_waits_flagged_self_referred(
-    sdb: Database, vault: Vault, tmp_path: Path
+    db: Database, vault: Vault, tmp_path: Path
 ) -> None:
     photo = jpeg_bytes(3)
-    request = _send(sdb, vault, photo)
+    request = _send(db, vault, photo)
     assert request["upload"] is True and request["assessment"] == "waiting"
     assert request["picture"] == "sealed" and request["status"] == "received"
-    waiting = views.queue(sdb).reports
+    waiting = views.queue(db).reports
     assert [r["reference"] for r in waiting] == [request["hotline_report"]]
     assert waiting[0]["source"] == waiting[0]["route"] == "self-referred"
     assert waiting[0]["url"] == f"upload:{request['reference']}"
@@ -89,8 +89,8 @@ def test_an_upload_is_sealed_hashed_on_the_server_and_waits_flagged_self_referre
     )
     assert item["kind"] == "image" and item["stored"]
     # At once (the default policy): the server's hashes are in what platforms receive.
-    assert ours.digests["sha256"] in _export(sdb)
-    [row] = _sealed(sdb, str(request["hotline_report"]))
+    assert ours.digests["sha256"] in _export(db)
+    [row] = _sealed(db, str(request["hotline_report"]))
     assert row.vault_id in vault and vault.get(row.vault_id) == photo
     assert _plaintext_in(tmp_path, photo) == []  # the store and the vault hold no plaintext
 
@@ -139,51 +139,51 @@ def test_a_store_that_refuses_leaves_nothing_sealed(
 
 @pytest.mark.parametrize("settings", [AT_ONCE, AFTER_ASSESSMENT], ids=["at-once", "after-assessment"])
 def test_a_confirmed_upload_is_verified_shared_and_its_picture_deleted(
-    sdb: Database, vault: Vault, settings: RemoveSettings
+    db: Database, vault: Vault, settings: RemoveSettings
 ) -> None:
     photo = jpeg_bytes(5)
     sha = hash_bytes(photo, "p", HashOptions()).digests["sha256"]
-    request = _send(sdb, vault, photo, settings)
-    assert (sha in _export(sdb)) is settings.share_unverified
-    [row] = _sealed(sdb, str(request["hotline_report"]))
+    request = _send(db, vault, photo, settings)
+    assert (sha in _export(db)) is settings.share_unverified
+    [row] = _sealed(db, str(request["hotline_report"]))
     vault_id = row.vault_id
     assert vault_id is not None
     item = ItemGrade(row.id, category="C", age_band="14-15", self_generated=True)
     verdict = Verdict(Outcome.CRIMINAL, items=[item])
-    out = assess(sdb, CLI, "alice", str(request["hotline_report"]), verdict, vault=vault)
+    out = assess(db, CLI, "alice", str(request["hotline_report"]), verdict, vault=vault)
     assert out["outcome"] == "criminal" and out["status"] == "closed"  # nothing to trace: there is no URL
-    after = {r["reference"]: r for r in service.list_requests(sdb)}[str(request["reference"])]
+    after = {r["reference"]: r for r in service.list_requests(db)}[str(request["reference"])]
     assert after["status"] == "verified" and after["verified_by"] == "alice" and after["shared"]
     assert after["assessment"] == "confirmed" and after["picture"] == "deleted"
-    assert sha in _export(sdb)
+    assert sha in _export(db)
     assert vault_id not in vault and list(vault.ids()) == []
-    [gone] = _sealed(sdb, str(request["hotline_report"]))
+    [gone] = _sealed(db, str(request["hotline_report"]))
     assert gone.vault_id is None and gone.purged_at is not None
-    with sdb.session() as session:
+    with db.session() as session:
         purges = search(session, AuditFilter(action="hotline.purge"))
         verifies = search(session, AuditFilter(action="remove.verify"))
     assert [e.target for e in purges] == [f"report:{request['hotline_report']}"]
     assert json.loads(purges[0].details)["reason"] == "assessed"
     assert [e.target for e in verifies] == [f"remove:{request['reference']}"]
     # The young person's status says so, with the secret.
-    seen = service.status(sdb, str(request["reference"]), str(request["secret"]))
+    seen = service.status(db, str(request["reference"]), str(request["secret"]))
     assert seen is not None and seen["assessment"] == "confirmed" and seen["picture"] == "deleted"
 
 
 @pytest.mark.parametrize("settings", [AT_ONCE, AFTER_ASSESSMENT], ids=["at-once", "after-assessment"])
 def test_an_upload_not_confirmed_is_not_shared_and_its_picture_deleted(
-    sdb: Database, vault: Vault, settings: RemoveSettings
+    db: Database, vault: Vault, settings: RemoveSettings
 ) -> None:
     photo = jpeg_bytes(6)
     sha = hash_bytes(photo, "p", HashOptions()).digests["sha256"]
-    request = _send(sdb, vault, photo, settings)
-    assess(sdb, CLI, "alice", str(request["hotline_report"]), NOT_CONFIRMED, vault=lambda: vault)
-    after = {r["reference"]: r for r in service.list_requests(sdb)}[str(request["reference"])]
+    request = _send(db, vault, photo, settings)
+    assess(db, CLI, "alice", str(request["hotline_report"]), NOT_CONFIRMED, vault=lambda: vault)
+    after = {r["reference"]: r for r in service.list_requests(db)}[str(request["reference"])]
     assert after["status"] == "not_confirmed" and not after["shared"]
     assert after["assessment"] == "not_confirmed" and after["picture"] == "deleted"
-    assert sha not in _export(sdb)
+    assert sha not in _export(db)
     assert list(vault.ids()) == []
-    assert service.list_requests(sdb, "not_confirmed")[0]["reference"] == request["reference"]
+    assert service.list_requests(db, "not_confirmed")[0]["reference"] == request["reference"]
 
 
 def test_an_appeal_that_confirms_shares_after_all(sdb: Database, vault: Vault) -> None:
@@ -214,16 +214,16 @@ def test_an_upload_never_assessed_goes_with_the_retention(sdb: Database, vault: 
     assert after["reference"] == request["reference"]
 
 
-def test_withdrawing_an_upload_deletes_the_picture_and_leaves_the_queue(sdb: Database, vault: Vault) -> None:
-    request = _send(sdb, vault, jpeg_bytes(10))
+def test_withdrawing_an_upload_deletes_the_picture_and_leaves_the_queue(db: Database, vault: Vault) -> None:
+    request = _send(db, vault, jpeg_bytes(10))
     ref, secret = str(request["reference"]), str(request["secret"])
     with pytest.raises(Unavailable):
-        service.withdraw_own(sdb, ref, secret)
+        service.withdraw_own(db, ref, secret)
     assert len(list(vault.ids())) == 1
-    out = service.withdraw_own(sdb, ref, secret, vault=vault)
+    out = service.withdraw_own(db, ref, secret, vault=vault)
     assert out is not None and out["status"] == "withdrawn" and out["picture"] == "deleted"
-    assert list(vault.ids()) == [] and views.queue(sdb).total == 0
-    assert service.list_requests(sdb)[0]["assessment"] == "withdrawn"
+    assert list(vault.ids()) == [] and views.queue(db).total == 0
+    assert service.list_requests(db)[0]["assessment"] == "withdrawn"
 
 
 def test_an_upload_is_verified_by_its_assessment_not_by_hand_nor_captured(

@@ -132,6 +132,12 @@ def after_assessment(
     return purge_items(session, actor, report, when, "assessed")
 
 
+def hold(session: Session, report_id: int) -> None:
+    """Lock the report before the request it came with: the order an assessment takes them in, so that a
+    withdrawal and an assessment at the same time wait for each other instead of crossing."""
+    session.get(ReportRow, report_id, with_for_update=True)
+
+
 def withdraw_self_referred(session: Session, actor: Actor, report_id: int, when: datetime) -> list[str]:
     """The person took their request back: a report still waiting leaves the queue (closed), and the
     sealed picture goes whatever its state. The vault ids to delete after the commit."""

@@ -23,7 +23,7 @@ from netsafe.audit.service import Actor, record
 from netsafe.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from netsafe.hashsets.model import Entry
 from netsafe.hashsets.profiles import DEFAULT_PROFILE
-from netsafe.hotline.referrals import upload_state, withdraw_self_referred
+from netsafe.hotline.referrals import hold, upload_state, withdraw_self_referred
 from netsafe.hotline.vault import Vault
 from netsafe.remove.models import RemoveItemRow, RemoveRequestRow
 from netsafe.remove.settings import RemoveSettings
@@ -349,6 +349,9 @@ def withdraw_own(
 
 def _withdraw(session: Session, actor: Actor, row: RemoveRequestRow, vault: VaultSource | None) -> list[str]:
     """Withdraw in the caller's transaction; the vault ids of an uploaded picture to delete after it."""
+    if row.hotline_report_id is not None:
+        hold(session, row.hotline_report_id)
+        session.refresh(row, with_for_update=True)  # as the assessment that may have settled it left it
     if row.status == "withdrawn":
         return []
     if row.hotline_report_id is not None and vault is None:

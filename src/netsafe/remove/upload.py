@@ -111,7 +111,7 @@ def settle_assessment(
 ) -> dict[str, Any]:
     """The hotline assessed (or re-assessed on appeal) an uploaded picture: settle its request."""
     row = session.scalars(
-        select(RemoveRequestRow).where(RemoveRequestRow.hotline_report_id == report.id)
+        select(RemoveRequestRow).where(RemoveRequestRow.hotline_report_id == report.id).with_for_update()
     ).one_or_none()
     if row is None or row.status == "withdrawn":
         return {"request": row.reference if row else None, "status": row.status if row else None}
