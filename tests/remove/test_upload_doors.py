@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,46 @@ def test_the_status_page_and_the_analysts_pages_show_the_upload(svc: Service) ->
     )
     assert "took the fingerprints back" in gone.text and "Your picture has been deleted." in gone.text
     assert report not in analyst.get("/hotline").text
+
+
+def _matched(svc: Service, photo: bytes) -> set[str]:
+    got = svc.client().post(
+        "/api/v1/match", files={"file": ("p.jpg", photo, "image/jpeg")}, headers=svc.bearer("analyst")
+    )
+    assert got.status_code == 200, got.text
+    return {m["hashset"] for m in got.json()["matches"]}
+
+
+def _eventually_matched(svc: Service, photo: bytes) -> set[str]:
+    for _ in range(50):  # the matcher follows the set's new version in the background (0.2 s here)
+        found = _matched(svc, photo)
+        if "self-reported" in found:
+            return found
+        time.sleep(0.1)
+    return found
+
+
+@pytest.mark.parametrize("share_unverified", [True, False], ids=["at-once", "after-assessment"])
+def test_platforms_match_an_upload_by_the_policy(
+    sqlite_db: Database, tmp_path: Path, share_unverified: bool
+) -> None:
+    svc = make_service(
+        sqlite_db,
+        remove={"share_unverified": share_unverified},
+        hotline={"capture_dir": str(tmp_path / "c"), "key_file": str(tmp_path / "k")},
+    )
+    photo = jpeg_bytes(25)
+    out = _sent(svc, photo)
+    if share_unverified:
+        assert "self-reported" in _eventually_matched(svc, photo)
+    else:
+        time.sleep(0.5)  # time enough for the matcher to have seen a new version, had there been one
+        assert "self-reported" not in _matched(svc, photo)
+    report = _listed(svc)[out["reference"]]["hotline_report"]
+    got = svc.client().post(
+        f"/api/v1/reports/{report}/assessment",
+        json={"outcome": "criminal", "category": "B", "age_band": "16-17"},
+        headers=svc.bearer("analyst"),
+    )
+    assert got.status_code == 200, got.text
+    assert "self-reported" in _eventually_matched(svc, photo)
