@@ -1,4 +1,5 @@
-"""Fixtures for Remove my image: a SQLite store of its own, and the web tests' services."""
+"""Fixtures for Remove my image: a SQLite store of its own (``sdb``) or one on each backend (``db``), and
+the web tests' services."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from netsafe.store.db import Database, open_database
+from netsafe.store.pytest_fixtures import database_url, db, postgres_server, postgres_store
 from web.conftest import shared_service, sqlite_db
 
-__all__ = ["shared_service", "sqlite_db"]
+__all__ = ["database_url", "db", "postgres_server", "postgres_store", "shared_service", "sqlite_db"]
 
 
 @pytest.fixture

@@ -138,7 +138,14 @@ def test_the_command_line_lists_verifies_and_withdraws(
     assert listed.exit_code == 0, listed.output
     rows = json.loads(listed.stdout)
     assert rows == [
-        {"reference": out["reference"], "status": "received", "items": 1, "created": rows[0]["created"]}
+        {
+            "reference": out["reference"],
+            "status": "received",
+            "items": 1,
+            "created": rows[0]["created"],
+            "upload": False,
+            "assessment": None,
+        }
     ]
     done = runner.invoke(cli_app, ["remove", "verify", out["reference"], "--user", "analyst"])
     assert done.exit_code == 0 and "verified by user:analyst" in done.stdout

@@ -83,6 +83,9 @@ def test_a_wrong_secret_or_reference_shows_nothing(sdb: Database) -> None:
         "shared": True,
         "items": 1,
         "created": service.list_requests(sdb)[0]["created"],
+        "upload": False,
+        "assessment": None,
+        "picture": None,
     }
     assert service.status(sdb, got.reference, "AAAA-AAAA-AAAA") is None
     assert service.status(sdb, "RM-NOTHERE", got.secret) is None

@@ -115,6 +115,7 @@ API_ROUTES: dict[tuple[str, str], str | Permission] = {
     ("GET", "/api/v1/review/settings"): Permission.REVIEW,
     ("PUT", "/api/v1/review/settings"): Permission.REVIEW,
     ("POST", "/api/v1/remove-requests"): PUBLIC,  # a young person's hashes: no account, by design
+    ("POST", "/api/v1/remove-requests/upload"): PUBLIC,  # the second way: one picture, no account
     ("GET", "/api/v1/remove-requests"): HL,
     ("POST", "/api/v1/remove-requests/{reference}/verify"): HL,
     ("POST", "/api/v1/remove-requests/{reference}/withdraw"): HL,

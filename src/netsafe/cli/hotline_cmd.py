@@ -197,8 +197,13 @@ def assess_command(
         commercial=commercial,
         items=[_item_grade(text, n) for n, text in enumerate(items)],
     )
+    from netsafe.hotline.storage import open_vault
+
     with store() as db, handled(COMMAND):
-        out = assessment.assess(db, Actor.cli(), user, reference, verdict, appeal=appeal)
+        config = settings().hotline
+        out = assessment.assess(
+            db, Actor.cli(), user, reference, verdict, appeal=appeal, vault=lambda: open_vault(config, db)
+        )
     if json_out:
         emit(out)
     else:

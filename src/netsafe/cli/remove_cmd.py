@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from netsafe.store.db import Database
 
 COMMAND = "netsafe remove"
-LIST_KEYS = ("reference", "status", "items", "created")
+LIST_KEYS = ("reference", "status", "items", "created", "upload", "assessment")
 
 app = typer.Typer(
     name="remove",
@@ -60,8 +60,10 @@ def list_command(
         return
     for r in rows:
         shared = "shared" if r["shared"] else "not shared"
+        upload = f"upload {r['hotline_report']} {r['assessment']}" if r["upload"] else "hashes only"
         typer.echo(
-            f"{r['reference']}  {r['status']:<9} {r['items']:>3} item(s)  {shared:<10} {r['created'][:16]}"
+            f"{r['reference']}  {r['status']:<13} {r['items']:>3} item(s)  {shared:<10} {r['created'][:16]}"
+            f"  {upload}"
         )
     typer.echo(f"{len(rows)} request(s)", err=True)
 
@@ -88,10 +90,14 @@ def withdraw_command(
     reference: str = typer.Argument(..., help="The request's reference (RM-...)."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Withdraw a request: its hashes leave the set (and the next export)."""
+    """Withdraw a request: its hashes leave the set (and the next export), an uploaded picture is deleted."""
     from netsafe.audit.service import Actor
+    from netsafe.hotline.storage import open_vault
     from netsafe.remove import service
+    from netsafe.web.config import load_settings
 
     with store() as db, handled(COMMAND):
-        out = service.withdraw(db, Actor.cli(), reference)
+        out = service.withdraw(
+            db, Actor.cli(), reference, vault=lambda: open_vault(load_settings().hotline, db)
+        )
     emit(out) if json_out else typer.echo(f"{out['reference']} {out['status']}")

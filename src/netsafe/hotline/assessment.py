@@ -9,7 +9,7 @@ SHA-256 already (the grade-once loop). The check, every change and their audit e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,13 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from netsafe.audit.service import Actor, record
-from netsafe.errors import Conflict, InvalidInput
+from netsafe.errors import Conflict, InvalidInput, Unavailable
 from netsafe.hashsets.model import Entry, Vote
 from netsafe.hashsets.profiles import GradingProfile, load_profile
 from netsafe.hotline import grading
 from netsafe.hotline.common import at, change_state, get_report
 from netsafe.hotline.models import AssessmentRow, ItemAssessmentRow, ItemRow, ReportRow
+from netsafe.hotline.referrals import after_assessment, is_self_referred
 from netsafe.hotline.states import PENDING, Outcome, Status
+from netsafe.hotline.vault import Vault
 from netsafe.store import repositories as repo
 from netsafe.store.db import Database
 
@@ -174,9 +176,13 @@ def assess(
     *,
     appeal: bool = False,
     now: datetime | None = None,
+    vault: Vault | Callable[[], Vault] | None = None,
 ) -> dict[str, Any]:
     """Record ``analyst``'s assessment (or, with ``appeal``, a second analyst's re-assessment, keeping the
-    first). Raises InvalidInput naming the field, NotFound, or Conflict (wrong state, same analyst)."""
+    first). Raises InvalidInput naming the field, NotFound, or Conflict (wrong state, same analyst).
+
+    A self-referred report (an upload) is settled in the same transaction and its sealed bytes deleted
+    from ``vault`` once it commits; without a vault such a report is refused before anything changes."""
     verdict = _checked(verdict)
     analyst = analyst.strip()[:200]
     if not analyst:
@@ -184,6 +190,11 @@ def assess(
     when = at(now)
     with db.session() as session:
         report = get_report(session, reference, lock=True)
+        if vault is None and is_self_referred(report):
+            raise Unavailable(
+                f"report {report.reference} is an upload: its picture is deleted after assessment, which "
+                "needs the hotline's vault (this door did not open it)"
+            )
         if report.linked_to is not None:
             first = session.get(ReportRow, report.linked_to)
             raise Conflict(
@@ -260,7 +271,8 @@ def assess(
         }
         _move(session, actor, report, criminal, when, details, appeal)
         _settle_linked(session, actor, report, criminal, when)
-        return {
+        purged = after_assessment(session, actor, report, analyst, when) if is_self_referred(report) else []
+        out = {
             "reference": report.reference,
             "status": report.status,
             "outcome": report.outcome,
@@ -269,6 +281,10 @@ def assess(
             "appeal": appeal,
             "votes": votes,
         }
+    if purged and vault is not None:
+        # After the commit: an assessment that failed to land keeps the picture for the next try.
+        (vault if isinstance(vault, Vault) else vault()).purge(purged)
+    return out
 
 
 def _move(

@@ -25,6 +25,7 @@ from netsafe.hotline.capture import CapturedPage, Fetcher, capture_page
 from netsafe.hotline.common import at, change_state, get_report
 from netsafe.hotline.fetch import FetchFailed, FetchRefused, fetch
 from netsafe.hotline.models import ItemRow, ReportRow
+from netsafe.hotline.referrals import is_self_referred
 from netsafe.hotline.settings import HotlineSettings
 from netsafe.hotline.states import PENDING, Status
 from netsafe.hotline.vault import Vault
@@ -173,6 +174,8 @@ def capture(
 
 
 def _check_capturable(report: ReportRow) -> None:
+    if is_self_referred(report):
+        raise Conflict(f"report {report.reference} is an upload: there is no page to capture")
     if report.linked_to is not None:
         raise Conflict(f"report {report.reference} waits with another report of its URL: capture that one")
     if report.status not in PENDING:

@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from netsafe.audit.service import Actor
-from netsafe.errors import InvalidInput
+from netsafe.errors import Conflict, InvalidInput
 from netsafe.hotline.common import at, change_state, get_report
-from netsafe.hotline.states import Status
+from netsafe.hotline.referrals import is_self_referred
+from netsafe.hotline.states import PENDING, Status
 from netsafe.store.db import Database
 
 MAX_REASON = 500
@@ -26,6 +27,12 @@ def close(
     when = at(now)
     with db.session() as session:
         report = get_report(session, reference, lock=True)
+        if is_self_referred(report) and report.status in PENDING:
+            # Closing by hand would leave the young person's request unsettled and the picture kept.
+            raise Conflict(
+                f"report {report.reference} is an upload waiting for assessment: assess it (that settles "
+                "its request and deletes the picture) rather than close it"
+            )
         report.closed_at = when
         report.next_check_at = None
         change_state(

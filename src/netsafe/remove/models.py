@@ -2,8 +2,10 @@
 
 Nothing here identifies the person: no name, no address, no IP, no user agent, no image. A request is a
 reference and the Argon2 hash of a short secret the person keeps; its items are hashes only. ``entry_id``
-names the hash-set entry an item became (None until it is shared, and again after a withdrawal).
-The schema is created by the Alembic migration ``0009_remove``.
+names the hash-set entry an item became (None until it is shared, and again after a withdrawal). A request
+whose picture was uploaded for assessment names the hotline report it became (``hotline_report_id``): the
+picture itself is only ever in the hotline's vault, sealed, until it is assessed.
+The schema is created by the Alembic migrations ``0009_remove`` and ``0011_remove_upload``.
 """
 
 from __future__ import annotations
@@ -23,13 +25,16 @@ class RemoveRequestRow(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16))  # received | verified | withdrawn | rejected
+    status: Mapped[str] = mapped_column(String(16))  # received | verified | not_confirmed | withdrawn
     age_under_18: Mapped[bool] = mapped_column(Boolean)
     hash_set: Mapped[str] = mapped_column(String(200))  # the set its hashes went (or go) into
     shared: Mapped[bool] = mapped_column(Boolean)  # whether its hashes are in the set now
     created: Mapped[datetime] = mapped_column(Time)
     updated: Mapped[datetime] = mapped_column(Time)
     verified_by: Mapped[str | None] = mapped_column(String(200))
+    hotline_report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hotline_reports.id", ondelete="SET NULL"), index=True
+    )
 
 
 class RemoveItemRow(Base):

@@ -9,6 +9,7 @@ an Argon2 hash; a wrong secret and an unknown reference answer alike, in the sam
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,9 +20,11 @@ from sqlalchemy.orm import Session
 from netsafe.accounts.passwords import hash_password, verify_password
 from netsafe.accounts.roles import ROLE_PERMISSIONS, Permission, Role
 from netsafe.audit.service import Actor, record
-from netsafe.errors import Conflict, Forbidden, InvalidInput, NotFound
+from netsafe.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from netsafe.hashsets.model import Entry
 from netsafe.hashsets.profiles import DEFAULT_PROFILE
+from netsafe.hotline.referrals import hold, upload_state, withdraw_self_referred
+from netsafe.hotline.vault import Vault
 from netsafe.remove.models import RemoveItemRow, RemoveRequestRow
 from netsafe.remove.settings import RemoveSettings
 from netsafe.services.accounts import get_user
@@ -33,9 +36,10 @@ from netsafe.store.db import Database
 from netsafe.store.models import EntryRow, HashSetRow
 
 PUBLIC = Actor("public:remove")
+VaultSource = Vault | Callable[[], Vault]  # the hotline's vault, or how to open it when it is needed
 # What the page computes on the device: the request body's fields, not a list of the registry's signals.
 DEVICE_SIGNALS = ("md5", "sha256", "pdq")  # signal-list: ok
-STATUSES = ("received", "verified", "withdrawn")
+STATUSES = ("received", "verified", "not_confirmed", "withdrawn")
 # Unambiguous letters and digits (no 0/O, 1/I/L): read aloud or copied from a phone's screen.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 # Matched like any list (platforms receive it), told apart from lists analysts graded.
@@ -58,6 +62,10 @@ class NotAnAnalystError(Forbidden):
     pass
 
 
+class UploadWaitingError(Conflict):
+    pass
+
+
 @dataclass(frozen=True, slots=True)
 class NewItem:
     """One photo's or video's hashes as the browser sent them; ``where`` names it in errors."""
@@ -77,7 +85,7 @@ class Submitted:
     shared: bool
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -194,8 +202,7 @@ def _unshare(session: Session, actor: Actor, request: RemoveRequestRow) -> int:
     return len(ids)
 
 
-def submit(db: Database, settings: RemoveSettings, items: list[NewItem], age_under_18: bool) -> Submitted:
-    """Record a request and (by the operator's policy) share its hashes at once; returns the secret once."""
+def check_items(settings: RemoveSettings, items: list[NewItem]) -> list[tuple[NewItem, dict[str, str]]]:
     if not items:
         raise InvalidInput("items: give at least one photo's hashes")
     if len(items) > settings.max_items:
@@ -207,63 +214,102 @@ def submit(db: Database, settings: RemoveSettings, items: list[NewItem], age_und
         if key in seen:
             raise InvalidInput(f"{item.where}: the same photo as {seen[key]}")
         seen[key] = item.where
-    secret = new_secret()
-    stored_secret = hash_password(secret)
-    stamp = _now()
-    with db.session() as session:
-        for _ in range(5):
-            reference = f"RM-{_code(8)}"
-            if (
-                session.scalar(select(RemoveRequestRow.id).where(RemoveRequestRow.reference == reference))
-                is None
-            ):
-                break
-        request = RemoveRequestRow(
-            reference=reference,
-            secret_hash=stored_secret,
-            status="received",
-            age_under_18=age_under_18,
-            hash_set=settings.hash_set,
-            shared=False,
-            created=stamp,
-            updated=stamp,
-        )
-        session.add(request)
-        session.flush()
-        for number, (item, signals) in enumerate(checked, start=1):
-            session.add(
-                RemoveItemRow(
-                    request_id=request.id,
-                    number=number,
-                    md5=signals.get("md5"),
-                    sha256=signals.get("sha256"),
-                    pdq=signals.get("pdq"),
-                    pdq_quality=item.pdq_quality,
-                )
+    return checked
+
+
+def new_reference(session: Session) -> str:
+    for _ in range(5):
+        reference = f"RM-{_code(8)}"
+        if session.scalar(select(RemoveRequestRow.id).where(RemoveRequestRow.reference == reference)) is None:
+            break
+    return reference
+
+
+def receive(
+    session: Session,
+    settings: RemoveSettings,
+    reference: str,
+    secret_hash: str,
+    checked: list[tuple[NewItem, dict[str, str]]],
+    age_under_18: bool,
+    stamp: datetime,
+    hotline_report: tuple[int, str] | None = None,
+) -> RemoveRequestRow:
+    """Store a request and its items in the caller's transaction, audited, shared by the policy."""
+    request = RemoveRequestRow(
+        reference=reference,
+        secret_hash=secret_hash,
+        status="received",
+        age_under_18=age_under_18,
+        hash_set=settings.hash_set,
+        shared=False,
+        created=stamp,
+        updated=stamp,
+        hotline_report_id=hotline_report[0] if hotline_report else None,
+    )
+    session.add(request)
+    session.flush()
+    for number, (item, signals) in enumerate(checked, start=1):
+        session.add(
+            RemoveItemRow(
+                request_id=request.id,
+                number=number,
+                md5=signals.get("md5"),
+                sha256=signals.get("sha256"),
+                pdq=signals.get("pdq"),
+                pdq_quality=item.pdq_quality,
             )
-        session.flush()
-        _hash_set(session, settings.hash_set)  # platforms see the set, empty or not
-        record(
-            session,
-            PUBLIC,
-            "remove.receive",
-            _target(reference),
-            {"items": len(items), "age_under_18": age_under_18, "hash_set": settings.hash_set},
         )
-        if settings.share_unverified:
-            _share(session, PUBLIC, request)
-        shared = request.shared
+    session.flush()
+    _hash_set(session, settings.hash_set)  # platforms see the set, empty or not
+    details: dict[str, Any] = {
+        "items": len(checked),
+        "age_under_18": age_under_18,
+        "hash_set": settings.hash_set,
+    }
+    if hotline_report:
+        details["upload"] = hotline_report[1]
+    record(session, PUBLIC, "remove.receive", _target(reference), details)
+    if settings.share_unverified:
+        _share(session, PUBLIC, request)
+    return request
+
+
+def submit(db: Database, settings: RemoveSettings, items: list[NewItem], age_under_18: bool) -> Submitted:
+    """Record a request and (by the operator's policy) share its hashes at once; returns the secret once."""
+    checked = check_items(settings, items)
+    secret = new_secret()
+    secret_hash = hash_password(secret)  # Argon2 is slow on purpose: not while the transaction is open
+    stamp = now()
+    with db.session() as session:
+        request = receive(
+            session, settings, new_reference(session), secret_hash, checked, age_under_18, stamp
+        )
+        reference, shared = request.reference, request.shared
     return Submitted(reference, secret, "received", shared)
 
 
-def _public_view(request: RemoveRequestRow, items: int) -> dict[str, Any]:
+def _public_view(session: Session, request: RemoveRequestRow) -> dict[str, Any]:
+    upload = _upload(session, request)
     return {
         "reference": request.reference,
         "status": request.status,
         "shared": request.shared,
-        "items": items,
+        "items": _item_count(session, request),
         "created": request.created.isoformat(),
+        "upload": upload is not None,
+        "assessment": upload["assessment"] if upload else None,
+        "picture": upload["picture"] if upload else None,
     }
+
+
+def _upload(session: Session, request: RemoveRequestRow) -> dict[str, Any] | None:
+    if request.hotline_report_id is None:
+        return None
+    state = upload_state(session, request.hotline_report_id)
+    if state["assessment"] == "closed" and request.status == "withdrawn":
+        state["assessment"] = "withdrawn"  # it left the queue because the person took the request back
+    return state
 
 
 def _item_count(session: Session, request: RemoveRequestRow) -> int:
@@ -283,26 +329,58 @@ def status(db: Database, reference: str, secret: str) -> dict[str, Any] | None:
     """The request's status for its holder, or None for a wrong reference or secret (nothing more)."""
     with db.session() as session:
         row = _by_secret(session, reference, secret)
-        return None if row is None else _public_view(row, _item_count(session, row))
+        return None if row is None else _public_view(session, row)
 
 
-def withdraw_own(db: Database, reference: str, secret: str) -> dict[str, Any] | None:
-    """The holder withdraws: the hashes leave the set. None for a wrong reference or secret."""
+def withdraw_own(
+    db: Database, reference: str, secret: str, vault: VaultSource | None = None
+) -> dict[str, Any] | None:
+    """The holder withdraws: the hashes leave the set, an uploaded picture is deleted. None for a wrong
+    reference or secret."""
     with db.session() as session:
         row = _by_secret(session, reference, secret)
         if row is None:
             return None
-        _withdraw(session, PUBLIC, row)
-        return _public_view(row, _item_count(session, row))
+        sealed = _withdraw(session, PUBLIC, row, vault)
+        out = _public_view(session, row)
+    _delete(vault, sealed)
+    return out
 
 
-def _withdraw(session: Session, actor: Actor, row: RemoveRequestRow) -> None:
+def _withdraw(session: Session, actor: Actor, row: RemoveRequestRow, vault: VaultSource | None) -> list[str]:
+    """Withdraw in the caller's transaction; the vault ids of an uploaded picture to delete after it."""
+    if row.hotline_report_id is not None:
+        hold(session, row.hotline_report_id)
+        session.refresh(row, with_for_update=True)  # as the assessment that may have settled it left it
     if row.status == "withdrawn":
-        return
+        return []
+    if row.hotline_report_id is not None and vault is None:
+        raise Unavailable(
+            f"remove request {row.reference} has an uploaded picture, which is deleted on withdrawal: "
+            "that needs the hotline's vault (this door did not open it)"
+        )
     removed = _unshare(session, actor, row) if row.shared else 0
     row.status = "withdrawn"
-    row.updated = _now()
-    record(session, actor, "remove.withdraw", _target(row.reference), {"entries_removed": removed})
+    row.updated = now()
+    sealed = (
+        withdraw_self_referred(session, actor, row.hotline_report_id, row.updated)
+        if row.hotline_report_id is not None
+        else []
+    )
+    record(
+        session,
+        actor,
+        "remove.withdraw",
+        _target(row.reference),
+        {"entries_removed": removed, "pictures_deleted": len(sealed)},
+    )
+    return sealed
+
+
+def _delete(vault: VaultSource | None, sealed: list[str]) -> None:
+    # After the commit, as an assessment does: a withdrawal that failed to land keeps the picture.
+    if sealed and vault is not None:
+        (vault if isinstance(vault, Vault) else vault()).purge(sealed)
 
 
 def _get(session: Session, reference: str) -> RemoveRequestRow:
@@ -314,12 +392,15 @@ def _get(session: Session, reference: str) -> RemoveRequestRow:
     return row
 
 
-def withdraw(db: Database, actor: Actor, reference: str) -> dict[str, Any]:
-    """An operator withdraws a request (e.g. the person asked by phone); its hashes leave the set."""
+def withdraw(db: Database, actor: Actor, reference: str, vault: VaultSource | None = None) -> dict[str, Any]:
+    """An operator withdraws a request (e.g. the person asked by phone); its hashes leave the set and an
+    uploaded picture is deleted."""
     with db.session() as session:
         row = _get(session, reference)
-        _withdraw(session, actor, row)
-        return _view(session, row)
+        sealed = _withdraw(session, actor, row, vault)
+        out = _view(session, row)
+    _delete(vault, sealed)
+    return out
 
 
 def _analyst(session: Session, user: str) -> str:
@@ -343,15 +424,38 @@ def verify(db: Database, actor: Actor, reference: str, user: str | None = None) 
             raise RequestWithdrawnError(
                 f"remove request {row.reference} was withdrawn: it cannot be verified"
             )
-        shared_now = False
-        if not row.shared:
-            _share(session, actor, row)
-            shared_now = True
-        row.status = "verified"
-        row.verified_by = by
-        row.updated = _now()
-        record(session, actor, "remove.verify", _target(row.reference), {"by": by, "shared_now": shared_now})
+        upload = _upload(session, row)
+        if upload is not None and upload["assessment"] == "waiting":
+            raise UploadWaitingError(
+                f"remove request {row.reference}'s picture waits for assessment: assess hotline report "
+                f"{upload['report']}, which settles the request"
+            )
+        confirm(session, actor, row, by)
         return _view(session, row)
+
+
+def confirm(session: Session, actor: Actor, row: RemoveRequestRow, by: str) -> None:
+    """The request becomes verified by ``by``, its hashes shared if they were not (caller's transaction)."""
+    shared_now = False
+    if not row.shared:
+        _share(session, actor, row)
+        shared_now = True
+    row.status = "verified"
+    row.verified_by = by[:200]
+    row.updated = now()
+    record(session, actor, "remove.verify", _target(row.reference), {"by": by, "shared_now": shared_now})
+
+
+def not_confirmed(session: Session, actor: Actor, row: RemoveRequestRow, by: str) -> None:
+    """An analyst could not confirm the uploaded picture: its hashes are not shared (taken out if they
+    were), whatever the policy, since unverified no longer describes them."""
+    removed = _unshare(session, actor, row) if row.shared else 0
+    row.status = "not_confirmed"
+    row.verified_by = by[:200]
+    row.updated = now()
+    record(
+        session, actor, "remove.not_confirmed", _target(row.reference), {"by": by, "entries_removed": removed}
+    )
 
 
 def _view(session: Session, row: RemoveRequestRow) -> dict[str, Any]:
@@ -364,6 +468,17 @@ def _view(session: Session, row: RemoveRequestRow) -> dict[str, Any]:
         "hash_set": row.hash_set,
         "verified_by": row.verified_by,
         "age_under_18": row.age_under_18,
+        **_upload_view(session, row),
+    }
+
+
+def _upload_view(session: Session, row: RemoveRequestRow) -> dict[str, Any]:
+    upload = _upload(session, row)
+    return {
+        "upload": upload is not None,
+        "assessment": upload["assessment"] if upload else None,
+        "hotline_report": upload["report"] if upload else None,
+        "picture": upload["picture"] if upload else None,
     }
 
 

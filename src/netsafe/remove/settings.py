@@ -31,6 +31,11 @@ class RemoveSettings(BaseModel):
     # Requests per client in any minute, kept in memory only (no address is stored).
     rate_per_minute: PositiveInt = 5
     max_items: PositiveInt = 20  # photos or videos in one request
+    # The optional second way (Report Remove's): the person uploads one picture for an analyst to assess.
+    # It is sealed in the hotline's vault at once and deleted after assessment (or after the hotline's
+    # retention_days if it is never assessed). False: the page offers only the fingerprints.
+    uploads: bool = True
+    max_upload_bytes: PositiveInt = 50 * 1024 * 1024
 
     @field_validator("hash_set")
     @classmethod

@@ -156,6 +156,7 @@ def assess_report(
         reference,
         verdict,
         appeal=body.appeal,
+        vault=lambda: vault_of(request),
     )
     if out["votes"]:
         state_of(request).matcher.changed()

@@ -1,5 +1,6 @@
-"""Remove my image over HTTP: the page sends a request's hashes (public, no account, no cookie); analysts
-list and verify requests (``hotline``). Routes only translate to :mod:`netsafe.remove.service`."""
+"""Remove my image over HTTP: the page sends a request's hashes, or (the second way) one picture for an
+analyst to assess (public, no account, no cookie); analysts list and verify requests (``hotline``). Routes
+only translate to :mod:`netsafe.remove.service` and :mod:`netsafe.remove.upload`."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from starlette.concurrency import run_in_threadpool
 
 from netsafe.accounts.roles import Permission
-from netsafe.remove import service
+from netsafe.remove import service, upload
 from netsafe.services.accounts import Principal
 from netsafe.web.auth import actor_of, client_ip, require
 from netsafe.web.errors import ERROR_RESPONSES, ApiError
+from netsafe.web.pages.hotline import vault_of
 from netsafe.web.pages.report_public import MemoryLimit
 from netsafe.web.state import state_of
 
@@ -71,6 +74,35 @@ def submit_request(request: Request, body: RequestIn) -> RequestOut:
     return RequestOut(reference=got.reference, secret=got.secret, status=got.status)
 
 
+@router.post(
+    "/remove-requests/upload",
+    response_model=RequestOut,
+    status_code=201,
+    summary="Send one picture for an analyst to assess (public: no account; the body is the file itself)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def submit_upload(request: Request, age_under_18: Annotated[bool, Query()] = True) -> RequestOut:
+    wait = limit_of(request).take(client_ip(request))
+    if wait > 0:
+        raise ApiError(429, f"too many requests from here just now: try again in {int(wait) + 1} seconds")
+    # The raw body, read into memory (capped by the body limit as it streams): a multipart form would
+    # spool a large picture to a temporary file in plaintext before the vault sealed it.
+    data = await request.body()
+    state = state_of(request)
+    limit = min(state.settings.max_upload_bytes, state.settings.remove.max_upload_bytes)
+    if len(data) > limit:
+        raise ApiError(413, f"file over the limit of {limit} bytes: choose a smaller photo or video")
+    got = await run_in_threadpool(
+        upload.submit_upload, state.db, state.settings.remove, vault_of(request), data, age_under_18
+    )
+    return RequestOut(reference=got.reference, secret=got.secret, status=got.status)
+
+
 @router.get("/remove-requests", summary="List remove requests, newest first")
 def list_requests(
     request: Request,
@@ -95,4 +127,6 @@ def withdraw_request(
     reference: Annotated[str, Path(max_length=32)],
     principal: Principal = HOTLINE,
 ) -> dict[str, Any]:
-    return service.withdraw(state_of(request).db, actor_of(request, principal), reference)
+    return service.withdraw(
+        state_of(request).db, actor_of(request, principal), reference, vault=lambda: vault_of(request)
+    )

@@ -131,6 +131,7 @@ async def assess_submit(request: Request, reference: str, principal: Principal =
             reference,
             verdict,
             appeal=_flag(form, "appeal"),
+            vault=lambda: vault_of(request),
         )
     except NetsafeError as err:
         if not isinstance(err, InvalidInput) and status_for(err) == 404:

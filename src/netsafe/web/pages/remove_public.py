@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from netsafe.remove import service
 from netsafe.web.api.remove import limit_of
 from netsafe.web.auth import client_ip
+from netsafe.web.pages.hotline import vault_of
 from netsafe.web.pages.render import page
 from netsafe.web.state import state_of
 
@@ -24,6 +25,8 @@ PRIVATE = {"Cache-Control": "no-store"}
 WORDS = {
     "received": "we have your fingerprints.",
     "verified": "we have your fingerprints and an analyst has checked the request.",
+    "not_confirmed": "an analyst looked at your picture and could not confirm it is one we can block, so "
+    "its fingerprints are not shared.",
     "withdrawn": "you took the fingerprints back. They are no longer shared.",
 }
 
@@ -38,6 +41,8 @@ def remove_page(request: Request) -> Response:
         headers=PRIVATE,
         helpline_text=settings.helpline_text,
         helpline_links=settings.helpline_links,
+        uploads=settings.uploads,
+        max_upload_bytes=settings.max_upload_bytes,
     )
 
 
@@ -72,7 +77,7 @@ def status_check(
         return _status(request, 429, busy=True)
     db = state_of(request).db
     if action == "withdraw":
-        view = service.withdraw_own(db, reference, secret)
+        view = service.withdraw_own(db, reference, secret, vault=lambda: vault_of(request))
     else:
         view = service.status(db, reference, secret)
     if view is None:
