@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile as AnyUpload
@@ -27,6 +27,7 @@ from netsafe.signals.types import ENTRY_SIGNALS
 from netsafe.web import spool
 from netsafe.web.auth import actor_of, require
 from netsafe.web.errors import ERROR_RESPONSES, api_error_for
+from netsafe.web.params import RowId
 from netsafe.web.state import state_of
 
 router = APIRouter(tags=["hashsets"], responses=ERROR_RESPONSES)
@@ -218,7 +219,7 @@ def _remove(
 def remove_entry(
     request: Request,
     name: str,
-    entry_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    entry_id: RowId,
     principal: Principal = WRITE,
 ) -> RemovedOut:
     return _remove(request, principal, name, [entry_id], [])

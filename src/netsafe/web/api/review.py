@@ -17,6 +17,7 @@ from netsafe.services.accounts import Principal
 from netsafe.triage.report import REPORT_FILES
 from netsafe.web.auth import actor_of, require
 from netsafe.web.errors import ERROR_RESPONSES
+from netsafe.web.params import RowId
 from netsafe.web.state import state_of
 
 router = APIRouter(tags=["scans and review"], responses=ERROR_RESPONSES)
@@ -55,7 +56,7 @@ def list_scans(
 
 
 @router.get("/scans/{scan_id}", summary="One scan")
-def one_scan(request: Request, scan_id: int, _: Principal = SCANS) -> dict[str, Any]:
+def one_scan(request: Request, scan_id: RowId, _: Principal = SCANS) -> dict[str, Any]:
     return service.scan_summary(state_of(request).db, _settings(request), scan_id).as_dict()
 
 
@@ -64,7 +65,7 @@ def one_scan(request: Request, scan_id: int, _: Principal = SCANS) -> dict[str, 
     summary="A report file of the scan, made now from the store with the grades made since",
     response_class=Response,
 )
-def report_download(request: Request, scan_id: int, file: str, principal: Principal = SCANS) -> Response:
+def report_download(request: Request, scan_id: RowId, file: str, principal: Principal = SCANS) -> Response:
     data = service.report_file(
         state_of(request).db, actor_of(request, principal), _settings(request), scan_id, file
     )
@@ -78,7 +79,7 @@ def report_download(request: Request, scan_id: int, file: str, principal: Princi
 @router.get("/scans/{scan_id}/review", summary="A page of the scan's review groups with their items")
 def review_groups(
     request: Request,
-    scan_id: int,
+    scan_id: RowId,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     state: str | None = None,
@@ -147,7 +148,7 @@ def ignore_items(request: Request, body: ItemsIn, principal: Principal = REVIEW)
 
 @router.post("/review/{group_id}/grade", summary="Grade every item of a group (a vote on each)")
 def grade_group(
-    request: Request, group_id: int, body: GradeIn, principal: Principal = REVIEW
+    request: Request, group_id: RowId, body: GradeIn, principal: Principal = REVIEW
 ) -> dict[str, Any]:
     return service.grade(
         state_of(request).db,
@@ -160,7 +161,7 @@ def grade_group(
 
 
 @router.post("/review/{group_id}/ignore", summary="Mark every item of a group as ignore (not pertinent)")
-def ignore_group(request: Request, group_id: int, principal: Principal = REVIEW) -> dict[str, Any]:
+def ignore_group(request: Request, group_id: RowId, principal: Principal = REVIEW) -> dict[str, Any]:
     return service.ignore(
         state_of(request).db,
         actor_of(request, principal),
@@ -171,7 +172,7 @@ def ignore_group(request: Request, group_id: int, principal: Principal = REVIEW)
 
 
 @router.post("/scans/{scan_id}/review/undo", summary="Take back your last grade or ignore in this scan")
-def undo(request: Request, scan_id: int, principal: Principal = REVIEW) -> dict[str, Any]:
+def undo(request: Request, scan_id: RowId, principal: Principal = REVIEW) -> dict[str, Any]:
     return service.undo_last(
         state_of(request).db,
         actor_of(request, principal),
@@ -183,7 +184,7 @@ def undo(request: Request, scan_id: int, principal: Principal = REVIEW) -> dict[
 
 @router.post("/scans/{scan_id}/review/import", summary="Grades made in another tool: grades.csv")
 async def import_grades(
-    request: Request, scan_id: int, file: UploadFile = File(...), principal: Principal = REVIEW
+    request: Request, scan_id: RowId, file: UploadFile = File(...), principal: Principal = REVIEW
 ) -> dict[str, Any]:
     data = await file.read(MAX_GRADES_FILE + 1)
     if len(data) > MAX_GRADES_FILE:
@@ -201,7 +202,7 @@ async def import_grades(
 
 
 @router.post("/review/items/{item_id}/settle", summary="Settle an item's grade, with a reason (seniors)")
-def settle(request: Request, item_id: int, body: SettleIn, principal: Principal = SETTLE) -> dict[str, Any]:
+def settle(request: Request, item_id: RowId, body: SettleIn, principal: Principal = SETTLE) -> dict[str, Any]:
     return service.settle(
         state_of(request).db,
         actor_of(request, principal),
@@ -220,7 +221,7 @@ def disputes(request: Request, principal: Principal = SETTLE) -> list[dict[str, 
 
 
 @router.post("/review/items/{item_id}/unblur", summary="Record that you unblurred an item (an audit event)")
-def unblur(request: Request, item_id: int, principal: Principal = REVIEW) -> dict[str, Any]:
+def unblur(request: Request, item_id: RowId, principal: Principal = REVIEW) -> dict[str, Any]:
     today = service.record_unblur(
         state_of(request).db, actor_of(request, principal), _user(principal), item_id
     )

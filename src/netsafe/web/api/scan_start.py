@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from netsafe.accounts.roles import Permission
@@ -13,12 +13,12 @@ from netsafe.review.scan_start import scan_progress, start_scan
 from netsafe.services.accounts import Principal
 from netsafe.web.auth import actor_of, require
 from netsafe.web.errors import ERROR_RESPONSES
+from netsafe.web.params import RowId
 from netsafe.web.state import state_of
 
 router = APIRouter(tags=["scans"], responses=ERROR_RESPONSES)
 RUN = Depends(require(Permission.SCANS_RUN))
 READ = Depends(require(Permission.SCANS))
-ScanId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 class ScanIn(BaseModel):
@@ -45,6 +45,6 @@ def start(request: Request, body: ScanIn, principal: Principal = RUN) -> dict[st
 
 
 @router.get("/scans/{scan_id}/progress", summary="How far a scan is")
-def progress(request: Request, scan_id: ScanId, _: Principal = READ) -> dict[str, Any]:
+def progress(request: Request, scan_id: RowId, _: Principal = READ) -> dict[str, Any]:
     state = state_of(request)
     return scan_progress(state.db, scan_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from netsafe.accounts.roles import Permission
@@ -14,6 +14,7 @@ from netsafe.review.thumbnails import item_thumbnail
 from netsafe.services.accounts import Principal
 from netsafe.web.auth import actor_of, audit_denied, require
 from netsafe.web.errors import ERROR_RESPONSES, ApiError
+from netsafe.web.params import RowId
 from netsafe.web.state import state_of
 
 router = APIRouter(tags=["review"], responses=ERROR_RESPONSES)
@@ -30,7 +31,7 @@ NO_STORE = {"Cache-Control": "no-store, private", "Pragma": "no-cache"}
 )
 def thumbnail(
     request: Request,
-    item_id: Annotated[int, Path(ge=1, le=2**62)],
+    item_id: RowId,
     blur: Annotated[int, Query(ge=0, le=pictures.MAX_BLUR, description="0: unblurred (audited)")] = (
         pictures.DEFAULT_BLUR
     ),

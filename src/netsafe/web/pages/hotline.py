@@ -23,6 +23,7 @@ from netsafe.services.accounts import Principal
 from netsafe.web.auth import actor_of, check_csrf, client_ip, require_page
 from netsafe.web.errors import status_for
 from netsafe.web.pages.render import page
+from netsafe.web.params import RowId
 from netsafe.web.state import state_of
 
 router = APIRouter(include_in_schema=False)
@@ -163,9 +164,7 @@ PRIVATE = {"Cache-Control": "no-store, private"}
 
 
 @router.get("/hotline/items/{item_id}/thumb")
-async def item_thumb(
-    request: Request, item_id: Annotated[int, Path(ge=1, le=2**63 - 1)], principal: Principal = HOTLINE
-) -> Response:
+async def item_thumb(request: Request, item_id: RowId, principal: Principal = HOTLINE) -> Response:
     """The veiled thumbnail: blurred and greyscale in the bytes themselves. Counted in the audit log's
     summary of this analyst's reads (every clear view is an event of its own)."""
     state = state_of(request)
@@ -185,9 +184,7 @@ async def item_thumb(
 
 
 @router.get("/hotline/items/{item_id}/clear")
-async def item_clear(
-    request: Request, item_id: Annotated[int, Path(ge=1, le=2**63 - 1)], principal: Principal = HOTLINE
-) -> Response:
+async def item_clear(request: Request, item_id: RowId, principal: Principal = HOTLINE) -> Response:
     state = state_of(request)
     data = await run_in_threadpool(
         pictures.picture, state.db, actor_of(request, principal), item_id, vault=vault_of(request), clear=True
@@ -196,9 +193,7 @@ async def item_clear(
 
 
 @router.get("/hotline/items/{item_id}/reveal", response_class=HTMLResponse)
-def item_reveal(
-    request: Request, item_id: Annotated[int, Path(ge=1, le=2**63 - 1)], principal: Principal = HOTLINE
-) -> Response:
+def item_reveal(request: Request, item_id: RowId, principal: Principal = HOTLINE) -> Response:
     """htmx: the item's figure with the clear picture (whose request is what gets audited)."""
     item = views.item(state_of(request).db, item_id)
     return page(request, "_hotline_item.html", principal, item=item, clear=True)

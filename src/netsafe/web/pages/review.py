@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from netsafe.accounts.roles import Permission
@@ -18,11 +18,11 @@ from netsafe.services.accounts import Principal
 from netsafe.web.api.review import thumbnail_url
 from netsafe.web.auth import actor_of, check_csrf, require_page
 from netsafe.web.pages.render import page
+from netsafe.web.params import RowId
 from netsafe.web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 REVIEWER = Depends(require_page(Permission.REVIEW))
-ScanId = Annotated[int, Path(ge=1, le=2**62)]
 PER_PAGE = 60  # groups a page: a page's thumbnails stay under the rate limit's burst
 MAX_PER_PAGE = 1000
 # Keys the grid keeps for itself (see static/review.js); a category never takes one of them.
@@ -50,7 +50,7 @@ def _user(principal: Principal) -> str:
 @router.get("/scans/{scan_id}/review", response_class=HTMLResponse)
 def review_page(
     request: Request,
-    scan_id: ScanId,
+    scan_id: RowId,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     per: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = PER_PAGE,
     state: Annotated[str, Query(max_length=16)] = "open",

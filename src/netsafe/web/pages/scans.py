@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from netsafe.accounts.roles import Permission
@@ -19,12 +19,12 @@ from netsafe.services.accounts import Principal
 from netsafe.web.auth import actor_of, check_csrf, require_page
 from netsafe.web.errors import status_for
 from netsafe.web.pages.render import page
+from netsafe.web.params import RowId
 from netsafe.web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 READER = Depends(require_page(Permission.SCANS))
 RUNNER = Depends(require_page(Permission.SCANS_RUN))
-ScanId = Annotated[int, Path(ge=1, le=2**62)]
 PAGE = 100
 REPORT_TYPES = {
     "report.json": "application/json",
@@ -101,7 +101,7 @@ def scans_start(
 
 
 @router.get("/scans/{scan_id}", response_class=HTMLResponse)
-def scan_page(request: Request, scan_id: ScanId, principal: Principal = READER) -> Response:
+def scan_page(request: Request, scan_id: RowId, principal: Principal = READER) -> Response:
     state = state_of(request)
     scan = scan_progress(state.db, scan_id)
     # Once finished: the counts with the grades made since, and where review stands.
@@ -114,7 +114,7 @@ def scan_page(request: Request, scan_id: ScanId, principal: Principal = READER) 
 
 
 @router.get("/scans/{scan_id}/progress", response_class=HTMLResponse)
-def scan_progress_fragment(request: Request, scan_id: ScanId, principal: Principal = READER) -> Response:
+def scan_progress_fragment(request: Request, scan_id: RowId, principal: Principal = READER) -> Response:
     state = state_of(request)
     scan = scan_progress(state.db, scan_id)
     # The poll that sees the scan end reloads the page, which then shows the counts with grades.
@@ -124,7 +124,7 @@ def scan_progress_fragment(request: Request, scan_id: ScanId, principal: Princip
 
 
 @router.get("/scans/{scan_id}/reports/{name}")
-def scan_report(request: Request, scan_id: ScanId, name: str, principal: Principal = READER) -> Response:
+def scan_report(request: Request, scan_id: RowId, name: str, principal: Principal = READER) -> Response:
     state = state_of(request)
     data = service.report_file(state.db, actor_of(request, principal), state.settings.review, scan_id, name)
     # An attachment, never rendered here (the report names files from the evidence), and never cached.
