@@ -238,7 +238,14 @@ class _Slot:
 
 
 class Scanner:
-    def __init__(self, db: Database, config: ScanConfig, state: ScanState, matcher: ScanMatcher) -> None:
+    def __init__(
+        self,
+        db: Database,
+        config: ScanConfig,
+        state: ScanState,
+        matcher: ScanMatcher,
+        batch: Batch | None = None,
+    ) -> None:
         self.db = db
         self.config = config
         self.state = state
@@ -251,7 +258,8 @@ class Scanner:
         self.workers = config.workers or default_workers()
         self.decode_options = HashOptions(signals=frozenset(self.perceptual))
         self.progress = Progress(state.files, state.bytes, state.matched_files, 0)
-        self.batch = Batch()
+        # A cluster task writes idempotently (netsafe.triage.tasks), the one-process scan as a prefix.
+        self.batch = batch if batch is not None else Batch()
         self.window: deque[_Slot] = deque()
         self.unrouted = 0  # index in window of the first slot not routed yet
         self.run_started = time.monotonic()
@@ -259,13 +267,19 @@ class Scanner:
     def elapsed(self) -> float:
         return self.state.elapsed + time.monotonic() - self.run_started
 
-    def run(self, events: Iterator[MediaItem | SourceIssue], hook: ProgressHook | None = None) -> None:
+    def run(
+        self,
+        events: Iterator[MediaItem | SourceIssue],
+        hook: ProgressHook | None = None,
+        first_seq: int = 0,
+    ) -> None:
+        """Scan ``events``, the first of which is numbered ``first_seq`` (a cluster task walks one source)."""
         limit = max(WINDOW_MIN, self.workers * WINDOW_PER_WORKER)
         reader = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="netsafe-read")
         pool = DecodePool(self.workers) if self.perceptual else None
         last_commit = time.monotonic()
         try:
-            source = enumerate(events)
+            source = enumerate(events, first_seq)
             exhausted = False
             while True:
                 while not exhausted and len(self.window) < limit:
@@ -442,6 +456,11 @@ def run_scan(
         started(state.id)
     if state.finished:
         return state
+    if resume and checkpoint.has_tasks(db, state.id):
+        # Its events are stored by batch, not as a prefix of the walk: only batches can finish it.
+        raise ScanStateError(
+            "this scan was started with --cluster: resume it with --cluster too (local:1 runs it here)"
+        )
     matcher = load_matcher(db, state, config)
     # A resumed scan walks with the limits it started with, whatever this command line says: the walk
     # (and so the numbering of events) must be the same.
