@@ -17,10 +17,11 @@ from netsafe.audit.service import Actor
 from netsafe.services.hashsets import import_file
 from netsafe.store import Database, open_database
 from netsafe.store.pytest_fixtures import empty_postgres, postgres_server, postgres_store
-from netsafe.triage import cluster_run, service, tasks
+from netsafe.triage import cluster_run, service, tasks, taskstore
+from netsafe.triage.checkpoint import ScanStateError
 from netsafe.triage.cluster import parse_cluster
 from netsafe.triage.models import ScanEventRow, ScanTaskRow
-from netsafe.triage.pipeline import ScanConfig
+from netsafe.triage.pipeline import ScanConfig, load_matcher, start_or_resume
 
 from .conftest import Evidence
 
@@ -104,3 +105,32 @@ def test_worker_killed_mid_batch_changes_nothing(
     with pg.session() as session:
         seqs = list(session.scalars(select(ScanEventRow.seq).where(ScanEventRow.scan_id == 2)))
     assert sorted(seqs) == list(range(len(seqs)))  # each event once, none missing
+
+
+def test_interrupted_cluster_scan_resumes_with_cluster_only(
+    pg: Database, sources: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = _scan(pg, sources, tmp_path / "one", None)
+    # A cluster scan that stopped after two of its batches (run here, in this process).
+    config = ScanConfig(sources=sources, out_dir=str(tmp_path / "two"), workers=1)
+    state = start_or_resume(pg, config, resume=False)
+    load_matcher(pg, state, config)
+    plans = [tasks.plan_source(i, s, state.options["limits"], 6) for i, s in enumerate(sources)]
+    planned = taskstore.store_plan(pg, state.id, plans, 0)
+    url = pg.url.render_as_string(hide_password=False)
+    try:
+        for t in (planned[1], planned[-1]):
+            tasks.run_batch(tasks.BatchJob(url, state.id, t.source, t.source_seq, t.first_seq, t.end_seq, 1))
+    finally:
+        for pool in tasks._POOLS.values():
+            pool.close()
+        tasks._POOLS.clear()
+    with pytest.raises(ScanStateError, match="started with --cluster"):
+        service.scan(pg, ACTOR, config, resume=True)
+    service.scan(pg, ACTOR, config, resume=True, cluster=parse_cluster("local:2"))
+    got = json.loads((tmp_path / "two" / "report.json").read_text())
+    assert got["scan"]["runs"] == 2  # the refused one-process resume is not a run
+    for key in VOLATILE:
+        got["scan"].pop(key)
+    assert got == one
+    assert len(_workers(pg)) == len(planned) and all(_workers(pg))

@@ -109,7 +109,7 @@ def run_cluster_scan(
 ) -> ScanState:
     """Run (or finish) the scan for ``config.out_dir`` on the cluster; the caller writes the report."""
     checkpoint_started = time.monotonic()
-    state = start_or_resume(db, config, resume)
+    state = start_or_resume(db, config, resume, cluster=True)
     if started is not None:
         started(state.id)
     if state.finished:

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from netsafe.hashing.runner import default_workers
 from netsafe.media.item import MediaItem
 from netsafe.media.limits import Limits
 from netsafe.media.sources import iter_sources
@@ -35,6 +36,7 @@ from netsafe.triage.checkpoint import Batch, BlobInfo, ScanState
 from netsafe.triage.matcher import ScanMatcher
 from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow, ScanTaskRow
 from netsafe.triage.pipeline import ScanConfig, Scanner, load_matcher, source_path
+from netsafe.triage.pool import DecodePool
 
 # A batch ends after this many files or bytes, whichever comes first: big enough that a task's start-up
 # (connections, matcher, decoder processes) is small beside its work, small enough that one disk image
@@ -117,6 +119,7 @@ def worker_name() -> str:
 # One connection pool and one matcher per worker process, not per task.
 _DATABASES: dict[str, Database] = {}
 _MATCHERS: dict[tuple[str, int], ScanMatcher] = {}
+_POOLS: dict[int, DecodePool] = {}
 
 
 def _database(url: str) -> Database:
@@ -142,7 +145,12 @@ def run_batch(job: BatchJob) -> BatchResult:
     matcher = _MATCHERS.get(key)
     if matcher is None:
         matcher = _MATCHERS[key] = load_matcher(db, state, config)
-    scanner = Scanner(db, config, state, matcher, batch=TaskBatch(db.backend, job.first_seq))
+    threads = job.threads or default_workers()
+    pool = _POOLS.get(threads)
+    if pool is None:
+        pool = _POOLS[threads] = DecodePool(threads)
+    batch = TaskBatch(db.backend, job.first_seq)
+    scanner = Scanner(db, config, state, matcher, batch=batch, pool=pool)
     limits = Limits(**state.options["limits"])
     events = itertools.islice(iter_sources([path], limits), job.end_seq - job.source_seq)
     scanner.run(events, None, first_seq=job.source_seq)
