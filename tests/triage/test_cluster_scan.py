@@ -14,14 +14,15 @@ import pytest
 from sqlalchemy import select
 
 from netsafe.audit.service import Actor
+from netsafe.media.sources import iter_sources
 from netsafe.services.hashsets import import_file
 from netsafe.store import Database, open_database
 from netsafe.store.pytest_fixtures import empty_postgres, postgres_server, postgres_store
-from netsafe.triage import cluster_run, service, tasks, taskstore
+from netsafe.triage import cluster_run, pipeline, service, tasks, taskstore
 from netsafe.triage.checkpoint import ScanStateError
 from netsafe.triage.cluster import parse_cluster
 from netsafe.triage.models import ScanEventRow, ScanTaskRow
-from netsafe.triage.pipeline import ScanConfig, load_matcher, start_or_resume
+from netsafe.triage.pipeline import ScanConfig, Scanner, load_matcher, start_or_resume
 
 from .conftest import Evidence
 
@@ -78,7 +79,7 @@ def _workers(db: Database) -> list[str | None]:
 def test_cluster_scan_reports_as_one_process_and_spreads(
     pg: Database, sources: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cluster_run, "BATCH_FILES", 6)
+    monkeypatch.setattr(cluster_run, "CHUNK_FILES", 3)
     one = _scan(pg, sources, tmp_path / "one", None)
     got = _scan(pg, sources, tmp_path / "two", "local:2")
     assert got == one
@@ -91,13 +92,12 @@ def test_cluster_scan_reports_as_one_process_and_spreads(
 def test_worker_killed_mid_batch_changes_nothing(
     pg: Database, sources: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cluster_run, "BATCH_FILES", 6)
+    monkeypatch.setattr(cluster_run, "CHUNK_FILES", 3)
     one = _scan(pg, sources, tmp_path / "one", None)
-    # The second batch of the folder: its worker stores the batch's events, then its process ends.
-    plan = tasks.plan_source(0, sources[0], {}, 6)
-    victim = plan.starts[1]
+    # The batch holding the folder's 10th event: its worker stores the batch's events, then its process
+    # ends before the task returns.
     marker = tmp_path / "kill-at"
-    marker.write_text(str(victim))
+    marker.write_text("10")
     monkeypatch.setenv(tasks.KILL_FILE_ENV, str(marker))
     got = _scan(pg, sources, tmp_path / "two", "local:2")
     assert not marker.exists()  # the hook fired: a worker died holding that batch
@@ -115,8 +115,9 @@ def test_interrupted_cluster_scan_resumes_with_cluster_only(
     config = ScanConfig(sources=sources, out_dir=str(tmp_path / "two"), workers=1)
     state = start_or_resume(pg, config, resume=False)
     load_matcher(pg, state, config)
-    plans = [tasks.plan_source(i, s, state.options["limits"], 6) for i, s in enumerate(sources)]
-    planned = taskstore.store_plan(pg, state.id, plans, 0)
+    plans = [tasks.plan_source(i, s, state.options["limits"], 3) for i, s in enumerate(sources)]
+    planned = taskstore.store_plan(pg, state.id, plans, 0, 6, 1 << 40)
+    assert len(planned) > 3
     url = pg.url.render_as_string(hide_password=False)
     try:
         for t in (planned[1], planned[-1]):
@@ -134,3 +135,37 @@ def test_interrupted_cluster_scan_resumes_with_cluster_only(
         got["scan"].pop(key)
     assert got == one
     assert len(_workers(pg)) == len(planned) and all(_workers(pg))
+
+
+class _CrashError(Exception):
+    pass
+
+
+def _crash_after(events: Iterator[Any], n: int) -> Iterator[Any]:
+    for i, event in enumerate(events):
+        if i == n:
+            raise _CrashError
+        yield event
+
+
+def test_one_process_scan_resumes_on_a_cluster(
+    pg: Database, sources: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cluster_run, "CHUNK_FILES", 3)
+    monkeypatch.setattr(pipeline, "COMMIT_EVERY_EVENTS", 3)
+    monkeypatch.setattr(pipeline, "WINDOW_MIN", 2)
+    monkeypatch.setattr(pipeline, "WINDOW_PER_WORKER", 1)
+    one = _scan(pg, sources, tmp_path / "one", None)
+    config = ScanConfig(sources=sources, out_dir=str(tmp_path / "two"), workers=1)
+    state = start_or_resume(pg, config, resume=False)
+    scanner = Scanner(pg, config, state, load_matcher(pg, state, config))
+    with pytest.raises(_CrashError):
+        scanner.run(_crash_after(iter_sources(sources), 13))
+    assert 0 < state.next_seq <= 13
+    service.scan(pg, ACTOR, config, resume=True, cluster=parse_cluster("local:2"))
+    got = json.loads((tmp_path / "two" / "report.json").read_text())
+    assert got["scan"]["runs"] == 2
+    for key in VOLATILE:
+        got["scan"].pop(key)
+    assert got == one
+    assert min(t.first_seq for t in taskstore.load_tasks(pg, state.id)) == state.next_seq

@@ -32,7 +32,15 @@ from netsafe.triage.pipeline import (
     source_path,
     start_or_resume,
 )
-from netsafe.triage.tasks import BATCH_BYTES, BATCH_FILES, BatchJob, BatchResult, plan_source, run_batch
+from netsafe.triage.tasks import (
+    CHUNK_BYTES,
+    CHUNK_FILES,
+    BatchJob,
+    BatchResult,
+    batch_size,
+    plan_source,
+    run_batch,
+)
 
 CONNECT_SECONDS = 20
 
@@ -123,12 +131,14 @@ def run_cluster_scan(
             plans = client.gather(
                 [
                     client.submit(
-                        plan_source, i, source_path(s), limits, BATCH_FILES, BATCH_BYTES, pure=False
+                        plan_source, i, source_path(s), limits, CHUNK_FILES, CHUNK_BYTES, pure=False
                     )
                     for i, s in enumerate(state.sources)
                 ]
             )
-            tasks = taskstore.store_plan(db, state.id, list(plans), state.next_seq)
+            slots = max(1, sum(client.nthreads().values()))
+            files, nbytes = batch_size(list(plans), slots)
+            tasks = taskstore.store_plan(db, state.id, list(plans), state.next_seq, files, nbytes)
         threads = threads_per_task(spec, config)
         jobs = [
             BatchJob(url, state.id, t.source, t.source_seq, t.first_seq, t.end_seq, threads)

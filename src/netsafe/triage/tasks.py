@@ -38,48 +38,75 @@ from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow, ScanTaskRo
 from netsafe.triage.pipeline import ScanConfig, Scanner, load_matcher, source_path
 from netsafe.triage.pool import DecodePool
 
-# A batch ends after this many files or bytes, whichever comes first: big enough that a task's start-up
-# (connections, matcher, decoder processes) is small beside its work, small enough that one disk image
-# spreads over the workers and a dead worker costs little.
+# The planner cuts a source into chunks this small; the client then joins consecutive chunks into batches
+# of about a quarter of a worker's share, at most BATCH_FILES or BATCH_BYTES: several batches per worker
+# (so a slow one does not hold the end of the scan), but few enough that a batch's fixed cost (walking to
+# its start, a transaction per commit) stays small beside its work, and a dead worker costs little.
+CHUNK_FILES = 250
+CHUNK_BYTES = 32 << 20
 BATCH_FILES = 5000
 BATCH_BYTES = 512 << 20
+BATCHES_PER_WORKER = 4
 ROWS_PER_STATEMENT = 500  # SQLite allows 32766 parameters in one statement; a blob row has 15
-# Test hook: a file whose text is a batch's first seq; the worker running that batch removes it and
-# kills its own process right after storing the batch's events, before the task is done.
+# Test hook: a file holding a seq; the worker running the batch that holds that event removes the file
+# and kills its own process right after storing the batch's events, before the task is done.
 KILL_FILE_ENV = "NETSAFE_TEST_KILL_TASK"
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    start: int  # offset from the source's first event
+    files: int
+    bytes: int
 
 
 @dataclass(frozen=True, slots=True)
 class SourcePlan:
     index: int
     events: int  # events of this source's walk
-    starts: tuple[int, ...]  # offsets (from the source's first event) where batches start
+    chunks: tuple[Chunk, ...]
+
+    @property
+    def files(self) -> int:
+        return sum(c.files for c in self.chunks)
+
+    @property
+    def bytes(self) -> int:
+        return sum(c.bytes for c in self.chunks)
 
 
 def plan_source(
     index: int,
     path: str,
     limits: dict[str, Any],
-    batch_files: int = BATCH_FILES,
-    batch_bytes: int = BATCH_BYTES,
+    chunk_files: int = CHUNK_FILES,
+    chunk_bytes: int = CHUNK_BYTES,
 ) -> SourcePlan:
-    """Walk ``path`` without reading its files' contents and cut its events into batches."""
-    return plan_events(index, iter_sources([path], Limits(**limits)), batch_files, batch_bytes)
+    """Walk ``path`` without reading its files' contents and cut its events into chunks."""
+    return plan_events(index, iter_sources([path], Limits(**limits)), chunk_files, chunk_bytes)
 
 
-def plan_events(index: int, events: Iterable[Any], batch_files: int, batch_bytes: int) -> SourcePlan:
-    starts = [0]
-    files = nbytes = count = 0
+def plan_events(index: int, events: Iterable[Any], chunk_files: int, chunk_bytes: int) -> SourcePlan:
+    chunks: list[Chunk] = []
+    start = files = nbytes = count = 0
     for count, event in enumerate(events, 1):
         if isinstance(event, MediaItem):
             files += 1
             nbytes += event.size
-        if files >= batch_files or nbytes >= batch_bytes:
-            starts.append(count)
-            files = nbytes = 0
-    if len(starts) > 1 and starts[-1] == count:
-        starts.pop()  # the walk ended exactly at a cut: no empty batch
-    return SourcePlan(index, count, tuple(starts))
+        if files >= chunk_files or nbytes >= chunk_bytes:
+            chunks.append(Chunk(start, files, nbytes))
+            start, files, nbytes = count, 0, 0
+    if count > start:
+        chunks.append(Chunk(start, files, nbytes))
+    return SourcePlan(index, count, tuple(chunks))
+
+
+def batch_size(plans: list[SourcePlan], workers: int) -> tuple[int, int]:
+    """Files and bytes after which a batch ends, for this many workers."""
+    share = max(1, workers * BATCHES_PER_WORKER)
+    files = sum(p.files for p in plans) // share
+    nbytes = sum(p.bytes for p in plans) // share
+    return max(1, min(BATCH_FILES, files)), max(1, min(BATCH_BYTES, nbytes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +176,7 @@ def run_batch(job: BatchJob) -> BatchResult:
     pool = _POOLS.get(threads)
     if pool is None:
         pool = _POOLS[threads] = DecodePool(threads)
-    batch = TaskBatch(db.backend, job.first_seq)
+    batch = TaskBatch(db.backend, job.first_seq, job.end_seq)
     scanner = Scanner(db, config, state, matcher, batch=batch, pool=pool)
     limits = Limits(**state.options["limits"])
     events = itertools.islice(iter_sources([path], limits), job.end_seq - job.source_seq)
@@ -221,10 +248,10 @@ class TaskBatch(Batch):
     """A :class:`Batch` written idempotently: any subset of a scan's batches, in any order, any number of
     times, stores what the one-process scan stores."""
 
-    def __init__(self, backend: str, first_seq: int) -> None:
+    def __init__(self, backend: str, first_seq: int, end_seq: int) -> None:
         super().__init__()
         self.backend = backend
-        self.first_seq = first_seq
+        self.first_seq, self.end_seq = first_seq, end_seq
 
     def commit(self, db: Database, state: ScanState, elapsed: float) -> None:
         if not self.events:
@@ -262,7 +289,7 @@ class TaskBatch(Batch):
                 session.execute(stmt.on_conflict_do_nothing(index_elements=["scan_id", "seq"]))
         self.blobs = []
         self.events = []
-        _test_kill_point(self.first_seq)
+        _test_kill_point(self.first_seq, self.end_seq)
 
 
 def _chunks(rows: list[Any]) -> Iterator[list[Any]]:
@@ -270,13 +297,13 @@ def _chunks(rows: list[Any]) -> Iterator[list[Any]]:
         yield rows[i : i + ROWS_PER_STATEMENT]
 
 
-def _test_kill_point(first_seq: int) -> None:
+def _test_kill_point(first_seq: int, end_seq: int) -> None:
     marker = os.environ.get(KILL_FILE_ENV)
     if not marker:
         return
     try:
         with open(marker, encoding="ascii") as fh:
-            if fh.read().strip() != str(first_seq):
+            if not first_seq <= int(fh.read().strip() or -1) < end_seq:
                 return
         os.unlink(marker)  # once only: the retried task must finish
     except OSError:

@@ -37,14 +37,30 @@ def load_tasks(db: Database, scan_id: int) -> list[PlannedTask]:
         ]
 
 
-def store_plan(db: Database, scan_id: int, plans: list[SourcePlan], stored_below: int) -> list[PlannedTask]:
+def batches(plan: SourcePlan, files: int, nbytes: int) -> list[tuple[int, int]]:
+    """The source's events cut into runs of consecutive chunks of about ``files`` or ``nbytes``."""
+    out: list[tuple[int, int]] = []
+    start = got_files = got_bytes = 0
+    for chunk in plan.chunks:
+        if (got_files >= files or got_bytes >= nbytes) and chunk.start > start:
+            out.append((start, chunk.start))
+            start, got_files, got_bytes = chunk.start, 0, 0
+        got_files += chunk.files
+        got_bytes += chunk.bytes
+    if plan.events > start:
+        out.append((start, plan.events))
+    return out
+
+
+def store_plan(
+    db: Database, scan_id: int, plans: list[SourcePlan], stored_below: int, files: int, nbytes: int
+) -> list[PlannedTask]:
     """Number the sources' events one after another and store their batches (all in one transaction).
     Events below ``stored_below`` are stored already (a one-machine run's checkpoint): no batch has them."""
     tasks: list[PlannedTask] = []
     source_seq = 0
     for plan in sorted(plans, key=lambda p: p.index):
-        ends = (*plan.starts[1:], plan.events)
-        for start, end in zip(plan.starts, ends, strict=True):
+        for start, end in batches(plan, files, nbytes):
             first, last = source_seq + start, source_seq + end
             if last <= stored_below or first == last:
                 continue
@@ -69,10 +85,6 @@ def store_plan(db: Database, scan_id: int, plans: list[SourcePlan], stored_below
         # The scan's checkpoint: every event is numbered; the scan is complete once every batch is done.
         session.execute(update(ScanRow).where(ScanRow.id == scan_id).values(next_seq=stored_below))
     return tasks
-
-
-def total_events(plans: list[SourcePlan]) -> int:
-    return sum(p.events for p in plans)
 
 
 def mark_complete(db: Database, scan_id: int, elapsed: float) -> None:
