@@ -14,12 +14,15 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from distributed import Client, LocalCluster, as_completed
+from distributed.scheduler import KilledWorker
 from distributed.security import Security
 
+from netsafe.errors import Unavailable
 from netsafe.store import Database
 from netsafe.triage import checkpoint, taskstore
 from netsafe.triage.checkpoint import ScanState
@@ -43,6 +46,10 @@ from netsafe.triage.tasks import (
 )
 
 CONNECT_SECONDS = 20
+
+
+class ClusterRunError(Unavailable):
+    """The cluster failed the scan (workers lost, scheduler gone); the message says what to do."""
 
 
 @dataclass(slots=True)
@@ -151,18 +158,29 @@ def run_cluster_scan(
         ]
         total = Progress(state.files, state.bytes, state.matched_files, 0)
         workers: dict[str, WorkerProgress] = {}
-        for future in as_completed(futures):
-            result: BatchResult = future.result()
-            _add(total, result)
-            mine = workers.setdefault(result.worker, WorkerProgress())
-            mine.tasks += 1
-            mine.files += result.files
-            mine.bytes += result.bytes
-            mine.seconds += result.seconds
-            if hook is not None:
-                hook(total)
-            if worker_hook is not None:
-                worker_hook(result.worker, mine)
+        try:
+            for future in as_completed(futures):
+                result: BatchResult = future.result()
+                _add(total, result)
+                mine = workers.setdefault(result.worker, WorkerProgress())
+                mine.tasks += 1
+                mine.files += result.files
+                mine.bytes += result.bytes
+                mine.seconds += result.seconds
+                if hook is not None:
+                    hook(total)
+                if worker_hook is not None:
+                    worker_hook(result.worker, mine)
+        except KilledWorker:
+            raise ClusterRunError(
+                "a batch of the scan ended every worker that ran it (see the workers' logs): the batches "
+                "done are kept in the store; run the same command with --resume to retry the rest"
+            ) from None
+        except (OSError, CancelledError):
+            raise ClusterRunError(
+                "lost the cluster's scheduler during the scan: the batches done are kept in the store; "
+                "run the same command with --resume when the cluster is back"
+            ) from None
     elapsed = state.elapsed + time.monotonic() - checkpoint_started
     taskstore.mark_complete(db, state.id, elapsed)
     checkpoint.finish_scan(db, state, elapsed)

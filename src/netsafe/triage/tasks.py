@@ -145,7 +145,7 @@ def worker_name() -> str:
 
 # One connection pool and one matcher per worker process, not per task.
 _DATABASES: dict[str, Database] = {}
-_MATCHERS: dict[tuple[str, int], ScanMatcher] = {}
+_MATCHERS: dict[tuple[str, int, str], ScanMatcher] = {}
 _POOLS: dict[int, DecodePool] = {}
 
 
@@ -165,10 +165,11 @@ def run_batch(job: BatchJob) -> BatchResult:
     if multiprocessing.current_process().daemon:
         multiprocessing.current_process().daemon = False
     db = _database(job.db_url)
-    state = _task_state(db, job)
+    state, started_at = _task_state(db, job)
     path = source_path(state.sources[job.source])
     config = ScanConfig(sources=(path,), out_dir="", workers=job.threads)
-    key = (job.db_url, job.scan_id)
+    # The scan's start time too: a store made anew at the same URL numbers its scans from 1 again.
+    key = (job.db_url, job.scan_id, started_at)
     matcher = _MATCHERS.get(key)
     if matcher is None:
         matcher = _MATCHERS[key] = load_matcher(db, state, config)
@@ -209,7 +210,7 @@ def run_batch(job: BatchJob) -> BatchResult:
     return result
 
 
-def _task_state(db: Database, job: BatchJob) -> ScanState:
+def _task_state(db: Database, job: BatchJob) -> tuple[ScanState, str]:
     """The scan as this batch sees it: the contents first met before the batch are known (their events
     point at them, nothing is decoded again); a content first met in the batch is hashed here."""
     with db.session() as session:
@@ -226,7 +227,7 @@ def _task_state(db: Database, job: BatchJob) -> ScanState:
         )
         for blob_id, sha256, size, matches in rows:
             state.blobs[(sha256, int(size))] = BlobInfo(int(blob_id), bool(matches))
-    return state
+        return state, scan.started.isoformat()
 
 
 _BLOB_VALUES = (
