@@ -217,19 +217,80 @@ def make_hashset(store: Path, entries: int) -> None:
     marker.write_text("ok")
 
 
+def start_dask(work: Path, workers: int) -> tuple[str, list[subprocess.Popen[bytes]]]:
+    """``dask scheduler`` and ``dask worker --nworkers N --nthreads 1`` on 127.0.0.1, as docs/scale.md
+    starts them (without TLS): a cluster that outlives one scan, so its second scan runs on warm workers."""
+    dask = str(Path(sys.executable).with_name("dask"))
+    info = work / "scheduler.json"
+    env = {**os.environ, "NETSAFE_INDEX_DIR": str(work / "ix-dask")}
+    procs = [
+        subprocess.Popen(
+            [
+                dask,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(info),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+    ]
+    deadline = time.monotonic() + 60
+    while not info.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    procs.append(
+        subprocess.Popen(
+            [
+                dask,
+                "worker",
+                "--scheduler-file",
+                str(info),
+                "--nworkers",
+                str(workers),
+                "--nthreads",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+    )
+    address = str(json.loads(info.read_text())["address"])
+    from distributed import Client
+
+    with Client(address, timeout=60) as client:
+        client.wait_for_workers(workers, timeout=120)
+    return address, procs
+
+
 def cluster_compare(tree: Path, files: int, nbytes: int, cluster: str, workers: int) -> None:
-    """One process against ``--cluster``, both on one private PostgreSQL server, all signals."""
+    """One process against ``--cluster``, both on one private PostgreSQL server, all signals; then the
+    same on a running cluster of as many workers, twice (the second on warm workers)."""
     from sqlalchemy import create_engine, text
 
     from netsafe.store.testing import PostgresServer
 
     server = PostgresServer().start()
     work = Path(tempfile.mkdtemp(prefix="scan-bench-cluster-"))
+    procs: list[subprocess.Popen[bytes]] = []
     try:
+        n = int(cluster.split(":")[1]) if cluster.startswith("local:") else workers
+        address, procs = start_dask(work, n)
         runs: dict[str, tuple[float, float, float, float]] = {}
         for name, extra in (
             ("one process", ["--workers", str(workers)]),
             (f"--cluster {cluster}", ["--cluster", cluster]),
+            ("running, cold", ["--cluster", address]),
+            ("running, warm", ["--cluster", address]),
         ):
             url = server.create_database(f"bench_{len(runs)}")
             env = {
@@ -257,9 +318,12 @@ def cluster_compare(tree: Path, files: int, nbytes: int, cluster: str, workers: 
             ).all()
         engine.dispose()
     finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(timeout=30)
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    one, dist = runs["one process"], runs[f"--cluster {cluster}"]
+    one, dist = runs["one process"], runs["running, warm"]
     busy = sum(r.seconds for r in rows)
     task_files = sum(r.files for r in rows)
     task_bytes = sum(r.bytes for r in rows)
@@ -270,10 +334,16 @@ def cluster_compare(tree: Path, files: int, nbytes: int, cluster: str, workers: 
     for name, (wall, cpu, scan_s, load) in runs.items():
         rates = f"{files / wall:9.1f} {nbytes / wall / 1e6:8.1f}"
         print(f"{name:16} {wall:8.1f} {scan_s:8.1f} {cpu:8.1f} {rates} {load:6.1f}")
+    local = runs[f"--cluster {cluster}"]
     print(
-        f"\ncluster / one process, wall clock: {one[0] / dist[0]:.2f}x faster "
-        f"(scan phase {one[2] / dist[2]:.2f}x)"
+        f"\n--cluster {cluster} / one process, wall clock: {one[0] / local[0]:.2f}x faster "
+        f"(scan phase {one[2] / local[2]:.2f}x)"
     )
+    print(
+        f"running cluster, warm workers / one process: {one[0] / dist[0]:.2f}x faster "
+        f"(scan phase {one[2] / dist[2]:.2f}x); CPU s of a running cluster's workers are not counted"
+    )
+    print("per-batch figures below: the warm run")
     print(
         f"batches: {len(rows)}, {task_files:,} files, {task_bytes / 1e6:,.0f} MB, {busy:.1f} busy s in all "
         f"({task_files / busy:.1f} files/s, {task_bytes / busy / 1e6:.1f} MB/s per busy worker); "
