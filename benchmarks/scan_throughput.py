@@ -1,6 +1,7 @@
 """Scan throughput (issue 4): hashdeep against ``netsafe scan`` on the same tree, in one run.
 
     python benchmarks/scan_throughput.py [--size 2G] [--tree DIR] [--workers N] [--entries 1000000]
+    python benchmarks/scan_throughput.py --cluster local:2 [--size 500M]
 
 Builds (once, cached in --tree) a tree of mixed files: JPEG/PNG photos, MP4 videos, documents, zip and
 tar.gz archives. Then, with a warm page cache for every contestant:
@@ -13,6 +14,11 @@ tar.gz archives. Then, with a warm page cache for every contestant:
 Prints files/s and MB/s of each (wall clock of the whole command, start-up included) and the ratio of (2)
 to (1). MB/s counts the bytes of the files on disk, as hashdeep sees them; netsafe also reads every
 archive member, which is extra work it is not credited for.
+
+With ``--cluster local:N`` (issue 16 §1) it compares instead, on one PostgreSQL store (a private server
+started for the run), ``netsafe scan TREE`` in one process against ``netsafe scan TREE --cluster local:N``,
+all signals, no hash set: the ratio of their wall clocks, CPU seconds and load average, and the per-batch
+figures the cluster recorded (``scan_tasks``), from which it states what N machines would take.
 """
 
 from __future__ import annotations
@@ -211,6 +217,149 @@ def make_hashset(store: Path, entries: int) -> None:
     marker.write_text("ok")
 
 
+def start_dask(work: Path, workers: int) -> tuple[str, list[subprocess.Popen[bytes]]]:
+    """``dask scheduler`` and ``dask worker --nworkers N --nthreads 1`` on 127.0.0.1, as docs/scale.md
+    starts them (without TLS): a cluster that outlives one scan, so its second scan runs on warm workers."""
+    dask = str(Path(sys.executable).with_name("dask"))
+    info = work / "scheduler.json"
+    env = {**os.environ, "NETSAFE_INDEX_DIR": str(work / "ix-dask")}
+    procs = [
+        subprocess.Popen(
+            [
+                dask,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(info),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+    ]
+    deadline = time.monotonic() + 60
+    while not info.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    procs.append(
+        subprocess.Popen(
+            [
+                dask,
+                "worker",
+                "--scheduler-file",
+                str(info),
+                "--nworkers",
+                str(workers),
+                "--nthreads",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+    )
+    address = str(json.loads(info.read_text())["address"])
+    from distributed import Client
+
+    with Client(address, timeout=60) as client:
+        client.wait_for_workers(workers, timeout=120)
+    return address, procs
+
+
+def cluster_compare(tree: Path, files: int, nbytes: int, cluster: str, workers: int) -> None:
+    """One process against ``--cluster``, both on one private PostgreSQL server, all signals; then the
+    same on a running cluster of as many workers, twice (the second on warm workers)."""
+    from sqlalchemy import create_engine, text
+
+    from netsafe.store.testing import PostgresServer
+
+    server = PostgresServer().start()
+    work = Path(tempfile.mkdtemp(prefix="scan-bench-cluster-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        n = int(cluster.split(":")[1]) if cluster.startswith("local:") else workers
+        address, procs = start_dask(work, n)
+        runs: dict[str, tuple[float, float, float, float]] = {}
+        for name, extra in (
+            ("one process", ["--workers", str(workers)]),
+            (f"--cluster {cluster}", ["--cluster", cluster]),
+            ("running, cold", ["--cluster", address]),
+            ("running, warm", ["--cluster", address]),
+        ):
+            url = server.create_database(f"bench_{len(runs)}")
+            env = {
+                **os.environ,
+                "NETSAFE_DATABASE_URL": url,
+                "NETSAFE_INDEX_DIR": str(work / f"ix{len(runs)}"),
+            }
+            out = work / f"out{len(runs)}"
+            load_before = os.getloadavg()[0]
+            cmd = [sys.executable, "-m", "netsafe", "scan", str(tree), "--out", str(out), "--quiet", *extra]
+            wall, cpu = timed(cmd, env)
+            load_after = os.getloadavg()[0]
+            scan_s = json.loads((out / "report.json").read_text())["scan"]["elapsed_seconds"]
+            runs[name] = (wall, cpu, scan_s, max(load_before, load_after))
+            print(
+                f"  {name}: {wall:.1f} s wall ({scan_s:.1f} s scanning), {cpu:.1f} CPU s, "
+                f"{files / wall:.1f} files/s, {nbytes / wall / 1e6:.1f} MB/s, "
+                f"load {load_before:.1f}->{load_after:.1f}",
+                flush=True,
+            )
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT worker, files, bytes, seconds, cpu_seconds FROM scan_tasks ORDER BY first_seq")
+            ).all()
+        engine.dispose()
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(timeout=30)
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    one, dist = runs["one process"], runs["running, warm"]
+    busy = sum(r.seconds for r in rows)
+    task_files = sum(r.files for r in rows)
+    task_bytes = sum(r.bytes for r in rows)
+    per_worker: dict[str, float] = {}
+    for r in rows:
+        per_worker[r.worker] = per_worker.get(r.worker, 0.0) + r.seconds
+    print(f"\n{'':16} {'wall s':>8} {'scan s':>8} {'CPU s':>8} {'files/s':>9} {'MB/s':>8} {'load':>6}")
+    for name, (wall, cpu, scan_s, load) in runs.items():
+        rates = f"{files / wall:9.1f} {nbytes / wall / 1e6:8.1f}"
+        print(f"{name:16} {wall:8.1f} {scan_s:8.1f} {cpu:8.1f} {rates} {load:6.1f}")
+    local = runs[f"--cluster {cluster}"]
+    print(
+        f"\n--cluster {cluster} / one process, wall clock: {one[0] / local[0]:.2f}x faster "
+        f"(scan phase {one[2] / local[2]:.2f}x)"
+    )
+    print(
+        f"running cluster, warm workers / one process: {one[0] / dist[0]:.2f}x faster "
+        f"(scan phase {one[2] / dist[2]:.2f}x); CPU s of a running cluster's workers are not counted"
+    )
+    print("per-batch figures below: the warm run")
+    print(
+        f"batches: {len(rows)}, {task_files:,} files, {task_bytes / 1e6:,.0f} MB, {busy:.1f} busy s in all "
+        f"({task_files / busy:.1f} files/s, {task_bytes / busy / 1e6:.1f} MB/s per busy worker); "
+        f"mean {busy / len(rows):.2f} s, max {max(r.seconds for r in rows):.2f} s per batch; "
+        f"CPU in batches {sum(r.cpu_seconds for r in rows):.1f} s (readers; decoder processes not counted)"
+    )
+    print("per worker busy s: " + ", ".join(f"{w}: {s:.1f}" for w, s in sorted(per_worker.items())))
+    overhead = dist[2] - busy / max(1, len(per_worker))  # planning, start-up, waiting for the last batch
+    print(f"fixed cost in the cluster run (scan phase less busy time per worker): {overhead:.1f} s")
+    for n in (1, 2, 4, 8, 16):
+        est = overhead + busy / n
+        print(
+            f"  {n:2d} machines like one worker here: ~{est:.1f} s scan phase, ~{nbytes / est / 1e6:.0f} MB/s"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -221,7 +370,18 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000, help="hash-set entries for the full scan")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each crypto contestant (best kept)")
     parser.add_argument("--skip-full", action="store_true", help="only the crypto-only comparison")
+    parser.add_argument("--cluster", help="compare one process with --cluster local:N (PostgreSQL) instead")
     args = parser.parse_args()
+    if args.cluster:
+        size = parse_size(args.size)
+        tree = args.tree / f"tree-{args.size}"
+        print(f"building the tree ({args.size}) in {tree} (cached) ...", flush=True)
+        build_tree(tree, size)
+        files, nbytes = tree_stats(tree)
+        print(f"tree: {files:,} files, {nbytes / 1e6:,.0f} MB\n", flush=True)
+        warm(tree)
+        cluster_compare(tree, files, nbytes, args.cluster, args.workers)
+        return
     hashdeep = shutil.which("hashdeep")
     if hashdeep is None:
         sys.exit("hashdeep not found: apt-get install hashdeep (see benchmarks/README.md)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -13,6 +13,9 @@ from netsafe.cli.errors import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_USAGE, fail
 from netsafe.hashing.options import ALL_SIGNALS, OptionError, parse_signals
 from netsafe.signals.types import REGISTRY
 from netsafe.textsafe import is_exact_utf8, readable
+
+if TYPE_CHECKING:
+    from netsafe.triage.cluster import ClusterSpec
 
 
 class _ScanGroup(TyperGroup):
@@ -104,6 +107,17 @@ def scan_command(
         "keep the reader busy for ever) before it is reported and skipped.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    cluster: str | None = typer.Option(
+        None,
+        "--cluster",
+        help="Run on a Dask cluster: local:N (N worker processes here), or a scheduler's tcp://HOST:PORT "
+        "or tls://HOST:PORT (workers see the evidence at the same paths; PostgreSQL store). docs/scale.md.",
+    ),
+    tls_ca_file: Path | None = typer.Option(
+        None, "--tls-ca-file", help="With --cluster tls://: the PEM of the cluster's authority."
+    ),
+    tls_cert: Path | None = typer.Option(None, "--tls-cert", help="With tls://: this client's PEM."),
+    tls_key: Path | None = typer.Option(None, "--tls-key", help="With --cluster tls://: its key's PEM."),
 ) -> None:
     """Scan evidence: hash every file (inside archives and disk images too), match it against hash sets,
     checkpoint in the store as it goes, and write report.json, report.csv, categories.csv, report.html,
@@ -117,6 +131,7 @@ def scan_command(
     from netsafe.media.limits import Limits
     from netsafe.store.db import StoreError, open_database
     from netsafe.triage import service
+    from netsafe.triage.cluster import check_store
     from netsafe.triage.pipeline import ScanConfig
     from netsafe.triage.progress import ScanProgress
 
@@ -148,6 +163,9 @@ def scan_command(
             _error(f"--out {out} is inside the evidence {src}: write the report somewhere else")
     if (out_dir / "manifest.txt").exists() and not resume:
         _error(f"--out {out} holds a finished report already: choose another folder")
+    spec = None
+    if cluster is not None or tls_ca_file or tls_cert or tls_key:
+        spec = _cluster_spec(cluster, tls_ca_file, tls_cert, tls_key)
     config = ScanConfig(
         sources=tuple(str(s) for s in sources),
         out_dir=str(out_dir),
@@ -168,8 +186,18 @@ def scan_command(
     try:
         progress = ScanProgress([str(s) for s in sources], enabled=None if not quiet else False)
         with handled("netsafe scan"), progress:
+            if spec is not None:
+                check_store(spec, db.backend)  # before any cluster starts
             try:
-                outcome = service.scan(db, Actor.cli(), config, resume=resume, hook=progress.update)
+                outcome = service.scan(
+                    db,
+                    Actor.cli(),
+                    config,
+                    resume=resume,
+                    hook=progress.update,
+                    cluster=spec,
+                    worker_hook=progress.update_worker,
+                )
             except service.ScanInterruptedError as err:
                 _error(str(err), EXIT_INTERRUPTED)
     except KeyboardInterrupt:  # before the scan started or while its outcome was printed: nothing to resume
@@ -182,6 +210,21 @@ def scan_command(
         f"{s['errors']} errors; report in {out_dir}",
         err=True,
     )
+
+
+def _cluster_spec(cluster: str | None, ca: Path | None, cert: Path | None, key: Path | None) -> ClusterSpec:
+    from netsafe.triage.cluster import ClusterError, TlsFiles, parse_cluster
+
+    if cluster is None:
+        _error("--tls-ca-file, --tls-cert and --tls-key go with --cluster tls://HOST:PORT")
+    given = [p for p in (ca, cert, key) if p is not None]
+    if given and len(given) != 3:
+        _error("--cluster tls://...: give all three of --tls-ca-file, --tls-cert and --tls-key")
+    tls = TlsFiles(ca, cert, key) if ca and cert and key else None
+    try:
+        return parse_cluster(cluster, tls)
+    except ClusterError as err:
+        _error(str(err))
 
 
 @app.command("report")

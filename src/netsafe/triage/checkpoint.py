@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select, update
 from netsafe import __version__
 from netsafe.errors import InvalidInput
 from netsafe.store import Database, StoreError
-from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow
+from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow, ScanTaskRow
 
 
 class ScanStateError(InvalidInput, StoreError):
@@ -198,6 +198,12 @@ def stored_files(db: Database, scan_id: int) -> int:
             select(func.count()).where(ScanEventRow.scan_id == scan_id, ScanEventRow.blob_id.is_not(None))
         )
     return int(count or 0)
+
+
+def has_tasks(db: Database, scan_id: int) -> bool:
+    """The scan was planned into batches for a cluster (netsafe.triage.taskstore)."""
+    with db.session() as session:
+        return bool(session.scalar(select(func.count()).where(ScanTaskRow.scan_id == scan_id)))
 
 
 def set_hash_sets(db: Database, state: ScanState, hash_sets: list[dict[str, Any]]) -> None:

@@ -87,3 +87,25 @@ class ScanEventRow(Base):
     times: Mapped[dict[str, float] | None] = mapped_column(JSON)
     code: Mapped[str | None] = mapped_column(String(32))  # issue code, or "unreadable" for a failed read
     message: Mapped[str | None] = mapped_column(Text)
+
+
+class ScanTaskRow(Base):
+    """One task of a scan run on a Dask cluster: the events ``first_seq`` to ``end_seq`` (exclusive) of one
+    source. A task is ``done`` once all its events are stored; a resumed scan runs only the others again
+    (their rows are written idempotently, so what a dead worker stored is not stored twice)."""
+
+    __tablename__ = "scan_tasks"
+    __table_args__ = (UniqueConstraint("scan_id", "first_seq"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"))
+    source: Mapped[int] = mapped_column(Integer)  # index into scans.sources
+    source_seq: Mapped[int] = mapped_column(BigInteger)  # seq of the source's first event
+    first_seq: Mapped[int] = mapped_column(BigInteger)
+    end_seq: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))  # pending | done
+    worker: Mapped[str | None] = mapped_column(Text)  # the Dask worker's address that finished it
+    files: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    cpu_seconds: Mapped[float] = mapped_column(Float, default=0.0)

@@ -167,7 +167,7 @@ def _sha256_file(path: str) -> str | None:
     return h.hexdigest()
 
 
-def start_or_resume(db: Database, config: ScanConfig, resume: bool) -> ScanState:
+def start_or_resume(db: Database, config: ScanConfig, resume: bool, cluster: bool = False) -> ScanState:
     out_dir = os.path.abspath(config.out_dir)
     existing = checkpoint.find_scan(db, out_dir)
     if resume:
@@ -180,6 +180,11 @@ def start_or_resume(db: Database, config: ScanConfig, resume: bool) -> ScanState
             raise ScanStateError(
                 "--resume needs the same SOURCE arguments, in the same order, as the interrupted scan: "
                 + " ".join(s["path"] for s in existing.sources)
+            )
+        if not cluster and existing.status != "finished" and checkpoint.has_tasks(db, existing.id):
+            # Its events are stored by batch, not as a prefix of the walk: only batches can finish it.
+            raise ScanStateError(
+                "this scan was started with --cluster: resume it with --cluster too (local:1 runs it here)"
             )
         if existing.status == "finished":
             # Scanned, but its report could not be written (disk full, say): --resume writes it now.
@@ -238,7 +243,15 @@ class _Slot:
 
 
 class Scanner:
-    def __init__(self, db: Database, config: ScanConfig, state: ScanState, matcher: ScanMatcher) -> None:
+    def __init__(
+        self,
+        db: Database,
+        config: ScanConfig,
+        state: ScanState,
+        matcher: ScanMatcher,
+        batch: Batch | None = None,
+        pool: DecodePool | None = None,
+    ) -> None:
         self.db = db
         self.config = config
         self.state = state
@@ -251,7 +264,10 @@ class Scanner:
         self.workers = config.workers or default_workers()
         self.decode_options = HashOptions(signals=frozenset(self.perceptual))
         self.progress = Progress(state.files, state.bytes, state.matched_files, 0)
-        self.batch = Batch()
+        # A cluster task writes idempotently (netsafe.triage.tasks), the one-process scan as a prefix.
+        self.batch = batch if batch is not None else Batch()
+        # A cluster worker keeps one decoder pool for all its batches (starting one costs ~1 s).
+        self.shared_pool = pool
         self.window: deque[_Slot] = deque()
         self.unrouted = 0  # index in window of the first slot not routed yet
         self.run_started = time.monotonic()
@@ -259,13 +275,21 @@ class Scanner:
     def elapsed(self) -> float:
         return self.state.elapsed + time.monotonic() - self.run_started
 
-    def run(self, events: Iterator[MediaItem | SourceIssue], hook: ProgressHook | None = None) -> None:
+    def run(
+        self,
+        events: Iterator[MediaItem | SourceIssue],
+        hook: ProgressHook | None = None,
+        first_seq: int = 0,
+    ) -> None:
+        """Scan ``events``, the first of which is numbered ``first_seq`` (a cluster task walks one source)."""
         limit = max(WINDOW_MIN, self.workers * WINDOW_PER_WORKER)
         reader = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="netsafe-read")
-        pool = DecodePool(self.workers) if self.perceptual else None
+        pool = self.shared_pool
+        if pool is None and self.perceptual:
+            pool = DecodePool(self.workers)
         last_commit = time.monotonic()
         try:
-            source = enumerate(events)
+            source = enumerate(events, first_seq)
             exhausted = False
             while True:
                 while not exhausted and len(self.window) < limit:
@@ -310,7 +334,7 @@ class Scanner:
             self.batch.commit(self.db, self.state, self.elapsed())
         finally:
             reader.shutdown(wait=True, cancel_futures=True)
-            if pool is not None:
+            if pool is not None and pool is not self.shared_pool:
                 pool.close()
 
     def _route(self, pool: DecodePool | None) -> None:

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
@@ -27,6 +28,13 @@ def _mb(n: float) -> str:
 class _Counts(ProgressColumn):
     def render(self, task: Task) -> Text:
         f = task.fields
+        if "tasks" in f:  # one worker of a cluster scan: its rates over the seconds it was busy
+            busy = max(f["seconds"], 1e-6)
+            return Text(
+                f"{f['tasks']:,} batches  {f['files']:,} files  {_mb(f['bytes'])}  "
+                f"{f['files'] / busy:,.1f} files/s  {f['bytes'] / busy / 1e6:,.1f} MB/s",
+                style="dim cyan",
+            )
         elapsed = max(time.monotonic() - f["t0"], 1e-6)
         text = (
             f"{f['files']:,} files  {_mb(f['bytes'])}  {f['files'] / elapsed:,.1f} files/s  "
@@ -63,7 +71,7 @@ class ScanProgress:
     def __init__(self, sources: list[str], enabled: bool | None = None) -> None:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self._progress = Progress(
-            TextColumn("[bold]scanning"),
+            TextColumn("[bold]{task.description}"),
             BarColumn(),
             _Counts(),
             TimeRemainingColumn(),
@@ -71,12 +79,13 @@ class ScanProgress:
             disable=not self.enabled,
         )
         self._task: TaskID = self._progress.add_task(
-            "scan", total=None, files=0, bytes=0, matched=0, errors=0, t0=time.monotonic()
+            "scanning", total=None, files=0, bytes=0, matched=0, errors=0, t0=time.monotonic()
         )
         self._sources = sources
         self._host_done = 0
         self._last = 0.0
         self._counters: Counters | None = None
+        self._workers: dict[str, TaskID] = {}
         if self.enabled:
             threading.Thread(target=self._count, daemon=True).start()
 
@@ -101,6 +110,15 @@ class ScanProgress:
             return
         self._last = now
         self._draw(counters)
+
+    def update_worker(self, address: str, done: Any) -> None:
+        """A worker's totals (netsafe.triage.cluster_run.WorkerProgress), one line per worker."""
+        fields = {"tasks": done.tasks, "files": done.files, "bytes": done.bytes, "seconds": done.seconds}
+        task = self._workers.get(address)
+        if task is None:
+            self._workers[address] = self._progress.add_task(f"  {address}", total=None, **fields)
+        else:
+            self._progress.update(task, **fields)
 
     def _draw(self, counters: Counters) -> None:
         self._progress.update(

@@ -22,6 +22,7 @@ from netsafe.hashsets.profiles import ProfileError, load_profile, map_category
 from netsafe.store.db import Database
 from netsafe.textsafe import readable
 from netsafe.triage import checkpoint
+from netsafe.triage.cluster import ClusterSpec, check_store
 from netsafe.triage.models import ScanBlobRow, ScanRow
 from netsafe.triage.pipeline import ScanConfig, run_scan
 from netsafe.triage.report import write_reports
@@ -68,14 +69,26 @@ def scan(
     resume: bool = False,
     hook: Callable[..., None] | None = None,
     started: Callable[[int], None] | None = None,
+    cluster: ClusterSpec | None = None,
+    worker_hook: Callable[..., None] | None = None,
 ) -> ScanOutcome:
     """Scan ``config.sources`` (or finish the interrupted scan for ``config.out_dir``), write the report
     files and record the scan in the audit log. Raises the kinds of netsafe.errors: a request that cannot
     be served as given (unknown hash set, a finished scan in --out) or a store or report failure.
-    ``started`` is told the scan's id as soon as the scan is stored."""
+    ``started`` is told the scan's id as soon as the scan is stored. With ``cluster`` the walking, hashing
+    and matching run on a Dask cluster (netsafe.triage.cluster_run); ``worker_hook`` then hears each
+    worker's totals as its batches finish."""
     out_dir = Path(config.out_dir).absolute()
     try:
-        state = run_scan(db, config, resume=resume, hook=hook, started=started)
+        if cluster is None:
+            state = run_scan(db, config, resume=resume, hook=hook, started=started)
+        else:
+            check_store(cluster, db.backend)
+            from netsafe.triage.cluster_run import run_cluster_scan  # imports distributed: only here
+
+            state = run_cluster_scan(
+                db, config, cluster, resume=resume, hook=hook, started=started, worker_hook=worker_hook
+            )
     except KeyboardInterrupt:
         raise _interrupted(db, actor, config, out_dir, resume) from None
     try:
