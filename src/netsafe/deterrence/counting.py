@@ -65,6 +65,14 @@ class Tally:
     def due(self) -> bool:
         return time.monotonic() - self._flushed >= self.flush_seconds
 
+    def claim_flush(self) -> bool:
+        """Whether a flush is due, and if so this caller's to start: the others carry on counting."""
+        with self._lock:
+            if time.monotonic() - self._flushed < self.flush_seconds:
+                return False
+            self._flushed = time.monotonic()
+            return True
+
     def flush(self, db: Database) -> None:
         with self._lock:
             cells, self._cells = self._cells, {}
