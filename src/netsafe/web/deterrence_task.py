@@ -13,10 +13,11 @@ import asyncio
 from netsafe.deterrence.checking import Checker
 
 MIN_PAUSE = 0.05  # a flush_seconds of 0 (tests: write at once) must not spin
+MAX_PAUSE = 1.0  # a flush_seconds changed while the task sleeps takes effect within this
 
 
 async def flush_forever(checker: Checker) -> None:
     while True:
-        await asyncio.sleep(max(checker.tally.flush_seconds, MIN_PAUSE))
+        await asyncio.sleep(min(max(checker.tally.flush_seconds, MIN_PAUSE), MAX_PAUSE))
         if checker.tally.claim_flush():
             await asyncio.to_thread(checker.flush_quietly)
