@@ -166,12 +166,12 @@ def known_entry(checker: Checker, entry_id: int | None) -> int:
 def count_shown(
     db: Database, checker: Checker, entry_id: int | None, variant: str, today: date | None = None
 ) -> None:
-    with db.session() as session:
-        counting.bump(session, known_entry(checker, entry_id), variant, today or _today(), "warnings")
+    """Counted in the checker's tally with the checks (a warning is shown for every blocked search the
+    middleware answers: a write each would put the store's write lock back in front of them)."""
+    checker.count(known_entry(checker, entry_id), variant, today or _today(), "warnings")
 
 
 def count_help(
     db: Database, checker: Checker, entry_id: int | None, variant: str, today: date | None = None
 ) -> None:
-    with db.session() as session:
-        counting.bump(session, known_entry(checker, entry_id), variant, today or _today(), "help_clicks")
+    checker.count(known_entry(checker, entry_id), variant, today or _today(), "help_clicks")
