@@ -71,9 +71,10 @@ class NetsafeAPI(FastAPI):
     """FastAPI with two layers outside its middleware stack.
 
     Security headers go outermost, so that every response gets them, the framework's own 500 included.
-    Inside them, the /match fast path (``web/fastpath.py``): measured on one worker, the stack's layers (error
-    catching, body limit, FastAPI's own) cost about a tenth of a /match request, so the fast path applies
-    the limit and the 500 itself and hands every request it does not answer to the whole stack."""
+    Inside them, the fast paths of /match (``web/fastpath.py``) and /deterrence/check (``web/checkpath.py``):
+    measured on one worker, the stack's layers (error catching, body limit, FastAPI's own) cost about a tenth
+    of a /match request and most of a /check, so the fast paths apply the limits and the 500 themselves and
+    hand every request they do not answer to the whole stack."""
 
     fast_path: Callable[[ASGIApp], ASGIApp] | None = None
     trusted_proxies: list[str] | None = None
