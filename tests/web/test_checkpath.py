@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -177,3 +178,27 @@ def test_counts_are_written_within_flush_seconds_without_more_checks(pair: tuple
             threading.Event().wait(0.05)
         # Written by the flusher, with no check to find the flush due: a crash loses at most flush_seconds.
         assert [r["checks"] for r in counting.counts(fast.db)] == [3]
+
+
+def test_no_check_waits_for_the_flush_it_finds_due(
+    pair: tuple[Service, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, _ = pair
+    checker = fast.app.state.netsafe.deterrence
+    checker.tally.flush_seconds = 0.01
+    started, release = threading.Event(), threading.Event()
+
+    def slow_flush() -> None:
+        started.set()
+        release.wait(10)
+
+    monkeypatch.setattr(checker, "flush_quietly", slow_flush)
+    threading.Event().wait(0.05)  # a flush is due
+    with fast.client() as client:  # one event loop for the request and what it leaves running
+        try:
+            t0 = time.monotonic()
+            got = client.post(PATH, json={"query": "pthc"}, headers=fast.bearer("platform"))
+            assert got.status_code == 200 and time.monotonic() - t0 < 5
+            assert started.wait(5)  # the flush did start, behind the answer
+        finally:
+            release.set()
