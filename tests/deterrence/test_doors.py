@@ -139,6 +139,18 @@ def test_middleware_in_a_platform_app(site: Service) -> None:
     assert client.get("/warning/help/traced/nosuch", follow_redirects=False).status_code == 404
 
 
+def test_middleware_counts_in_memory_and_writes_them_at_shutdown(site: Service) -> None:
+    platform = _platform(site.db)
+    checker = platform.checker  # type: ignore[attr-defined]
+    checker.tally.flush_seconds = 3600  # nothing due while it serves
+    with TestClient(platform) as client:  # the lifespan: startup, then shutdown on leaving
+        assert "results" in client.get("/search?q=cats").text
+        assert client.get("/search?q=pthc").status_code == 200
+        assert counting.counts(site.db) == []  # no store write for a search or a warning shown
+    rows = counting.counts(site.db)
+    assert sum(r["checks"] for r in rows) == 2 and sum(r["warnings"] for r in rows) == 1
+
+
 def test_cli_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NETSAFE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.delenv("NETSAFE_CONFIG", raising=False)

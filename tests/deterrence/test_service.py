@@ -176,3 +176,36 @@ def test_counts_wait_in_memory_until_flushed(db: Database) -> None:
     assert [c["checks"] for c in counting.counts(db)] == [2]
     checker.flush()  # nothing new: nothing written twice
     assert [c["checks"] for c in counting.counts(db)] == [2]
+
+
+def test_a_flush_writes_many_cells_in_one_statement(db: Database) -> None:
+    from sqlalchemy import event
+
+    tally = counting.Tally(3600)
+    for entry_id in range(1, 301):
+        tally.add(entry_id, "", DAY, "checks")
+        tally.add(entry_id, "harm", DAY, "warnings")
+    tally.add(7, "harm", DAY, "help_clicks")
+    tally.flush(db)  # every cell new
+    for entry_id in range(1, 301):
+        tally.add(entry_id, "", DAY, "checks")
+    statements: list[str] = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        tally.flush(db)  # every cell there already
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert len(writes) <= 3  # not one or two a cell: 300 cells took seconds of CPU
+    rows = {(r["entry_id"], r["variant"]): r for r in counting.counts(db)}
+    assert len(rows) == 600
+    assert rows[(7, None)]["checks"] == 2 and rows[(7, "harm")] | {"list": None} == {
+        "list": None,
+        "entry_id": 7,
+        "variant": "harm",
+        "day": DAY.isoformat(),
+        "checks": 0,
+        "warnings": 1,
+        "help_clicks": 1,
+    }

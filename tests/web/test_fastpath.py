@@ -65,6 +65,8 @@ BODIES: list[Any] = [
     {"signals": {}},  # 422 none given
     {"signals": {"pdq": NEAR}, "max_distance": 65},  # 422 out of range
     {"signals": {"pdq": NEAR}, "surprise": 1},
+    {"signals": {"pdq": NEAR}, "deep": json.loads("[" * 70 + "]" * 70)},  # the JSON body guard's 422
+    {"signals": {"pdq": NEAR}, "n": int("9" * 300)},
     "not json at all",
     [1, 2, 3],
 ]

@@ -8,6 +8,7 @@ counter in memory (``counting.Tally``, written to the store with the others at m
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from netsafe.deterrence.urls import UrlMatcher
 from netsafe.errors import InvalidInput
 from netsafe.hotline.urls import normalise as normalise_url
 from netsafe.store.db import Database
+
+log = logging.getLogger(__name__)
 
 MAX_QUERY = 1000
 WARNING_PATH = "/warning"
@@ -46,6 +49,7 @@ class Checker:
         self._lists = Lists()
         self._looked = float("-inf")
         self._lock = threading.Lock()
+        self._refreshing = False
 
     def current(self) -> Lists:
         if time.monotonic() - self._looked < self.refresh_seconds:
@@ -59,10 +63,43 @@ class Checker:
                 self._looked = time.monotonic()
         return self._lists
 
+    def current_nowait(self) -> Lists | None:
+        """The lists in memory without waiting for the store, a re-read started in a thread when they are
+        older than ``refresh_seconds``; None when there are none yet or ``refresh_seconds`` is 0 (the caller
+        then calls :meth:`current` where it may wait). For the event loop: one request must not hold up the
+        others while the store is read, still less while a new version of a million URLs is built."""
+        if time.monotonic() - self._looked < self.refresh_seconds:
+            return self._lists
+        if self.refresh_seconds <= 0 or self._looked == float("-inf"):
+            return None
+        with self._lock:
+            if self._refreshing:
+                return self._lists
+            self._refreshing = True
+        threading.Thread(target=self._refresh, name="deterrence-lists", daemon=True).start()
+        return self._lists
+
+    def _refresh(self) -> None:
+        try:
+            self.current()
+        except Exception as err:  # the lists in memory still answer; tried again after refresh_seconds
+            log.warning("deterrence lists not re-read: %s", type(err).__name__)
+            self._looked = time.monotonic()
+        finally:
+            self._refreshing = False
+
     def count(self, entry_id: int, variant: str, day: date, column: str) -> None:
         self.tally.add(entry_id, variant, day, column)
         if self.tally.due():
+            self.flush_quietly()
+
+    def flush_quietly(self) -> None:
+        """Write the counts; if the store cannot take them now they wait for the next flush, and the check
+        that happened to be due to write them still gets its answer."""
+        try:
             self.tally.flush(self.db)
+        except Exception as err:
+            log.warning("deterrence counts not written yet: %s", type(err).__name__)
 
     def flush(self) -> None:
         self.tally.flush(self.db)
@@ -91,9 +128,16 @@ def check(
     today: date | None = None,
 ) -> dict[str, Any]:
     """``{"blocked", "kind", "entry_id", "warning_url"}`` for one URL or one search; counted, not audited."""
+    found = answer(checker.current(), url, query)
+    checker.count(found["entry_id"] or counting.NO_ENTRY, "", today or _today(), "checks")
+    return found
+
+
+def answer(found: Lists, url: str | None = None, query: str | None = None) -> dict[str, Any]:
+    """The check's answer from lists in memory, neither counted nor touching the store (the web fast path
+    counts it in memory itself)."""
     if (url is None) == (query is None):
         raise InvalidInput("give either url or query")
-    found = checker.current()
     kind: str | None
     if url is not None:
         got = normalise_url(url)
@@ -105,7 +149,6 @@ def check(
             raise InvalidInput(f"query: longer than {MAX_QUERY} characters")
         hit_word = found.keywords.find(query)
         entry_id, kind = (hit_word.entry_id, "keyword") if hit_word else (None, None)
-    checker.count(entry_id or counting.NO_ENTRY, "", today or _today(), "checks")
     return {
         "blocked": entry_id is not None,
         "kind": kind,
@@ -123,12 +166,12 @@ def known_entry(checker: Checker, entry_id: int | None) -> int:
 def count_shown(
     db: Database, checker: Checker, entry_id: int | None, variant: str, today: date | None = None
 ) -> None:
-    with db.session() as session:
-        counting.bump(session, known_entry(checker, entry_id), variant, today or _today(), "warnings")
+    """Counted in the checker's tally with the checks (a warning is shown for every blocked search the
+    middleware answers: a write each would put the store's write lock back in front of them)."""
+    checker.count(known_entry(checker, entry_id), variant, today or _today(), "warnings")
 
 
 def count_help(
     db: Database, checker: Checker, entry_id: int | None, variant: str, today: date | None = None
 ) -> None:
-    with db.session() as session:
-        counting.bump(session, known_entry(checker, entry_id), variant, today or _today(), "help_clicks")
+    checker.count(known_entry(checker, entry_id), variant, today or _today(), "help_clicks")

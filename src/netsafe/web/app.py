@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from netsafe.audit.writer import AuditWriter
 from netsafe.deterrence.checking import Checker
 from netsafe.services.accounts import Principal, Throttle
 from netsafe.store.db import Database, open_database
-from netsafe.web import docs_page, monitor_task, quiet_paths
+from netsafe.web import deterrence_task, docs_page, monitor_task, quiet_paths
 from netsafe.web.api import accounts as api_accounts
 from netsafe.web.api import audit as api_audit
 from netsafe.web.api import cases as api_cases
@@ -38,6 +39,7 @@ from netsafe.web.api import stats as api_stats
 from netsafe.web.api import system as api_system
 from netsafe.web.api import thumbnails as api_thumbnails
 from netsafe.web.auth import LoginRequiredError, page_principal, require_login
+from netsafe.web.checkpath import CheckFastPath
 from netsafe.web.config import Settings, load_settings, trusted_proxies
 from netsafe.web.errors import install as install_errors
 from netsafe.web.errors import withhold_exception_text
@@ -69,9 +71,10 @@ class NetsafeAPI(FastAPI):
     """FastAPI with two layers outside its middleware stack.
 
     Security headers go outermost, so that every response gets them, the framework's own 500 included.
-    Inside them, the /match fast path (``web/fastpath.py``): measured on one worker, the stack's layers (error
-    catching, body limit, FastAPI's own) cost about a tenth of a /match request, so the fast path applies
-    the limit and the 500 itself and hands every request it does not answer to the whole stack."""
+    Inside them, the fast paths of /match (``web/fastpath.py``) and /deterrence/check (``web/checkpath.py``):
+    measured on one worker, the stack's layers (error catching, body limit, FastAPI's own) cost about a tenth
+    of a /match request and most of a /check, so the fast paths apply the limits and the 500 themselves and
+    hand every request they do not answer to the whole stack."""
 
     fast_path: Callable[[ASGIApp], ASGIApp] | None = None
     trusted_proxies: list[str] | None = None
@@ -113,7 +116,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             if settings.hotline.monitor_in_service
             else None
         )
+        flushing = asyncio.create_task(deterrence_task.flush_forever(state.deterrence))
         yield
+        flushing.cancel()
         if monitoring is not None:
             monitoring.cancel()
         state.scans.shutdown()  # a scan started from the pages stops between two items, resumable
@@ -189,8 +194,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return RedirectResponse(f"/login?next={exc.next_path}", status_code=303)
 
     app.trusted_proxies = trusted_proxies(settings)
+    fast_paths: list[Callable[[ASGIApp], ASGIApp]] = []
+    if settings.fast_check:
+        fast_paths.append(lambda stack: CheckFastPath(stack, path=f"{API}/deterrence/check"))
     if settings.fast_match:
-        app.fast_path = lambda stack: MatchFastPath(stack, path=f"{API}/match")
+        fast_paths.append(lambda stack: MatchFastPath(stack, path=f"{API}/match"))
+    if fast_paths:
+        app.fast_path = lambda stack: functools.reduce(lambda inner, wrap: wrap(inner), fast_paths, stack)
     app.add_middleware(JsonBodyGuardMiddleware)  # inside the body limit, which counts the bytes first
     app.add_middleware(
         BodyLimitMiddleware,

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     # Answer JSON /match requests with API tokens without FastAPI's routing (same code and responses,
     # several times the throughput: benchmarks/README.md); off only to compare or to rule it out.
     fast_match: bool = True
+    # The same for POST /api/v1/deterrence/check with a ``deterrence`` token (web/checkpath.py).
+    fast_check: bool = True
     log_level: str = "info"
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks, comma-separated;
     # "*" for any). None by default: anyone can send the header, and it names the client that is audited

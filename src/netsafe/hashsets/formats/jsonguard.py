@@ -31,7 +31,7 @@ MAX_SCALAR_BYTES = 256
 
 _SPLIT = re.compile(rb'("[^"\\]*(?:\\.[^"\\]*)*")', re.DOTALL)
 _STRING_TAIL = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
-_LONG_SCALAR = re.compile(rb'[^\[\]{}:,"\s]{%d}' % (MAX_SCALAR_BYTES + 1))
+LONG_SCALAR = re.compile(rb'[^\[\]{}:,"\s]{%d}' % (MAX_SCALAR_BYTES + 1))
 _TRAILING_SCALAR = re.compile(rb'[^\[\]{}:,"\s]*\Z')
 _KEY_BEFORE = re.compile(rb'"((?:[^"\\]|\\.){0,200})"\s*:\s*\Z', re.DOTALL)
 # A control character in a JSON string (escaped, as JSON requires, or DEL, which it does not): readers
@@ -138,7 +138,7 @@ class JsonGuard:
         if int((ends - starts).max()) + carried > MAX_SCALAR_BYTES:
             stretches = zip(starts.tolist(), ends.tolist(), strict=True)
             joined = self._scalar + b"".join(clean[s:e] for s, e in stretches)
-            if _LONG_SCALAR.search(joined):
+            if LONG_SCALAR.search(joined):
                 self._fail(data, pos)
         # Depth: "[" and "{" differ from "]" and "}" by one bit; a bracket counts if an even number of
         # quotes comes before it (outside a string), and the depth peaks just after an opening bracket.
