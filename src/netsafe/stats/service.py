@@ -21,8 +21,9 @@ from netsafe.cases.vocab import ActionKind, Status
 from netsafe.deterrence.counting import NO_ENTRY
 from netsafe.deterrence.models import DeterrenceCountRow
 from netsafe.errors import InvalidInput
+from netsafe.hotline import daily
 from netsafe.hotline.models import AssessmentRow as HotlineAssessment
-from netsafe.hotline.models import ItemAssessmentRow, ReportRow
+from netsafe.hotline.models import DailyRow, ItemAssessmentRow, ReportRow
 from netsafe.hotline.states import Outcome
 from netsafe.stats import sections, sql
 from netsafe.stats.disclosure import Rule, describe
@@ -64,6 +65,15 @@ class Period:
             out.append(column <= self.end)
         return out
 
+    def day_texts(self, column: Any) -> list[ColumnElement[bool]]:
+        """On a YYYY-MM-DD text column (the daily summaries)."""
+        out: list[ColumnElement[bool]] = []
+        if self.start:
+            out.append(column >= self.start.isoformat())
+        if self.end:
+            out.append(column <= self.end.isoformat())
+        return out
+
     def describe(self) -> dict[str, str | None]:
         return {
             "from": self.start.isoformat() if self.start else None,
@@ -77,14 +87,6 @@ def _counts(session: Session, key: Any, *where: ColumnElement[bool], of: Any = N
     return {UNKNOWN if k is None else str(k): int(n) for k, n in session.execute(query)}
 
 
-def _within(period: Period, day: str | None) -> bool:
-    if day is None:
-        return False
-    return (period.start is None or day >= period.start.isoformat()) and (
-        period.end is None or day <= period.end.isoformat()
-    )
-
-
 def _add(into: dict[str, int], key: Any, n: int) -> None:
     name = UNKNOWN if key is None else str(key)
     into[name] = into.get(name, 0) + n
@@ -92,53 +94,29 @@ def _add(into: dict[str, int], key: Any, n: int) -> None:
 
 def _hotline(session: Session, period: Period, rule: Rule | None, dialect: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    confirmed = ReportRow.outcome == Outcome.CRIMINAL.value
-    # One scan: reports by day received, day assessed, confirmed or not, public or not.
-    received_day, assessed_day = (
-        sql.day(ReportRow.received_at, dialect),
-        sql.day(ReportRow.assessed_at, dialect),
+    # One read of the daily summary (hotline/daily.py): a few thousand cells, not a million reports.
+    cell = DailyRow
+    month = case((cell.measure.in_(daily.MONTHLY), func.substr(cell.day, 1, 7)), else_="")
+    query = (
+        select(cell.measure, cell.key, month, func.sum(cell.n))
+        .where(*period.day_texts(cell.day))
+        .group_by(cell.measure, cell.key, month)
     )
-    flags = (case((confirmed, 1), else_=0), case((ReportRow.source == "public", 1), else_=0))
-    by_day = select(received_day, assessed_day, *flags, func.count()).group_by(
-        received_day, assessed_day, *flags
-    )
-    received: dict[str, int] = {}
-    assessed: dict[str, int] = {}
-    criminal: dict[str, int] = {}
-    public = actionable = 0
-    for got, done, is_criminal, is_public, n in session.execute(by_day):
-        if _within(period, got):
-            _add(received, got[:7], n)
-        if _within(period, done):
-            _add(assessed, done[:7], n)
-            if is_criminal:
-                _add(criminal, done[:7], n)
-            if is_public:
-                public += n
-                actionable += n if is_criminal else 0
-    for name, counts in (("received", received), ("assessed", assessed), ("confirmed", criminal)):
-        rows += table(f"{name}_by_month", "month", dict(sorted(counts.items())), rule)
+    summed: dict[str, dict[str, int]] = {}
+    for name, key, in_month, n in session.execute(query):
+        if n:
+            _add(summed.setdefault(name, {}), in_month or key, int(n))
+    for name in daily.MONTHLY:
+        rows += table(f"{name}_by_month", "month", dict(sorted(summed.get(name, {}).items())), rule)
+    public = sum(summed.get("public_assessed", {}).values())
+    actionable = sum(summed.get("public_actionable", {}).values())
     rows.append(count("public_reports", "assessed", public, rule))
     rows.append(count("public_reports", "actionable", actionable, rule))
     rows.append(percent("public_reports", "actionable_percent", actionable, public, rule))
-    # One scan: confirmed reports by every dimension at once; the margins are added up from the groups.
+    for name in daily.DIMENSIONS:
+        rows += table(f"by_{name}", name, dict(sorted(summed.get(name, {}).items())), rule)
+    confirmed = ReportRow.outcome == Outcome.CRIMINAL.value
     assessed_in = [ReportRow.assessed_at.is_not(None), *period.times(ReportRow.assessed_at)]
-    columns = (
-        ReportRow.category,
-        ReportRow.age_band,
-        ReportRow.site_type,
-        ReportRow.country,
-        ReportRow.route,
-    )
-    names = ("category", "age_band", "site_type", "country", "route")
-    margins: dict[str, dict[str, int]] = {name: {} for name in names}
-    for *keys, n in session.execute(
-        select(*columns, func.count()).where(*assessed_in, confirmed).group_by(*columns)
-    ):
-        for name, key in zip(names, keys, strict=True):
-            _add(margins[name], key, n)
-    for name in names:
-        rows += table(f"by_{name}", name, dict(sorted(margins[name].items())), rule)
     # Per item as the analysts graded it (an item graded again on appeal counts under each grade's values:
     # the grades are votes, rarely different).
     items = [
@@ -156,13 +134,8 @@ def _hotline(session: Session, period: Period, rule: Rule | None, dialect: str) 
     ):
         label = case((flag, "yes"), else_="no")
         rows += table(f"reports_{view}", view, _counts(session, label, *items, of=ReportRow.id), rule)
-    # One scan: removal times by tenth of an hour, for the percentiles and the distribution.
-    removed = [ReportRow.removed_after_seconds.is_not(None), *period.times(ReportRow.removed_at)]
-    tenth = func.round(ReportRow.removed_after_seconds / 360.0)
-    histogram = [
-        (float(t) / 10.0, int(n))
-        for t, n in session.execute(select(tenth, func.count()).where(*removed).group_by(tenth))
-    ]
+    # Removal times by bucket (tenths of an hour, coarser past a day: hotline/daily.py).
+    histogram = [(int(k) / 10.0, n) for k, n in summed.get("removal", {}).items()]
     n_removed = sum(n for _, n in histogram)
     rows.append(measure("notice_to_removal", "median_hours", n_removed, sql.percentile(histogram, 0.5), rule))
     rows.append(measure("notice_to_removal", "p90_hours", n_removed, sql.percentile(histogram, 0.9), rule))
