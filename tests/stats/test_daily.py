@@ -195,8 +195,8 @@ def test_the_commands_keep_the_summary(db: Database) -> None:
             now=later,
         )
     assess(db, ACTOR, "ann", refs[5], Verdict(Outcome.NOT_CRIMINAL), now=later)
-    assess(db, ACTOR, "bob", refs[0], Verdict(Outcome.CRIMINAL, site_type="forum", category="B", age_band="11-13"),
-           appeal=True, now=later)  # fmt: skip
+    appeal = Verdict(Outcome.CRIMINAL, site_type="forum", category="B", age_band="11-13")
+    assess(db, ACTOR, "bob", refs[0], appeal, appeal=True, now=later)
     with db.session() as session:  # the monitor's write, without its fetch
         report = session.scalars(select(ReportRow).where(ReportRow.reference == refs[1])).one()
         report.removed_at, report.removed_after_seconds = later + timedelta(hours=30), 30 * 3600.0
