@@ -222,3 +222,13 @@ def test_removal_buckets(seconds: float, tenths: int) -> None:
     from netsafe.hotline.daily import bucket
 
     assert bucket(seconds) == tenths == _tenths(seconds)
+
+
+def test_the_migration_fills_the_summary_from_the_reports_held(db: Database) -> None:
+    from netsafe.store.migrate import downgrade, upgrade
+
+    test_the_commands_keep_the_summary(db)
+    kept = table(db)
+    downgrade(db, "0010")
+    upgrade(db)
+    assert table(db) == kept and len(kept) > 10

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Connection,
     Integer,
     String,
+    Table,
     and_,
     case,
     cast,
@@ -91,12 +92,12 @@ def _read(connection: Connection, report_id: int) -> list[Fact]:
     found = connection.execute(
         select(*(table.c[name] for name in _WATCHED)).where(table.c.id == report_id)
     ).one_or_none()
-    return [] if found is None else facts(found._mapping)
+    return [] if found is None else facts(dict(found._mapping))
 
 
 def apply(connection: Connection, change: Counter[Fact]) -> None:
     """Add ``change`` (a count per fact, negative to take off) to the summary, dropping cells that reach 0."""
-    table = DailyRow.__table__
+    table = _table()
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     emptied = False
     for (measure, day, key), n in change.items():
@@ -109,6 +110,12 @@ def apply(connection: Connection, change: Counter[Fact]) -> None:
         emptied = emptied or n < 0
     if emptied:
         connection.execute(delete(table).where(table.c.n == 0))
+
+
+def _table() -> Table:
+    table = DailyRow.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _watched_changed(target: ReportRow) -> bool:
@@ -195,7 +202,7 @@ def _grouped(dialect: str) -> list[Any]:
 
 def rebuild_on(connection: Connection) -> None:
     """Refill the summary from the reports (the migration, :func:`rebuild`); a few grouped scans."""
-    table = DailyRow.__table__
+    table = _table()
     connection.execute(delete(table))
     for query in _grouped(connection.dialect.name):
         connection.execute(table.insert().from_select(["day", "measure", "key", "n"], query))
