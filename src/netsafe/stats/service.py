@@ -29,6 +29,7 @@ from netsafe.stats import sections, sql
 from netsafe.stats.disclosure import Rule, describe
 from netsafe.stats.forces import BY_CODE, find_force
 from netsafe.stats.models import OffenceRow
+from netsafe.stats.review import review_rows
 from netsafe.stats.tables import count, measure, percent, table
 from netsafe.store.db import Database
 from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow
@@ -183,7 +184,7 @@ def _triage(session: Session, period: Period, rule: Rule | None, dialect: str) -
         by_kind[str(kind)][UNKNOWN if cat is None else str(cat)] = int(n)
     for kind, counts in by_kind.items():
         rows += table(f"matched_{kind}s_by_category", "category", dict(sorted(counts.items())), rule)
-    return rows
+    return rows + review_rows(session, period.times, rule, dialect)
 
 
 def _cases(
