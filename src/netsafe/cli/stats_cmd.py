@@ -101,6 +101,22 @@ def import_offences_command(
         sys.stdout.write(f"imported {done['rows']} rows for {done['forces']} forces\n")
 
 
+@app.command("rebuild")
+def rebuild_command() -> None:
+    """Rebuild the hotline's daily summary from the reports (after a bulk load outside netsafe)."""
+    from netsafe.audit.service import Actor
+    from netsafe.stats import service
+    from netsafe.store.db import open_database
+
+    with handled(COMMAND):
+        db = open_database()
+        try:
+            done = service.rebuild(db, Actor.cli())
+        finally:
+            db.dispose()
+        sys.stdout.write(f"rebuilt the hotline's daily summary: {done['cells']} cells\n")
+
+
 @app.command("report")
 def report_command(
     year: int = typer.Option(..., "--year", help="The year, e.g. 2026."),

@@ -334,6 +334,17 @@ def _offences(session: Session, period: Period, rule: Rule | None, force: str | 
     return rows
 
 
+def rebuild(db: Database, actor: Actor) -> dict[str, int]:
+    """Refill the hotline's daily summary from the reports: after a bulk load that went around the ORM, or
+    to check the kept one (the migration fills it once). Audited as ``stats.rebuild``."""
+    with db.session() as session:
+        before = int(session.scalar(select(func.count()).select_from(DailyRow)) or 0)
+        daily.rebuild(session)
+        after = int(session.scalar(select(func.count()).select_from(DailyRow)) or 0)
+        record(session, actor, "stats.rebuild", "stats:hotline", {"cells_before": before, "cells": after})
+    return {"cells_before": before, "cells": after}
+
+
 def force_code(text: str) -> str:
     found = find_force(text)
     if found is None:
