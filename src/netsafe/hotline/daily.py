@@ -31,6 +31,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    inspect,
     literal,
     select,
 )
@@ -99,17 +100,17 @@ def apply(connection: Connection, change: Counter[Fact]) -> None:
     """Add ``change`` (a count per fact, negative to take off) to the summary, dropping cells that reach 0."""
     table = _table()
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    emptied = False
-    for (measure, day, key), n in change.items():
+    # In key order, so two writers lock the cells they share in one order (no deadlock between them).
+    for (measure, day, key), n in sorted(change.items()):
         if n == 0:
             continue
         add = dialect.insert(table).values(day=day, measure=measure, key=key, n=n)
         connection.execute(
             add.on_conflict_do_update(index_elements=["day", "measure", "key"], set_={"n": table.c.n + n})
         )
-        emptied = emptied or n < 0
-    if emptied:
-        connection.execute(delete(table).where(table.c.n == 0))
+        if n < 0:
+            cell = and_(table.c.day == day, table.c.measure == measure, table.c.key == key)
+            connection.execute(delete(table).where(cell, table.c.n == 0))
 
 
 def _table() -> Table:
@@ -119,8 +120,6 @@ def _table() -> Table:
 
 
 def _watched_changed(target: ReportRow) -> bool:
-    from sqlalchemy import inspect
-
     attrs = inspect(target).attrs
     return any(attrs[name].history.has_changes() for name in _WATCHED)
 
@@ -132,8 +131,9 @@ def _inserted(mapper: Mapper[Any], connection: Connection, target: ReportRow) ->
 
 @event.listens_for(ReportRow, "before_update")
 def _updating(mapper: Mapper[Any], connection: Connection, target: ReportRow) -> None:
-    if _watched_changed(target):
-        connection.info.setdefault(_PENDING, {})[target.id] = _read(connection, target.id)
+    # Always set, so what a failed flush left behind for this report is never taken for its state.
+    before = _read(connection, target.id) if _watched_changed(target) else None
+    connection.info.setdefault(_PENDING, {})[target.id] = before
 
 
 @event.listens_for(ReportRow, "after_update")
