@@ -25,12 +25,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from netsafe.audit.service import Actor
 from netsafe.cases.models import CaseRow, OperationRow
 from netsafe.hotline.daily import rebuild
-from netsafe.hotline.models import ReportRow
+from netsafe.hotline.models import DailyRow, ReportRow
 from netsafe.stats import service
 from netsafe.stats.disclosure import Rule
 from netsafe.store.db import Database, open_database
@@ -149,6 +149,8 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     with db.session() as session:
         rebuild(session)
     out["rebuild_seconds"] = round(time.perf_counter() - start, 1)
+    with db.session() as session:
+        out["summary_cells"] = session.scalar(select(func.count()).select_from(DailyRow))
     for name in service.SECTIONS:
         wall, cpu = timed(args.runs, lambda n=name: service.show(db, ACTOR, n, rule=Rule()))
         out[f"{name}_seconds"], out[f"{name}_cpu_seconds"] = round(wall, 3), round(cpu, 3)
