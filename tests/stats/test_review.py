@@ -86,3 +86,12 @@ def test_review_charts_carry_their_numbers_and_the_report_has_them(case: Case, t
     assert "triage: graded items by month" in text and "triage: graded hashes by standing" in text
     assert "Reviewers graded 5 new items" in text and "2 now have a trusted grade and 1 were settled" in text
     assert (tmp_path / "report" / f"statistics-{year}.pdf").stat().st_size > 1000
+
+
+def test_graded_hashes_filtered_by_hash_set(case: Case) -> None:
+    grade_some(case)
+    local = show(case.db, ACTOR, "triage", hashset="local-graded")
+    assert cells(local, "graded_hashes_by_standing")["total"] == 5
+    known = show(case.db, ACTOR, "triage", hashset="known")
+    assert cells(known, "graded_hashes_by_standing") == {"total": 0}
+    assert cells(known, "graded_hashes_by_set") == {("total", "total"): 0}

@@ -53,6 +53,8 @@ def show_command(
     start: str | None = typer.Option(None, "--from", help="First day, YYYY-MM-DD."),
     end: str | None = typer.Option(None, "--to", help="Last day, YYYY-MM-DD."),
     force: str | None = typer.Option(None, "--force", help="Offences: one police force area."),
+    hashset: str | None = typer.Option(None, "--hashset", help="Triage and review: one hash set."),
+    operation: str | None = typer.Option(None, "--operation", help="Cases: one operation."),
     published: bool = typer.Option(False, "--published", help="Under disclosure control, as published."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per section."),
 ) -> None:
@@ -69,7 +71,9 @@ def show_command(
         db = open_database()
         try:
             for name in [section] if section else list(SECTIONS):
-                out = service.show(db, Actor.cli(), name, period, rule, code)
+                out = service.show(
+                    db, Actor.cli(), name, period, rule, code, hashset=hashset, operation=operation
+                )
                 sys.stdout.write(
                     (json.dumps(out, ensure_ascii=False, separators=(",", ":")) if as_json else _text(out))
                     + "\n"

@@ -26,11 +26,14 @@ STANDINGS = ("trusted", "settled", "disputed", "awaiting graders")
 UNGRADED = "none"  # a vote of "could not grade"
 
 
-def review_rows(session: Session, times: Any, rule: Rule | None, dialect: str) -> list[dict[str, Any]]:
-    """``times(column)`` gives the period's conditions on a timestamp column."""
+def review_rows(
+    session: Session, times: Any, rule: Rule | None, dialect: str, hashset: str | None = None
+) -> list[dict[str, Any]]:
+    """``times(column)`` gives the period's conditions on a timestamp column; ``hashset`` keeps the graded
+    hashes of that set only."""
     rows: list[dict[str, Any]] = []
     rows += _graded_items(session, times, rule, dialect)
-    rows += _standing(session, times, rule, dialect)
+    rows += _standing(session, times, rule, dialect, hashset)
     action = ReviewActionRow
     month = sql.month(action.at, dialect)
     settled = session.execute(
@@ -62,7 +65,9 @@ def _graded_items(session: Session, times: Any, rule: Rule | None, dialect: str)
     return cross("graded_items_by_month", ("month", "category"), dict(sorted(counts.items())), rule)
 
 
-def _standing(session: Session, times: Any, rule: Rule | None, dialect: str) -> list[dict[str, Any]]:
+def _standing(
+    session: Session, times: Any, rule: Rule | None, dialect: str, hashset: str | None
+) -> list[dict[str, Any]]:
     """Entries first voted on in the period, by hash set and where their grade stands now."""
     vote = VoteRow
     ranked = select(
@@ -105,7 +110,7 @@ def _standing(session: Session, times: Any, rule: Rule | None, dialect: str) -> 
         .join(EntryRow, EntryRow.id == e.entry_id)
         .join(HashSetRow, HashSetRow.id == EntryRow.hash_set_id)
         .join(first_vote, first_vote.c.entry_id == e.entry_id)
-        .where(*times(first_vote.c.at))
+        .where(*times(first_vote.c.at), *([HashSetRow.name == hashset] if hashset else []))
         .group_by(HashSetRow.name, standing)
     )
     order = {name: n for n, name in enumerate(STANDINGS)}

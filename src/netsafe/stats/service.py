@@ -148,7 +148,9 @@ def _hotline(session: Session, period: Period, rule: Rule | None, dialect: str) 
     return rows
 
 
-def _triage(session: Session, period: Period, rule: Rule | None, dialect: str) -> list[dict[str, Any]]:
+def _triage(
+    session: Session, period: Period, rule: Rule | None, dialect: str, hashset: str | None
+) -> list[dict[str, Any]]:
     scans = period.times(ScanRow.started)
     rows: list[dict[str, Any]] = []
     n_scans = int(session.scalar(select(func.count()).where(*scans).select_from(ScanRow)) or 0)
@@ -168,15 +170,18 @@ def _triage(session: Session, period: Period, rule: Rule | None, dialect: str) -
     if dialect == "postgresql":
         found = func.json_array_elements(ScanBlobRow.matches).table_valued("value").alias("m")
         category: Any = found.c.value.op("->>")("category")
+        matched_in: Any = found.c.value.op("->>")("hashset")
     else:
         found = func.json_each(ScanBlobRow.matches).table_valued("value").alias("m")
         category = func.json_extract(found.c.value, "$.category")
+        matched_in = func.json_extract(found.c.value, "$.hashset")
+    in_set = [matched_in == hashset] if hashset else []
     query = (
         select(ScanBlobRow.kind, category, func.count(distinct(ScanBlobRow.id)))
         .select_from(ScanBlobRow)
         .join(ScanRow, ScanRow.id == ScanBlobRow.scan_id)
         .join(found, true())
-        .where(*scans, ScanBlobRow.kind.in_(("image", "video")))
+        .where(*scans, *in_set, ScanBlobRow.kind.in_(("image", "video")))
         .group_by(ScanBlobRow.kind, category)
     )
     by_kind: dict[str, dict[str, int]] = {"image": {}, "video": {}}
@@ -184,13 +189,20 @@ def _triage(session: Session, period: Period, rule: Rule | None, dialect: str) -
         by_kind[str(kind)][UNKNOWN if cat is None else str(cat)] = int(n)
     for kind, counts in by_kind.items():
         rows += table(f"matched_{kind}s_by_category", "category", dict(sorted(counts.items())), rule)
-    return rows + review_rows(session, period.times, rule, dialect)
+    return rows + review_rows(session, period.times, rule, dialect, hashset)
 
 
 def _cases(
-    session: Session, period: Period, rule: Rule | None, dialect: str, today: date
+    session: Session, period: Period, rule: Rule | None, dialect: str, today: date, operation: str | None
 ) -> list[dict[str, Any]]:
     received = period.days(CaseRow.received)
+    in_operation: list[ColumnElement[bool]] = []
+    if operation:
+        found_id = session.scalar(select(OperationRow.id).where(OperationRow.name == operation))
+        if found_id is None:
+            raise InvalidInput(f"operation {operation[:60]!r}: no such operation (netsafe case operations)")
+        in_operation.append(CaseRow.operation_id == found_id)
+    received += in_operation
     rows: list[dict[str, Any]] = []
     level = func.coalesce(CaseRow.level_label, "Not assessed")
     is_open = CaseRow.status != Status.CLOSED.value
@@ -240,7 +252,7 @@ def _cases(
         .select_from(ActionRow)
         .join(CaseRow, CaseRow.id == ActionRow.case_id)
         .join(OperationRow, OperationRow.id == CaseRow.operation_id)
-        .where(*period.days(ActionRow.done_on))
+        .where(*period.days(ActionRow.done_on), *in_operation)
         .group_by(OperationRow.name)
         .order_by(OperationRow.name)
     )
@@ -360,20 +372,27 @@ def show(
     rule: Rule | None = None,
     force: str | None = None,
     today: date | None = None,
+    *,
+    hashset: str | None = None,
+    operation: str | None = None,
 ) -> dict[str, Any]:
-    """One section. ``rule=None`` is the internal view: the door calls it so only for ``Permission.STATS``."""
+    """One section. ``rule=None`` is the internal view: the door calls it so only for ``Permission.STATS``.
+    Filters where relevant: ``force`` the offences, ``hashset`` the triage's matches and graded hashes,
+    ``operation`` the cases."""
     if section not in SECTIONS:
         raise InvalidInput(f"section {section[:40]!r}: choose one of {', '.join(SECTIONS)}")
     period.check()
     day = today or datetime.now(UTC).date()
+    given = {"force": force, "hashset": hashset, "operation": operation}
+    filters = {"filters": {k: v for k, v in given.items() if v}} if any(given.values()) else {}
     with db.session() as session:
         dialect = session.get_bind().dialect.name
         if section == "hotline":
             rows = _hotline(session, period, rule, dialect)
         elif section == "triage":
-            rows = _triage(session, period, rule, dialect)
+            rows = _triage(session, period, rule, dialect, hashset)
         elif section == "cases":
-            rows = _cases(session, period, rule, dialect, day)
+            rows = _cases(session, period, rule, dialect, day, operation)
         elif section == "deterrence":
             rows = _deterrence(session, period, rule, dialect)
         else:
@@ -383,6 +402,6 @@ def show(
             actor,
             "stats.view",
             f"stats:{section}",
-            {"view": "internal" if rule is None else "published", **period.describe()},
+            {"view": "internal" if rule is None else "published", **period.describe(), **filters},
         )
-    return {"section": section, "rule": describe(rule), "period": period.describe(), "rows": rows}
+    return {"section": section, "rule": describe(rule), "period": period.describe(), **filters, "rows": rows}
