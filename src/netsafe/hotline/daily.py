@@ -97,20 +97,24 @@ def _read(connection: Connection, report_id: int) -> list[Fact]:
 
 
 def apply(connection: Connection, change: Counter[Fact]) -> None:
-    """Add ``change`` (a count per fact, negative to take off) to the summary, dropping cells that reach 0."""
+    """Add ``change`` (a count per fact, negative to take off) to the summary, dropping cells that reach 0:
+    one multi-row upsert, in key order so two writers lock the cells they share in one order."""
+    ordered = [(fact, n) for fact, n in sorted(change.items()) if n != 0]
+    cells = [{"measure": m, "day": d, "key": k, "n": n} for (m, d, k), n in ordered]
+    if not cells:
+        return
     table = _table()
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    # In key order, so two writers lock the cells they share in one order (no deadlock between them).
-    for (measure, day, key), n in sorted(change.items()):
-        if n == 0:
-            continue
-        add = dialect.insert(table).values(day=day, measure=measure, key=key, n=n)
-        connection.execute(
-            add.on_conflict_do_update(index_elements=["day", "measure", "key"], set_={"n": table.c.n + n})
+    add = dialect.insert(table).values(cells)
+    connection.execute(
+        add.on_conflict_do_update(
+            index_elements=["day", "measure", "key"], set_={"n": table.c.n + add.excluded.n}
         )
-        if n < 0:
-            cell = and_(table.c.day == day, table.c.measure == measure, table.c.key == key)
-            connection.execute(delete(table).where(cell, table.c.n == 0))
+    )
+    emptied = sorted({day for (_, day, _), n in ordered if n < 0})
+    if emptied:
+        # Any cell at 0 is an empty one, whichever write left it: the days' index finds them.
+        connection.execute(delete(table).where(table.c.day.in_(emptied), table.c.n == 0))
 
 
 def _table() -> Table:
