@@ -47,3 +47,25 @@ def test_show_and_import(tmp_path: Path) -> None:
     assert rows[0]["force"] == "Avon and Somerset Constabulary" and rows[0]["count"] == 55
     code, out = run("show", "--section", "weather")
     assert code == 2 and "choose one of" in out
+
+
+def test_rebuild_puts_back_what_a_bulk_load_missed(tmp_path: Path) -> None:
+    from sqlalchemy import delete
+
+    from netsafe.hotline.models import DailyRow
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    db = open_database(url)
+    submit(db, Actor("test"), [NewReport(f"https://example.org/{n}") for n in range(12)], "public")
+    with db.session() as session:
+        session.execute(delete(DailyRow))  # as if the reports had been loaded around the ORM
+    db.dispose()
+    runner = CliRunner()
+    env = {"NETSAFE_DATABASE_URL": url, "NETSAFE_CONFIG": ""}
+    result = runner.invoke(app, ["stats", "rebuild"], env=env)
+    assert result.exit_code == 0 and result.output == "rebuilt the hotline's daily summary: 1 cells\n"
+    shown = json.loads(
+        runner.invoke(app, ["stats", "show", "--section", "hotline", "--json"], env=env).output
+    )
+    total = [r for r in shown["rows"] if r["view"] == "received_by_month" and r["month"] == "total"]
+    assert total[0]["count"] == 12

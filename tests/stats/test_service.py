@@ -111,3 +111,26 @@ def test_bad_section_and_period(db: Database) -> None:
         show(db, ACTOR, "weather")
     with pytest.raises(InvalidInput, match="--from is after --to"):
         show(db, ACTOR, "hotline", Period(date(2026, 2, 1), date(2026, 1, 1)))
+
+
+def test_filters_by_operation_and_hash_set(db: Database, people: Database) -> None:
+    for n in range(5):
+        _case(db, f"NS-{n}", "Op Alpha" if n < 3 else "Op Beta", date(2026, 11, 1))
+    action = cs.NewAction(ActionKind.ARREST, on=date(2026, 11, 2))
+    for ref in ("NS-0", "NS-3"):
+        cs.record_action(db, ACTOR, ref, action, by="investigator", today=date(2026, 11, 30))
+    beta = show(db, ACTOR, "cases", today=date(2026, 12, 20), operation="Op Beta")
+    assert cells(beta, "by_risk_level", "level") == {"Not assessed": 2, "total": 2}
+    assert cells(beta, "operation_arrests", "operation") == {"Op Beta": 1, "total": 1}
+    assert beta["filters"] == {"operation": "Op Beta"}
+    with pytest.raises(InvalidInput, match="operation 'Op Gamma': no such operation"):
+        show(db, ACTOR, "cases", operation="Op Gamma")
+    other = {**match("B"), "hashset": "other"}
+    make_scan(db, [("image", [match("A")]), ("image", [other]), ("image", [match("A"), other])])
+    assert cells(show(db, ACTOR, "triage"), "matched_images_by_category", "category") == {
+        "A": 2, "B": 2, "total": 4
+    }  # fmt: skip
+    bank = show(db, ACTOR, "triage", hashset="bank")
+    assert cells(bank, "matched_images_by_category", "category") == {"A": 2, "total": 2}
+    none = show(db, ACTOR, "triage", hashset="none such")
+    assert cells(none, "matched_images_by_category", "category") == {"total": 0}

@@ -94,3 +94,18 @@ def test_downloads_and_api_agree(site: Service) -> None:
     assert client.get("/stats?from=2026-13-01").status_code == 422
     bad = site.client().get("/api/v1/stats/weather", headers=site.bearer("analyst"))
     assert bad.status_code in (400, 422) and "choose one of" in bad.text
+
+
+def test_hash_set_and_operation_filters_reach_every_door(site: Service) -> None:
+    client = site.signed_in("senior")
+    page = client.get("/stats/internal?hashset=bank&operation=")
+    assert page.status_code == 200 and 'name="hashset" value="bank"' in page.text
+    assert (
+        "download/triage?format=csv&amp;from=&amp;to=&amp;force=&amp;hashset=bank&amp;operation=" in page.text
+    )
+    bad = client.get("/stats?operation=Op+Nowhere")
+    assert bad.status_code == 422 and "operation &#39;Op Nowhere&#39;: no such operation" in bad.text
+    got = client.get("/stats/internal/download/cases?format=json&operation=Op+Nowhere")
+    assert got.status_code == 422
+    api = site.client().get("/api/v1/stats/triage?hashset=bank", headers=site.bearer("analyst")).json()
+    assert api["filters"] == {"hashset": "bank"}

@@ -53,6 +53,8 @@ def show_command(
     start: str | None = typer.Option(None, "--from", help="First day, YYYY-MM-DD."),
     end: str | None = typer.Option(None, "--to", help="Last day, YYYY-MM-DD."),
     force: str | None = typer.Option(None, "--force", help="Offences: one police force area."),
+    hashset: str | None = typer.Option(None, "--hashset", help="Triage and review: one hash set."),
+    operation: str | None = typer.Option(None, "--operation", help="Cases: one operation."),
     published: bool = typer.Option(False, "--published", help="Under disclosure control, as published."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per section."),
 ) -> None:
@@ -69,7 +71,9 @@ def show_command(
         db = open_database()
         try:
             for name in [section] if section else list(SECTIONS):
-                out = service.show(db, Actor.cli(), name, period, rule, code)
+                out = service.show(
+                    db, Actor.cli(), name, period, rule, code, hashset=hashset, operation=operation
+                )
                 sys.stdout.write(
                     (json.dumps(out, ensure_ascii=False, separators=(",", ":")) if as_json else _text(out))
                     + "\n"
@@ -99,6 +103,22 @@ def import_offences_command(
         finally:
             db.dispose()
         sys.stdout.write(f"imported {done['rows']} rows for {done['forces']} forces\n")
+
+
+@app.command("rebuild")
+def rebuild_command() -> None:
+    """Rebuild the hotline's daily summary from the reports (after a bulk load outside netsafe)."""
+    from netsafe.audit.service import Actor
+    from netsafe.stats import service
+    from netsafe.store.db import open_database
+
+    with handled(COMMAND):
+        db = open_database()
+        try:
+            done = service.rebuild(db, Actor.cli())
+        finally:
+            db.dispose()
+        sys.stdout.write(f"rebuilt the hotline's daily summary: {done['cells']} cells\n")
 
 
 @app.command("report")

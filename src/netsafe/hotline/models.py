@@ -192,3 +192,22 @@ class MonitorLeaseRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     until: Mapped[datetime] = mapped_column(Time)
+
+
+class DailyRow(Base):
+    """The statistics' summary of the reports: how many counted under each ``measure`` and ``key`` on each
+    UTC ``day`` ("received"/"", "category"/"A", "removal"/"37" tenths of an hour, ...), kept in the same
+    transaction as every change of a report (``hotline/daily.py``), so the dashboard adds up a few thousand
+    rows instead of scanning a million reports."""
+
+    __tablename__ = "hotline_daily"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, UTC
+    measure: Mapped[str] = mapped_column(String(24), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+# The summary's upkeep listens to this module's ReportRow; importing it here means no write of a report can
+# miss it, whichever module made the change.
+from netsafe.hotline import daily as _daily  # noqa: E402, F401

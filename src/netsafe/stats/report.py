@@ -69,6 +69,16 @@ def summary(found: dict[str, dict[str, Any]], year: int) -> list[str]:
         lines.append(f"{met}% of the cases acted on met their response target.")
     scans = _pick(triage, "totals", "measure", "scans")
     lines.append(f"Triage ran {_say(scans)} scans.")
+    graded = _pick(triage, "graded_items_by_month", "month", "total")
+    if graded:
+        trusted, settled = (
+            _say(_pick(triage, "graded_hashes_by_standing", "standing", name))
+            for name in ("trusted", "settled")
+        )
+        lines.append(
+            f"Reviewers graded {_say(graded)} new items; of the hashes first graded this year {trusted} now "
+            f"have a trusted grade and {settled} were settled by a senior."
+        )
     return lines
 
 

@@ -21,13 +21,15 @@ from netsafe.cases.vocab import ActionKind, Status
 from netsafe.deterrence.counting import NO_ENTRY
 from netsafe.deterrence.models import DeterrenceCountRow
 from netsafe.errors import InvalidInput
+from netsafe.hotline import daily
 from netsafe.hotline.models import AssessmentRow as HotlineAssessment
-from netsafe.hotline.models import ItemAssessmentRow, ReportRow
+from netsafe.hotline.models import DailyRow, ItemAssessmentRow, ReportRow
 from netsafe.hotline.states import Outcome
 from netsafe.stats import sections, sql
 from netsafe.stats.disclosure import Rule, describe
 from netsafe.stats.forces import BY_CODE, find_force
 from netsafe.stats.models import OffenceRow
+from netsafe.stats.review import review_rows
 from netsafe.stats.tables import count, measure, percent, table
 from netsafe.store.db import Database
 from netsafe.triage.models import ScanBlobRow, ScanEventRow, ScanRow
@@ -64,6 +66,15 @@ class Period:
             out.append(column <= self.end)
         return out
 
+    def day_texts(self, column: Any) -> list[ColumnElement[bool]]:
+        """On a YYYY-MM-DD text column (the daily summaries)."""
+        out: list[ColumnElement[bool]] = []
+        if self.start:
+            out.append(column >= self.start.isoformat())
+        if self.end:
+            out.append(column <= self.end.isoformat())
+        return out
+
     def describe(self) -> dict[str, str | None]:
         return {
             "from": self.start.isoformat() if self.start else None,
@@ -77,14 +88,6 @@ def _counts(session: Session, key: Any, *where: ColumnElement[bool], of: Any = N
     return {UNKNOWN if k is None else str(k): int(n) for k, n in session.execute(query)}
 
 
-def _within(period: Period, day: str | None) -> bool:
-    if day is None:
-        return False
-    return (period.start is None or day >= period.start.isoformat()) and (
-        period.end is None or day <= period.end.isoformat()
-    )
-
-
 def _add(into: dict[str, int], key: Any, n: int) -> None:
     name = UNKNOWN if key is None else str(key)
     into[name] = into.get(name, 0) + n
@@ -92,53 +95,29 @@ def _add(into: dict[str, int], key: Any, n: int) -> None:
 
 def _hotline(session: Session, period: Period, rule: Rule | None, dialect: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    confirmed = ReportRow.outcome == Outcome.CRIMINAL.value
-    # One scan: reports by day received, day assessed, confirmed or not, public or not.
-    received_day, assessed_day = (
-        sql.day(ReportRow.received_at, dialect),
-        sql.day(ReportRow.assessed_at, dialect),
+    # One read of the daily summary (hotline/daily.py): a few thousand cells, not a million reports.
+    cell = DailyRow
+    month = case((cell.measure.in_(daily.MONTHLY), func.substr(cell.day, 1, 7)), else_="")
+    query = (
+        select(cell.measure, cell.key, month, func.sum(cell.n))
+        .where(*period.day_texts(cell.day))
+        .group_by(cell.measure, cell.key, month)
     )
-    flags = (case((confirmed, 1), else_=0), case((ReportRow.source == "public", 1), else_=0))
-    by_day = select(received_day, assessed_day, *flags, func.count()).group_by(
-        received_day, assessed_day, *flags
-    )
-    received: dict[str, int] = {}
-    assessed: dict[str, int] = {}
-    criminal: dict[str, int] = {}
-    public = actionable = 0
-    for got, done, is_criminal, is_public, n in session.execute(by_day):
-        if _within(period, got):
-            _add(received, got[:7], n)
-        if _within(period, done):
-            _add(assessed, done[:7], n)
-            if is_criminal:
-                _add(criminal, done[:7], n)
-            if is_public:
-                public += n
-                actionable += n if is_criminal else 0
-    for name, counts in (("received", received), ("assessed", assessed), ("confirmed", criminal)):
-        rows += table(f"{name}_by_month", "month", dict(sorted(counts.items())), rule)
+    summed: dict[str, dict[str, int]] = {}
+    for name, key, in_month, n in session.execute(query):
+        if n:
+            _add(summed.setdefault(name, {}), in_month or key, int(n))
+    for name in daily.MONTHLY:
+        rows += table(f"{name}_by_month", "month", dict(sorted(summed.get(name, {}).items())), rule)
+    public = sum(summed.get("public_assessed", {}).values())
+    actionable = sum(summed.get("public_actionable", {}).values())
     rows.append(count("public_reports", "assessed", public, rule))
     rows.append(count("public_reports", "actionable", actionable, rule))
     rows.append(percent("public_reports", "actionable_percent", actionable, public, rule))
-    # One scan: confirmed reports by every dimension at once; the margins are added up from the groups.
+    for name in daily.DIMENSIONS:
+        rows += table(f"by_{name}", name, dict(sorted(summed.get(name, {}).items())), rule)
+    confirmed = ReportRow.outcome == Outcome.CRIMINAL.value
     assessed_in = [ReportRow.assessed_at.is_not(None), *period.times(ReportRow.assessed_at)]
-    columns = (
-        ReportRow.category,
-        ReportRow.age_band,
-        ReportRow.site_type,
-        ReportRow.country,
-        ReportRow.route,
-    )
-    names = ("category", "age_band", "site_type", "country", "route")
-    margins: dict[str, dict[str, int]] = {name: {} for name in names}
-    for *keys, n in session.execute(
-        select(*columns, func.count()).where(*assessed_in, confirmed).group_by(*columns)
-    ):
-        for name, key in zip(names, keys, strict=True):
-            _add(margins[name], key, n)
-    for name in names:
-        rows += table(f"by_{name}", name, dict(sorted(margins[name].items())), rule)
     # Per item as the analysts graded it (an item graded again on appeal counts under each grade's values:
     # the grades are votes, rarely different).
     items = [
@@ -156,13 +135,8 @@ def _hotline(session: Session, period: Period, rule: Rule | None, dialect: str) 
     ):
         label = case((flag, "yes"), else_="no")
         rows += table(f"reports_{view}", view, _counts(session, label, *items, of=ReportRow.id), rule)
-    # One scan: removal times by tenth of an hour, for the percentiles and the distribution.
-    removed = [ReportRow.removed_after_seconds.is_not(None), *period.times(ReportRow.removed_at)]
-    tenth = func.round(ReportRow.removed_after_seconds / 360.0)
-    histogram = [
-        (float(t) / 10.0, int(n))
-        for t, n in session.execute(select(tenth, func.count()).where(*removed).group_by(tenth))
-    ]
+    # Removal times by bucket (tenths of an hour, coarser past a day: hotline/daily.py).
+    histogram = [(int(k) / 10.0, n) for k, n in summed.get("removal", {}).items()]
     n_removed = sum(n for _, n in histogram)
     rows.append(measure("notice_to_removal", "median_hours", n_removed, sql.percentile(histogram, 0.5), rule))
     rows.append(measure("notice_to_removal", "p90_hours", n_removed, sql.percentile(histogram, 0.9), rule))
@@ -174,7 +148,9 @@ def _hotline(session: Session, period: Period, rule: Rule | None, dialect: str) 
     return rows
 
 
-def _triage(session: Session, period: Period, rule: Rule | None, dialect: str) -> list[dict[str, Any]]:
+def _triage(
+    session: Session, period: Period, rule: Rule | None, dialect: str, hashset: str | None
+) -> list[dict[str, Any]]:
     scans = period.times(ScanRow.started)
     rows: list[dict[str, Any]] = []
     n_scans = int(session.scalar(select(func.count()).where(*scans).select_from(ScanRow)) or 0)
@@ -194,15 +170,18 @@ def _triage(session: Session, period: Period, rule: Rule | None, dialect: str) -
     if dialect == "postgresql":
         found = func.json_array_elements(ScanBlobRow.matches).table_valued("value").alias("m")
         category: Any = found.c.value.op("->>")("category")
+        matched_in: Any = found.c.value.op("->>")("hashset")
     else:
         found = func.json_each(ScanBlobRow.matches).table_valued("value").alias("m")
         category = func.json_extract(found.c.value, "$.category")
+        matched_in = func.json_extract(found.c.value, "$.hashset")
+    in_set = [matched_in == hashset] if hashset else []
     query = (
         select(ScanBlobRow.kind, category, func.count(distinct(ScanBlobRow.id)))
         .select_from(ScanBlobRow)
         .join(ScanRow, ScanRow.id == ScanBlobRow.scan_id)
         .join(found, true())
-        .where(*scans, ScanBlobRow.kind.in_(("image", "video")))
+        .where(*scans, *in_set, ScanBlobRow.kind.in_(("image", "video")))
         .group_by(ScanBlobRow.kind, category)
     )
     by_kind: dict[str, dict[str, int]] = {"image": {}, "video": {}}
@@ -210,13 +189,20 @@ def _triage(session: Session, period: Period, rule: Rule | None, dialect: str) -
         by_kind[str(kind)][UNKNOWN if cat is None else str(cat)] = int(n)
     for kind, counts in by_kind.items():
         rows += table(f"matched_{kind}s_by_category", "category", dict(sorted(counts.items())), rule)
-    return rows
+    return rows + review_rows(session, period.times, rule, dialect, hashset)
 
 
 def _cases(
-    session: Session, period: Period, rule: Rule | None, dialect: str, today: date
+    session: Session, period: Period, rule: Rule | None, dialect: str, today: date, operation: str | None
 ) -> list[dict[str, Any]]:
     received = period.days(CaseRow.received)
+    in_operation: list[ColumnElement[bool]] = []
+    if operation:
+        found_id = session.scalar(select(OperationRow.id).where(OperationRow.name == operation))
+        if found_id is None:
+            raise InvalidInput(f"operation {operation[:60]!r}: no such operation (netsafe case operations)")
+        in_operation.append(CaseRow.operation_id == found_id)
+    received += in_operation
     rows: list[dict[str, Any]] = []
     level = func.coalesce(CaseRow.level_label, "Not assessed")
     is_open = CaseRow.status != Status.CLOSED.value
@@ -266,7 +252,7 @@ def _cases(
         .select_from(ActionRow)
         .join(CaseRow, CaseRow.id == ActionRow.case_id)
         .join(OperationRow, OperationRow.id == CaseRow.operation_id)
-        .where(*period.days(ActionRow.done_on))
+        .where(*period.days(ActionRow.done_on), *in_operation)
         .group_by(OperationRow.name)
         .order_by(OperationRow.name)
     )
@@ -360,6 +346,17 @@ def _offences(session: Session, period: Period, rule: Rule | None, force: str | 
     return rows
 
 
+def rebuild(db: Database, actor: Actor) -> dict[str, int]:
+    """Refill the hotline's daily summary from the reports: after a bulk load that went around the ORM, or
+    to check the kept one (the migration fills it once). Audited as ``stats.rebuild``."""
+    with db.session() as session:
+        before = int(session.scalar(select(func.count()).select_from(DailyRow)) or 0)
+        daily.rebuild(session)
+        after = int(session.scalar(select(func.count()).select_from(DailyRow)) or 0)
+        record(session, actor, "stats.rebuild", "stats:hotline", {"cells_before": before, "cells": after})
+    return {"cells_before": before, "cells": after}
+
+
 def force_code(text: str) -> str:
     found = find_force(text)
     if found is None:
@@ -375,20 +372,27 @@ def show(
     rule: Rule | None = None,
     force: str | None = None,
     today: date | None = None,
+    *,
+    hashset: str | None = None,
+    operation: str | None = None,
 ) -> dict[str, Any]:
-    """One section. ``rule=None`` is the internal view: the door calls it so only for ``Permission.STATS``."""
+    """One section. ``rule=None`` is the internal view: the door calls it so only for ``Permission.STATS``.
+    Filters where relevant: ``force`` the offences, ``hashset`` the triage's matches and graded hashes,
+    ``operation`` the cases."""
     if section not in SECTIONS:
         raise InvalidInput(f"section {section[:40]!r}: choose one of {', '.join(SECTIONS)}")
     period.check()
     day = today or datetime.now(UTC).date()
+    given = {"force": force, "hashset": hashset, "operation": operation}
+    filters = {"filters": {k: v for k, v in given.items() if v}} if any(given.values()) else {}
     with db.session() as session:
         dialect = session.get_bind().dialect.name
         if section == "hotline":
             rows = _hotline(session, period, rule, dialect)
         elif section == "triage":
-            rows = _triage(session, period, rule, dialect)
+            rows = _triage(session, period, rule, dialect, hashset)
         elif section == "cases":
-            rows = _cases(session, period, rule, dialect, day)
+            rows = _cases(session, period, rule, dialect, day, operation)
         elif section == "deterrence":
             rows = _deterrence(session, period, rule, dialect)
         else:
@@ -398,6 +402,6 @@ def show(
             actor,
             "stats.view",
             f"stats:{section}",
-            {"view": "internal" if rule is None else "published", **period.describe()},
+            {"view": "internal" if rule is None else "published", **period.describe(), **filters},
         )
-    return {"section": section, "rule": describe(rule), "period": period.describe(), "rows": rows}
+    return {"section": section, "rule": describe(rule), "period": period.describe(), **filters, "rows": rows}

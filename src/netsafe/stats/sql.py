@@ -49,3 +49,19 @@ def percentile(histogram: Iterable[tuple[float, int]], share: float) -> float | 
         if seen >= rank:
             return value
     return ordered[-1][0]
+
+
+def month(column: Any, dialect: str) -> ColumnElement[str]:
+    """YYYY-MM of a UTC timestamp."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    return func.substr(column, 1, 7)
+
+
+def json_has(column: Any, key: str, dialect: str) -> ColumnElement[bool]:
+    """Whether a JSON object column holds ``key`` (not SQLAlchemy's JSON index, which on SQLite quotes a
+    missing key into the text 'null')."""
+    if dialect == "postgresql":
+        found: ColumnElement[Any] = column.op("->")(key)
+        return found.is_not(None)
+    return func.json_extract(column, f"$.{key}").is_not(None)

@@ -33,3 +33,15 @@ def measure(
     """A median or percentile: published only when the count it is drawn from would be."""
     hide = rule is not None and n < rule.suppress_below
     return {"view": view, **keys, "measure": measure, "value": None if hide else value}
+
+
+def cross(
+    view: str, dimensions: tuple[str, str], counts: Mapping[tuple[str, str], int], rule: Rule | None
+) -> list[dict[str, Any]]:
+    """A two-way table (month by category, set by status) as one table of cells with one total, so the
+    rule's secondary suppression covers its cells as it does a one-way table's."""
+    cells, total = protect(dict(counts), rule)
+    first, second = dimensions
+    rows = [{"view": view, first: a, second: b, "count": value} for (a, b), value in cells.items()]
+    rows.append({"view": view, first: TOTAL, second: TOTAL, "count": total})
+    return rows

@@ -26,28 +26,32 @@ INTERNAL = Depends(require(Permission.STATS))
 From = Annotated[date | None, Query(alias="from", description="first day")]
 To = Annotated[date | None, Query(alias="to", description="last day")]
 Force = Annotated[str | None, Query(max_length=100, description="offences: one police force area")]
+HashSet = Annotated[str | None, Query(max_length=100, description="triage and review: one hash set")]
+Operation = Annotated[str | None, Query(max_length=100, description="cases: one operation")]
 
 
 def _show(request: Request, principal: Principal, section: str, start: date | None, end: date | None,
-          force: str | None, published: bool) -> dict[str, Any]:  # fmt: skip
+          force: str | None, published: bool, hashset: str | None = None,
+          operation: str | None = None) -> dict[str, Any]:  # fmt: skip
     settings = state_of(request).settings.stats
     rule = Rule.from_settings(settings) if published else None
     code = service.force_code(force) if force else None
     period = service.Period(start, end)
-    return service.show(state_of(request).db, actor_of(request, principal), section, period, rule, code)
+    return service.show(state_of(request).db, actor_of(request, principal), section, period, rule, code,
+                        hashset=hashset, operation=operation)  # fmt: skip
 
 
 @router.get("/stats/{section}", summary="A section's figures, published (under disclosure control)")
 def published(
     request: Request, section: str, start: From = None, end: To = None, force: Force = None,
-    principal: Principal = SIGNED_IN,
+    hashset: HashSet = None, operation: Operation = None, principal: Principal = SIGNED_IN,
 ) -> dict[str, Any]:  # fmt: skip
-    return _show(request, principal, section, start, end, force, True)
+    return _show(request, principal, section, start, end, force, True, hashset, operation)
 
 
 @router.get("/stats/{section}/internal", summary="A section's figures before disclosure control")
 def internal(
     request: Request, section: str, start: From = None, end: To = None, force: Force = None,
-    principal: Principal = INTERNAL,
+    hashset: HashSet = None, operation: Operation = None, principal: Principal = INTERNAL,
 ) -> dict[str, Any]:  # fmt: skip
-    return _show(request, principal, section, start, end, force, False)
+    return _show(request, principal, section, start, end, force, False, hashset, operation)
