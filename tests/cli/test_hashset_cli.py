@@ -143,7 +143,8 @@ def test_malformed_json_is_one_located_error(cli: Cli, tmp_path: Path) -> None:
 def test_unreachable_database_is_a_one_line_failure(tmp_path: Path) -> None:
     cli = Cli("postgresql://nobody:secret@127.0.0.1:1/none", tmp_path)
     line = one_line_error(cli("hashset", "list"), 1)
-    assert "cannot open the store" in line and "secret" not in line
+    assert "cannot open the postgresql store" in line and "secret" not in line
+    assert "nobody" not in line and "/none" not in line  # no URL, not even without its password
 
 
 def test_remove_entries_by_id_and_hash(cli: Cli, tmp_path: Path) -> None:

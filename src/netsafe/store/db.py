@@ -181,7 +181,11 @@ def open_database(url: str | None = None, migrate: bool = True) -> Database:
             upgrade(db)
         except Exception as err:
             db.dispose()
-            raise StoreError(f"cannot open the store at {db.display_url}: {_first_line(err)}") from err
+            # No URL in the message (issue 18 item 11): errors reach logs and screens the operator's
+            # secrets should not; the backend and the driver's own first line are what a fix needs.
+            raise StoreError(
+                f"cannot open the {db.backend} store named by {ENV_URL} (or the default): {_first_line(err)}"
+            ) from err
     return db
 
 
