@@ -4,6 +4,7 @@ stored with the state change; a page that cannot be fetched keeps its state with
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 
@@ -109,3 +110,37 @@ def test_a_second_capture_adds_only_what_is_new(
     # The second copy of a.jpg was not kept sealed either.
     files = [p for p in hotline_settings.capture_dir.rglob("*") if p.is_file()]  # type: ignore[union-attr]
     assert len(files) == 2
+
+
+def test_files_no_item_names_are_swept_after_an_hour_and_the_sweep_is_audited(
+    sdb: Database, local_site: LocalSite, hotline_settings: HotlineSettings
+) -> None:
+    """A process killed between sealing and committing (or between an assessment's commit and the deletion
+    of its picture) leaves a sealed file that no row names; the monitor's round deletes it."""
+    import os
+    import time
+
+    from netsafe.hotline.monitor import purge_expired
+
+    local_site.put("/page", gallery(["a.jpg"]))
+    local_site.put("/a.jpg", jpeg_bytes(3), "image/jpeg")
+    ref = submit(sdb, intake.PUBLIC, [NewReport(local_site.url("/page"))], "public")[0].reference
+    vault = open_vault(hotline_settings, sdb)
+    capturing.capture(sdb, ALICE, ref, settings=hotline_settings, matcher=Matcher(sdb), vault=vault)
+    orphan, recent = vault.put(b"left by a crash"), vault.put(b"a capture still committing")
+    folder = hotline_settings.capture_dir
+    assert folder is not None
+    piece = folder / orphan[:2] / ".part-interrupted"
+    piece.write_bytes(b"half a sealed file")
+    two_hours_ago = time.time() - 7200
+    for path in folder.glob("??/*"):
+        if path.name != recent:
+            os.utime(path, (two_hours_ago, two_hours_ago))  # the captured item's file is as old
+    assert purge_expired(sdb, ALICE, settings=hotline_settings, vault=lambda: vault) == 0
+    assert orphan not in vault and not piece.exists()
+    assert recent in vault  # younger than the grace: its transaction may still be open
+    kept = [i for i in views.show(sdb, ref)["items"] if i["stored"]]
+    assert len(kept) == 1  # the captured item's file, named by its row, stays
+    with sdb.session() as session:
+        events = search(session, AuditFilter(action="hotline.orphans"))
+        assert [json.loads(e.details) for e in events] == [{"files": 1}]

@@ -31,10 +31,12 @@ from netsafe.hotline.models import (
 from netsafe.hotline.removal import Removal, check_removed
 from netsafe.hotline.settings import HotlineSettings
 from netsafe.hotline.states import Status
+from netsafe.hotline.storage import capture_dir
 from netsafe.hotline.vault import Vault
 from netsafe.store.db import Database
 
 LEASE_ID = 1
+ORPHAN_GRACE = timedelta(hours=1)
 MAX_PER_RUN = 2000
 
 
@@ -141,31 +143,66 @@ def purge_expired(
     vault: Vault | Callable[[], Vault],
     now: datetime | None = None,
 ) -> int:
-    """Delete captured bytes older than ``retention_days`` from the vault; the items' hashes stay.
-    ``vault`` may be a function that opens it: called only when something is due (a server that never
-    captured anything then creates no key file)."""
+    """Delete captured bytes older than ``retention_days`` from the vault; the items' hashes stay. Then
+    delete the vault's orphans (``sweep_orphans``). ``vault`` may be a function that opens it: called only
+    when something is due or the capture folder exists (a server that never captured anything then creates
+    no key file). The number of items whose retention ended."""
     when = at(now)
+    opened = vault if isinstance(vault, Vault) else None
+
+    def the_vault() -> Vault:
+        nonlocal opened
+        if opened is None:
+            opened = vault() if callable(vault) else vault
+        return opened
+
     cutoff = when - timedelta(days=settings.retention_days)
     with db.session() as session:
         rows = session.scalars(
             select(ItemRow).where(ItemRow.vault_id.is_not(None), ItemRow.captured_at < cutoff).limit(100_000)
         ).all()
-        ids = [r.vault_id for r in rows if r.vault_id]
-        if not rows:
+        if rows:
+            # Files before the rows say so: a crash here leaves rows naming files that are gone.
+            the_vault().purge([r.vault_id for r in rows if r.vault_id])
+            for r in rows:
+                r.vault_id, r.purged_at = None, when
+            record(
+                session,
+                actor,
+                "hotline.retention",
+                None,
+                {"items": len(rows), "retention_days": settings.retention_days},
+            )
+    if opened is not None or capture_dir(settings, db).is_dir():
+        sweep_orphans(db, actor, the_vault(), now=when)
+    return len(rows)
+
+
+def sweep_orphans(
+    db: Database, actor: Actor, vault: Vault, *, now: datetime | None = None, grace: timedelta = ORPHAN_GRACE
+) -> int:
+    """Delete vault files no item names, older than ``grace``: a process killed between sealing a capture
+    or an upload and its commit, or between an assessment's commit and the deletion of its picture, leaves
+    such a file, and "deleted after assessment" must hold after a crash too. The grace keeps a capture
+    whose transaction is still open from losing its file."""
+    before = (at(now) - grace).timestamp()
+    stale = vault.ids_older_than(before)
+    if not stale:
+        return 0
+    with db.session() as session:
+        known: set[str] = set()
+        ordered = sorted(stale)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            known.update(
+                v for v in session.scalars(select(ItemRow.vault_id).where(ItemRow.vault_id.in_(chunk))) if v
+            )
+        orphans = stale - known
+        if not orphans:
             return 0
-        (vault if isinstance(vault, Vault) else vault()).purge(
-            ids
-        )  # before the rows say so: a crash here leaves rows naming files that are gone
-        for r in rows:
-            r.vault_id, r.purged_at = None, when
-        record(
-            session,
-            actor,
-            "hotline.retention",
-            None,
-            {"items": len(rows), "retention_days": settings.retention_days},
-        )
-        return len(rows)
+        removed = vault.purge(sorted(orphans))
+        record(session, actor, "hotline.orphans", None, {"files": removed})
+        return removed
 
 
 def take_lease(db: Database, holder: str, seconds: float, now: datetime | None = None) -> bool:

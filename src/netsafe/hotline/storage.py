@@ -19,6 +19,9 @@ def data_dir(db: Database) -> Path:
     return default_database_path().parent
 
 
+def capture_dir(settings: HotlineSettings, db: Database) -> Path:
+    return settings.capture_dir or data_dir(db) / CAPTURE_DIR
+
+
 def open_vault(settings: HotlineSettings, db: Database) -> Vault:
-    base = data_dir(db)
-    return Vault(settings.capture_dir or base / CAPTURE_DIR, settings.key_file or base / KEY_FILE)
+    return Vault(capture_dir(settings, db), settings.key_file or data_dir(db) / KEY_FILE)

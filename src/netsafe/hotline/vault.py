@@ -142,6 +142,22 @@ class Vault:
             if _ID.fullmatch(path.name) and path.parent.name == path.name[:2]:
                 yield path.name
 
+    def ids_older_than(self, timestamp: float) -> set[str]:
+        """Items, and pieces of interrupted writes, last written before ``timestamp`` (seconds since the
+        epoch); the pieces are deleted here, since nothing can name them."""
+        found = set()
+        for path in self._directory.glob("??/*"):
+            try:
+                if path.stat().st_mtime >= timestamp:
+                    continue
+                if path.name.startswith(".part-"):
+                    path.unlink()
+                elif _ID.fullmatch(path.name) and path.parent.name == path.name[:2]:
+                    found.add(path.name)
+            except OSError:
+                continue  # gone meanwhile, or unreadable: the next sweep sees it again
+        return found
+
     def _path(self, item_id: str) -> Path:
         # Ids come back from the store and from URLs: only the exact shape put() makes may name a file.
         if not isinstance(item_id, str) or _ID.fullmatch(item_id) is None:
