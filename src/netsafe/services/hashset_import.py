@@ -276,8 +276,9 @@ def import_file(
                 assert row is not None
                 result.name = row.name
                 result.added, result.updated = staging.merge(row.id, result.version, created, staged_for)
-                staging.close()
                 record(session, actor, "hashset.import", f"hashset:{row.name}", result.audit_details())
+                session.flush()
+                staging.commit()
             except BaseException:
                 staging.abandon()
                 raise

@@ -16,16 +16,21 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 from netsafe.hashsets.model import Entry, utc
 from netsafe.signals.types import ENTRY_SIGNALS
 from netsafe.store.convert import photodna_key
+from netsafe.store.errors import StoreBusyError, StoreConflictError, StoreError
+from netsafe.store.models import EntryRow
 
 STAGE = "netsafe_import_stage"
 # Columns of ``entries`` an import writes (besides the set, the versions and the id), in staging order.
@@ -60,7 +65,19 @@ _TIME = {"first_seen", "last_seen"}
 _INT = {"media_size", "origin_record"}
 # Page cache of the import's connection (KiB, SQLite's negative form): enough for the B-trees the merge
 # inserts into at random to stay in memory at 10M entries, and a fixed bound however large the file.
-SQLITE_CACHE_KIB = 512 * 1024
+SQLITE_CACHE_KIB = 256 * 1024
+# Below this many staged rows the signal indexes are kept as they are (their inserts are cheap).
+REBUILD_MIN_ROWS = 50_000
+# ... and kept too when the table is over this many times the stage (rebuilding would sort all of it).
+REBUILD_SHARE = 4
+# The signal indexes of ``entries``, which an import of random hashes inserts into at random. The key
+# digest's unique index stays (SQLite cannot drop a table's constraint), and so does the one on the set
+# and version, whose new keys are all at its end.
+_REBUILT = [
+    index
+    for index in cast(Table, EntryRow.__table__).indexes
+    if [c.name for c in index.columns] in ([name] for name in (*ENTRY_SIGNALS, "photodna_key"))
+]
 
 
 def _sql_type(column: str, backend: str) -> str:
@@ -154,13 +171,20 @@ class Staging:
         assert connection is not None
         self.raw: Any = connection
         self.rows = 0
+        self._driver_errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+        self._conflict_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+        if not self.sqlite:
+            import psycopg  # the optional PostgreSQL driver: only there when that is the store
+
+            self._driver_errors = (psycopg.Error,)
+            self._conflict_errors = (psycopg.IntegrityError,)
         columns = ", ".join(f"{c} {_sql_type(c, self.backend)}" for c in COLUMNS)
         if self.sqlite:
             # Own page cache and no journal for the temporary database; the main one's cache is raised for
             # the merge and set back in close() (the connection returns to a pool).
-            self.raw.execute(f"DROP TABLE IF EXISTS temp.{STAGE}")
-            self.raw.execute(f"PRAGMA temp.cache_size=-{SQLITE_CACHE_KIB}")
-            self.raw.execute(f"CREATE TEMP TABLE {STAGE} (seq INTEGER PRIMARY KEY, {columns})")
+            self._execute(f"DROP TABLE IF EXISTS temp.{STAGE}")
+            self._execute(f"PRAGMA temp.cache_size=-{SQLITE_CACHE_KIB // 4}")
+            self._execute(f"CREATE TEMP TABLE {STAGE} (seq INTEGER PRIMARY KEY, {columns})")
             self._insert = (
                 f"INSERT INTO temp.{STAGE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
             )
@@ -170,30 +194,52 @@ class Staging:
             self._execute(f"ALTER TABLE {STAGE} SET (autovacuum_enabled = false)")
 
     def _execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        cursor = self.raw.cursor()
-        cursor.execute(sql, tuple(params or ()))
-        return cursor
+        with self.errors():
+            cursor = self.raw.cursor()
+            cursor.execute(sql, tuple(params or ()))
+            return cursor
+
+    @contextlib.contextmanager
+    def errors(self) -> Iterator[None]:
+        """The driver's errors on the raw connection as the store's one-line ones (as Database.session
+        gives for SQLAlchemy's): never a driver traceback, never the database's URL."""
+        try:
+            yield
+        except self._driver_errors as err:
+            code = getattr(err, "sqlite_errorcode", None)
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            if isinstance(code, int) and code & 0xFF in (5, 6):
+                raise StoreBusyError(
+                    f"the store is busy: another process holds its write lock ({self.backend})"
+                ) from err
+            if isinstance(err, self._conflict_errors):
+                raise StoreConflictError(
+                    f"the store refused a change (another process changed it at the same time?): {first}"
+                ) from err
+            raise StoreError(f"database error ({self.backend}): {first}") from err
 
     def add(self, rows: list[tuple[Any, ...]]) -> None:
         """Stage ``rows`` (from :func:`stage_row`), in the order the file gave them."""
         if not rows:
             return
-        if self.sqlite:
-            self.raw.executemany(self._insert, rows)
-        else:
-            with (
-                self.raw.cursor() as cursor,
-                cursor.copy(f"COPY {STAGE} ({', '.join(COLUMNS)}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
+        with self.errors():
+            if self.sqlite:
+                self.raw.executemany(self._insert, rows)
+            else:
+                with (
+                    self.raw.cursor() as cursor,
+                    cursor.copy(f"COPY {STAGE} ({', '.join(COLUMNS)}) FROM STDIN") as copy,
+                ):
+                    for row in rows:
+                        copy.write_row(row)
         self.rows += len(rows)
 
     def finish_staging(self) -> None:
         """Index the staged keys (one sort, after the load, rather than a B-tree grown at random)."""
         if self.sqlite:
-            self.raw.execute(f"CREATE INDEX temp.{STAGE}_key ON {STAGE} (key_digest)")
-            self.raw.commit()  # the temporary database only: nothing of the store is written yet
+            self._execute(f"CREATE INDEX temp.{STAGE}_key ON {STAGE} (key_digest)")
+            with self.errors():
+                self.raw.commit()  # the temporary database only: nothing of the store is written yet
         else:
             self._execute(f"CREATE INDEX ON {STAGE} (key_digest)")
             self._execute(f"ANALYZE {STAGE}")
@@ -227,10 +273,11 @@ class Staging:
     def begin_merge(self) -> None:
         """Start the store's write transaction (SQLite: take the write lock now, for the merge only)."""
         if self.sqlite:
-            if self.raw.in_transaction:
-                self.raw.commit()  # the duplicates' removal, in the temporary database only
-            self.raw.execute(f"PRAGMA main.cache_size=-{SQLITE_CACHE_KIB}")
-            self.raw.execute("BEGIN IMMEDIATE")
+            with self.errors():
+                if self.raw.in_transaction:
+                    self.raw.commit()  # the duplicates' removal, in the temporary database only
+            self._execute(f"PRAGMA main.cache_size=-{SQLITE_CACHE_KIB}")
+            self._execute("BEGIN IMMEDIATE")
 
     def merge(self, hash_set_id: int, version: int, new_set: bool, staged_for: int | None) -> tuple[int, int]:
         """Write the staged entries into the set at ``version``: ``(added, updated)``.
@@ -249,6 +296,15 @@ class Staging:
             values[COLUMNS.index("key_digest")] = (
                 f"netsafe_key_digest({hash_set_id}, s.key_kind, s.key_value)"
             )
+        dialect = self.session.get_bind().dialect
+        rebuilt = self._rebuild_indexes()
+        if rebuilt:
+            # Random inserts into B-trees larger than the cache were most of a big merge (38 s of SQLite's,
+            # 85 s of PostgreSQL's at 1M entries); one sort per index after the rows are in costs a few.
+            for index in _REBUILT:
+                self._execute(str(DropIndex(index).compile(dialect=dialect)))
+            if not self.sqlite:
+                self._execute("SET LOCAL maintenance_work_mem = '256MB'")
         updated = 0
         if not new_set:
             assignments = ", ".join(f"{c} = s.{c}" for c in COLUMNS if c != "key_digest")
@@ -268,13 +324,29 @@ class Staging:
             (hash_set_id, version, version),
         )
         added = max(cursor.rowcount, 0)
+        if rebuilt:
+            for index in _REBUILT:
+                self._execute(str(CreateIndex(index).compile(dialect=dialect)))
         return added, updated
 
-    def close(self) -> None:
-        """Drop the stage inside the merge's transaction (PostgreSQL's goes with any transaction's end)."""
-        if self.sqlite:
-            self.raw.execute(f"DROP TABLE IF EXISTS temp.{STAGE}")
-            self._reset_cache()
+    def _rebuild_indexes(self) -> bool:
+        """Whether to drop the signal indexes for the merge and build them again after it: when the stage
+        is a good share of the table, so that sorting every row costs less than inserting the new ones at
+        random. The table's size is estimated by its largest id (an index lookup, not a count)."""
+        if self.rows < REBUILD_MIN_ROWS:
+            return False
+        biggest = self._execute("SELECT MAX(id) FROM entries").fetchone()[0] or 0
+        return self.rows * REBUILD_SHARE >= int(biggest)
+
+    def commit(self) -> None:
+        """Commit the merge now (SQLite), then drop the stage outside the write lock: dropping a table of
+        1M rows frees its pages one by one (1.5 s), no reason to keep the web workers' audit waiting.
+        PostgreSQL's stage goes with its transaction, which the caller's session commits."""
+        if not self.sqlite:
+            return
+        with self.errors():
+            self.raw.commit()
+        self.abandon()
 
     def abandon(self) -> None:
         """After a failure: end the transaction now and drop the stage, so that nothing of it is left on a
