@@ -1,19 +1,25 @@
-"""Import of a large VICS 2.0 file into the store: entries/s and peak memory, at two sizes.
+"""Import of a large VICS 2.0 file into the store against a bare ``json.load`` of the same file.
 
     .venv/bin/python benchmarks/import_vics.py                 # 100k and 1M entries, SQLite
     .venv/bin/python benchmarks/import_vics.py --postgres      # also into a throwaway PostgreSQL server
-    .venv/bin/python benchmarks/import_vics.py --sizes 100000
+    .venv/bin/python benchmarks/import_vics.py --sizes 1000000 10000000 --postgres --keep DIR
 
-Each import runs in a fresh child process so its peak RSS (ru_maxrss) is its own; a flat peak across sizes
-is what "constant memory" means. "client CPU s" is the importing process's own CPU time (user + sys), a
-steadier figure than wall time on a shared machine; PostgreSQL's server CPU is not in it. The file is
-synthetic (random MD5/SHA-1/PDQ, categories, tags, one MediaFiles item per record), written once per size.
+Per size, in one run: ``json.load`` of the file (parse only, whole document in memory, no validation, no
+store: the floor any importer in Python starts from), then the import into each store, each in a fresh
+child process so its peak RSS (ru_maxrss) is its own; a flat peak across sizes is what "constant memory"
+means. "CPU s" is the child's own CPU time (user + sys), a steadier figure than wall time on a shared
+machine; PostgreSQL's server CPU is not in it. Ratios are the import's time over json.load's, by wall and
+by CPU. ``json.load`` needs about 5.7x the file in memory; a size whose document would not fit in
+two thirds of the machine's memory is not parsed that way (said in the output). The file is synthetic
+(random MD5/SHA-1/PDQ, categories, tags, one MediaFiles item per record), written once per size.
+``--keep DIR`` leaves the SQLite stores (``DIR/bench-N.db``) for ``matcher_ready.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import signal
 import subprocess
@@ -61,53 +67,102 @@ print(f"{r.added} {dt:.2f} {use.ru_maxrss / 1024:.0f} {use.ru_utime + use.ru_sti
 """
 
 
-def run(url: str, path: Path) -> tuple[int, float, float, float]:
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, url, str(path)], capture_output=True, text=True, check=True
-    )
+PARSE = """
+import json, sys, time, resource
+t = time.perf_counter()
+with open(sys.argv[1], "rb") as f:
+    doc = json.load(f)
+dt = time.perf_counter() - t
+use = resource.getrusage(resource.RUSAGE_SELF)
+print(f"{len(doc['value'])} {dt:.2f} {use.ru_maxrss / 1024:.0f} {use.ru_utime + use.ru_stime:.2f}")
+"""
+
+
+def run(code: str, *args: str) -> tuple[int, float, float, float]:
+    done = subprocess.run([sys.executable, "-c", code, *args], check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"child failed: {done.stderr.strip().splitlines()[-1:]}")
     added, seconds, peak, cpu = done.stdout.split()
     return int(added), float(seconds), float(peak), float(cpu)
+
+
+def fits_in_memory(path: Path) -> bool:
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return path.stat().st_size * 5.7 < total * 2 / 3
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--postgres", action="store_true", help="also import into a throwaway PostgreSQL")
+    parser.add_argument("--keep", type=Path, help="keep the SQLite stores in this directory")
+    parser.add_argument("--work", type=Path, help="where the VICS files go (default: a temporary dir)")
     args = parser.parse_args()
     # A killed run must still stop its PostgreSQL server and remove its files (the finally blocks below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.work) as tmp:
+        stores = args.keep or Path(tmp)
+        stores.mkdir(parents=True, exist_ok=True)
         server = None
         if args.postgres:
             from netsafe.store.testing import PostgresServer
 
             server = PostgresServer().start()
         try:
-            head = ("backend", "entries", "file MB", "wall s", "entries/s", "client CPU s", "peak RSS MB")
-            print(f"{head[0]:<11}" + "".join(f"{h:>13}" for h in head[1:]), flush=True)
+            head = (
+                "reader",
+                "entries",
+                "file MB",
+                "wall s",
+                "entries/s",
+                "CPU s",
+                "peak MB",
+                "x wall",
+                "x CPU",
+            )
+            print(f"{head[0]:<11}" + "".join(f"{h:>12}" for h in head[1:]), flush=True)
             for n in args.sizes:
                 path = Path(tmp) / f"vics-{n}.json"
                 make_file(path, n)
                 mb = path.stat().st_size / 1e6
-                targets = [("sqlite", f"sqlite:///{tmp}/bench-{n}.db")]
+                print(f"# {n:,} entries, load average {os.getloadavg()[0]:.1f}", flush=True)
+                floor: tuple[float, float] | None = None
+                if fits_in_memory(path):
+                    count, seconds, peak, cpu = run(PARSE, str(path))
+                    floor = (seconds, cpu)
+                    row("json.load", count, mb, seconds, cpu, peak, None)
+                else:
+                    print(
+                        f"{'json.load':<11} not run: the document would need ~{mb * 5.7 / 1e3:.0f} GB",
+                        flush=True,
+                    )
+                targets = [("sqlite", f"sqlite:///{stores}/bench-{n}.db")]
                 if server is not None:
                     targets.append(("postgresql", server.create_database()))
                 for backend, url in targets:
-                    added, seconds, peak, cpu = run(url, path)
-                    rate = added / seconds
-                    cells = (
-                        f"{added:,}",
-                        f"{mb:.0f}",
-                        f"{seconds:.1f}",
-                        f"{rate:,.0f}",
-                        f"{cpu:.1f}",
-                        f"{peak:.0f}",
-                    )
-                    print(f"{backend:<11}" + "".join(f"{c:>13}" for c in cells), flush=True)
+                    added, seconds, peak, cpu = run(CHILD, url, str(path))
+                    row(backend, added, mb, seconds, cpu, peak, floor)
+                print(f"# load average {os.getloadavg()[0]:.1f}", flush=True)
                 path.unlink()
         finally:
             if server is not None:
                 server.stop()
+
+
+def row(
+    name: str, n: int, mb: float, seconds: float, cpu: float, peak: float, floor: tuple[float, float] | None
+) -> None:
+    ratio = ("", "") if floor is None else (f"{seconds / floor[0]:.2f}", f"{cpu / floor[1]:.2f}")
+    cells = (
+        f"{n:,}",
+        f"{mb:.0f}",
+        f"{seconds:.1f}",
+        f"{n / seconds:,.0f}",
+        f"{cpu:.1f}",
+        f"{peak:.0f}",
+        *ratio,
+    )
+    print(f"{name:<11}" + "".join(f"{c:>12}" for c in cells), flush=True)
 
 
 if __name__ == "__main__":

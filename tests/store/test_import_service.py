@@ -169,3 +169,174 @@ def test_export_maps_profiles_and_delete(db: Database, tmp_path: Path) -> None:
     assert info.entry_count == 4 and svc.list_sets(db) == []
     with pytest.raises(repo.NotFoundError):
         svc.export_set(db, ACTOR, "caid", out, "vics")
+
+
+# --- the bulk path (issue 16 §2) ---------------------------------------------------------------------------
+
+
+def test_failure_mid_merge_leaves_nothing_and_no_stage(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure after rows were staged and merged (the audit append fails) rolls back the set, its
+    version and every entry, and leaves no staging table on the pooled connection."""
+    svc.import_file(db, ACTOR, vics_file(tmp_path / "ok.json", [md5_record(100)]), "caid")
+    before = stored(db)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("audit append failed")
+
+    monkeypatch.setattr("netsafe.services.hashset_import.record", broken)
+    records = [md5_record(i) for i in range(1, 200)]
+    for name in ("caid", "new-set"):
+        with pytest.raises(RuntimeError):
+            svc.import_file(db, ACTOR, vics_file(tmp_path / "l.json", records), name)
+        assert stored(db) == before
+    monkeypatch.undo()
+    result = svc.import_file(db, ACTOR, vics_file(tmp_path / "l.json", records), "caid")
+    assert (result.added, result.updated, result.version) == (198, 1, 2)  # record 100 was there
+    with db.engine.connect() as conn:
+        if db.backend == "sqlite":
+            leftover = "SELECT count(*) FROM sqlite_temp_master WHERE name LIKE 'netsafe_import%'"
+        else:
+            leftover = "SELECT count(*) FROM pg_class WHERE relname LIKE 'netsafe_import%'"
+        assert conn.execute(text(leftover)).scalar_one() == 0
+
+
+def test_audit_event_is_in_the_import_transaction(db: Database, tmp_path: Path) -> None:
+    """The import's event names the version and counts, and exists exactly when the change does."""
+    records = [md5_record(i) for i in range(1, 50)]
+    result = svc.import_file(db, ACTOR, vics_file(tmp_path / "l.json", records), "caid")
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT outcome, details FROM audit_events WHERE action = 'hashset.import'")
+        ).all()
+    assert len(rows) == 1
+    details = rows[0][1] if isinstance(rows[0][1], dict) else json.loads(rows[0][1])
+    assert rows[0][0] == "ok"
+    assert (details["version"], details["added"], details["created"]) == (result.version, 49, True)
+
+
+def test_reimport_updates_in_place_and_adds_the_rest(db: Database, tmp_path: Path) -> None:
+    first = [md5_record(i) for i in range(1, 101)]
+    svc.import_file(db, ACTOR, vics_file(tmp_path / "a.json", first), "caid")
+    with db.session() as session:
+        row = repo.get_set(session, "caid")
+        ids_before = {e.signals["md5"]: i for i, e in repo.iter_entries(session, row.id)}
+    second = [md5_record(i, Category=2) for i in range(51, 151)]
+    result = svc.import_file(db, ACTOR, vics_file(tmp_path / "b.json", second), "caid")
+    assert (result.added, result.updated, result.version) == (50, 50, 2)
+    with db.session() as session:
+        row = repo.get_set(session, "caid")
+        after = list(repo.iter_entries(session, row.id))
+    assert len(after) == 150
+    grades: dict[bool, set[str | None]] = {True: set(), False: set()}
+    for entry_id, entry in after:
+        number = int(str(entry.signals["md5"]), 16)
+        if number <= 100:
+            assert ids_before[entry.signals["md5"]] == entry_id  # replaced in place: votes stay
+        grades[number <= 50].add(entry.category)
+    assert len(grades[True]) == len(grades[False]) == 1 and grades[True] != grades[False]
+
+
+def test_bulk_rows_equal_the_orm_rows(db: Database, tmp_path: Path) -> None:
+    """Every column the bulk path writes reads back as the per-row ORM path (upsert_entries) writes it."""
+    records = [
+        md5_record(1, SHA1="a" * 40, Tags="x;y", IsDistributed="true", MediaSize=10),
+        {
+            "MediaID": "2",
+            "MD5": "b" * 32,
+            "Category": 2,
+            "AlternativeHashes": [{"HashName": "PDQ", "HashValue": "f" * 64}],
+            "MediaFiles": [{"FileName": "a.jpg", "FilePath": "/x/"}],
+            "Series": "s",
+            "Comments": "c",
+            "VictimIdentified": False,
+        },
+    ]
+    path = vics_file(tmp_path / "l.json", records)
+    svc.import_file(db, ACTOR, path, "bulk")
+    entries = [e for e in formats.get("vics").read(path) if isinstance(e, Entry)]
+    with db.session() as session:
+        row = repo.create_set(session, "orm", repo.get_set(session, "bulk").profile)
+        repo.upsert_entries(session, row.id, 1, entries)
+    with db.session() as session:
+        bulk = [e for _, e in repo.iter_entries(session, repo.get_set(session, "bulk").id)]
+        orm = [e for _, e in repo.iter_entries(session, repo.get_set(session, "orm").id)]
+    assert bulk == orm
+    columns = "key_kind, key_value, md5, sha1, pdq, tags, media_files, first_seen, distributed"
+    with db.engine.connect() as conn:
+        raw = conn.execute(text(f"SELECT hash_set_id, {columns} FROM entries ORDER BY id")).all()
+    by_set: dict[int, list[tuple[object, ...]]] = {}
+    for r in raw:
+        by_set.setdefault(int(r[0]), []).append(tuple(str(v) for v in r[1:]))
+    assert len(by_set) == 2
+    first, second = by_set.values()
+    assert first == second
+
+
+def test_sqlite_write_lock_is_free_while_the_file_is_read(db: Database, tmp_path: Path) -> None:
+    """Issue 18's property, kept by the bulk path: while an import reads and stages its file, another
+    process can still write the store (the web workers' audit), so /match does not wait for the import.
+    The write lock is taken only for the merge."""
+    if db.backend != "sqlite":
+        pytest.skip("PostgreSQL has row locks; the import never blocked other writers there")
+    import sqlite3
+
+    svc.import_file(db, ACTOR, vics_file(tmp_path / "ok.json", [md5_record(100_000)]), "caid")
+    path = db.url.database
+    assert path is not None
+    outcomes: list[str] = []
+
+    def try_to_write(_done: int) -> None:
+        other = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            outcomes.append("free")
+        except sqlite3.OperationalError as err:
+            outcomes.append(str(err))
+        finally:
+            other.close()
+
+    records = [md5_record(i) for i in range(1, 1200)]
+    for name in ("caid", "new-set"):
+        svc.import_file(db, ACTOR, vics_file(tmp_path / "l.json", records), name, progress=try_to_write)
+    assert outcomes and set(outcomes) == {"free"}
+
+
+def test_export_streams_in_bounded_memory(db: Database, tmp_path: Path) -> None:
+    """A set exports in every format without being held in memory: the peak of Python allocations
+    during an export of 20,000 entries stays under what a fifth of them take as entries, so an export
+    that collected the set first (ORM rows, entries or its output) would fail here."""
+    import itertools
+    import tracemalloc
+
+    total = 20_000
+    records = [
+        md5_record(i, SHA1=f"{i:040x}", AlternativeHashes=[{"HashName": "PDQ", "HashValue": f"{i:064x}"}])
+        for i in range(1, total + 1)
+    ]
+    source = vics_file(tmp_path / "big.json", records)
+    del records
+    svc.import_file(db, ACTOR, source, "big")
+    svc.import_file(db, ACTOR, vics_file(tmp_path / "small.json", [md5_record(1)]), "small")
+    tracemalloc.start()
+    try:
+        fifth = list(itertools.islice(formats.get("vics").read(source, check_duplicates=False), total // 5))
+        bound = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(fifth) == total // 5
+    del fifth
+    for fmt in ("vics", "csv", "hashdeep", "md5sum", "tx"):
+        out = tmp_path / f"out.{fmt}"
+        svc.export_set(db, ACTOR, "small", out, fmt)  # warms what is loaded once (statements, codecs)
+        tracemalloc.start()
+        try:
+            assert svc.export_set(db, ACTOR, "big", out, fmt) == total
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < bound, (
+            f"{fmt}: export peaked at {peak / 1e6:.1f} MB, a fifth of the set {bound / 1e6:.1f} MB"
+        )

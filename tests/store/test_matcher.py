@@ -369,3 +369,27 @@ def test_one_failing_set_does_not_hold_back_the_others_nor_stay_served(
     monkeypatch.setattr(service, "STALE_REFRESHES", 0)  # as if the failures had gone on for long
     with pytest.raises(StoreNeededError, match="caught up"):
         matcher.search([Query("new", signals={"pdq": added})], hashsets=["b"], offline=True)
+
+
+def test_index_read_in_bulk_from_the_store_matches_the_per_value_build(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold build reads the store's hex columns in bulk (one conversion a page); it must answer exactly
+    as the per-value build does, and so must the saved index a restarted matcher opens."""
+    pdqs = [random_pdq() for _ in range(3000)]
+    lines = [f"pdq {p}" for p in pdqs]
+    lines += [f"md5 {i:032x}" for i in range(1, 1500)] + [f"sha1 {i:040x}" for i in range(1, 700)]
+    _import(db, tx_file(tmp_path / "a.txt", lines), "a")
+    queries = [Query(f"p{i}", signals={"pdq": flip(p, i % 25)}) for i, p in enumerate(pdqs[::37])]
+    queries += [Query(f"m{i}", signals={"md5": f"{i:032x}"}) for i in (1, 2, 777, 1499, 1500)]
+    queries += [Query(f"s{i}", signals={"sha1": f"{i:040x}"}) for i in (1, 699, 700)]
+
+    def answers(matcher: Matcher) -> list[list[tuple[str, int, int]]]:
+        return [[(m.signal, m.distance, m.entry_id) for m in ms] for ms in matcher.match(queries)]
+
+    bulk = answers(Matcher(db, tmp_path / "bulk"))
+    restarted = answers(Matcher(db, tmp_path / "bulk"))
+    monkeypatch.setattr("netsafe.services.indexes._packed", lambda *_: None)
+    per_value = answers(Matcher(db, tmp_path / "per-value"))
+    assert bulk == per_value == restarted
+    assert sum(1 for a in bulk if a) == len(pdqs[::37]) + 4 + 2  # md5 1500 and sha1 700 are not in it

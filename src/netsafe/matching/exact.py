@@ -62,6 +62,22 @@ class ExactIndex:
         if self._delta_rows > max(MIN_DELTA, len(self._keys) // 4):
             self._merge()
 
+    def add_keys(self, ids: npt.ArrayLike, keys: npt.NDArray[np.bytes_]) -> None:
+        """Add many (id, key) pairs at once: ``keys`` already fixed-width bytes (``S<width>``), as read
+        in bulk from the store. One sort for all of them, instead of a dict entry each."""
+        id_array = np.asarray(ids, dtype=np.int64).reshape(-1)
+        key_array = np.asarray(keys)
+        if key_array.dtype != self._keys.dtype or len(key_array) != len(id_array):
+            raise ValueError(f"add_keys: {len(id_array)} ids and {len(key_array)} keys of {key_array.dtype}")
+        if not len(id_array):
+            return
+        self._merge()
+        keys_all = np.concatenate([self._keys[self._alive], key_array])
+        ids_all = np.concatenate([self._ids[self._alive], id_array])
+        order = np.argsort(keys_all, kind="stable")
+        self._keys, self._ids = keys_all[order], ids_all[order]
+        self._alive = np.ones(len(self._keys), dtype=np.bool_)
+
     def remove(self, ids: Sequence[int] | npt.ArrayLike) -> int:
         """Forget every value carried by one of ``ids``; returns how many (id, value) pairs went."""
         targets = np.unique(np.asarray(ids, dtype=np.int64).reshape(-1))

@@ -28,11 +28,13 @@ from netsafe.hashsets.model import Entry, HashSetError, ImportIssue
 from netsafe.hashsets.profiles import DEFAULT_PROFILE, load_profile
 from netsafe.services.hashset_rules import UsageError, check_new_name
 from netsafe.store import repositories as repo
+from netsafe.store.bulk import Staging, stage_row
 from netsafe.store.db import Database
 from netsafe.store.errors import StoreConflictError
+from netsafe.store.models import HashSetRow
 
 # Entries per database round of an import: bounds memory, amortises statements.
-IMPORT_BATCH = 2000
+IMPORT_BATCH = 5000
 # Problems kept for the report (all of them go to the rejects file).
 REPORTED_ISSUES = 20
 # What an import's audit event keeps of its result (never the file's path: it can name a case).
@@ -43,6 +45,10 @@ Progress = Callable[[int], None]
 
 class CreatedMeanwhileError(Conflict):
     """Another import created the same new set while this one ran; this one stored nothing."""
+
+
+class SetChangedError(Conflict):
+    """The set was deleted (or deleted and made again) while this import read its file; nothing stored."""
 
 
 class ImportFailedError(Rejected, HashSetError):
@@ -223,38 +229,59 @@ def import_file(
     if skip_invalid and rejects_path is None:
         rejects_path = f"{Path(path).name}.rejects.jsonl"
     sink = _Rejects(rejects_path)
-    result: ImportResult | None = None
     creating = False  # this import makes the set: another may make it at the same moment
     try:
         with db.session() as session:
-            repo.tune_for_import(session)
             row = repo.find_set(session, name)
             created = row is None
             if row is None:
                 check_new_name(name)
                 creating = True
-                row = repo.create_set(session, name, profile or DEFAULT_PROFILE, description, source)
+                set_profile = profile or DEFAULT_PROFILE
             elif profile is not None and profile != row.profile:
                 raise UsageError(
                     f"hash set {name!r} uses profile {row.profile}, not {profile}; "
                     "leave out --profile or import into a new set"
                 )
+            else:
+                set_profile = row.profile
             result = ImportResult(
-                name=row.name, path=display, format=fmt, profile=row.profile, created=created
+                name=row.name if row else name, path=display, format=fmt, profile=set_profile, created=created
             )
             result.rejects_path = rejects_path
-            result.version = repo.next_version(session, row)
-            entries = _reader(fmt, path, row.profile, progress, columns)
-            if category is not None:
-                entries = _graded(entries, _category_code(row.profile, category))
-            _run_import(session, row.id, result, entries, skip_invalid, sink)
-            if result.rejected and not skip_invalid:
-                raise ImportFailedError(result)  # leaves the transaction: everything rolls back
-            if result.rejected and not (result.added or result.updated):
-                # Nothing good in the file: keeping a new empty set (or a version with no change) would
-                # look like a success.
-                raise ImportFailedError(result, every_record=True)
-            record(session, actor, "hashset.import", f"hashset:{row.name}", result.audit_details())
+            # PostgreSQL: one transaction from the start (its row locks keep readers and the audit going).
+            # SQLite: the file is staged first, outside the store's write lock, which only the merge takes.
+            early = db.backend != "sqlite"
+            if early:
+                if row is None:
+                    row = repo.create_set(session, name, set_profile, description, source)
+                result.version = repo.next_version(session, row)
+            staging = Staging(session)
+            try:
+                entries = _reader(fmt, path, set_profile, progress, columns)
+                if category is not None:
+                    entries = _graded(entries, _category_code(set_profile, category))
+                staged_for = row.id if row is not None else None
+                _stage(staging, staged_for, result, entries, skip_invalid, sink)
+                if result.rejected and not skip_invalid:
+                    raise ImportFailedError(result)  # leaves the transaction: everything rolls back
+                if result.rejected and staging.rows == 0:
+                    # Nothing good in the file: keeping a new empty set (or a version with no change) would
+                    # look like a success.
+                    raise ImportFailedError(result, every_record=True)
+                staging.begin_merge()
+                if not early:
+                    row = _claim(session, name, row, set_profile, description, source)
+                    result.version = repo.next_version(session, row)
+                assert row is not None
+                result.name = row.name
+                result.added, result.updated = staging.merge(row.id, result.version, created, staged_for)
+                record(session, actor, "hashset.import", f"hashset:{row.name}", result.audit_details())
+                session.flush()
+                staging.commit()
+            except BaseException:
+                staging.abandon()
+                raise
         result.committed = True
         return result
     except ImportFailedError as err:
@@ -281,16 +308,41 @@ def import_file(
         sink.close()
 
 
-def _run_import(
+def _claim(
     session: Session,
-    set_id: int,
+    name: str,
+    seen: HashSetRow | None,
+    profile: str,
+    description: str | None,
+    source: str | None,
+) -> HashSetRow:
+    """The set to merge into, under the write lock: created now if new, and still the one read before."""
+    row = repo.find_set(session, name)
+    if seen is None:
+        if row is not None:
+            raise repo.AlreadyExistsError(f"a hash set named {name!r} exists already")
+        return repo.create_set(session, name, profile, description, source)
+    if row is None or row.id != seen.id:
+        raise SetChangedError(
+            f"hash set {name!r} was deleted or replaced while this import ran; nothing was imported: "
+            "run this import again"
+        )
+    return row
+
+
+def _stage(
+    staging: Staging,
+    set_id: int | None,
     result: ImportResult,
     items: Iterator[Entry | ImportIssue],
     skip: bool,
     sink: _Rejects,
 ) -> None:
-    batch: list[Entry] = []
+    """Stage every good record, count and report the bad ones, then the keys repeated within the file."""
+    batch: list[tuple[Any, ...]] = []
     last_rejected = -1
+    digest_id = 0 if set_id is None else set_id  # a new set's own digests are computed at the merge
+    sqlite = staging.sqlite
 
     def reject(found: ImportIssue) -> None:
         nonlocal last_rejected
@@ -302,30 +354,6 @@ def _run_import(
             result.rejected += 1
             last_rejected = found.record
 
-    def flush() -> None:
-        if not batch:
-            return
-        if result.rejected and not skip:
-            batch.clear()  # doomed transaction: keep validating, stop writing
-            return
-        outcome = repo.upsert_entries(session, set_id, result.version, batch)
-        result.added += outcome.added
-        result.updated += outcome.updated
-        for dup in outcome.duplicates or []:
-            entry = dup.entry
-            kind, value = entry.key()
-            label = "MediaID" if kind == "id" else kind
-            where = f" (first at record {dup.first_record})" if dup.first_record is not None else ""
-            reject(
-                ImportIssue(
-                    entry.origin_file or result.path,
-                    entry.origin_record or 0,
-                    label,
-                    f"duplicate {label} {value[:72]} in this import{where}",
-                )
-            )
-        batch.clear()
-
     for item in items:
         if isinstance(item, ImportIssue):
             if item.severity == "warning":
@@ -336,12 +364,27 @@ def _run_import(
             reject(item)
             continue
         result.read += 1
-        batch.append(item)
+        if result.rejected and not skip:
+            continue  # doomed: keep validating, stop writing
+        batch.append(stage_row(item, digest_id, sqlite))
         if len(batch) >= IMPORT_BATCH:
-            flush()
-    flush()
-    if result.rejected and not skip:
-        result.added = result.updated = 0
+            staging.add(batch)
+            batch.clear()
+    if not (result.rejected and not skip):
+        staging.add(batch)
+    staging.finish_staging()
+    for dup in staging.duplicates():
+        label = "MediaID" if dup.key_kind == "id" else dup.key_kind
+        where = f" (first at record {dup.first_record})" if dup.first_record is not None else ""
+        reject(
+            ImportIssue(
+                dup.origin_file or result.path,
+                dup.origin_record or 0,
+                label,
+                f"duplicate {label} {dup.key_value[:72]} in this import{where}",
+            )
+        )
+        staging.rows -= 1
 
 
 __all__ = ["AUDITED", "ImportFailedError", "ImportResult", "import_file", "resolve_format"]
