@@ -245,6 +245,14 @@ def main() -> None:
             bodies = _write_bodies(
                 work / "signals", [json.dumps({"signals": {"pdq": q}} | sets).encode() for q in queries]
             )
+            probe = httpx.post(
+                f"{base}/api/v1/match",
+                content=json.dumps({"signals": {"pdq": queries[0]}} | sets).encode(),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                timeout=600,
+            )
+            if probe.status_code != 200:  # a run whose every request fails measures nothing: say why
+                sys.exit(f"the server refused a match: {probe.status_code} {probe.text[:300]}")
             _wrk(base, token, bodies, "application/json", 3, args.clients)  # warm-up
             print(
                 f"{args.clients} clients (wrk), {args.workers} workers, {args.backend}, "
