@@ -37,7 +37,11 @@ EXACT_SIGNALS = types.EXACT_SIGNALS
 _COLUMN = {name: str(types.REGISTRY[name].store_column) for name in EXACT_SIGNALS}
 _SIGNAL_OF_COLUMN = {column: name for name, column in _COLUMN.items()}
 # Hex length of each fixed-width column an index reads (PhotoDNA's key included).
-_HEX_WIDTH = {column: HEX_LENGTHS[name] for name, column in (*_COLUMN.items(), ("pdq", "pdq"))}
+_HEX_WIDTH = {
+    str(t.store_column): HEX_LENGTHS[name]
+    for name, t in types.REGISTRY.items()
+    if t.store_column and name in HEX_LENGTHS
+}
 _VERSION_DIR = re.compile(r"v(\d+)")
 _SET_DIR = re.compile(r"(\d+)-\d+")
 COMPACT_SHARE = 20  # merge the PDQ index's segments when a catch-up added >= 1/20 of its rows
