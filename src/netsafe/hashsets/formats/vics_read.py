@@ -187,6 +187,11 @@ class JsonObject(dict[str, Any]):
             dict.__setitem__(self, key, value)
             type(self).seen_repeat = True
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as the plain dict it reads as (the class is made per read, so it cannot be found by name
+        # in the process that unpickles: a reading process sends entries to the staging one).
+        return (dict, (dict(self),))
+
 
 def object_type() -> type[JsonObject]:
     """A JsonObject class of its own for one read (its ``seen_repeat`` is that read's)."""
