@@ -130,7 +130,7 @@ def entry_values(entry: Entry) -> tuple[Any, ...]:
     signals = entry.signals
     return (
         *entry.key(),
-        *[signals.get(name) for name in ENTRY_SIGNALS],
+        *map(signals.get, ENTRY_SIGNALS),
         None if entry.vpdq is None else [f.as_dict() for f in entry.vpdq],
         entry.alternative_hashes,
         entry.source_id,
