@@ -173,3 +173,19 @@ def test_the_child_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
     finally:
         parent.kill()
         parent.wait()
+
+
+def test_a_new_sets_digests_are_right_when_its_likely_id_was_taken(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new set's digests are staged with the id it will likely get; if another set took it meanwhile
+    (here: a wrong guess), the merge computes them again, and a later import finds every key."""
+    path = vics_file(tmp_path / "l.json", [md5_record(i) for i in range(1, 30)])
+    monkeypatch.setattr("netsafe.store.bulk.Staging.likely_set_id", lambda self: 999)
+    first = svc.import_file(db, ACTOR, path, "guessed-wrong")
+    monkeypatch.undo()
+    second = svc.import_file(db, ACTOR, path, "guessed-wrong")
+    assert (first.added, second.added, second.updated) == (29, 0, 29)
+    third = svc.import_file(db, ACTOR, path, "guessed-right")
+    again = svc.import_file(db, ACTOR, path, "guessed-right")
+    assert (third.added, again.added, again.updated) == (29, 0, 29)

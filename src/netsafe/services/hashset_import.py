@@ -292,7 +292,9 @@ def import_file(
             staging = Staging(session)
             try:
                 code = _category_code(set_profile, category) if category is not None else None
-                staged_for = row.id if row is not None else None
+                # A new set's id is known for certain only under the write lock (SQLite): its digests are
+                # staged with the likely one, saving the merge a Python call per row when it is right.
+                staged_for = row.id if row is not None else staging.likely_set_id()
                 rows = _rows(fmt, path, set_profile, progress, columns, code, staged_for, staging.sqlite)
                 _stage(staging, result, rows, skip_invalid, sink)
                 if result.rejected and not skip_invalid:

@@ -288,6 +288,11 @@ class Staging:
                 ) from err
             raise StoreError(f"database error ({self.backend}): {first}") from err
 
+    def likely_set_id(self) -> int:
+        """The id a set created now would get (SQLite gives the next rowid): a new set's key digests are
+        staged with it, and :meth:`merge` computes them again only if another set took that id meanwhile."""
+        return int(self._execute("SELECT COALESCE(MAX(id), 0) + 1 FROM hash_sets").fetchone()[0])
+
     def add(self, rows: list[tuple[Any, ...]]) -> None:
         """Stage ``rows`` (from :func:`stage_row`), in the order the file gave them."""
         if not rows:
@@ -354,8 +359,8 @@ class Staging:
 
         Entries whose key the set already has are replaced in place (their ids and votes stay); the rest
         are added. A set created in this transaction has no entries, so it skips the key check.
-        ``staged_for`` is the set id the staged key digests were computed with (None: a new set on SQLite,
-        whose id was not known while staging; its digests are computed here)."""
+        ``staged_for`` is the set id the staged key digests were computed with (for a new set on SQLite, the
+        id it was likely to get: if another set took it meanwhile, the digests are computed here)."""
         mark = "?" if self.sqlite else "%s"
         names = ", ".join(COLUMNS)
         values = [f"s.{c}" for c in COLUMNS]

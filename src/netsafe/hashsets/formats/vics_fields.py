@@ -130,7 +130,7 @@ def _media_size(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
 
 def split_tags(text: str) -> list[str]:
     # str.split, not re.split: the same pieces at a third of the cost, once per record.
-    return [t for t in (p.strip() for p in text.replace(",", ";").split(";")) if t]
+    return [t.strip() for t in text.replace(",", ";").split(";") if t and not t.isspace()]
 
 
 def _tags(conv: _Converter, entry: Entry, key: str, value: Any) -> None:

@@ -145,6 +145,10 @@ def _read_stream(
                             _raw(obj),
                         )
                     )
+            if not issues:  # the common case, without a generator per record
+                if entry is not None:
+                    yield entry
+                continue
             yield from issues
             if entry is not None and not any(i.severity == "error" for i in issues):
                 yield entry
