@@ -26,10 +26,10 @@ from netsafe.hashsets import formats
 from netsafe.hashsets.formats import FormatError
 from netsafe.hashsets.model import Entry, HashSetError, ImportIssue
 from netsafe.hashsets.profiles import DEFAULT_PROFILE, load_profile
-from netsafe.services import import_feed
+from netsafe.services import import_feed, import_read
 from netsafe.services.hashset_rules import UsageError, check_new_name
 from netsafe.store import repositories as repo
-from netsafe.store.bulk import Staging, entry_values, stage_row, stage_values
+from netsafe.store.bulk import Staging, stage_row, stage_values
 from netsafe.store.db import Database
 from netsafe.store.errors import StoreConflictError
 from netsafe.store.models import HashSetRow
@@ -125,47 +125,6 @@ def resolve_format(path: str | Path, name: str | None) -> str:
         raise
 
 
-def _reader(
-    fmt: str,
-    path: str | Path,
-    profile: str,
-    progress: Progress | None,
-    columns: Mapping[str, str] | None = None,
-) -> Iterator[Entry | ImportIssue]:
-    spec = formats.get(fmt)
-    options: dict[str, Any] = {"profile": profile, "progress": progress}
-    accepted = inspect.signature(spec.read).parameters
-    if columns:
-        if "columns" not in accepted:
-            raise UsageError(f"column mapping (--column) applies to CSV lists, not to {fmt}")
-        options["columns"] = dict(columns)
-    # The store finds duplicates itself in constant memory; a reader's own check would keep every key.
-    if "check_duplicates" in accepted:
-        options["check_duplicates"] = False
-    return spec.read(path, **options)
-
-
-def read_items(
-    fmt: str,
-    path: str | Path,
-    profile: str,
-    progress: Progress | None,
-    columns: Mapping[str, str] | None,
-    category_code: str | None,
-) -> Iterator[Entry | ImportIssue]:
-    """The file's entries (graded with ``category_code`` where the list left them ungraded) and issues."""
-    entries = _reader(fmt, path, profile, progress, columns)
-    if category_code is not None:
-        entries = _graded(entries, category_code)
-    return entries
-
-
-def entry_rows(items: Iterator[Entry | ImportIssue]) -> Iterator[tuple[Any, ...] | ImportIssue]:
-    """Each entry as :func:`~netsafe.store.bulk.entry_values` (what a reading process sends on)."""
-    for item in items:
-        yield item if isinstance(item, ImportIssue) else entry_values(item)
-
-
 def staged_rows(
     items: Iterator[Entry | ImportIssue], digest_id: int, sqlite: bool
 ) -> Iterator[tuple[Any, ...] | ImportIssue]:
@@ -184,14 +143,6 @@ def _category_code(profile: str, category: str) -> str:
         known = ", ".join(grading.codes)
         raise UsageError(f"category {category!r} is not in profile {profile} (use one of: {known})")
     return code
-
-
-def _graded(items: Iterator[Entry | ImportIssue], code: str) -> Iterator[Entry | ImportIssue]:
-    """Entries the list left ungraded get ``code``; a list's own grades are kept."""
-    for item in items:
-        if isinstance(item, Entry) and item.category is None:
-            item.category = code
-        yield item
 
 
 class _Rejects:
@@ -393,7 +344,7 @@ def _rows(
             item if isinstance(item, ImportIssue) else stage_values(item, digest_id, sqlite)
             for item in import_feed.feed(job, progress)
         )
-    items = read_items(fmt, path, profile, progress, columns, category_code)
+    items = import_read.read_items(fmt, path, profile, progress, columns, category_code)
     return staged_rows(items, digest_id, sqlite)
 
 

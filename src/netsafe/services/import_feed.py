@@ -69,7 +69,7 @@ def _portable(err: BaseException) -> BaseException:
 def run_child(job: Job, out: IO[bytes]) -> None:
     """Read ``job``'s file and write its frames to ``out``: ``("items", [values | ImportIssue, ...])``,
     ``("progress", bytes_read)``, then ``("end",)`` or ``("error", exception)``."""
-    from netsafe.services import hashset_import as imp
+    from netsafe.services import import_read as imp
 
     pending: list[Any] = []
 

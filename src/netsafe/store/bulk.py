@@ -27,7 +27,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex, DropIndex
 
-from netsafe.hashsets.model import Entry, utc
+from netsafe.hashsets.model import Entry, entry_values, utc
 from netsafe.signals.types import ENTRY_SIGNALS
 from netsafe.store.convert import photodna_key
 from netsafe.store.errors import StoreBusyError, StoreConflictError, StoreError
@@ -124,40 +124,13 @@ def key_digest(hash_set_id: int, kind: str, value: str) -> str:
     return hashlib.sha256(f"{hash_set_id}\x00{kind}\x00{value}".encode()).hexdigest()
 
 
-def entry_values(entry: Entry) -> tuple[Any, ...]:
-    """What :func:`stage_values` needs of ``entry``, as a tuple of plain values: cheap to make, and cheap
-    to pickle where a reading process hands entries to the staging one."""
-    signals = entry.signals
-    return (
-        *entry.key(),
-        *map(signals.get, ENTRY_SIGNALS),
-        None if entry.vpdq is None else [f.as_dict() for f in entry.vpdq],
-        entry.alternative_hashes,
-        entry.source_id,
-        entry.category,
-        entry.series,
-        entry.victim_identified,
-        entry.offender_identified,
-        entry.distributed,
-        entry.tags,
-        entry.comments,
-        entry.media_size,
-        entry.mime_type,
-        entry.media_files,
-        entry.first_seen,
-        entry.last_seen,
-        entry.origin_file,
-        entry.origin_record,
-        entry.extra,
-    )
-
-
 _SIGNALS = len(ENTRY_SIGNALS)
 _PHOTODNA = ENTRY_SIGNALS.index("photodna")
 
 
 def stage_values(values: tuple[Any, ...], hash_set_id: int, sqlite: bool) -> tuple[Any, ...]:
-    """A row of :data:`COLUMNS` from :func:`entry_values`, ready for the backend's bulk path."""
+    """A row of :data:`COLUMNS` from :func:`~netsafe.hashsets.model.entry_values`, ready for the
+    backend's bulk path."""
     kind, value = values[0], values[1]
     signals = values[2 : 2 + _SIGNALS]
     (
