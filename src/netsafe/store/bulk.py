@@ -387,14 +387,15 @@ class Staging:
         return self.rows * REBUILD_SHARE >= int(biggest)
 
     def commit(self) -> None:
-        """Commit the merge now (SQLite), then drop the stage outside the write lock: dropping a table of
-        1M rows frees its pages one by one (1.5 s), no reason to keep the web workers' audit waiting.
-        PostgreSQL's stage goes with its transaction, which the caller's session commits."""
+        """Commit the merge now (SQLite), then let the stage go with the connection: it leaves the pool
+        and is closed when the session ends, and closing deletes its temporary database whole, where
+        dropping a table of 1M rows freed its pages one by one (1.5 s). PostgreSQL's stage goes with its
+        transaction, which the caller's session commits."""
         if not self.sqlite:
             return
         with self.errors():
             self.raw.commit()
-        self.abandon()
+        self.session.connection().detach()
 
     def abandon(self) -> None:
         """After a failure: end the transaction now and drop the stage, so that nothing of it is left on a
