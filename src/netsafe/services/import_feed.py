@@ -5,7 +5,7 @@ database's bulk path) each took about half of a 1M-entry import's CPU; in one pr
 Here a child process reads the file and sends batches of ready rows and issues, in file order, to the
 parent, which stages them as it would its own: the wall time becomes about the larger of the two.
 
-The child is a fresh interpreter (``python -m netsafe.services.import_feed``: no fork of a process that may
+The child is a fresh interpreter (running :func:`main`: no fork of a process that may
 hold database connections or threads) that gets its job on standard input and writes length-prefixed
 pickled frames to standard output; nothing but this module's own frames travels on that pipe, from a child
 this module started. The pipe is also the leash: when the parent dies, the child's next write fails and it
@@ -31,6 +31,10 @@ from netsafe.errors import NetsafeError
 # Items per frame: enough to amortise a pickle and a pipe write, few enough to keep both sides busy.
 FRAME_ITEMS = 2000
 _HEADER = struct.Struct("!Q")
+_CHILD = (
+    "import os, sys; sys.path[:] = sys.argv[1].split(os.pathsep); "
+    "from netsafe.services.import_feed import main; main()"
+)
 
 
 class FeedError(NetsafeError):
@@ -109,16 +113,13 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
 def feed(job: Job, progress: Callable[[int], None] | None) -> Iterator[Any]:
     """The entries (as :func:`~netsafe.store.bulk.entry_values`) and issues of ``job``'s file, read in a
     child process; raises what the child raised."""
-    env = dict(os.environ)
-    # The child must import this very netsafe (a checkout's, in tests and benchmarks), wherever it lives.
-    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    # The child imports this very netsafe (a checkout's, in tests and benchmarks) by searching the path this
+    # process searched, in its order.
     child = subprocess.Popen(
-        [sys.executable, "-m", "netsafe.services.import_feed"],
+        [sys.executable, "-c", _CHILD, os.pathsep.join(p for p in sys.path if p)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        env=env,
         bufsize=1 << 20,
     )
     try:
@@ -165,7 +166,3 @@ def main() -> None:
     except BrokenPipeError:
         # The parent is gone: stop quietly (its transaction, if any, was rolled back with it).
         os._exit(1)
-
-
-if __name__ == "__main__":
-    main()
