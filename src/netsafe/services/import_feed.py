@@ -1,17 +1,18 @@
 """An import's reading in a child process, so that on a large file parsing and staging overlap.
 
-Reading a hash list (parse, validate, convert each record to a staging row) and staging the rows (the
-database's bulk path) each took about half of a 1M-entry import's CPU; in one process their times add up.
-Here a child process reads the file and sends batches of ready rows and issues, in file order, to the
-parent, which stages them as it would its own: the wall time becomes about the larger of the two.
+Reading a hash list (parse, check, convert each record) and staging its rows (the database's bulk path)
+each took about half of a 1M-entry import's CPU; in one process their times add up. Here a child process
+reads the file and sends each entry as plain values (:func:`~netsafe.hashsets.model.entry_values`) and
+each issue, in file order, to the parent, which finishes the rows and stages them as it would its own: on
+two cores the reading overlaps the staging.
 
-The child is a fresh interpreter (running :func:`main`: no fork of a process that may
-hold database connections or threads) that gets its job on standard input and writes length-prefixed
-pickled frames to standard output; nothing but this module's own frames travels on that pipe, from a child
-this module started. The pipe is also the leash: when the parent dies, the child's next write fails and it
-ends, and the parent kills the child whenever it stops reading early. An exception in the child comes back
-as the same exception (its class and one-line message), so the caller reports it as it would have in one
-process, and the caller's transaction is never committed after such a failure.
+The child is a fresh interpreter running :func:`main` (no fork of a process that may hold database
+connections or threads), searching the parent's import path; it gets its job on standard input and writes
+length-prefixed pickled frames to standard output; nothing but this module's own frames travels on that
+pipe, from a child this module started. The pipe is also the leash: when the parent dies, the child's next
+write fails and it ends, and the parent kills the child whenever it stops reading early. An exception in
+the child comes back as the same exception (its class and one-line message), so the caller reports it as
+it would have in one process, and the caller's transaction is never committed after such a failure.
 """
 
 from __future__ import annotations
