@@ -189,3 +189,19 @@ def test_a_new_sets_digests_are_right_when_its_likely_id_was_taken(
     third = svc.import_file(db, ACTOR, path, "guessed-right")
     again = svc.import_file(db, ACTOR, path, "guessed-right")
     assert (third.added, again.added, again.updated) == (29, 0, 29)
+
+
+def test_no_stage_is_left_on_a_pooled_connection(db: Database, tmp_path: Path) -> None:
+    """After a successful import the stage is gone from every connection the pool hands out (on SQLite the
+    import's connection leaves the pool and is closed, which deletes its temporary database)."""
+    if db.backend != "sqlite":
+        pytest.skip("PostgreSQL's stage is dropped with its transaction")
+    svc.import_file(db, ACTOR, vics_file(tmp_path / "l.json", [md5_record(i) for i in range(1, 100)]), "s")
+    held = [db.engine.connect() for _ in range(3)]
+    try:
+        for conn in held:
+            assert conn.execute(text("SELECT count(*) FROM temp.sqlite_master")).scalar_one() == 0
+            assert conn.execute(text("PRAGMA main.cache_size")).scalar_one() == -2000
+    finally:
+        for conn in held:
+            conn.close()
