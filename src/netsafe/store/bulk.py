@@ -67,6 +67,9 @@ _INT = {"media_size", "origin_record"}
 # Page cache of the import's connection (KiB, SQLite's negative form): enough for the B-trees the merge
 # inserts into at random to stay in memory at 10M entries, and a fixed bound however large the file.
 SQLITE_CACHE_KIB = 256 * 1024
+# Helper threads SQLite's sorter may use for the stage's index and the index rebuild (0: none, SQLite's
+# default); set back after a failed import, and a successful one's connection leaves the pool.
+SQLITE_SORT_THREADS = 0
 # Below this many staged rows the signal indexes are kept as they are (their inserts are cheap).
 REBUILD_MIN_ROWS = 50_000
 # ... and kept too when the table is over this many times the stage (rebuilding would sort all of it).
@@ -227,6 +230,8 @@ class Staging:
             # the merge and set back in close() (the connection returns to a pool).
             self._execute(f"DROP TABLE IF EXISTS temp.{STAGE}")
             self._execute(f"PRAGMA temp.cache_size=-{SQLITE_CACHE_KIB // 4}")
+            if SQLITE_SORT_THREADS:
+                self._execute(f"PRAGMA threads={SQLITE_SORT_THREADS}")
             self._execute(f"CREATE TEMP TABLE {STAGE} (seq INTEGER PRIMARY KEY, {columns})")
             self._insert = (
                 f"INSERT INTO temp.{STAGE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
@@ -412,3 +417,4 @@ class Staging:
         with contextlib.suppress(Exception):
             self.raw.execute("PRAGMA main.cache_size=-2000")
             self.raw.execute("PRAGMA temp.cache_size=-2000")
+            self.raw.execute("PRAGMA threads=0")
