@@ -20,13 +20,14 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, cast
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex, DropIndex
 
-from netsafe.hashsets.model import Entry, utc
+from netsafe.hashsets.model import Entry, entry_values, utc
 from netsafe.signals.types import ENTRY_SIGNALS
 from netsafe.store.convert import photodna_key
 from netsafe.store.errors import StoreBusyError, StoreConflictError, StoreError
@@ -66,6 +67,9 @@ _INT = {"media_size", "origin_record"}
 # Page cache of the import's connection (KiB, SQLite's negative form): enough for the B-trees the merge
 # inserts into at random to stay in memory at 10M entries, and a fixed bound however large the file.
 SQLITE_CACHE_KIB = 256 * 1024
+# Helper threads SQLite's sorter may use for the stage's index and the index rebuild (0: none, SQLite's
+# default); set back after a failed import, and a successful one's connection leaves the pool.
+SQLITE_SORT_THREADS = 0
 # Below this many staged rows the signal indexes are kept as they are (their inserts are cheap).
 REBUILD_MIN_ROWS = 50_000
 # ... and kept too when the table is over this many times the stage (rebuilding would sort all of it).
@@ -92,7 +96,20 @@ def _sql_type(column: str, backend: str) -> str:
     return "TEXT"
 
 
-_dumps = json.JSONEncoder(ensure_ascii=True).encode
+def _encoder() -> Any:
+    """``json.JSONEncoder(ensure_ascii=True).encode``'s C core, made once: ``encode`` builds a new one on
+    every call, which was a third of the cost of a row's four JSON fields."""
+    if c_make_encoder is None:  # an interpreter without the C accelerator
+        return lambda value: [json.JSONEncoder(ensure_ascii=True).encode(value)]
+    base = json.JSONEncoder(ensure_ascii=True)
+    return c_make_encoder({}, base.default, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+
+
+_encode = _encoder()
+
+
+def _dumps(value: Any) -> str:
+    return "".join(_encode(value, 0))
 
 
 def _json(value: Any, empty: str) -> str:
@@ -110,43 +127,72 @@ def key_digest(hash_set_id: int, kind: str, value: str) -> str:
     return hashlib.sha256(f"{hash_set_id}\x00{kind}\x00{value}".encode()).hexdigest()
 
 
-def stage_row(entry: Entry, hash_set_id: int, sqlite: bool) -> tuple[Any, ...]:
-    """``entry`` as a tuple of :data:`COLUMNS` values, ready for the backend's bulk path."""
-    kind, value = entry.key()
-    signals = entry.signals
-    first, last = utc(entry.first_seen), utc(entry.last_seen)
-    vpdq = None if entry.vpdq is None else _dumps([f.as_dict() for f in entry.vpdq])
+_SIGNALS = len(ENTRY_SIGNALS)
+_PHOTODNA = ENTRY_SIGNALS.index("photodna")
+
+
+def stage_values(values: tuple[Any, ...], hash_set_id: int, sqlite: bool) -> tuple[Any, ...]:
+    """A row of :data:`COLUMNS` from :func:`~netsafe.hashsets.model.entry_values`, ready for the
+    backend's bulk path."""
+    kind, value = values[0], values[1]
+    signals = values[2 : 2 + _SIGNALS]
+    (
+        vpdq,
+        alternative_hashes,
+        source_id,
+        category,
+        series,
+        victim_identified,
+        offender_identified,
+        distributed,
+        tags,
+        comments,
+        media_size,
+        mime_type,
+        media_files,
+        first_seen,
+        last_seen,
+        origin_file,
+        origin_record,
+        extra,
+    ) = values[2 + _SIGNALS :]
+    first, last = utc(first_seen), utc(last_seen)
     if sqlite:
         first_out: Any = _sqlite_time(first)
         last_out: Any = _sqlite_time(last)
     else:
         first_out, last_out = first, last
-    photodna = signals.get("photodna")
+    photodna = signals[_PHOTODNA]
     return (
         kind,
         value,
         key_digest(hash_set_id, kind, value),
-        *[signals.get(name) for name in ENTRY_SIGNALS],
+        *signals,
         photodna_key(photodna) if photodna is not None else None,
-        vpdq,
-        _json(entry.alternative_hashes, "{}"),
-        entry.source_id,
-        entry.category,
-        entry.series,
-        entry.victim_identified,
-        entry.offender_identified,
-        entry.distributed,
-        _json(entry.tags, "[]"),
-        entry.comments,
-        entry.media_size,
-        entry.mime_type,
-        _json(entry.media_files, "[]"),
+        None if vpdq is None else _dumps(vpdq),
+        _json(alternative_hashes, "{}"),
+        source_id,
+        category,
+        series,
+        victim_identified,
+        offender_identified,
+        distributed,
+        _json(tags, "[]"),
+        comments,
+        media_size,
+        mime_type,
+        _json(media_files, "[]"),
         first_out,
         last_out,
-        entry.origin_file,
-        entry.origin_record,
-        _json(entry.extra, "{}"),
+        origin_file,
+        origin_record,
+        _json(extra, "{}"),
     )
+
+
+def stage_row(entry: Entry, hash_set_id: int, sqlite: bool) -> tuple[Any, ...]:
+    """``entry`` as a tuple of :data:`COLUMNS` values, ready for the backend's bulk path."""
+    return stage_values(entry_values(entry), hash_set_id, sqlite)
 
 
 @dataclass(slots=True)
@@ -184,6 +230,8 @@ class Staging:
             # the merge and set back in close() (the connection returns to a pool).
             self._execute(f"DROP TABLE IF EXISTS temp.{STAGE}")
             self._execute(f"PRAGMA temp.cache_size=-{SQLITE_CACHE_KIB // 4}")
+            if SQLITE_SORT_THREADS:
+                self._execute(f"PRAGMA threads={SQLITE_SORT_THREADS}")
             self._execute(f"CREATE TEMP TABLE {STAGE} (seq INTEGER PRIMARY KEY, {columns})")
             self._insert = (
                 f"INSERT INTO temp.{STAGE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
@@ -217,6 +265,11 @@ class Staging:
                     f"the store refused a change (another process changed it at the same time?): {first}"
                 ) from err
             raise StoreError(f"database error ({self.backend}): {first}") from err
+
+    def likely_set_id(self) -> int:
+        """The id a set created now would get (SQLite gives the next rowid): a new set's key digests are
+        staged with it, and :meth:`merge` computes them again only if another set took that id meanwhile."""
+        return int(self._execute("SELECT COALESCE(MAX(id), 0) + 1 FROM hash_sets").fetchone()[0])
 
     def add(self, rows: list[tuple[Any, ...]]) -> None:
         """Stage ``rows`` (from :func:`stage_row`), in the order the file gave them."""
@@ -284,8 +337,8 @@ class Staging:
 
         Entries whose key the set already has are replaced in place (their ids and votes stay); the rest
         are added. A set created in this transaction has no entries, so it skips the key check.
-        ``staged_for`` is the set id the staged key digests were computed with (None: a new set on SQLite,
-        whose id was not known while staging; its digests are computed here)."""
+        ``staged_for`` is the set id the staged key digests were computed with (for a new set on SQLite, the
+        id it was likely to get: if another set took it meanwhile, the digests are computed here)."""
         mark = "?" if self.sqlite else "%s"
         names = ", ".join(COLUMNS)
         values = [f"s.{c}" for c in COLUMNS]
@@ -342,14 +395,15 @@ class Staging:
         return self.rows * REBUILD_SHARE >= int(biggest)
 
     def commit(self) -> None:
-        """Commit the merge now (SQLite), then drop the stage outside the write lock: dropping a table of
-        1M rows frees its pages one by one (1.5 s), no reason to keep the web workers' audit waiting.
-        PostgreSQL's stage goes with its transaction, which the caller's session commits."""
+        """Commit the merge now (SQLite), then let the stage go with the connection: it leaves the pool
+        and is closed when the session ends, and closing deletes its temporary database whole, where
+        dropping a table of 1M rows freed its pages one by one (1.5 s). PostgreSQL's stage goes with its
+        transaction, which the caller's session commits."""
         if not self.sqlite:
             return
         with self.errors():
             self.raw.commit()
-        self.abandon()
+        self.session.connection().detach()
 
     def abandon(self) -> None:
         """After a failure: end the transaction now and drop the stage, so that nothing of it is left on a
@@ -366,3 +420,4 @@ class Staging:
         with contextlib.suppress(Exception):
             self.raw.execute("PRAGMA main.cache_size=-2000")
             self.raw.execute("PRAGMA temp.cache_size=-2000")
+            self.raw.execute("PRAGMA threads=0")

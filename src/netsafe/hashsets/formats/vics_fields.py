@@ -129,7 +129,8 @@ def _media_size(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
 
 
 def split_tags(text: str) -> list[str]:
-    return [t.strip() for t in re.split(r"[,;]", text) if t.strip()]
+    # str.split, not re.split: the same pieces at a third of the cost, once per record.
+    return [t.strip() for t in text.replace(",", ";").split(";") if t and not t.isspace()]
 
 
 def _tags(conv: _Converter, entry: Entry, key: str, value: Any) -> None:
@@ -201,6 +202,10 @@ _HANDLERS: dict[str, Any] = {
 }
 
 
+# signal_for() by hash name as spelled in the file (a file spells its few names the same way throughout).
+_SIGNAL_NAMES: dict[str, str | None] = {}
+
+
 def _alternative_hashes(entry: Entry, items: list[Any]) -> None:
     for i, item in enumerate(items):
         if not isinstance(item, dict):
@@ -211,7 +216,11 @@ def _alternative_hashes(entry: Entry, items: list[Any]) -> None:
             hash_name, hash_value = got.get("hashname"), got.get("hashvalue")
         if not isinstance(hash_name, str) or not isinstance(hash_value, str) or not hash_name:
             raise ValueError(f"item {i}: HashName and HashValue must be non-empty strings")
-        signal = signal_for(hash_name)
+        signal = _SIGNAL_NAMES.get(hash_name, "")
+        if signal == "":
+            signal = signal_for(hash_name)
+            if len(_SIGNAL_NAMES) < 256:
+                _SIGNAL_NAMES[hash_name] = signal
         if signal is None:
             if hash_name in entry.alternative_hashes and entry.alternative_hashes[hash_name] != hash_value:
                 raise ValueError(f"item {i}: two different values for {hash_name}")

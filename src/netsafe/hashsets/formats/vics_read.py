@@ -145,6 +145,10 @@ def _read_stream(
                             _raw(obj),
                         )
                     )
+            if not issues:  # the common case, without a generator per record
+                if entry is not None:
+                    yield entry
+                continue
             yield from issues
             if entry is not None and not any(i.severity == "error" for i in issues):
                 yield entry
@@ -186,6 +190,11 @@ class JsonObject(dict[str, Any]):
                 self.repeated = [(key, earlier)]
             dict.__setitem__(self, key, value)
             type(self).seen_repeat = True
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as the plain dict it reads as (the class is made per read, so it cannot be found by name
+        # in the process that unpickles: a reading process sends entries to the staging one).
+        return (dict, (dict(self),))
 
 
 def object_type() -> type[JsonObject]:
