@@ -6,13 +6,10 @@ the investigator who answers for an assessment or an action (checked: their role
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -25,6 +22,8 @@ from netsafe.cases.vocab import (
     parse_choice,
     parse_day,
 )
+from netsafe.cli.common import command_store
+from netsafe.cli.common import emit_json as _emit
 from netsafe.cli.errors import handled
 
 if TYPE_CHECKING:
@@ -45,20 +44,8 @@ SOURCES = "|".join(s.value for s in Source)
 KINDS = ", ".join(k.value for k in ActionKind)
 
 
-@contextmanager
-def _store() -> Iterator[Database]:
-    from netsafe.store.db import open_database
-
-    with handled(COMMAND):
-        db = open_database()
-        try:
-            yield db
-        finally:
-            db.dispose()
-
-
-def _emit(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+def _store() -> AbstractContextManager[Database]:
+    return command_store(COMMAND)
 
 
 def _day(text: str | None, option: str) -> date | None:

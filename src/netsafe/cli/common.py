@@ -1,13 +1,16 @@
-"""Helpers shared by CLI commands: store opening and password prompts."""
+"""Helpers shared by CLI commands: store opening, JSON output and password prompts."""
 
 from __future__ import annotations
 
+import json
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from netsafe.cli.errors import exit_code, fail
+from netsafe.cli.errors import exit_code, fail, handled
 
 if TYPE_CHECKING:
     from netsafe.store.db import Database
@@ -25,6 +28,25 @@ def open_store(url: str | None = None) -> Database:
         return open_database(url)
     except StoreError as err:
         fail(str(err), exit_code(err))
+
+
+@contextmanager
+def command_store(command: str) -> Iterator[Database]:
+    """The store, its errors turned into one line (named for ``command``) and the exit code of their kind,
+    disposed on the way out."""
+    from netsafe.store.db import open_database
+
+    with handled(command):
+        db = open_database()
+        try:
+            yield db
+        finally:
+            db.dispose()
+
+
+def emit_json(obj: Any) -> None:
+    """One JSON document on one line of standard output (what every ``--json`` prints)."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 def read_password(confirm: bool = True) -> str:

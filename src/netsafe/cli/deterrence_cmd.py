@@ -5,15 +5,15 @@ Every command calls one operation of ``netsafe.deterrence`` as the command-line 
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
+from netsafe.cli.common import command_store
+from netsafe.cli.common import emit_json as _emit
 from netsafe.cli.errors import handled
 from netsafe.deterrence import exports, importers
 from netsafe.errors import InvalidInput
@@ -32,20 +32,8 @@ app = typer.Typer(
 )
 
 
-@contextmanager
-def _store() -> Iterator[Database]:
-    from netsafe.store.db import open_database
-
-    with handled(COMMAND):
-        db = open_database()
-        try:
-            yield db
-        finally:
-            db.dispose()
-
-
-def _emit(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+def _store() -> AbstractContextManager[Database]:
+    return command_store(COMMAND)
 
 
 def _read(path: Path) -> str:

@@ -8,17 +8,17 @@ errors out as one line with the exit code of their kind (``cli/errors.py``). Cha
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from netsafe.cli import common
+from netsafe.cli.common import command_store, emit_json
 from netsafe.cli.errors import EXIT_FAILURES, fail, handled
 
 if TYPE_CHECKING:
@@ -41,21 +41,8 @@ FORMAT_NAMES = "vics, csv, hashdeep, md5sum, sha1sum, sha256sum, tx"
 SHOWN_ISSUES = 10
 
 
-@contextmanager
-def store() -> Iterator[Database]:
-    """The store, its errors turned into one line and the exit code of their kind, disposed on the way out."""
-    from netsafe.store.db import open_database
-
-    with handled(COMMAND):
-        db = open_database()
-        try:
-            yield db
-        finally:
-            db.dispose()
-
-
-def emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+def store() -> AbstractContextManager[Database]:
+    return command_store(COMMAND)
 
 
 @contextmanager

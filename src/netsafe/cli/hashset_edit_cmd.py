@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from netsafe.cli.common import emit_json
 from netsafe.cli.errors import handled
-from netsafe.cli.hashset_cmd import COMMAND, app, emit_json, store
+from netsafe.cli.hashset_cmd import COMMAND, app, store
 from netsafe.errors import InvalidInput
 from netsafe.hashsets.profiles import DEFAULT_PROFILE
 from netsafe.signals.codecs import HashFormatError

@@ -7,15 +7,15 @@ failure (some items, notices or checks failed), 2 a usage error; errors are one 
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from netsafe.cli.common import command_store
+from netsafe.cli.common import emit_json as emit
 from netsafe.cli.errors import EXIT_FAILURES, fail, handled
 from netsafe.hotline import grading
 from netsafe.hotline.states import Outcome
@@ -39,16 +39,8 @@ app = typer.Typer(
 JSON_HELP = "Print JSON."
 
 
-@contextmanager
-def store() -> Iterator[Database]:
-    from netsafe.store.db import open_database
-
-    with handled(COMMAND):
-        db = open_database()
-        try:
-            yield db
-        finally:
-            db.dispose()
+def store() -> AbstractContextManager[Database]:
+    return command_store(COMMAND)
 
 
 def settings() -> Settings:
@@ -56,10 +48,6 @@ def settings() -> Settings:
 
     with handled(COMMAND):
         return load_settings()
-
-
-def emit(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 def _text(value: Any) -> str:

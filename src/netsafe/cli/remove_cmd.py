@@ -5,14 +5,13 @@ Exit codes: 0 ok, 2 a usage error or an unknown request; errors are one line.
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 import typer
 
+from netsafe.cli.common import command_store
+from netsafe.cli.common import emit_json as emit
 from netsafe.cli.errors import handled
 
 if TYPE_CHECKING:
@@ -29,20 +28,8 @@ app = typer.Typer(
 )
 
 
-@contextmanager
-def store() -> Iterator[Database]:
-    from netsafe.store.db import open_database
-
-    with handled(COMMAND):
-        db = open_database()
-        try:
-            yield db
-        finally:
-            db.dispose()
-
-
-def emit(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+def store() -> AbstractContextManager[Database]:
+    return command_store(COMMAND)
 
 
 @app.command("list")

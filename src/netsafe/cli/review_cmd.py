@@ -4,8 +4,6 @@ checks (review; review:settle to settle), so the command line grants nothing the
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from netsafe.cli.common import emit_json
 from netsafe.cli.errors import handled
 from netsafe.errors import InvalidInput
 
@@ -38,10 +37,6 @@ def review_settings() -> ReviewSettings:
     from netsafe.web.config import load_settings
 
     return load_settings().review
-
-
-def emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 @contextmanager

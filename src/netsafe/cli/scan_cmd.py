@@ -236,7 +236,8 @@ def report_command(
     """Write a scan's report files again from the store, with the grades made in review since: the counts
     by category then cover the known items and the newly graded ones, and vics.json carries the grades."""
     from netsafe.audit.service import Actor
-    from netsafe.cli.review_cmd import emit_json, review_settings
+    from netsafe.cli.common import emit_json
+    from netsafe.cli.review_cmd import review_settings
     from netsafe.review import service as review
     from netsafe.store.db import open_database
 
