@@ -153,7 +153,7 @@ def purge_expired(
     def the_vault() -> Vault:
         nonlocal opened
         if opened is None:
-            opened = vault() if callable(vault) else vault
+            opened = vault if isinstance(vault, Vault) else vault()
         return opened
 
     cutoff = when - timedelta(days=settings.retention_days)

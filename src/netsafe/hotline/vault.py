@@ -139,7 +139,7 @@ class Vault:
     def ids(self) -> Iterator[str]:
         """Every item in the vault (to find files the store no longer knows)."""
         for path in sorted(self._directory.glob("??/*")):
-            if _ID.fullmatch(path.name) and path.parent.name == path.name[:2]:
+            if _is_item(path):
                 yield path.name
 
     def ids_older_than(self, timestamp: float) -> set[str]:
@@ -152,7 +152,7 @@ class Vault:
                     continue
                 if path.name.startswith(".part-"):
                     path.unlink()
-                elif _ID.fullmatch(path.name) and path.parent.name == path.name[:2]:
+                elif _is_item(path):
                     found.add(path.name)
             except OSError:
                 continue  # gone meanwhile, or unreadable: the next sweep sees it again
@@ -163,6 +163,11 @@ class Vault:
         if not isinstance(item_id, str) or _ID.fullmatch(item_id) is None:
             raise VaultNotFoundError("not a vault item id (32 hexadecimal digits)")
         return self._directory / item_id[:2] / item_id
+
+
+def _is_item(path: Path) -> bool:
+    """A file put() wrote: an item id, in the folder named by its first two digits."""
+    return _ID.fullmatch(path.name) is not None and path.parent.name == path.name[:2]
 
 
 def _load_or_create_key(key_file: Path) -> bytes:
