@@ -201,6 +201,10 @@ def entry_values(entry: Entry) -> tuple[Any, ...]:
     )
 
 
+# Where entry_values puts the category (after the key, the signals, vpdq, alternative hashes and source id).
+VALUES_CATEGORY = 2 + len(SIGNALS) + 3
+
+
 @dataclass(frozen=True, slots=True)
 class Vote:
     """One grader's category for an entry; ``disputed`` flags a grader who contests the current grade."""

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from netsafe.audit.service import Actor, record
 from netsafe.errors import Conflict, Rejected
+from netsafe.gcpause import collected
 from netsafe.hashsets import formats
 from netsafe.hashsets.formats import FormatError
 from netsafe.hashsets.model import Entry, HashSetError, ImportIssue
@@ -126,11 +127,19 @@ def resolve_format(path: str | Path, name: str | None) -> str:
 
 
 def staged_rows(
-    items: Iterator[Entry | ImportIssue], digest_id: int, sqlite: bool
+    items: Iterator[Entry | tuple[Any, ...] | ImportIssue], digest_id: int, sqlite: bool
 ) -> Iterator[tuple[Any, ...] | ImportIssue]:
-    """Each entry as its staging row (:func:`~netsafe.store.bulk.stage_row`); issues pass as they are."""
+    """Each entry (an Entry, or its plain values) as its staging row (:func:`~netsafe.store.bulk.stage_row`);
+    issues pass as they are."""
     for item in items:
-        yield item if isinstance(item, ImportIssue) else stage_row(item, digest_id, sqlite)
+        if isinstance(item, ImportIssue):
+            yield item
+        else:
+            yield (
+                stage_row(item, digest_id, sqlite)
+                if isinstance(item, Entry)
+                else stage_values(item, digest_id, sqlite)
+            )
 
 
 def _category_code(profile: str, category: str) -> str:
@@ -377,7 +386,7 @@ def _stage(
             result.rejected += 1
             last_rejected = found.record
 
-    for item in items:
+    for item in collected(items):
         if isinstance(item, ImportIssue):
             if item.severity == "warning":
                 result.warnings += 1

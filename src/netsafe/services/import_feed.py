@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from netsafe.errors import NetsafeError
+from netsafe.gcpause import collected
 
 # Items per frame: enough to amortise a pickle and a pipe write, few enough to keep both sides busy.
 FRAME_ITEMS = 2000
@@ -91,7 +92,7 @@ def run_child(job: Job, out: IO[bytes]) -> None:
         items = imp.read_items(
             job.fmt, job.path, job.profile, progress if job.progress else None, job.columns, job.category_code
         )
-        for item in imp.entry_rows(items):
+        for item in collected(imp.entry_rows(items)):
             pending.append(item)
             if len(pending) >= FRAME_ITEMS:
                 flush()

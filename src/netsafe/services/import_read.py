@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from netsafe.hashsets import formats
-from netsafe.hashsets.model import Entry, ImportIssue, entry_values
+from netsafe.hashsets.model import VALUES_CATEGORY, Entry, ImportIssue, entry_values
 from netsafe.services.hashset_rules import UsageError
 
 Progress = Callable[[int], None]
+Values = tuple[Any, ...]
 
 
 def reader(
@@ -23,7 +24,7 @@ def reader(
     profile: str,
     progress: Progress | None,
     columns: Mapping[str, str] | None = None,
-) -> Iterator[Entry | ImportIssue]:
+) -> Iterator[Entry | Values | ImportIssue]:
     spec = formats.get(fmt)
     options: dict[str, Any] = {"profile": profile, "progress": progress}
     accepted = inspect.signature(spec.read).parameters
@@ -34,6 +35,9 @@ def reader(
     # The store finds duplicates itself in constant memory; a reader's own check would keep every key.
     if "check_duplicates" in accepted:
         options["check_duplicates"] = False
+    # Entries as the plain values the import stages, where the reader can give them without an Entry.
+    if "values" in accepted:
+        options["values"] = True
     return spec.read(path, **options)
 
 
@@ -44,7 +48,7 @@ def read_items(
     progress: Progress | None,
     columns: Mapping[str, str] | None,
     category_code: str | None,
-) -> Iterator[Entry | ImportIssue]:
+) -> Iterator[Entry | Values | ImportIssue]:
     """The file's entries (graded with ``category_code`` where the list left them ungraded) and issues."""
     entries = reader(fmt, path, profile, progress, columns)
     if category_code is not None:
@@ -52,15 +56,20 @@ def read_items(
     return entries
 
 
-def entry_rows(items: Iterator[Entry | ImportIssue]) -> Iterator[tuple[Any, ...] | ImportIssue]:
+def entry_rows(items: Iterator[Entry | Values | ImportIssue]) -> Iterator[Values | ImportIssue]:
     """Each entry as :func:`~netsafe.hashsets.model.entry_values` (what a reading process sends on)."""
     for item in items:
-        yield item if isinstance(item, ImportIssue) else entry_values(item)
+        yield entry_values(item) if isinstance(item, Entry) else item
 
 
-def _graded(items: Iterator[Entry | ImportIssue], code: str) -> Iterator[Entry | ImportIssue]:
+def _graded(
+    items: Iterator[Entry | Values | ImportIssue], code: str
+) -> Iterator[Entry | Values | ImportIssue]:
     """Entries the list left ungraded get ``code``; a list's own grades are kept."""
     for item in items:
+        if isinstance(item, tuple) and item[VALUES_CATEGORY] is None:
+            yield (*item[:VALUES_CATEGORY], code, *item[VALUES_CATEGORY + 1 :])
+            continue
         if isinstance(item, Entry) and item.category is None:
             item.category = code
         yield item

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from netsafe.hashsets.formats import csv, hashdeep, threatexchange, vics
 from netsafe.hashsets.formats.base import FormatError, ReadItem, Sink, Source, fold_name, open_source
@@ -38,7 +38,8 @@ __all__ = [
 class Format:
     name: str
     description: str
-    read: Callable[..., Iterator[ReadItem]]
+    # Entries (or, for a reader taking ``values=True``, their plain values) and issues.
+    read: Callable[..., Iterator[ReadItem | tuple[Any, ...]]]
     write: Callable[..., int]
     extensions: tuple[str, ...] = ()
 
@@ -157,11 +158,15 @@ def detect_bytes(head: bytes, display: str = "<data>") -> str:
     )
 
 
+# Parameters that are not a user's options: the data, and ``values`` (the import's own way of reading).
+_NOT_OPTIONS = ("source", "entries", "out", "values")
+
+
 def _check_options(function: Callable[..., Any], options: dict[str, Any], what: str) -> None:
     accepted = {
         name
         for name, p in inspect.signature(function).parameters.items()
-        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and name not in ("source", "entries", "out")
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and name not in _NOT_OPTIONS
     }
     unknown = sorted(set(options) - accepted)
     if unknown:
@@ -173,7 +178,8 @@ def read(format_name: str, source: Source, **options: Any) -> Iterator[Entry | I
     """Read with the named format; an option the format does not take is a :class:`FormatError`."""
     fmt = get(format_name)
     _check_options(fmt.read, options, f"reading {fmt.name}")
-    return fmt.read(source, **options)
+    # Entries, not their plain values: ``values`` is the import's own option (refused above).
+    return cast(Iterator[Entry | ImportIssue], fmt.read(source, **options))
 
 
 def write(format_name: str, entries: Iterable[Entry], out: Sink, **options: Any) -> int:

@@ -27,6 +27,7 @@ from netsafe.hashsets.formats.base import (
     open_source,
 )
 from netsafe.hashsets.formats.jsonguard import GuardedReader, JsonLimitError
+from netsafe.hashsets.formats.vics_fast import fast_values, shape_extras
 from netsafe.hashsets.formats.vics_fields import (
     _HANDLERS,
     _KNOWN_KEPT,
@@ -44,7 +45,7 @@ from netsafe.hashsets.formats.vics_header import (
     _utf8_stream,
     profile_for_region,
 )
-from netsafe.hashsets.model import Entry, EntryError, ImportIssue
+from netsafe.hashsets.model import Entry, EntryError, ImportIssue, entry_values
 from netsafe.hashsets.profiles import (
     DEFAULT_PROFILE,
     GradingProfile,
@@ -57,6 +58,7 @@ from netsafe.signals.codecs import HashFormatError
 # Depth of the objects whose keys are a record's fields, by form (document, value list, [case, Media list,]
 # record), so that a limit broken deep inside a record is reported under the record's field.
 _FIELD_DEPTH = {"Media": 3, "Cases": 5, "array": 2}
+_UNSEEN = object()
 
 
 def read(
@@ -68,17 +70,22 @@ def read(
     check_duplicates: bool = True,
     progress: Progress | None = None,
     header: VicsHeader | None = None,
-) -> Iterator[ReadItem]:
+    values: bool = False,
+) -> Iterator[ReadItem | tuple[Any, ...]]:
     """Entries of a VICS file, and an :class:`ImportIssue` for every problem.
 
     Category integers are read with ``file_profile`` (default: the profile matching the file's region, else
     ``profile``) and mapped to ``profile`` when they differ. A record with an error yields its issues and no
     entry; warnings come alongside the entry. Malformed JSON ends the read with one issue at the record
-    where it broke. ``header``, if given, is filled in with what the file said about itself.
+    where it broke. ``header``, if given, is filled in with what the file said about itself. With
+    ``values``, each entry comes as :func:`~netsafe.hashsets.model.entry_values` gives it (what an import
+    stages), and records of the common shape are read by :mod:`~netsafe.hashsets.formats.vics_fast`.
     """
     target = load_profile(profile)
     with open_source(source, name) as (stream, display):
-        yield from _read_stream(stream, display, target, file_profile, check_duplicates, progress, header)
+        yield from _read_stream(
+            stream, display, target, file_profile, check_duplicates, progress, header, values
+        )
 
 
 def _read_stream(
@@ -89,7 +96,8 @@ def _read_stream(
     check_duplicates: bool,
     progress: Progress | None,
     header_out: VicsHeader | None,
-) -> Iterator[ReadItem]:
+    values: bool,
+) -> Iterator[ReadItem | tuple[Any, ...]]:
     guarded = GuardedReader(_utf8_stream(stream))
     replay = _Replay(guarded)
     header, fatal, fatal_record = _peek(replay)
@@ -118,9 +126,14 @@ def _read_stream(
     prefix = {"Media": "value.item", "Cases": "value.item.Media.item", "array": "item"}[header.form]
     converter = _Converter(display, source_profile, target)
     guard = DuplicateGuard() if check_duplicates else None
+    # The fast reading skips nothing the general one checks only while the file has no control character
+    # and no repeated key (either needs the general conversion's warnings) and no duplicate check is asked.
+    fast = values and guard is None
+    shapes: dict[tuple[str, ...], Any] = {}
+    objects = object_type()
     record = 0
     try:
-        for obj in ijson.items(replay, prefix, use_float=True, map_type=object_type()):
+        for obj in ijson.items(replay, prefix, use_float=True, map_type=objects):
             record += 1
             if progress is not None and record % PROGRESS_EVERY == 0:
                 progress(consumed(stream))
@@ -128,6 +141,18 @@ def _read_stream(
                 yield issue(display, record, None, f"expected a Media object, got {type(obj).__name__}")
                 continue
             converter.controls = guarded.guard.controls
+            if fast and not converter.controls and not objects.seen_repeat:
+                names = tuple(obj)
+                extras = shapes.get(names, _UNSEEN)
+                if extras is _UNSEEN:
+                    extras = shape_extras(names)
+                    if len(shapes) < 1024:  # a hostile file's every record may have its own shape
+                        shapes[names] = extras
+                if extras is not None:
+                    row = fast_values(converter, obj, record, extras)
+                    if row is not None:
+                        yield row
+                        continue
             entry, issues = converter.convert(obj, record)
             if entry is not None and guard is not None and not any(i.severity == "error" for i in issues):
                 try:
@@ -147,11 +172,11 @@ def _read_stream(
                     )
             if not issues:  # the common case, without a generator per record
                 if entry is not None:
-                    yield entry
+                    yield entry_values(entry) if values else entry
                 continue
             yield from issues
             if entry is not None and not any(i.severity == "error" for i in issues):
-                yield entry
+                yield entry_values(entry) if values else entry
     except JsonLimitError as err:
         yield issue(display, record + 1, err.field_at(_FIELD_DEPTH[header.form]), _limit_message(err))
     except ijson.JSONError as err:
