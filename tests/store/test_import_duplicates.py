@@ -1,0 +1,134 @@
+"""Keys repeated within one import, wherever they fall in its batches, on both stores: the same records
+reported as duplicates of the same first record, the same entries stored, and the indexes a big merge
+drops built again whatever way the import ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from netsafe.audit.service import Actor
+from netsafe.services import hashsets as svc
+from netsafe.store.db import Database
+
+from .test_import_service import md5_record, stored, vics_file
+
+ACTOR = Actor("test")
+
+
+def _duplicates(result: svc.ImportResult) -> list[tuple[int, str]]:
+    return [(i.record, i.message) for i in result.issues if "duplicate" in i.message]
+
+
+def _entries(db: Database, name: str) -> list[tuple[object, ...]]:
+    with db.engine.connect() as conn:
+        found = conn.execute(
+            text(
+                "SELECT e.source_id, e.md5, e.category, e.origin_record, e.added_version, e.updated_version "
+                "FROM entries e JOIN hash_sets s ON s.id = e.hash_set_id WHERE s.name = :n ORDER BY e.id"
+            ),
+            {"n": name},
+        )
+        return [tuple(r) for r in found]
+
+
+@pytest.mark.parametrize("batch", [1, 3, 5000])
+def test_duplicates_in_and_across_batches(
+    db: Database, tmp_path: Path, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("netsafe.services.hashset_import.IMPORT_BATCH", batch)
+    # Record 4 repeats 2 (another batch when batch=1 or 3), 5 repeats 4's key within its batch of 3 when
+    # batch=3, 8 repeats 2 a third time.
+    records = [md5_record(i) for i in range(1, 9)]
+    records[3] = md5_record(2, Category=2)
+    records[4] = md5_record(2, Category=3)
+    records[7] = md5_record(2)
+    result = svc.import_file(db, ACTOR, vics_file(tmp_path / "l.json", records), "s", skip_invalid=True)
+    assert _duplicates(result) == [
+        (n, "duplicate MediaID 2 in this import (first at record 2)") for n in (4, 5, 8)
+    ]
+    assert (result.read, result.added, result.updated, result.rejected) == (8, 5, 0, 3)
+    assert [e[0] for e in _entries(db, "s")] == ["1", "2", "3", "6", "7"]  # file order, first of each key
+    assert _entries(db, "s")[1][2] == "A"  # record 2's category, not a later duplicate's
+
+
+@pytest.mark.parametrize("batch", [2, 5000])
+def test_duplicates_when_updating_a_set(
+    db: Database, tmp_path: Path, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("netsafe.services.hashset_import.IMPORT_BATCH", batch)
+    svc.import_file(db, ACTOR, vics_file(tmp_path / "a.json", [md5_record(i) for i in range(1, 5)]), "s")
+    # Version 2 updates 2 and 3, adds 9, and gives 3 twice (records 2 and 4) and 9 twice (3 and 5).
+    again = [
+        md5_record(2, Category=2),
+        md5_record(3, Category=2),
+        md5_record(9),
+        md5_record(3, Category=3),
+        md5_record(9, Category=3),
+    ]
+    result = svc.import_file(db, ACTOR, vics_file(tmp_path / "b.json", again), "s", skip_invalid=True)
+    assert _duplicates(result) == [
+        (4, "duplicate MediaID 3 in this import (first at record 2)"),
+        (5, "duplicate MediaID 9 in this import (first at record 3)"),
+    ]
+    assert (result.added, result.updated, result.rejected) == (1, 2, 2)
+    got = {e[0]: e[2:] for e in _entries(db, "s")}
+    assert got == {
+        "1": ("A", 1, 1, 1),
+        "2": ("B", 1, 1, 2),
+        "3": ("B", 2, 1, 2),
+        "4": ("A", 4, 1, 1),
+        "9": ("A", 3, 2, 2),
+    }
+
+
+def test_a_duplicate_without_skip_fails_and_stores_nothing(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("netsafe.services.hashset_import.IMPORT_BATCH", 2)
+    svc.import_file(db, ACTOR, vics_file(tmp_path / "a.json", [md5_record(1)]), "s")
+    before = stored(db)
+    records = [md5_record(i) for i in range(2, 9)] + [md5_record(3)]
+    with pytest.raises(svc.ImportFailedError, match=r"l\.json:8.*duplicate MediaID 3.*first at record 2"):
+        svc.import_file(db, ACTOR, vics_file(tmp_path / "l.json", records), "s")
+    assert stored(db) == before
+
+
+def _indexes(db: Database) -> set[str]:
+    with db.engine.connect() as conn:
+        if db.backend == "sqlite":
+            query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries'"
+        else:
+            query = "SELECT indexname FROM pg_indexes WHERE tablename = 'entries'"
+        return {str(r[0]) for r in conn.execute(text(query))}
+
+
+def test_indexes_dropped_for_a_big_load_come_back(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the rebuild rule met by a small file, the signal indexes are dropped for the merge (SQLite)
+    and are all there after it, with a duplicate taken out, and after a failed import."""
+    monkeypatch.setattr("netsafe.store.bulk.REBUILD_MIN_ROWS", 10)
+    monkeypatch.setattr("netsafe.services.hashset_import.IMPORT_BATCH", 4)
+    before = _indexes(db)
+    assert {"ix_entries_md5", "ix_entries_sha1", "ix_entries_pdq"} <= before
+    records = [md5_record(i) for i in range(1, 40)] + [md5_record(5)]
+    result = svc.import_file(db, ACTOR, vics_file(tmp_path / "a.json", records), "s", skip_invalid=True)
+    assert (result.added, result.rejected) == (39, 1)
+    assert _indexes(db) == before
+    records[-1] = md5_record(41, MD5="xyz")
+    with pytest.raises(svc.ImportFailedError):
+        svc.import_file(db, ACTOR, vics_file(tmp_path / "b.json", records), "t")
+    assert _indexes(db) == before
+    with db.engine.connect() as conn:
+        plan = (
+            " ".join(
+                str(r[-1])
+                for r in conn.execute(text("EXPLAIN QUERY PLAN SELECT id FROM entries WHERE md5 = 'a'"))
+            )
+            if db.backend == "sqlite"
+            else "USING INDEX"
+        )
+    assert "USING INDEX" in plan or "USING COVERING INDEX" in plan
