@@ -195,6 +195,11 @@ def stage_row(entry: Entry, hash_set_id: int, sqlite: bool) -> tuple[Any, ...]:
     return stage_values(entry_values(entry), hash_set_id, sqlite)
 
 
+class StagedDuplicateError(Exception):
+    """The merge of a new set met a key twice in the stage: take them out (:meth:`Staging.duplicates`),
+    then merge again."""
+
+
 @dataclass(slots=True)
 class StagedDuplicate:
     """A record whose key an earlier record of the same import already had."""
@@ -217,6 +222,8 @@ class Staging:
         assert connection is not None
         self.raw: Any = connection
         self.rows = 0
+        self._indexed = False
+        self._dropped = False
         self._driver_errors: tuple[type[Exception], ...] = (sqlite3.Error,)
         self._conflict_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
         if not self.sqlite:
@@ -287,18 +294,27 @@ class Staging:
                         copy.write_row(row)
         self.rows += len(rows)
 
-    def finish_staging(self) -> None:
-        """Index the staged keys (one sort, after the load, rather than a B-tree grown at random)."""
+    def finish_staging(self, index: bool = True) -> None:
+        """Index the staged keys (one sort, after the load, rather than a B-tree grown at random). Without
+        ``index`` (a new set on SQLite) the index waits until :meth:`merge` finds a duplicate."""
         if self.sqlite:
-            self._execute(f"CREATE INDEX temp.{STAGE}_key ON {STAGE} (key_digest)")
+            if index:
+                self._index_stage()
             with self.errors():
                 self.raw.commit()  # the temporary database only: nothing of the store is written yet
         else:
             self._execute(f"CREATE INDEX ON {STAGE} (key_digest)")
             self._execute(f"ANALYZE {STAGE}")
 
+    def _index_stage(self) -> None:
+        if not self._indexed:
+            self._execute(f"CREATE INDEX temp.{STAGE}_key ON {STAGE} (key_digest)")
+            self._indexed = True
+
     def duplicates(self) -> Iterator[StagedDuplicate]:
         """Records repeating an earlier record's key, in file order; they are removed from the stage."""
+        if self.sqlite:
+            self._index_stage()
         found = self._execute(
             f"""
             WITH firsts AS (
@@ -350,14 +366,13 @@ class Staging:
                 f"netsafe_key_digest({hash_set_id}, s.key_kind, s.key_value)"
             )
         dialect = self.session.get_bind().dialect
-        rebuilt = self._rebuild_indexes()
-        if rebuilt:
+        rebuilt = self._dropped or self._rebuild_indexes()
+        if rebuilt and not self._dropped:
             # Random inserts into B-trees larger than the cache were most of a big merge (38 s of SQLite's,
             # 85 s of PostgreSQL's at 1M entries); one sort per index after the rows are in costs a few.
             for index in _REBUILT:
                 self._execute(str(DropIndex(index).compile(dialect=dialect)))
-            if not self.sqlite:
-                self._execute("SET LOCAL maintenance_work_mem = '256MB'")
+            self._dropped = True
         updated = 0
         if not new_set:
             assignments = ", ".join(f"{c} = s.{c}" for c in COLUMNS if c != "key_digest")
@@ -370,16 +385,28 @@ class Staging:
         absent = (
             "" if new_set else " WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.key_digest = s.key_digest)"
         )
-        cursor = self._execute(
+        insert = (
             f"INSERT INTO entries (hash_set_id, added_version, updated_version, {names}) "
             f"SELECT {mark}, {mark}, {mark}, {', '.join(values)} FROM {STAGE} s{absent} "
-            "ORDER BY s.seq",
-            (hash_set_id, version, version),
+            "ORDER BY s.seq"
         )
+        if self.sqlite and new_set and not self._indexed:
+            # The stage was not searched for repeated keys: the unique key digest finds one, if any, and
+            # the failed statement leaves the transaction as it was.
+            try:
+                cursor = self._execute(insert, (hash_set_id, version, version))
+            except StoreConflictError as err:
+                cause = err.__cause__
+                if isinstance(cause, sqlite3.IntegrityError) and "key_digest" in str(cause):
+                    raise StagedDuplicateError() from None
+                raise
+        else:
+            cursor = self._execute(insert, (hash_set_id, version, version))
         added = max(cursor.rowcount, 0)
         if rebuilt:
             for index in _REBUILT:
                 self._execute(str(CreateIndex(index).compile(dialect=dialect)))
+            self._dropped = False
         return added, updated
 
     def _rebuild_indexes(self) -> bool:
