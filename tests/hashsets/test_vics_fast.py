@@ -7,6 +7,7 @@ import io
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -210,3 +211,15 @@ def test_a_control_character_or_a_repeated_key_sends_records_the_general_way(mon
     fast = list(read(io.BytesIO(repeated.encode()), name="l.json", check_duplicates=False, values=True))
     assert any(getattr(i, "field", None) == "Series" for i in fast)
     assert taken == []
+
+
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+@pytest.mark.parametrize("control", ["\u0007", "\x7f"])
+def test_a_control_character_is_warned_about_either_way(control: str, ensure_ascii: bool) -> None:
+    """Escaped (\\u0007, \\u007f) or raw (DEL may be written as it is), in the import's reading too."""
+    records = [_standard(1), _standard(2, Series=f"a{control}b")]
+    text = json.dumps({"@odata.context": CONTEXT, "value": records}, ensure_ascii=ensure_ascii)
+    for values in (False, True):
+        got = list(read(io.BytesIO(text.encode()), name="l.json", check_duplicates=False, values=values))
+        warnings = [i for i in got if getattr(i, "severity", None) == "warning"]
+        assert [(w.record, w.field) for w in warnings] == [(2, "series")], (control, ensure_ascii, values)

@@ -101,7 +101,9 @@ class JsonGuard:
     def _feed(self, data: bytes) -> None:
         import numpy as np  # here, not at the top: `hashset --help` must not pay for it
 
-        if not self.controls and _CONTROL.search(data):
+        # Two substring tests in C before the regular expression: a list seldom escapes anything, and the
+        # expression alone took 1.0 s of a 1M-record file's 2.4 s here.
+        if not self.controls and (b"\\u00" in data or b"\x7f" in data) and _CONTROL.search(data):
             self.controls = True
         clean = data
         if self._escape:  # the last chunk ended on a backslash inside a string: this byte is escaped
