@@ -34,11 +34,14 @@ def _entries(db: Database, name: str) -> list[tuple[object, ...]]:
         return [tuple(r) for r in found]
 
 
+@pytest.mark.parametrize("chunk", [2, 100_000])
 @pytest.mark.parametrize("batch", [1, 3, 5000])
 def test_duplicates_in_and_across_batches(
-    db: Database, tmp_path: Path, batch: int, monkeypatch: pytest.MonkeyPatch
+    db: Database, tmp_path: Path, batch: int, chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """(SQLite copies a new set's stage into it every ``chunk`` rows while the file is read.)"""
     monkeypatch.setattr("netsafe.services.hashset_import.IMPORT_BATCH", batch)
+    monkeypatch.setattr("netsafe.store.bulk.SQLITE_MERGE_CHUNK_ROWS", chunk)
     # Record 4 repeats 2 (another batch when batch=1 or 3), 5 repeats 4's key within its batch of 3 when
     # batch=3, 8 repeats 2 a third time.
     records = [md5_record(i) for i in range(1, 9)]
@@ -111,6 +114,7 @@ def test_indexes_dropped_for_a_big_load_come_back(
     """With the rebuild rule met by a small file, the signal indexes are dropped for the merge (SQLite)
     and are all there after it, with a duplicate taken out, and after a failed import."""
     monkeypatch.setattr("netsafe.store.bulk.REBUILD_MIN_ROWS", 10)
+    monkeypatch.setattr("netsafe.store.bulk.SQLITE_MERGE_CHUNK_ROWS", 12)
     monkeypatch.setattr("netsafe.services.hashset_import.IMPORT_BATCH", 4)
     before = _indexes(db)
     assert {"ix_entries_md5", "ix_entries_sha1", "ix_entries_pdq"} <= before

@@ -29,6 +29,7 @@ from netsafe.hashsets.model import Entry, HashSetError, ImportIssue
 from netsafe.hashsets.profiles import DEFAULT_PROFILE, load_profile
 from netsafe.services import import_feed, import_read
 from netsafe.services.hashset_rules import UsageError, check_new_name
+from netsafe.store import bulk
 from netsafe.store import repositories as repo
 from netsafe.store.bulk import StagedDuplicateError, Staging, stage_row, stage_values
 from netsafe.store.db import Database
@@ -254,6 +255,14 @@ def import_file(
             staging = Staging(session)
             try:
                 code = _category_code(set_profile, category) if category is not None else None
+                if staging.sqlite and created and bulk.SQLITE_MERGE_CHUNK_ROWS is not None:
+                    # A new set (a bulk load) on SQLite: the write lock now, and the stage copied into the
+                    # set while the file is read. The web workers' audit waits in their journal meanwhile.
+                    staging.begin_merge()
+                    row = _claim(session, name, row, set_profile, description, source)
+                    result.version = repo.next_version(session, row)
+                    staging.merge_as_staged(row.id, result.version)
+                    early = True
                 # A new set's id is known for certain only under the write lock (SQLite): its digests are
                 # staged with the likely one, saving the merge a Python call per row when it is right.
                 staged_for = row.id if row is not None else staging.likely_set_id()
