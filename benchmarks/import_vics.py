@@ -13,7 +13,9 @@ it; "peak MB" likewise adds the two peaks. Ratios are the import's time over jso
 CPU. ``json.load`` needs about 5.7x the file in memory; a size whose document would not fit in two
 thirds of the machine's memory is not parsed that way (said in the output). The file is synthetic
 (random MD5/SHA-1/PDQ, categories, tags, one MediaFiles item per record), written once per size.
-``--keep DIR`` leaves the SQLite stores (``DIR/bench-N.db``) for ``matcher_ready.py``.
+``--keep DIR`` leaves the SQLite stores (``DIR/bench-N.db``) for ``matcher_ready.py``; ``--files DIR``
+keeps the generated files (``DIR/vics-N.json``, the same bytes for the same N) and uses one found there
+(a 10M file is 4 GB and takes minutes to write).
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="also import into a throwaway PostgreSQL")
     parser.add_argument("--keep", type=Path, help="keep the SQLite stores in this directory")
     parser.add_argument("--work", type=Path, help="where the VICS files go (default: a temporary dir)")
+    parser.add_argument("--files", type=Path, help="keep the VICS files here, and use any already there")
     args = parser.parse_args()
     # A killed run must still stop its PostgreSQL server and remove its files (the finally blocks below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -127,8 +130,9 @@ def main() -> None:
             )
             print(f"{head[0]:<11}" + "".join(f"{h:>12}" for h in head[1:]), flush=True)
             for n in args.sizes:
-                path = Path(tmp) / f"vics-{n}.json"
-                make_file(path, n)
+                path = (args.files or Path(tmp)) / f"vics-{n}.json"
+                if args.files is None or not path.is_file():
+                    make_file(path, n)
                 mb = path.stat().st_size / 1e6
                 print(f"# {n:,} entries, load average {os.getloadavg()[0]:.1f}", flush=True)
                 floor: tuple[float, float] | None = None
@@ -148,7 +152,8 @@ def main() -> None:
                     added, seconds, peak, cpu = run(CHILD, url, str(path))
                     row(backend, added, mb, seconds, cpu, peak, floor)
                 print(f"# load average {os.getloadavg()[0]:.1f}", flush=True)
-                path.unlink()
+                if args.files is None:
+                    path.unlink()
         finally:
             if server is not None:
                 server.stop()
