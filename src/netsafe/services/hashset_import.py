@@ -242,6 +242,9 @@ def import_file(
                 result.version = repo.next_version(session, row)
             staging = Staging(session)
             try:
+                if early:
+                    assert row is not None
+                    staging.merge_while_staging(row.id, result.version, created)
                 code = _category_code(set_profile, category) if category is not None else None
                 # A new set's id is known for certain only under the write lock (SQLite): its digests are
                 # staged with the likely one, saving the merge a Python call per row when it is right.
