@@ -4,6 +4,7 @@ the same result as one merge at the end, on both stores, with every guarantee of
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +209,28 @@ def test_readers_never_wait_for_a_chunk(
     reader.dispose()
     assert seen == ([[1], [1001]] if db.backend == "postgresql" else [[], []])
     assert entry_count(db) == 2001
+
+
+def test_a_failure_while_chunks_merge_stops_the_thread_and_stores_nothing(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import fails in its own process (here the 12th batch) while the staging thread is merging:
+    the thread is stopped before the rollback, nothing is stored, and the next import works."""
+    add = bulk.Staging.add
+    calls: list[int] = []
+
+    def failing_add(self: bulk.Staging, batch: list[tuple[object, ...]]) -> None:
+        calls.append(len(batch))
+        if len(calls) == 12:
+            raise KeyboardInterrupt
+        add(self, batch)
+
+    monkeypatch.setattr(bulk.Staging, "add", failing_add)
+    path = vics(tmp_path / "l.json", [record(i) for i in range(1, 1001)])
+    with pytest.raises(KeyboardInterrupt):
+        svc.import_file(db, ACTOR, path, "caid")
+    assert not [t for t in threading.enumerate() if t.name == "netsafe-import-stage"]
+    assert entry_count(db) == 0
+    monkeypatch.setattr(bulk.Staging, "add", add)
+    assert svc.import_file(db, ACTOR, path, "caid").added == 1000
+    assert entry_count(db) == 1000
