@@ -457,7 +457,7 @@ class Staging:
         if self._merged and self._merged_into != (hash_set_id, version, new_set):
             raise ValueError("the stage was merged while staging into another set or version")
         # What merge_while_staging merged is left out (the stage's later duplicates are gone by now).
-        tail = f"s.seq > {int(self._merged)}"
+        tail = [f"s.seq > {int(self._merged)}"] if self._merged else []
         if staged_for != hash_set_id:
             if not self.sqlite or not new_set:
                 raise ValueError("staged key digests belong to another set")
@@ -479,13 +479,14 @@ class Staging:
             assignments = ", ".join(f"{c} = s.{c}" for c in COLUMNS if c != "key_digest")
             cursor = self._execute(
                 f"UPDATE entries SET {assignments}, updated_version = {mark} "
-                f"FROM {STAGE} s WHERE entries.key_digest = s.key_digest AND {tail}",
+                f"FROM {STAGE} s WHERE {' AND '.join(['entries.key_digest = s.key_digest', *tail])}",
                 (version,),
             )
             updated = max(cursor.rowcount, 0)
-        absent = f" WHERE {tail}" + (
-            "" if new_set else " AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.key_digest = s.key_digest)"
+        wanted = tail + (
+            [] if new_set else ["NOT EXISTS (SELECT 1 FROM entries e WHERE e.key_digest = s.key_digest)"]
         )
+        absent = f" WHERE {' AND '.join(wanted)}" if wanted else ""
         cursor = self._execute(
             f"INSERT INTO entries (hash_set_id, added_version, updated_version, {names}) "
             f"SELECT {mark}, {mark}, {mark}, {', '.join(values)} FROM {STAGE} s{absent} "
