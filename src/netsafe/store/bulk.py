@@ -528,7 +528,8 @@ class Staging:
         is stopped first (its statement cancelled): the caller's rollback needs the connection."""
         if self._feeder is not None:
             feeder, self._feeder = self._feeder, None
-            feeder.stop(self.raw.cancel_safe)
+            # cancel_safe (psycopg 3.2+) waits for the server's answer; 3.1 (the extra allows it) has cancel.
+            feeder.stop(getattr(self.raw, "cancel_safe", None) or self.raw.cancel)
         if not self.sqlite:
             return
         # A failed clean-up must not hide the import's own error.
