@@ -13,6 +13,8 @@ it; "peak MB" likewise adds the two peaks. Ratios are the import's time over jso
 CPU. ``json.load`` needs about 5.7x the file in memory; a size whose document would not fit in two
 thirds of the machine's memory is not parsed that way (said in the output). The file is synthetic
 (random MD5/SHA-1/PDQ, categories, tags, one MediaFiles item per record), written once per size.
+The throwaway PostgreSQL server runs with ``store.testing.BULK_LOAD_SETTINGS`` (1 GB ``shared_buffers``,
+8 GB ``max_wal_size``: what docs/scale.md advises for big imports), changed by ``--pg-setting NAME=VALUE``.
 ``--keep DIR`` leaves the SQLite stores (``DIR/bench-N.db``) for ``matcher_ready.py``; ``--files DIR``
 keeps the generated files (``DIR/vics-N.json``, the same bytes for the same N) and uses one found there
 (a 10M file is 4 GB and takes minutes to write).
@@ -102,6 +104,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--postgres", action="store_true", help="also import into a throwaway PostgreSQL")
+    parser.add_argument(
+        "--pg-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a PostgreSQL server setting over testing.BULK_LOAD_SETTINGS (repeatable)",
+    )
     parser.add_argument("--keep", type=Path, help="keep the SQLite stores in this directory")
     parser.add_argument("--work", type=Path, help="where the VICS files go (default: a temporary dir)")
     parser.add_argument("--files", type=Path, help="keep the VICS files here, and use any already there")
@@ -113,9 +122,12 @@ def main() -> None:
         stores.mkdir(parents=True, exist_ok=True)
         server = None
         if args.postgres:
-            from netsafe.store.testing import PostgresServer
+            from netsafe.store.testing import BULK_LOAD_SETTINGS, PostgresServer
 
-            server = PostgresServer().start()
+            settings = dict(BULK_LOAD_SETTINGS)
+            settings.update(item.split("=", 1) for item in args.pg_setting)
+            print(f"# PostgreSQL settings: {settings}", flush=True)
+            server = PostgresServer(settings).start()
         try:
             head = (
                 "reader",

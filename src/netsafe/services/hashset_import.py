@@ -254,6 +254,9 @@ def import_file(
                 result.version = repo.next_version(session, row)
             staging = Staging(session)
             try:
+                if early:
+                    assert row is not None
+                    staging.merge_while_staging(row.id, result.version, created)
                 code = _category_code(set_profile, category) if category is not None else None
                 if staging.sqlite and created and bulk.SQLITE_MERGE_CHUNK_ROWS is not None:
                     # A new set (a bulk load) on SQLite: the write lock now, and the stage copied into the
