@@ -175,7 +175,7 @@ def _extreme(choose: Any, a: datetime | None, b: datetime | None) -> datetime | 
 def entry_values(entry: Entry) -> tuple[Any, ...]:
     """``entry`` as a tuple of plain values (key kind and value, the signals in ``SIGNALS`` order, then the
     other fields in their order): cheap to make, and cheap to pickle where an import's reading process
-    hands entries to the one that stages them (netsafe.store.bulk.stage_values reads this order)."""
+    hands entries to the one that stages them (netsafe.hashsets.stage_rows.stage_values reads this order)."""
     signals = entry.signals
     return (
         *entry.key(),

@@ -53,6 +53,11 @@ class Job:
     columns: dict[str, str] | None
     category_code: str | None
     progress: bool
+    # The set the rows are for and the store's kind: the child then sends staging rows
+    # (:func:`~netsafe.hashsets.stage_rows.stage_values`), not plain values, taking that work off the
+    # importing process, which stages and merges them.
+    set_id: int | None = None
+    sqlite: bool = True
 
 
 def _send(out: IO[bytes], message: tuple[Any, ...]) -> None:
@@ -92,7 +97,10 @@ def run_child(job: Job, out: IO[bytes]) -> None:
         items = imp.read_items(
             job.fmt, job.path, job.profile, progress if job.progress else None, job.columns, job.category_code
         )
-        for item in collected(imp.entry_rows(items)):
+        rows = imp.entry_rows(items)
+        if job.set_id is not None:
+            rows = imp.staged(rows, job.set_id, job.sqlite)
+        for item in collected(rows):
             pending.append(item)
             if len(pending) >= FRAME_ITEMS:
                 flush()

@@ -12,6 +12,7 @@ from typing import Any
 
 from netsafe.hashsets import formats
 from netsafe.hashsets.model import VALUES_CATEGORY, Entry, ImportIssue, entry_values
+from netsafe.hashsets.stage_rows import stage_values
 from netsafe.services.hashset_rules import UsageError
 
 Progress = Callable[[int], None]
@@ -60,6 +61,14 @@ def entry_rows(items: Iterator[Entry | Values | ImportIssue]) -> Iterator[Values
     """Each entry as :func:`~netsafe.hashsets.model.entry_values` (what a reading process sends on)."""
     for item in items:
         yield entry_values(item) if isinstance(item, Entry) else item
+
+
+def staged(
+    items: Iterator[Values | ImportIssue], set_id: int, sqlite: bool
+) -> Iterator[Values | ImportIssue]:
+    """Each entry's values as its staging row for set ``set_id``; issues pass as they are."""
+    for item in items:
+        yield item if isinstance(item, ImportIssue) else stage_values(item, set_id, sqlite)
 
 
 def _graded(

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from netsafe.hashsets.model import Entry, HashSetInfo, Vote, utc
-from netsafe.signals.codecs import HashFormatError
-from netsafe.signals.types import ENTRY_SIGNALS, REGISTRY
+from netsafe.hashsets.stage_rows import photodna_key
+from netsafe.signals.types import ENTRY_SIGNALS
 from netsafe.signals.vpdq import VpdqFrame
 from netsafe.store.models import EntryRow, HashSetRow, VoteRow
 
@@ -21,15 +21,6 @@ def now() -> datetime:
 def aware(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything the store writes is UTC."""
     return utc(value)
-
-
-def photodna_key(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return REGISTRY["photodna"].key(value)
-    except HashFormatError:
-        return None
 
 
 def entry_values(entry: Entry) -> dict[str, Any]:

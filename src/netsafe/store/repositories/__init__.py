@@ -3,6 +3,7 @@
 import is one transaction, a listing a short read). Callers import this package
 (``from netsafe.store import repositories as repo``), not its modules."""
 
+from netsafe.hashsets.stage_rows import key_digest
 from netsafe.store.repositories.entries import (
     BATCH,
     REMOVABLE_COLUMNS,
@@ -15,7 +16,6 @@ from netsafe.store.repositories.entries import (
     get_entry,
     iter_columns,
     iter_entries,
-    key_digest,
     remove_entries,
     removed_since,
     tune_for_import,

@@ -4,7 +4,6 @@ caller decides the transaction (an import is one transaction, a listing a short 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -13,6 +12,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from netsafe.hashsets.model import Entry
+from netsafe.hashsets.stage_rows import key_digest
 from netsafe.signals.types import REGISTRY
 from netsafe.store.convert import entry_values, now, row_to_entry
 from netsafe.store.errors import StoreInputError
@@ -181,10 +181,6 @@ def tune_for_import(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL enable_seqscan = off"))
-
-
-def key_digest(hash_set_id: int, kind: str, value: str) -> str:
-    return hashlib.sha256(f"{hash_set_id}\x00{kind}\x00{value}".encode()).hexdigest()
 
 
 def _entry_of(values: dict[str, Any]) -> Entry:
