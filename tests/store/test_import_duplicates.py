@@ -100,12 +100,13 @@ def test_a_duplicate_without_skip_fails_and_stores_nothing(
 
 
 def _indexes(db: Database) -> set[str]:
+    """The indexes of ``entries`` by name and definition (a partial one's WHERE included)."""
     with db.engine.connect() as conn:
         if db.backend == "sqlite":
-            query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries'"
+            query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries'"
         else:
-            query = "SELECT indexname FROM pg_indexes WHERE tablename = 'entries'"
-        return {str(r[0]) for r in conn.execute(text(query))}
+            query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'entries'"
+        return {f"{r[0]}: {r[1]}" for r in conn.execute(text(query))}
 
 
 def test_indexes_dropped_for_a_big_load_come_back(
@@ -117,7 +118,7 @@ def test_indexes_dropped_for_a_big_load_come_back(
     monkeypatch.setattr("netsafe.store.bulk.SQLITE_MERGE_CHUNK_ROWS", 12)
     monkeypatch.setattr("netsafe.services.hashset_import.IMPORT_BATCH", 4)
     before = _indexes(db)
-    assert {"ix_entries_md5", "ix_entries_sha1", "ix_entries_pdq"} <= before
+    assert {"ix_entries_md5", "ix_entries_sha1", "ix_entries_pdq"} <= {i.split(":")[0] for i in before}
     records = [md5_record(i) for i in range(1, 40)] + [md5_record(5)]
     result = svc.import_file(db, ACTOR, vics_file(tmp_path / "a.json", records), "s", skip_invalid=True)
     assert (result.added, result.rejected) == (39, 1)
@@ -168,3 +169,30 @@ def test_a_new_sets_stage_is_searched_for_repeats_only_when_it_has_one(
     assert [s for s in seen if s.startswith("INSERT INTO entries")] and len(
         [s for s in seen if s.startswith("INSERT INTO entries")]
     ) == 2  # the one that met the repeat, and the one after it was taken out
+
+
+def test_signal_lookups_use_the_partial_indexes(db: Database, tmp_path: Path) -> None:
+    """The signal indexes hold only rows with the signal (migration 0014) and still serve lookups by
+    value, one and many, on both stores; an import's rebuild makes them partial again."""
+    svc.import_file(db, ACTOR, vics_file(tmp_path / "a.json", [md5_record(i) for i in range(1, 5)]), "s")
+    with db.engine.connect() as conn:
+        if db.backend == "sqlite":
+            query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries'"
+        else:
+            conn.execute(text("SET enable_seqscan = off"))
+            query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'entries'"
+        defs = {str(r[0]): str(r[1]) for r in conn.execute(text(query))}
+        for column in ("md5", "sha1", "sha256", "pdq", "photodna_key"):
+            assert "IS NOT NULL" in defs[f"ix_entries_{column}"].upper().replace("(", "").replace(")", "")
+        for where in ("md5 = :a", "md5 IN (:a, :b)"):
+            plan = " ".join(
+                str(r[-1] if db.backend == "sqlite" else r[0])
+                for r in conn.execute(
+                    text(
+                        f"EXPLAIN {'QUERY PLAN ' if db.backend == 'sqlite' else ''}SELECT id FROM entries "
+                        f"WHERE {where}"
+                    ),
+                    {"a": f"{1:032x}", "b": f"{2:032x}"},
+                )
+            )
+            assert "ix_entries_md5" in plan, plan

@@ -6,7 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from netsafe.store.base import Base, Id, Time
@@ -32,15 +43,24 @@ class HashSetRow(Base):
     )
 
 
+def _has(column: str) -> Any:
+    return text(f"{column} IS NOT NULL")
+
+
 class EntryRow(Base):
     __tablename__ = "entries"
     __table_args__ = (
         UniqueConstraint("key_digest"),
-        Index(None, "md5"),
-        Index(None, "sha1"),
-        Index(None, "sha256"),
-        Index(None, "pdq"),
-        Index(None, "photodna_key"),
+        # Partial: only the rows that have the signal (migration 0014); lookups by value imply it.
+        *(
+            Index(
+                None,
+                column,
+                sqlite_where=text(f"{column} IS NOT NULL"),
+                postgresql_where=text(f"{column} IS NOT NULL"),
+            )
+            for column in ("md5", "sha1", "sha256", "pdq", "photodna_key")
+        ),
         Index(None, "hash_set_id", "updated_version"),
     )
 
