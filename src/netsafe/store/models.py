@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from netsafe.signals.types import ENTRY_SIGNALS
 from netsafe.store.base import Base, Id, Time
 
 
@@ -59,7 +60,8 @@ class EntryRow(Base):
                 sqlite_where=text(f"{column} IS NOT NULL"),
                 postgresql_where=text(f"{column} IS NOT NULL"),
             )
-            for column in ("md5", "sha1", "sha256", "pdq", "photodna_key")
+            for column in (*ENTRY_SIGNALS, "photodna_key")
+            if column != "photodna"  # looked up by its key form
         ),
         Index(None, "hash_set_id", "updated_version"),
     )

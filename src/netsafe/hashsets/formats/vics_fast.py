@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from netsafe.hashsets.formats.base import fold_name, signal_for
 from netsafe.hashsets.formats.vics_fields import _HANDLERS, _KNOWN_KEPT, split_tags
 from netsafe.signals.codecs import HEX_LENGTHS
+from netsafe.signals.types import ENTRY_SIGNALS
 
 if TYPE_CHECKING:
     from netsafe.hashsets.formats.vics_read import _Converter
@@ -46,7 +47,8 @@ FAST_FIELDS = frozenset(
 _HEX = re.compile(r"[0-9a-fA-F]+").fullmatch
 _BOOLS: dict[str, bool] = {"true": True, "false": False}
 _MISSING = object()
-_LENGTHS = {name: HEX_LENGTHS[name] for name in ("md5", "sha1", "sha256", "pdq")}
+# Hex signals read here (PhotoDNA, which has other spellings, is left to the general conversion).
+_LENGTHS = {name: HEX_LENGTHS[name] for name in ENTRY_SIGNALS if name != "photodna"}
 # signal_for() of an alternative hash name as spelled ("" for a name that is not a signal); a file uses few.
 _ALT_SIGNALS: dict[str, str] = {}
 
