@@ -13,7 +13,7 @@ from datetime import datetime
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
-from netsafe.hashsets.model import Entry, entry_values, utc
+from netsafe.hashsets.model import utc
 from netsafe.signals.codecs import HashFormatError
 from netsafe.signals.types import ENTRY_SIGNALS, REGISTRY
 
@@ -147,8 +147,3 @@ def stage_values(values: tuple[Any, ...], hash_set_id: int, sqlite: bool) -> tup
         origin_record,
         _json(extra, "{}"),
     )
-
-
-def stage_row(entry: Entry, hash_set_id: int, sqlite: bool) -> tuple[Any, ...]:
-    """``entry`` as a tuple of :data:`COLUMNS` values, ready for the backend's bulk path."""
-    return stage_values(entry_values(entry), hash_set_id, sqlite)

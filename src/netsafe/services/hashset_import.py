@@ -25,9 +25,8 @@ from netsafe.errors import Conflict, Rejected
 from netsafe.gcpause import collected
 from netsafe.hashsets import formats
 from netsafe.hashsets.formats import FormatError
-from netsafe.hashsets.model import Entry, HashSetError, ImportIssue
+from netsafe.hashsets.model import HashSetError, ImportIssue
 from netsafe.hashsets.profiles import DEFAULT_PROFILE, load_profile
-from netsafe.hashsets.stage_rows import stage_row, stage_values
 from netsafe.services import import_feed, import_read
 from netsafe.services.hashset_rules import UsageError, check_new_name
 from netsafe.store import bulk
@@ -126,22 +125,6 @@ def resolve_format(path: str | Path, name: str | None) -> str:
             if suffix and suffix in spec.extensions:
                 return spec.name
         raise
-
-
-def staged_rows(
-    items: Iterator[Entry | tuple[Any, ...] | ImportIssue], digest_id: int, sqlite: bool
-) -> Iterator[tuple[Any, ...] | ImportIssue]:
-    """Each entry (an Entry, or its plain values) as its staging row
-    (:func:`~netsafe.hashsets.stage_rows.stage_row`); issues pass as they are."""
-    for item in items:
-        if isinstance(item, ImportIssue):
-            yield item
-        else:
-            yield (
-                stage_row(item, digest_id, sqlite)
-                if isinstance(item, Entry)
-                else stage_values(item, digest_id, sqlite)
-            )
 
 
 def _category_code(profile: str, category: str) -> str:
@@ -372,7 +355,7 @@ def _rows(
         # them into the set as it goes (1M VICS entries: about 18 s of CPU each way).
         return import_feed.feed(job, progress)
     items = import_read.read_items(fmt, path, profile, progress, columns, category_code)
-    return staged_rows(items, digest_id, sqlite)
+    return import_read.staging_rows(items, digest_id, sqlite)
 
 
 def _read_apart(path: str | Path) -> bool:

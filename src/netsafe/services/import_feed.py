@@ -1,10 +1,10 @@
 """An import's reading in a child process, so that on a large file parsing and staging overlap.
 
-Reading a hash list (parse, check, convert each record) and staging its rows (the database's bulk path)
-each took about half of a 1M-entry import's CPU; in one process their times add up. Here a child process
-reads the file and sends each entry as plain values (:func:`~netsafe.hashsets.model.entry_values`) and
-each issue, in file order, to the parent, which finishes the rows and stages them as it would its own: on
-two cores the reading overlaps the staging.
+Reading a hash list (parse, check, convert each record) and staging its rows (the database's bulk path,
+and the merge into the set as it goes) each take about half of a 1M-entry import's CPU; in one process
+their times add up. Here a child process reads the file and sends each entry as its staging row
+(:func:`~netsafe.services.import_read.staging_rows`; plain values for a job naming no set) and each issue,
+in file order, to the parent, which stages them as it would its own: on two cores the two overlap.
 
 The child is a fresh interpreter running :func:`main` (no fork of a process that may hold database
 connections or threads), searching the parent's import path; it gets its job on standard input and writes
@@ -78,7 +78,7 @@ def _portable(err: BaseException) -> BaseException:
 
 
 def run_child(job: Job, out: IO[bytes]) -> None:
-    """Read ``job``'s file and write its frames to ``out``: ``("items", [values | ImportIssue, ...])``,
+    """Read ``job``'s file and write its frames to ``out``: ``("items", [row | ImportIssue, ...])``,
     ``("progress", bytes_read)``, then ``("end",)`` or ``("error", exception)``."""
     from netsafe.services import import_read as imp
 
@@ -97,9 +97,9 @@ def run_child(job: Job, out: IO[bytes]) -> None:
         items = imp.read_items(
             job.fmt, job.path, job.profile, progress if job.progress else None, job.columns, job.category_code
         )
-        rows = imp.entry_rows(items)
-        if job.set_id is not None:
-            rows = imp.staged(rows, job.set_id, job.sqlite)
+        rows = (
+            imp.entry_rows(items) if job.set_id is None else imp.staging_rows(items, job.set_id, job.sqlite)
+        )
         for item in collected(rows):
             pending.append(item)
             if len(pending) >= FRAME_ITEMS:

@@ -63,12 +63,17 @@ def entry_rows(items: Iterator[Entry | Values | ImportIssue]) -> Iterator[Values
         yield entry_values(item) if isinstance(item, Entry) else item
 
 
-def staged(
-    items: Iterator[Values | ImportIssue], set_id: int, sqlite: bool
+def staging_rows(
+    items: Iterator[Entry | Values | ImportIssue], set_id: int, sqlite: bool
 ) -> Iterator[Values | ImportIssue]:
-    """Each entry's values as its staging row for set ``set_id``; issues pass as they are."""
+    """Each entry (an Entry or its plain values) as its staging row for set ``set_id``
+    (:func:`~netsafe.hashsets.stage_rows.stage_values`); issues pass as they are. The one way an import
+    makes its rows, here or in the process that reads a large file."""
     for item in items:
-        yield item if isinstance(item, ImportIssue) else stage_values(item, set_id, sqlite)
+        if isinstance(item, ImportIssue):
+            yield item
+        else:
+            yield stage_values(entry_values(item) if isinstance(item, Entry) else item, set_id, sqlite)
 
 
 def _graded(

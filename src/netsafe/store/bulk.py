@@ -188,7 +188,8 @@ class Staging:
         self._feeder = Feeder(self._stage, FEEDER_DEPTH)
 
     def add(self, rows: list[tuple[Any, ...]]) -> None:
-        """Stage ``rows`` (from :func:`stage_row`), in the order the file gave them."""
+        """Stage ``rows`` (from :func:`~netsafe.hashsets.stage_rows.stage_values`), in the order the file gave
+        them."""
         if not rows:
             return
         if self._feeder is not None:
