@@ -248,7 +248,7 @@ def import_file(
                     staging.begin_merge()
                     row = _claim(session, name, row, set_profile, description, source)
                     result.version = repo.next_version(session, row)
-                    staging.merge_as_staged(row.id, result.version)
+                    staging.merge_while_staging(row.id, result.version, True)
                     early = True
                 # A new set's id is known for certain only under the write lock (SQLite): its digests are
                 # staged with the likely one, saving the merge a Python call per row when it is right.

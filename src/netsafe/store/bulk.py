@@ -80,6 +80,15 @@ def _sql_type(column: str, backend: str) -> str:
     return "TEXT"
 
 
+def _insert_select(marks: str, values: Sequence[str]) -> str:
+    """The head of an ``INSERT INTO entries ... SELECT`` of staged rows, up to its ``FROM``: ``marks``
+    give the set and the two versions, ``values`` the staged columns in :data:`COLUMNS` order."""
+    return (
+        f"INSERT INTO entries (hash_set_id, added_version, updated_version, {', '.join(COLUMNS)}) "
+        f"SELECT {marks}, {', '.join(values)} FROM "
+    )
+
+
 class StagedDuplicateError(Exception):
     """The merge of a new set met a key twice in the stage: take them out (:meth:`Staging.duplicates`),
     then merge again."""
@@ -110,17 +119,14 @@ class Staging:
         self._indexed = False
         self._dropped = False
         self._began = False
-        # The stage's seq merged into entries so far, while staging (both backends).
-        self._merged = 0
-        # Merging while staging, SQLite (a new set): its set and version, and the rows the copies added.
-        self._chunks: tuple[int, int] | None = None
-        self._chunk_added = 0
-        # Merging while staging, PostgreSQL: the target, what is staged, what the merges did so far.
-        self._feeder: Feeder[list[tuple[Any, ...]]] | None = None
+        # Merging while staging: the target (set, version, new set), the stage's seq merged so far and
+        # what those merges added and updated; on PostgreSQL also the staging thread and what it staged.
         self._target: tuple[int, int, bool] | None = None  # None: no more merging while staging
         self._merged_into: tuple[int, int, bool] | None = None
-        self._copied = 0
+        self._merged = 0
         self._done = (0, 0)
+        self._feeder: Feeder[list[tuple[Any, ...]]] | None = None
+        self._copied = 0
         self._unique = False  # every staged row is merged and no key repeats: no duplicate query
         self._driver_errors: tuple[type[Exception], ...] = (sqlite3.Error,)
         self._conflict_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
@@ -177,14 +183,26 @@ class Staging:
         return int(self._execute("SELECT COALESCE(MAX(id), 0) + 1 FROM hash_sets").fetchone()[0])
 
     def merge_while_staging(self, hash_set_id: int, version: int, new_set: bool) -> None:
-        """PostgreSQL: stage on a thread and merge into the set at ``version`` every
-        :data:`MERGE_CHUNK_ROWS` staged rows, so that the server's work overlaps the reading of the file;
-        :meth:`merge` then merges what is left. Everything stays in the import's one transaction: a
-        failure, or duplicates the caller refuses, still leave nothing. A key repeated within the file is
-        merged once, by its first record (what :meth:`duplicates` then reports keeps the same record)."""
-        if self.sqlite or MERGE_CHUNK_ROWS is None:
+        """Merge staged rows into the set at ``version`` while the file is still read, so that the merge
+        overlaps the reading instead of following the last record; :meth:`merge` then merges what is left.
+        Everything stays in the import's one transaction: a failure, or duplicates the caller refuses,
+        still leave nothing.
+
+        PostgreSQL: a thread stages and merges every :data:`MERGE_CHUNK_ROWS` staged rows; a key repeated
+        within the file is merged once, by its first record (what :meth:`duplicates` then reports keeps
+        the same record). SQLite: a new set only, with the write lock taken (:meth:`begin_merge`); every
+        :data:`SQLITE_MERGE_CHUNK_ROWS` staged rows are copied into it (the copy was 4.7 s of a 1M import
+        after its last record). A repeated key fails a chunk's ``INSERT`` on the unique key digest: the
+        rows copied so far are deleted and :meth:`merge` does the whole merge after the duplicates are
+        out, as it would have."""
+        target = (hash_set_id, version, new_set)
+        if self.sqlite:
+            if new_set and self._began and SQLITE_MERGE_CHUNK_ROWS is not None:
+                self._target = self._merged_into = target
             return
-        self._target = self._merged_into = (hash_set_id, version, new_set)
+        if MERGE_CHUNK_ROWS is None:
+            return
+        self._target = self._merged_into = target
         self._feeder = Feeder(self._stage, FEEDER_DEPTH)
 
     def add(self, rows: list[tuple[Any, ...]]) -> None:
@@ -204,7 +222,7 @@ class Staging:
                 self.raw.executemany(self._insert, rows)
                 staged = self.rows + len(rows)
                 chunk = SQLITE_MERGE_CHUNK_ROWS
-                if self._chunks is not None and chunk and staged - self._merged >= chunk:
+                if self._target is not None and chunk and staged - self._merged >= chunk:
                     self._copy_chunk(staged)
             else:
                 with (
@@ -237,13 +255,8 @@ class Staging:
         assert self._target is not None
         hash_set_id, version, new_set = self._target
         lo = self._merged
-        insert = (
-            f"INSERT INTO entries (hash_set_id, added_version, updated_version, {', '.join(COLUMNS)}) "
-            f"SELECT %s, %s, %s, {', '.join(f's.{c}' for c in COLUMNS)} FROM "
-        )
+        insert = _insert_select("%s, %s, %s", [f"s.{c}" for c in COLUMNS])
         if new_set:
-            import psycopg
-
             try:
                 with self.errors(), self.raw.transaction():
                     cursor = self.raw.execute(
@@ -251,7 +264,7 @@ class Staging:
                         (hash_set_id, version, version, lo, upto),
                     )
             except StoreConflictError as err:
-                if not isinstance(err.__cause__, psycopg.errors.UniqueViolation):
+                if not self._repeats_a_key(err):
                     raise
                 self._target = None  # a repeated key: merge() takes it from here
                 return
@@ -280,29 +293,11 @@ class Staging:
         self._merged = upto
         self._done = (self._done[0] + max(cursor.rowcount, 0), self._done[1] + updated)
 
-    def merge_as_staged(self, hash_set_id: int, version: int) -> None:
-        """SQLite, a new set, with the write lock taken (:meth:`begin_merge`): copy staged rows into the
-        set at ``version`` a chunk at a time while the file is read, so that the copy (4.7 s of a 1M
-        import's) overlaps the reading process instead of following it. A repeated key fails a chunk's
-        ``INSERT`` on the unique key digest: the rows copied so far are deleted and :meth:`merge` does the
-        whole merge after the duplicates are out, as it would have."""
-        if self.sqlite and self._began and SQLITE_MERGE_CHUNK_ROWS is not None:
-            self._chunks = (hash_set_id, version)
-
-    def _copy_insert(self, hash_set_id: int, version: int, lo: int, hi: int | None) -> str:
-        upper = "" if hi is None else f" AND s.seq <= {int(hi)}"
-        values = ", ".join(f"s.{c}" for c in COLUMNS)
-        return (
-            f"INSERT INTO entries (hash_set_id, added_version, updated_version, {', '.join(COLUMNS)}) "
-            f"SELECT {int(hash_set_id)}, {int(version)}, {int(version)}, {values} "
-            f"FROM {STAGE} s WHERE s.seq > {int(lo)}{upper} ORDER BY s.seq"
-        )
-
     def _copy_chunk(self, upto: int | None) -> bool:
-        """Copy the staged rows after :attr:`_merged` up to ``upto`` (None: all); False (and the copies
-        undone) if one repeats a key."""
-        assert self._chunks is not None
-        hash_set_id, version = self._chunks
+        """SQLite: copy the staged rows after :attr:`_merged` up to ``upto`` (None: all) into the new set;
+        False (and the copies undone) if one repeats a key."""
+        assert self._target is not None
+        hash_set_id, version, _ = self._target
         if (
             not self._merged
             and not self._dropped
@@ -312,20 +307,34 @@ class Staging:
             for index in _REBUILT:
                 self._execute(str(DropIndex(index).compile(dialect=dialect)))
             self._dropped = True
+        upper = "" if upto is None else f" AND s.seq <= {int(upto)}"
+        insert = _insert_select("?, ?, ?", [f"s.{c}" for c in COLUMNS])
         try:
-            cursor = self._execute(self._copy_insert(hash_set_id, version, self._merged, upto))
+            cursor = self._execute(
+                f"{insert}{STAGE} s WHERE s.seq > ?{upper} ORDER BY s.seq",
+                (hash_set_id, version, version, self._merged),
+            )
         except StoreConflictError as err:
-            cause = err.__cause__
-            if not (isinstance(cause, sqlite3.IntegrityError) and "key_digest" in str(cause)):
+            if not self._repeats_a_key(err):
                 raise
             # The failed statement left the transaction as it was; a new set's entries are all this
             # import's. The indexes stay dropped for merge() to build.
             self._execute("DELETE FROM entries WHERE hash_set_id = ?", (hash_set_id,))
-            self._chunks, self._merged, self._chunk_added = None, 0, 0
+            self._target, self._merged, self._done = None, 0, (0, 0)
             return False
-        self._chunk_added += max(cursor.rowcount, 0)
+        self._done = (self._done[0] + max(cursor.rowcount, 0), 0)
         self._merged = self.rows if upto is None else upto
         return True
+
+    def _repeats_a_key(self, err: StoreConflictError) -> bool:
+        """Whether a failed ``INSERT`` into ``entries`` met a key digest already there: a key the file
+        repeats (a new set holds nothing else)."""
+        cause = err.__cause__
+        if self.sqlite:
+            return isinstance(cause, sqlite3.IntegrityError) and "key_digest" in str(cause)
+        import psycopg
+
+        return isinstance(cause, psycopg.errors.UniqueViolation)
 
     def finish_staging(self, index: bool = True) -> None:
         """Index the staged keys (one sort, after the load, rather than a B-tree grown at random). Without
@@ -404,16 +413,15 @@ class Staging:
         are added. A set created in this transaction has no entries, so it skips the key check.
         ``staged_for`` is the set id the staged key digests were computed with (for a new set on SQLite, the
         id it was likely to get: if another set took it meanwhile, the digests are computed here)."""
-        if self._chunks is not None:
-            if self._chunks != (hash_set_id, version) or not new_set or staged_for != hash_set_id:
+        if self.sqlite and self._target is not None:
+            if self._target != (hash_set_id, version, new_set) or staged_for != hash_set_id:
                 raise ValueError("the stage was merged while staging into another set or version")
             if not self._copy_chunk(None):
                 raise StagedDuplicateError()
             if self._dropped:
                 self._build_indexes()
-            return self._chunk_added, 0
+            return self._done
         mark = "?" if self.sqlite else "%s"
-        names = ", ".join(COLUMNS)
         values = [f"s.{c}" for c in COLUMNS]
         if self._merged and self._merged_into != (hash_set_id, version, new_set):
             raise ValueError("the stage was merged while staging into another set or version")
@@ -447,19 +455,14 @@ class Staging:
             [] if new_set else ["NOT EXISTS (SELECT 1 FROM entries e WHERE e.key_digest = s.key_digest)"]
         )
         absent = f" WHERE {' AND '.join(wanted)}" if wanted else ""
-        insert = (
-            f"INSERT INTO entries (hash_set_id, added_version, updated_version, {names}) "
-            f"SELECT {mark}, {mark}, {mark}, {', '.join(values)} FROM {STAGE} s{absent} "
-            "ORDER BY s.seq"
-        )
+        insert = f"{_insert_select(f'{mark}, {mark}, {mark}', values)}{STAGE} s{absent} ORDER BY s.seq"
         if self.sqlite and new_set and not self._indexed:
             # The stage was not searched for repeated keys: the unique key digest finds one, if any, and
             # the failed statement leaves the transaction as it was.
             try:
                 cursor = self._execute(insert, (hash_set_id, version, version))
             except StoreConflictError as err:
-                cause = err.__cause__
-                if isinstance(cause, sqlite3.IntegrityError) and "key_digest" in str(cause):
+                if self._repeats_a_key(err):
                     raise StagedDuplicateError() from None
                 raise
         else:
