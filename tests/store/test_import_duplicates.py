@@ -195,4 +195,18 @@ def test_signal_lookups_use_the_partial_indexes(db: Database, tmp_path: Path) ->
                     {"a": f"{1:032x}", "b": f"{2:032x}"},
                 )
             )
-            assert "ix_entries_md5" in plan, plan
+            # PostgreSQL: the set's partition's own index, attached to ix_entries_md5 (migration 0015).
+            assert (
+                "ix_entries_md5" if db.backend == "sqlite" else "Index Scan using entries_s1_md5_idx"
+            ) in plan
+        if db.backend == "postgresql":
+            attached = conn.execute(
+                text(
+                    "SELECT p.relname, c.relname, pg_get_indexdef(c.oid) FROM pg_inherits i "
+                    "JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent "
+                    "WHERE p.relname LIKE 'ix_entries_%'"
+                )
+            ).all()
+            for column in ("md5", "sha1", "sha256", "pdq", "photodna_key"):
+                [(child, definition)] = [(r[1], r[2]) for r in attached if r[0] == f"ix_entries_{column}"]
+                assert child == f"entries_s1_{column}_idx" and f"WHERE ({column} IS NOT NULL)" in definition

@@ -234,7 +234,8 @@ def import_file(
             early = db.backend != "sqlite"
             if early:
                 if row is None:
-                    row = repo.create_set(session, name, set_profile, description, source)
+                    # Its partition bare: the rows are copied into it, then it is attached (indexed).
+                    row = repo.create_set(session, name, set_profile, description, source, bare=True)
                 result.version = repo.next_version(session, row)
             staging = Staging(session)
             try:

@@ -66,6 +66,11 @@ def empty_postgres(url: str) -> None:
     database = open_database(url)  # also re-creates the schema if a migration test left it downgraded
     try:
         with database.engine.begin() as conn:
+            # The sets' partitions of entries go with their sets (ids start again from 1).
+            for (partition,) in conn.execute(
+                text("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'entries'::regclass")
+            ).all():
+                conn.execute(text(f'DROP TABLE "{partition}"'))
             tables = [
                 name
                 for (name,) in conn.execute(

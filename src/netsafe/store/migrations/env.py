@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from netsafe.store.base import Base
+from netsafe.store.partitions import include_object
 from netsafe.store.tables import import_all_tables
 
 # Every package that adds tables is above the store: its models are imported by name here, so the store
@@ -21,6 +22,7 @@ def run(connection: Connection) -> None:
         # SQLite cannot ALTER most things in place: batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,  # PostgreSQL's partitions of entries are not the models' tables
     )
     with context.begin_transaction():
         context.run_migrations()

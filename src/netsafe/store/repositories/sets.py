@@ -10,6 +10,7 @@ from netsafe.errors import Conflict, NotFound
 from netsafe.hashsets.model import HashSetInfo
 from netsafe.hashsets.profiles import load_profile
 from netsafe.signals.types import REGISTRY
+from netsafe.store import partitions
 from netsafe.store.convert import now, set_info
 from netsafe.store.db import StoreError
 from netsafe.store.errors import StoreInputError
@@ -57,7 +58,10 @@ def create_set(
     description: str | None = None,
     source: str | None = None,
     kind: str = "match",
+    bare: bool = False,
 ) -> HashSetRow:
+    """A new, empty set. On PostgreSQL its partition of ``entries`` is made with it, attached, or with
+    ``bare`` not yet: a bulk import loads it first and attaches it (:mod:`netsafe.store.partitions`)."""
     name = check_name(name)
     load_profile(profile)  # raises ProfileError for an unknown one
     if kind not in SET_KINDS:
@@ -77,6 +81,7 @@ def create_set(
     )
     session.add(row)
     session.flush()
+    partitions.create(session, row.id, attach=not bare)
     return row
 
 
@@ -119,7 +124,10 @@ def delete_set(session: Session, name: str) -> HashSetInfo:
     # database honouring ON DELETE CASCADE (SQLite only does with foreign_keys=ON).
     entry_ids = select(EntryRow.id).where(EntryRow.hash_set_id == row.id)
     session.execute(delete(VoteRow).where(VoteRow.entry_id.in_(entry_ids)))
-    session.execute(delete(EntryRow).where(EntryRow.hash_set_id == row.id))
+    if partitions.partitioned(session):
+        partitions.drop(session, row.id)  # its entries with it, at once
+    else:
+        session.execute(delete(EntryRow).where(EntryRow.hash_set_id == row.id))
     session.execute(delete(RemovedEntryRow).where(RemovedEntryRow.hash_set_id == row.id))
     session.execute(delete(HashSetRow).where(HashSetRow.id == row.id))
     session.expunge(row)
