@@ -64,7 +64,9 @@ def upsert_entries(
     for start in range(0, len(digests), BATCH):
         rows = session.execute(
             select(EntryRow.key_digest, EntryRow.id, EntryRow.updated_version, EntryRow.origin_record).where(
-                EntryRow.key_digest.in_(digests[start : start + BATCH])
+                # The set's own rows (a digest covers its set anyway): PostgreSQL searches its partition.
+                EntryRow.hash_set_id == hash_set_id,
+                EntryRow.key_digest.in_(digests[start : start + BATCH]),
             )
         ).all()
         for digest, row_id, updated_version, origin in rows:
@@ -89,7 +91,9 @@ def upsert_entries(
     if updates:
         columns = [c for c in updates[0] if c != "id"]
         statement = (
-            update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in columns})
+            update(table)
+            .where(table.c.hash_set_id == hash_set_id, table.c.id == bindparam("_id"))
+            .values({c: bindparam(c) for c in columns})
         )
         for start in range(0, len(updates), BATCH):
             chunk = [
