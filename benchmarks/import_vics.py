@@ -9,8 +9,9 @@ store: the floor any importer in Python starts from), then the import into each 
 child process so its peak RSS (ru_maxrss) is its own; a flat peak across sizes is what "constant memory"
 means. "CPU s" is the child's own CPU time (user + sys) plus that of the process the import reads a
 large file in, a steadier figure than wall time on a shared machine; PostgreSQL's server CPU is not in
-it; "peak MB" likewise adds the two peaks. Ratios are the import's time over json.load's, by wall and by
-CPU. ``json.load`` needs about 5.7x the file in memory; a size whose document would not fit in two
+it, and is printed on the line after (``--no-sqlite`` leaves SQLite out); "peak MB" likewise adds the
+two peaks. Ratios are the import's time over json.load's, by wall and by CPU.
+``json.load`` needs about 5.7x the file in memory; a size whose document would not fit in two
 thirds of the machine's memory is not parsed that way (said in the output). The file is synthetic
 (random MD5/SHA-1/PDQ, categories, tags, one MediaFiles item per record), written once per size.
 The throwaway PostgreSQL server runs with ``store.testing.BULK_LOAD_SETTINGS`` (1 GB ``shared_buffers``,
@@ -95,6 +96,25 @@ def run(code: str, *args: str) -> tuple[int, float, float, float]:
     return int(added), float(seconds), float(peak), float(cpu)
 
 
+def server_cpu(datadir: Path) -> float:
+    """CPU seconds of a PostgreSQL server so far: the postmaster's own and its children's, live ones from
+    /proc and ended ones as the postmaster's reaped-children times (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    master = int((datadir / "postmaster.pid").read_text().split()[0])
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == master:
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        elif ppid == master:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def fits_in_memory(path: Path) -> bool:
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return path.stat().st_size * 5.7 < total * 2 / 3
@@ -111,6 +131,7 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="a PostgreSQL server setting over testing.BULK_LOAD_SETTINGS (repeatable)",
     )
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only (with --postgres)")
     parser.add_argument("--keep", type=Path, help="keep the SQLite stores in this directory")
     parser.add_argument("--work", type=Path, help="where the VICS files go (default: a temporary dir)")
     parser.add_argument("--files", type=Path, help="keep the VICS files here, and use any already there")
@@ -157,12 +178,18 @@ def main() -> None:
                         f"{'json.load':<11} not run: the document would need ~{mb * 5.7 / 1e3:.0f} GB",
                         flush=True,
                     )
-                targets = [("sqlite", f"sqlite:///{stores}/bench-{n}.db")]
+                targets = [] if args.no_sqlite else [("sqlite", f"sqlite:///{stores}/bench-{n}.db")]
                 if server is not None:
                     targets.append(("postgresql", server.create_database()))
                 for backend, url in targets:
+                    before = server_cpu(server.datadir) if server is not None else 0.0
                     added, seconds, peak, cpu = run(CHILD, url, str(path))
                     row(backend, added, mb, seconds, cpu, peak, floor)
+                    if backend == "postgresql" and server is not None:
+                        print(
+                            f"{'':<11}# the server's CPU: {server_cpu(server.datadir) - before:.1f} s",
+                            flush=True,
+                        )
                 print(f"# load average {os.getloadavg()[0]:.1f}", flush=True)
                 if args.files is None:
                     path.unlink()
