@@ -202,3 +202,24 @@ def test_the_migration_moves_entries_into_partitions_and_back(pg: Database, tmp_
         assert (
             conn.execute(text("SELECT max(id) FROM entries")).scalar_one() == max(e[0] for e in before[0]) + 1
         )
+
+
+def test_deleting_a_set_read_meanwhile_gives_up_instead_of_stalling_readers(
+    pg: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader holding ``entries`` (a long export, say): the delete's lock would queue every new reader
+    behind it, so it waits a bounded time, then refuses with nothing deleted; later it goes through."""
+    from netsafe.store import partitions as parts
+    from netsafe.store.errors import StoreBusyError
+
+    monkeypatch.setattr(parts, "DROP_LOCK_WAIT_MS", 300)
+    svc.import_file(pg, ACTOR, vics(tmp_path / "a.json", [record(i) for i in range(1, 5)]), "a")
+    with pg.engine.connect() as reader:
+        reader.execute(text("SELECT count(*) FROM entries")).scalar_one()  # its transaction stays open
+        with pytest.raises(StoreBusyError, match="nothing was deleted; try again"):
+            svc.delete_set(pg, ACTOR, "a")
+        reader.rollback()
+    with pg.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM entries")).scalar_one() == 4
+    assert svc.delete_set(pg, ACTOR, "a").entry_count == 4
+    assert partitions(pg) == {}

@@ -19,7 +19,10 @@ as it already did for SQLite. SQLite keeps one plain table with both foreign key
 from __future__ import annotations
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+
+from netsafe.store.errors import StoreBusyError
 
 
 def partitioned(session: Session) -> bool:
@@ -57,11 +60,29 @@ def create(session: Session, hash_set_id: int, attach: bool = True) -> None:
             session.execute(text(sql))
 
 
+# How long deleting a set waits for the readers of ``entries`` before it gives up (PostgreSQL). While it
+# waits, new readers queue behind it: a long export must not stall matching for its whole length.
+DROP_LOCK_WAIT_MS = 3000
+
+
 def drop(session: Session, hash_set_id: int) -> None:
     """Drop the set's partition and its entries with it. PostgreSQL locks ``entries`` (ACCESS EXCLUSIVE)
-    until the deletion commits: readers wait that long, a moment, as deleting a set is rare."""
-    if partitioned(session):
+    until the deletion commits, a moment, which readers wait for; if a reader (an export, an index
+    build) holds it longer than :data:`DROP_LOCK_WAIT_MS`, nothing is deleted and StoreBusyError says
+    to try again."""
+    if not partitioned(session):
+        return
+    session.execute(text(f"SET LOCAL lock_timeout = {int(DROP_LOCK_WAIT_MS)}"))
+    try:
         session.execute(text(f"DROP TABLE IF EXISTS {partition_name(hash_set_id)}"))
+    except OperationalError as err:
+        if getattr(err.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        raise StoreBusyError(
+            "the hash set's entries are being read (an export or a matcher loading them?): "
+            "nothing was deleted; try again in a moment"
+        ) from None
+    session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
