@@ -130,7 +130,7 @@ class Staging:
         self._done = (0, 0)
         self._feeder: Feeder[list[tuple[Any, ...]]] | None = None
         self._copied = 0
-        self._unique = False  # every staged row is merged and no key repeats: no duplicate query
+        self._unique = False  # the new set's partition took its unique key: no duplicate query
         # Where rows are staged, and the column giving their order: a new set on PostgreSQL is loaded
         # straight into its own bare partition (store/partitions.py), whose ids follow the file's order.
         self._table, self._seq = STAGE, "seq"
@@ -195,9 +195,11 @@ class Staging:
         Everything stays in the import's one transaction: a failure, or duplicates the caller refuses,
         still leave nothing.
 
-        PostgreSQL: a thread stages and merges every :data:`MERGE_CHUNK_ROWS` staged rows; a key repeated
-        within the file is merged once, by its first record (what :meth:`duplicates` then reports keeps
-        the same record). SQLite: a new set only, with the write lock taken (:meth:`begin_merge`); every
+        PostgreSQL, a new set: a thread copies the rows straight into its bare partition
+        (:meth:`_load_bare`), which :meth:`merge` attaches. PostgreSQL, an existing set: a thread stages
+        and merges every :data:`MERGE_CHUNK_ROWS` staged rows; a key repeated within the file is merged
+        once, by its first record (what :meth:`duplicates` then reports keeps the same record).
+        SQLite: a new set only, with the write lock taken (:meth:`begin_merge`); every
         :data:`SQLITE_MERGE_CHUNK_ROWS` staged rows are copied into it (the copy was 4.7 s of a 1M import
         after its last record). A repeated key fails a chunk's ``INSERT`` on the unique key digest: the
         rows copied so far are deleted and :meth:`merge` does the whole merge after the duplicates are
@@ -257,10 +259,9 @@ class Staging:
                         copy.write_row(row)
 
     def _stage(self, rows: list[tuple[Any, ...]]) -> None:
-        """The staging thread's work: stage ``rows``, and merge once a chunk is staged. Chunks grow with
-        the stage (an eighth of what is merged), so that a new set's savepoints stay under the 64
-        subtransactions PostgreSQL tracks per transaction in shared memory even at 10M entries (past
-        them, every other session's snapshot checks get slower)."""
+        """The staging thread's work (an existing set on PostgreSQL): stage ``rows``, and merge once a
+        chunk is staged. Chunks grow with the stage (an eighth of what is merged): a 10M-entry file is
+        merged in a few dozen statements, not five hundred."""
         self._copy(rows)
         self._copied += len(rows)
         assert MERGE_CHUNK_ROWS is not None
@@ -270,31 +271,14 @@ class Staging:
             self._merge_chunk(self._copied)
 
     def _merge_chunk(self, upto: int) -> None:
-        """Merge the staged rows after :attr:`_merged` up to ``upto`` (the stage's seq counts from 1 in
-        staging order, nothing else writes it while staging). The file's later records are not checked
-        for duplicates yet. A new set takes the chunk by a plain ``INSERT ... SELECT`` in a savepoint:
-        a key the file repeats fails it on the unique key, and then the chunk and the rest of the stage
-        are left to :meth:`merge`, after the duplicate check. An existing set keeps each key's first
-        record of the chunk and skips keys this import already wrote."""
+        """Merge the staged rows after :attr:`_merged` up to ``upto`` into the existing set (the stage's
+        seq counts from 1 in staging order, nothing else writes it while staging). The file's later
+        records are not checked for duplicates yet: each key's first record of the chunk is merged, and
+        keys this import already wrote are skipped."""
         assert self._target is not None
-        hash_set_id, version, new_set = self._target
+        hash_set_id, version, _ = self._target
         lo = self._merged
         insert = _insert_select("%s, %s, %s", [f"s.{c}" for c in COLUMNS])
-        if new_set:
-            try:
-                with self.errors(), self.raw.transaction():
-                    cursor = self.raw.execute(
-                        f"{insert}{STAGE} s WHERE s.seq > %s AND s.seq <= %s ORDER BY s.seq",
-                        (hash_set_id, version, version, lo, upto),
-                    )
-            except StoreConflictError as err:
-                if not self._repeats_a_key(err):
-                    raise
-                self._target = None  # a repeated key: merge() takes it from here
-                return
-            self._merged = upto
-            self._done = (self._done[0] + max(cursor.rowcount, 0), 0)
-            return
         first = (
             f"(SELECT DISTINCT ON (key_digest) * FROM {STAGE} WHERE seq > %s AND seq <= %s "
             "ORDER BY key_digest, seq) s"
@@ -363,19 +347,13 @@ class Staging:
         """Index the staged keys (one sort, after the load, rather than a B-tree grown at random). Without
         ``index`` (a new set on SQLite) the index waits until :meth:`merge` finds a duplicate.
 
-        A new set merged while staging on PostgreSQL takes the rest of the stage now, in a savepoint too:
-        if no chunk failed on the unique key, the file repeats no key, and the index and the duplicate
-        query (2.2 s at 1M) are not needed."""
+        A new set loaded into its bare partition (PostgreSQL) builds that partition's unique key instead:
+        if it holds, the file repeats no key, and the duplicate query is not needed."""
         if self._feeder is not None:
             feeder, self._feeder = self._feeder, None
             feeder.close()
             if self._bare is not None:
                 self._unique = self._unique_keys()
-                return
-            if self._target is not None and self._target[2] and self._copied > self._merged:
-                self._merge_chunk(self._copied)
-            if self._target is not None and self._target[2] and self._merged == self._copied:
-                self._unique = True
                 return
         if self.sqlite:
             if index:
