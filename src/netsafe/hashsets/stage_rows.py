@@ -67,7 +67,8 @@ def _encoder() -> Any:
 _encode = _encoder()
 
 
-def _dumps(value: Any) -> str:
+def dumps(value: Any) -> str:
+    """``json.dumps(value)`` (ASCII, the default separators), at a fraction of its cost."""
     return "".join(_encode(value, 0))
 
 
@@ -98,9 +99,9 @@ def _tags_json(tags: list[str]) -> str:
     try:
         text = _TAGS_JSON.get(key)
     except TypeError:  # not strings after all: encoded as they are (or refused) by the encoder
-        return _dumps(tags)
+        return dumps(tags)
     if text is None:
-        text = _dumps(tags)
+        text = dumps(tags)
         if len(_TAGS_JSON) < _TAGS_CACHED:
             _TAGS_JSON[key] = text
     return text
@@ -147,8 +148,8 @@ def stage_values(values: tuple[Any, ...], hash_set_id: int, sqlite: bool) -> tup
         _sha256(f"{hash_set_id}\x00{kind}\x00{value}".encode()).hexdigest(),  # key_digest(), inline
         *signals,
         None if photodna is None else photodna_key(photodna),
-        None if vpdq is None else _dumps(vpdq),
-        _dumps(alternative_hashes) if alternative_hashes else "{}",
+        None if vpdq is None else dumps(vpdq),
+        dumps(alternative_hashes) if alternative_hashes else "{}",
         source_id,
         category,
         series,
@@ -159,10 +160,10 @@ def stage_values(values: tuple[Any, ...], hash_set_id: int, sqlite: bool) -> tup
         comments,
         media_size,
         mime_type,
-        _dumps(media_files) if media_files else "[]",
+        dumps(media_files) if media_files else "[]",
         first_out,
         last_out,
         origin_file,
         origin_record,
-        _dumps(extra) if extra else "{}",
+        dumps(extra) if extra else "{}",
     )

@@ -94,12 +94,15 @@ def run_child(job: Job, out: IO[bytes]) -> None:
             pending.clear()
 
     try:
-        items = imp.read_items(
-            job.fmt, job.path, job.profile, progress if job.progress else None, job.columns, job.category_code
-        )
-        rows = (
-            imp.entry_rows(items) if job.set_id is None else imp.staging_rows(items, job.set_id, job.sqlite)
-        )
+        report = progress if job.progress else None
+        if job.set_id is None:
+            rows = imp.entry_rows(
+                imp.read_items(job.fmt, job.path, job.profile, report, job.columns, job.category_code)
+            )
+        else:
+            rows = imp.read_rows(
+                job.fmt, job.path, job.profile, report, job.columns, job.category_code, job.set_id, job.sqlite
+            )
         for item in collected(rows):
             pending.append(item)
             if len(pending) >= FRAME_ITEMS:
