@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netsafe.hashsets.model import SIGNALS, utc
-from netsafe.hashsets.stage_rows import COLUMNS, photodna_key, stage_values
+from netsafe.hashsets.stage_rows import COLUMNS, dumps, dumps_parsed, photodna_key, stage_values
 
 from .strategies import hexes
 
@@ -105,3 +105,19 @@ def _plain(**fields: Any) -> tuple[Any, ...]:
     row.update(fields)
     names = ("key_kind", "key_value", *SIGNALS, *COLUMNS[COLUMNS.index("vpdq") :])
     return tuple(row[n] for n in names)
+
+
+_JSON = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_json_columns_are_json_dumps(value: Any) -> None:
+    assert dumps(value) == json.dumps(value)
+    assert dumps_parsed(value) == json.dumps(value)

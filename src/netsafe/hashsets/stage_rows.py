@@ -55,21 +55,32 @@ def photodna_key(value: str | None) -> str | None:
         return None
 
 
-def _encoder() -> Any:
+def _encoder(check_circular: bool = True) -> Any:
     """``json.JSONEncoder(ensure_ascii=True).encode``'s C core, made once: ``encode`` builds a new one on
     every call, which was a third of the cost of a row's four JSON fields."""
     if c_make_encoder is None:  # an interpreter without the C accelerator
-        return lambda value: [json.JSONEncoder(ensure_ascii=True).encode(value)]
+        encoder = json.JSONEncoder(ensure_ascii=True, check_circular=check_circular)
+        return lambda value, _level: [encoder.encode(value)]
     base = json.JSONEncoder(ensure_ascii=True)
-    return c_make_encoder({}, base.default, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+    markers: dict[int, Any] | None = {} if check_circular else None
+    return c_make_encoder(
+        markers, base.default, encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
 
 
 _encode = _encoder()
+_encode_parsed = _encoder(check_circular=False)
 
 
 def dumps(value: Any) -> str:
     """``json.dumps(value)`` (ASCII, the default separators), at a fraction of its cost."""
     return "".join(_encode(value, 0))
+
+
+def dumps_parsed(value: Any) -> str:
+    """:func:`dumps` of a value just read from JSON, which cannot hold itself: without the search for a
+    cycle (a dict of every list and object being encoded), a fifth cheaper."""
+    return "".join(_encode_parsed(value, 0))
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
