@@ -7,7 +7,9 @@ and then its plain values (:func:`~netsafe.hashsets.model.entry_values`): about 
 parse. :func:`fast_values` reads such a record in one function and gives the same values at about a third
 of the cost; for anything else (another spelling, a value that needs converting or gives an issue, a field
 it does not know) it returns None and the general conversion reads the record, so every check and every
-message stays in one place. A property test holds the two to the same result.
+message stays in one place. A property test holds the two to the same result. For an import,
+:func:`fast_row` makes the record's staging row in the same step (another property test holds it to
+:func:`~netsafe.hashsets.stage_rows.stage_values` of the general conversion's values).
 """
 
 from __future__ import annotations
