@@ -55,12 +55,11 @@ _sha256 = hashlib.sha256
 _LENGTHS = {name: HEX_LENGTHS[name] for name in ENTRY_SIGNALS if name != "photodna"}
 # signal_for() of an alternative hash name as spelled ("" for a name that is not a signal); a file uses few.
 _ALT_SIGNALS: dict[str, str] = {}
-# split_tags() of a Tags value: a list uses a handful. Bounded: a hostile file may give each record its own.
+# split_tags() of a Tags value, and its staging column: a list uses a handful. Bounded: a hostile file may
+# give each record its own.
 _TAGS: dict[str, tuple[str, ...]] = {}
-_TAGS_KEPT = 4096
-
-
 _TAGS_JSON: dict[str, str] = {}
+_TAGS_KEPT = 4096
 
 
 def _split_tags(text: str) -> list[str]:
