@@ -355,8 +355,7 @@ def _rows(
         # The child reads, checks and makes each staging row; this process stages the rows and merges
         # them into the set as it goes (1M VICS entries: about 18 s of CPU each way).
         return import_feed.feed(job, progress)
-    items = import_read.read_items(fmt, path, profile, progress, columns, category_code)
-    return import_read.staging_rows(items, digest_id, sqlite)
+    return import_read.read_rows(fmt, path, profile, progress, columns, category_code, digest_id, sqlite)
 
 
 def _read_apart(path: str | Path) -> bool:

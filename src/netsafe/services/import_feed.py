@@ -8,16 +8,18 @@ in file order, to the parent, which stages them as it would its own: on two core
 
 The child is a fresh interpreter running :func:`main` (no fork of a process that may hold database
 connections or threads), searching the parent's import path; it gets its job on standard input and writes
-length-prefixed pickled frames to standard output; nothing but this module's own frames travels on that
-pipe, from a child this module started. The pipe is also the leash: when the parent dies, the child's next
-write fails and it ends, and the parent kills the child whenever it stops reading early. An exception in
-the child comes back as the same exception (its class and one-line message), so the caller reports it as
-it would have in one process, and the caller's transaction is never committed after such a failure.
+length-prefixed frames (pickled, or marshalled when they hold only plain values) to standard output;
+nothing but this module's own frames travels on that pipe, from a child this module started. The pipe is
+also the leash: when the parent dies, the child's next write fails and it ends, and the parent kills the
+child whenever it stops reading early. An exception in the child comes back as the same exception (its
+class and one-line message), so the caller reports it as it would have in one process, and the caller's
+transaction is never committed after such a failure.
 """
 
 from __future__ import annotations
 
 import contextlib
+import marshal
 import os
 import pickle
 import struct
@@ -33,6 +35,8 @@ from netsafe.gcpause import collected
 # Items per frame: enough to amortise a pickle and a pipe write, few enough to keep both sides busy.
 FRAME_ITEMS = 2000
 _HEADER = struct.Struct("!Q")
+# A frame's first byte: how the rest was made.
+_PICKLED, _MARSHALLED = b"P", b"M"
 _CHILD = (
     "import os, sys; sys.path[:] = sys.argv[1].split(os.pathsep); "
     "from netsafe.services.import_feed import main; main()"
@@ -61,9 +65,31 @@ class Job:
 
 
 def _send(out: IO[bytes], message: tuple[Any, ...]) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(_HEADER.pack(len(data)))
+    _write(out, _PICKLED, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _send_items(out: IO[bytes], items: list[Any]) -> None:
+    """An ``("items", items)`` frame: marshalled when it holds only plain values (rows, mostly), which
+    takes two thirds of the time a pickle does and unpacks as fast; pickled otherwise (issues, the
+    datetimes of a PostgreSQL row), as marshal refuses those. Both ends are this interpreter."""
+    try:
+        data = marshal.dumps(items)
+    except ValueError:
+        _send(out, ("items", items))
+        return
+    _write(out, _MARSHALLED, data)
+
+
+def _write(out: IO[bytes], kind: bytes, data: bytes) -> None:
+    out.write(_HEADER.pack(len(kind) + len(data)))
+    out.write(kind)
     out.write(data)
+
+
+def _message(body: bytes) -> tuple[Any, ...]:
+    if body[:1] == _MARSHALLED:
+        return ("items", marshal.loads(memoryview(body)[1:]))
+    return pickle.loads(memoryview(body)[1:])  # type: ignore[no-any-return]
 
 
 def _portable(err: BaseException) -> BaseException:
@@ -90,16 +116,19 @@ def run_child(job: Job, out: IO[bytes]) -> None:
 
     def flush() -> None:
         if pending:
-            _send(out, ("items", pending))
+            _send_items(out, pending)
             pending.clear()
 
     try:
-        items = imp.read_items(
-            job.fmt, job.path, job.profile, progress if job.progress else None, job.columns, job.category_code
-        )
-        rows = (
-            imp.entry_rows(items) if job.set_id is None else imp.staging_rows(items, job.set_id, job.sqlite)
-        )
+        report = progress if job.progress else None
+        if job.set_id is None:
+            rows = imp.entry_rows(
+                imp.read_items(job.fmt, job.path, job.profile, report, job.columns, job.category_code)
+            )
+        else:
+            rows = imp.read_rows(
+                job.fmt, job.path, job.profile, report, job.columns, job.category_code, job.set_id, job.sqlite
+            )
         for item in collected(rows):
             pending.append(item)
             if len(pending) >= FRAME_ITEMS:
@@ -146,7 +175,7 @@ def feed(job: Job, progress: Callable[[int], None] | None) -> Iterator[Any]:
                     f"the process reading the hash list ended unexpectedly (exit code {code}); "
                     "nothing was imported: run the import again"
                 )
-            message = pickle.loads(body)
+            message = _message(body)
             kind = message[0]
             if kind == "items":
                 yield from message[1]

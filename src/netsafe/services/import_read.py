@@ -25,6 +25,7 @@ def reader(
     profile: str,
     progress: Progress | None,
     columns: Mapping[str, str] | None = None,
+    stage: tuple[int, bool] | None = None,
 ) -> Iterator[Entry | Values | ImportIssue]:
     spec = formats.get(fmt)
     options: dict[str, Any] = {"profile": profile, "progress": progress}
@@ -39,7 +40,27 @@ def reader(
     # Entries as the plain values the import stages, where the reader can give them without an Entry.
     if "values" in accepted:
         options["values"] = True
+    if stage is not None:
+        options["stage"] = stage
     return spec.read(path, **options)
+
+
+def read_rows(
+    fmt: str,
+    path: str | Path,
+    profile: str,
+    progress: Progress | None,
+    columns: Mapping[str, str] | None,
+    category_code: str | None,
+    set_id: int,
+    sqlite: bool,
+) -> Iterator[Values | ImportIssue]:
+    """:func:`staging_rows` of :func:`read_items`: the file's staging rows for set ``set_id`` and its
+    issues. A reader that can make the rows itself does (the VICS one makes a common record's row in one
+    step), unless the import grades what the list left ungraded."""
+    if category_code is None and "stage" in inspect.signature(formats.get(fmt).read).parameters:
+        return reader(fmt, path, profile, progress, columns, stage=(set_id, sqlite))  # type: ignore[return-value]
+    return staging_rows(read_items(fmt, path, profile, progress, columns, category_code), set_id, sqlite)
 
 
 def read_items(

@@ -27,7 +27,7 @@ from netsafe.hashsets.formats.base import (
     open_source,
 )
 from netsafe.hashsets.formats.jsonguard import GuardedReader, JsonLimitError
-from netsafe.hashsets.formats.vics_fast import fast_values, shape_extras
+from netsafe.hashsets.formats.vics_fast import fast_row, fast_values, shape_extras
 from netsafe.hashsets.formats.vics_fields import (
     _HANDLERS,
     _KNOWN_KEPT,
@@ -53,6 +53,7 @@ from netsafe.hashsets.profiles import (
     load_profile,
     map_category,
 )
+from netsafe.hashsets.stage_rows import stage_values
 from netsafe.signals.codecs import HashFormatError
 
 # Depth of the objects whose keys are a record's fields, by form (document, value list, [case, Media list,]
@@ -71,6 +72,7 @@ def read(
     progress: Progress | None = None,
     header: VicsHeader | None = None,
     values: bool = False,
+    stage: tuple[int, bool] | None = None,
 ) -> Iterator[ReadItem | tuple[Any, ...]]:
     """Entries of a VICS file, and an :class:`ImportIssue` for every problem.
 
@@ -79,12 +81,14 @@ def read(
     entry; warnings come alongside the entry. Malformed JSON ends the read with one issue at the record
     where it broke. ``header``, if given, is filled in with what the file said about itself. With
     ``values``, each entry comes as :func:`~netsafe.hashsets.model.entry_values` gives it (what an import
-    stages), and records of the common shape are read by :mod:`~netsafe.hashsets.formats.vics_fast`.
+    stages), and records of the common shape are read by :mod:`~netsafe.hashsets.formats.vics_fast`. With
+    ``stage`` (a set id, and whether the store is SQLite), each entry comes as its staging row
+    (:func:`~netsafe.hashsets.stage_rows.stage_values` of those values), made in one step for those records.
     """
     target = load_profile(profile)
     with open_source(source, name) as (stream, display):
         yield from _read_stream(
-            stream, display, target, file_profile, check_duplicates, progress, header, values
+            stream, display, target, file_profile, check_duplicates, progress, header, values, stage
         )
 
 
@@ -97,6 +101,7 @@ def _read_stream(
     progress: Progress | None,
     header_out: VicsHeader | None,
     values: bool,
+    stage: tuple[int, bool] | None,
 ) -> Iterator[ReadItem | tuple[Any, ...]]:
     guarded = GuardedReader(_utf8_stream(stream))
     replay = _Replay(guarded)
@@ -128,7 +133,14 @@ def _read_stream(
     guard = DuplicateGuard() if check_duplicates else None
     # The fast reading skips nothing the general one checks only while the file has no control character
     # and no repeated key (either needs the general conversion's warnings) and no duplicate check is asked.
-    fast = values and guard is None
+    fast = (values or stage is not None) and guard is None
+    set_id = None if stage is None else stage[0]
+
+    def output(entry: Entry) -> Entry | tuple[Any, ...]:
+        if stage is not None:
+            return stage_values(entry_values(entry), *stage)
+        return entry_values(entry) if values else entry
+
     shapes: dict[tuple[str, ...], Any] = {}
     objects = object_type()
     record = 0
@@ -149,7 +161,10 @@ def _read_stream(
                     if len(shapes) < 1024:  # a hostile file's every record may have its own shape
                         shapes[names] = extras
                 if extras is not None:
-                    row = fast_values(converter, obj, record, extras)
+                    if set_id is None:
+                        row = fast_values(converter, obj, record, extras)
+                    else:
+                        row = fast_row(converter, obj, record, extras, set_id)
                     if row is not None:
                         yield row
                         continue
@@ -172,11 +187,11 @@ def _read_stream(
                     )
             if not issues:  # the common case, without a generator per record
                 if entry is not None:
-                    yield entry_values(entry) if values else entry
+                    yield output(entry)
                 continue
             yield from issues
             if entry is not None and not any(i.severity == "error" for i in issues):
-                yield entry_values(entry) if values else entry
+                yield output(entry)
     except JsonLimitError as err:
         yield issue(display, record + 1, err.field_at(_FIELD_DEPTH[header.form]), _limit_message(err))
     except ijson.JSONError as err:
