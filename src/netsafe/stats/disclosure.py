@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from netsafe.stats.settings import StatsSettings
+if TYPE_CHECKING:  # pydantic is 70 ms of the command line's start, which imports this module for --help
+    from netsafe.stats.settings import StatsSettings
 
 K = TypeVar("K")
 
