@@ -91,10 +91,9 @@ def _sqlite_time(value: datetime | None) -> str | None:
 
 
 def key_digest(hash_set_id: int, kind: str, value: str) -> str:
-    return _sha256(f"{hash_set_id}\x00{kind}\x00{value}".encode()).hexdigest()
+    return hashlib.sha256(f"{hash_set_id}\x00{kind}\x00{value}".encode()).hexdigest()
 
 
-_sha256 = hashlib.sha256
 _SIGNALS = len(ENTRY_SIGNALS)
 _PHOTODNA = ENTRY_SIGNALS.index("photodna")
 # Tags as JSON by their values: a national list uses a handful of tag sets, and encoding one was a tenth of
@@ -156,7 +155,7 @@ def stage_values(values: tuple[Any, ...], hash_set_id: int, sqlite: bool) -> tup
     return (
         kind,
         value,
-        _sha256(f"{hash_set_id}\x00{kind}\x00{value}".encode()).hexdigest(),  # key_digest(), inline
+        key_digest(hash_set_id, kind, value),
         *signals,
         None if photodna is None else photodna_key(photodna),
         None if vpdq is None else dumps(vpdq),

@@ -14,12 +14,11 @@ message stays in one place. A property test holds the two to the same result. Fo
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any
 
 from netsafe.hashsets.formats.base import fold_name, signal_for
 from netsafe.hashsets.formats.vics_fields import _HANDLERS, _KNOWN_KEPT, split_tags
-from netsafe.hashsets.stage_rows import dumps, dumps_parsed
+from netsafe.hashsets.stage_rows import dumps, dumps_parsed, key_digest
 from netsafe.signals.codecs import HEX_LENGTHS
 from netsafe.signals.types import ENTRY_SIGNALS
 
@@ -50,7 +49,6 @@ FAST_FIELDS = frozenset(
 _FROMHEX = bytes.fromhex
 _BOOLS: dict[str, bool] = {"true": True, "false": False}
 _MISSING = object()
-_sha256 = hashlib.sha256
 # Hex signals read here (PhotoDNA, which has other spellings, is left to the general conversion).
 _LENGTHS = {name: HEX_LENGTHS[name] for name in ENTRY_SIGNALS if name != "photodna"}
 # signal_for() of an alternative hash name as spelled ("" for a name that is not a signal); a file uses few.
@@ -255,7 +253,7 @@ def fast_row(
     if set_id is not None:
         return (
             *key,
-            _sha256(f"{set_id}\x00{key[0]}\x00{key[1]}".encode()).hexdigest(),  # key_digest(), inline
+            key_digest(set_id, key[0], key[1]),
             md5 or None,
             sha1 or None,
             sha256 or None,
