@@ -131,10 +131,8 @@ class Staging:
         self._feeder: Feeder[list[tuple[Any, ...]]] | None = None
         self._copied = 0
         self._unique = False  # the new set's partition took its unique key: no duplicate query
-        # Where rows are staged, and the column giving their order: a new set on PostgreSQL is loaded
-        # straight into its own bare partition (store/partitions.py), whose ids follow the file's order.
-        self._table, self._seq = STAGE, "seq"
-        self._bare: int | None = None  # that set's id, until its partition is attached
+        # PostgreSQL, a new set: its id while its rows go straight into its bare partition (_staged_in).
+        self._bare: int | None = None
         self._driver_errors: tuple[type[Exception], ...] = (sqlite3.Error,)
         self._conflict_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
         if not self.sqlite:
@@ -227,9 +225,22 @@ class Staging:
             f"ALTER COLUMN added_version SET DEFAULT {int(version)}, "
             f"ALTER COLUMN updated_version SET DEFAULT {int(version)}"
         )
-        self._table, self._seq, self._bare = name, "id", int(hash_set_id)
+        self._bare = int(hash_set_id)
         self._merged_into = (hash_set_id, version, True)
         self._feeder = Feeder(self._copy, FEEDER_DEPTH)
+
+    def _staged_in(self) -> tuple[str, str]:
+        """The table the rows are staged in and its column in file order: the stage and its seq, or a new
+        set's bare partition on PostgreSQL (store/partitions.py) and its ids, given in the file's order."""
+        if self._bare is None:
+            return STAGE, "seq"
+        return partitions.partition_name(self._bare), "id"
+
+    def _same_key(self, alias: str, hash_set_id: int) -> str:
+        """Rows of ``entries`` (as ``alias``) with a staged row ``s``'s key. On PostgreSQL they are named by
+        their set too (a digest covers its set anyway), which confines the search to its partition."""
+        match = f"{alias}.key_digest = s.key_digest"
+        return match if self.sqlite else f"{alias}.hash_set_id = {int(hash_set_id)} AND {match}"
 
     def add(self, rows: list[tuple[Any, ...]]) -> None:
         """Stage ``rows`` (from :func:`~netsafe.hashsets.stage_rows.stage_values`), in the order the file gave
@@ -253,7 +264,7 @@ class Staging:
             else:
                 with (
                     self.raw.cursor() as cursor,
-                    cursor.copy(f"COPY {self._table} ({', '.join(COLUMNS)}) FROM STDIN") as copy,
+                    cursor.copy(f"COPY {self._staged_in()[0]} ({', '.join(COLUMNS)}) FROM STDIN") as copy,
                 ):
                     for row in rows:
                         copy.write_row(row)
@@ -288,16 +299,14 @@ class Staging:
         assignments = ", ".join(f"{c} = s.{c}" for c in COLUMNS if c != "key_digest")
         cursor = self._execute(
             f"UPDATE entries SET {assignments}, updated_version = %s FROM {first} "
-            f"WHERE entries.hash_set_id = {int(hash_set_id)} AND entries.key_digest = s.key_digest "
-            "AND entries.updated_version <> %s",
+            f"WHERE {self._same_key('entries', hash_set_id)} AND entries.updated_version <> %s",
             (version, lo, upto, version),
         )
         updated = max(cursor.rowcount, 0)
         # A correlated probe of the unique key index per row, whatever the planner thinks of the stage.
+        known = f"(SELECT 1 FROM entries e WHERE {self._same_key('e', hash_set_id)} LIMIT 1)"
         cursor = self._execute(
-            f"{insert}{first} WHERE (SELECT 1 FROM entries e WHERE e.hash_set_id = {int(hash_set_id)} "
-            "AND e.key_digest = s.key_digest LIMIT 1) "
-            "IS NULL ORDER BY s.seq",
+            f"{insert}{first} WHERE {known} IS NULL ORDER BY s.seq",
             (hash_set_id, version, version, lo, upto),
         )
         self._merged = upto
@@ -368,12 +377,13 @@ class Staging:
     def _unique_keys(self) -> bool:
         """Whether the bare partition's rows repeat no key: its unique key built by one sort, kept for the
         attach if so (a savepoint undoes the failed build if not)."""
-        assert self._bare is not None
-        self._execute("SET LOCAL maintenance_work_mem = '256MB'")  # the index builds' sorts in memory
+        table = self._staged_in()[0]
+        # For this sort and for the attach's index builds, which follow in the same transaction.
+        self._execute("SET LOCAL maintenance_work_mem = '256MB'")
         try:
             with self.errors(), self.raw.transaction():
                 self.raw.execute(
-                    f"ALTER TABLE {self._table} ADD CONSTRAINT {self._table}_key_digest_hash_set_id_key "
+                    f"ALTER TABLE {table} ADD CONSTRAINT {table}_key_digest_hash_set_id_key "
                     "UNIQUE (key_digest, hash_set_id)"
                 )
         except StoreConflictError as err:
@@ -393,7 +403,7 @@ class Staging:
             return
         if self.sqlite:
             self._index_stage()
-        table, order = self._table, self._seq
+        table, order = self._staged_in()
         found = self._execute(
             f"""
             WITH firsts AS (
@@ -463,25 +473,19 @@ class Staging:
             # Random inserts into B-trees larger than the cache were most of a big merge (38 s of SQLite's,
             # 85 s of PostgreSQL's at 1M entries); one sort per index after the rows are in costs a few.
             self._drop_indexes()
-
-        def ours(alias: str) -> list[str]:
-            # The set's own rows (a digest covers its set anyway): prunes PostgreSQL's partitions.
-            return [] if self.sqlite else [f"{alias}.hash_set_id = {int(hash_set_id)}"]
-
-        matched, probe = ["entries.key_digest = s.key_digest"], ["e.key_digest = s.key_digest"]
         updated = 0
         if not new_set:
             assignments = ", ".join(f"{c} = s.{c}" for c in COLUMNS if c != "key_digest")
             cursor = self._execute(
                 f"UPDATE entries SET {assignments}, updated_version = {mark} "
-                f"FROM {STAGE} s WHERE {' AND '.join([*ours('entries'), *matched, *tail])}",
+                f"FROM {STAGE} s WHERE {' AND '.join([self._same_key('entries', hash_set_id), *tail])}",
                 (version,),
             )
             updated = max(cursor.rowcount, 0)
         wanted = tail + (
             []
             if new_set
-            else [f"NOT EXISTS (SELECT 1 FROM entries e WHERE {' AND '.join([*ours('e'), *probe])})"]
+            else [f"NOT EXISTS (SELECT 1 FROM entries e WHERE {self._same_key('e', hash_set_id)})"]
         )
         absent = f" WHERE {' AND '.join(wanted)}" if wanted else ""
         insert = f"{_insert_select(f'{mark}, {mark}, {mark}', values)}{STAGE} s{absent} ORDER BY s.seq"
@@ -507,10 +511,9 @@ class Staging:
         if self._merged_into != (hash_set_id, version, new_set):
             raise ValueError("the stage was loaded into another set or version")
         self._execute(
-            f"ALTER TABLE {self._table} ALTER COLUMN hash_set_id DROP DEFAULT, "
+            f"ALTER TABLE {self._staged_in()[0]} ALTER COLUMN hash_set_id DROP DEFAULT, "
             "ALTER COLUMN added_version DROP DEFAULT, ALTER COLUMN updated_version DROP DEFAULT"
         )
-        self._execute("SET LOCAL maintenance_work_mem = '256MB'")
         for sql in partitions.attach_sql(hash_set_id):
             self._execute(sql)
         self._bare = None
