@@ -34,6 +34,21 @@ def _entries(db: Database, name: str) -> list[tuple[object, ...]]:
         return [tuple(r) for r in found]
 
 
+def _recorded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statements the import's staging runs from now on, whitespace folded, in order."""
+    from netsafe.store import bulk
+
+    statements: list[str] = []
+    execute = bulk.Staging._execute
+
+    def recorded(self: bulk.Staging, sql: str, params: object = None) -> object:
+        statements.append(" ".join(sql.split()))
+        return execute(self, sql, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bulk.Staging, "_execute", recorded)
+    return statements
+
+
 @pytest.mark.parametrize("chunk", [2, 100_000])
 @pytest.mark.parametrize("batch", [1, 3, 5000])
 def test_duplicates_in_and_across_batches(
@@ -151,16 +166,7 @@ def test_only_the_indexes_of_signals_the_file_carries_are_rebuilt(
     monkeypatch.setattr("netsafe.store.bulk.SQLITE_MERGE_CHUNK_ROWS", chunk)
     monkeypatch.setattr("netsafe.store.bulk.SIGNAL_SAMPLE_ROWS", 20)
     monkeypatch.setattr("netsafe.services.hashset_import.IMPORT_BATCH", 4)
-    from netsafe.store import bulk
-
-    statements: list[str] = []
-    execute = bulk.Staging._execute
-
-    def recorded(self: bulk.Staging, sql: str, params: object = None) -> object:
-        statements.append(" ".join(sql.split()))
-        return execute(self, sql, params)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(bulk.Staging, "_execute", recorded)
+    statements = _recorded(monkeypatch)
     before = _indexes(db)
     late = f"{7:064x}"
     records = [md5_record(i) for i in range(1, 40)] + [md5_record(40, SHA256=late)]
@@ -184,16 +190,7 @@ def test_a_new_sets_stage_is_searched_for_repeats_only_when_it_has_one(
     new set, and run only when the merge meets a repeated key."""
     if db.backend != "sqlite":
         pytest.skip("PostgreSQL's stage is searched before its merge")
-    from netsafe.store import bulk
-
-    seen: list[str] = []
-    execute = bulk.Staging._execute
-
-    def recording(self: bulk.Staging, sql: str, params: object = None) -> object:
-        seen.append(" ".join(sql.split()))
-        return execute(self, sql, params)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(bulk.Staging, "_execute", recording)
+    seen = _recorded(monkeypatch)
     clean = [md5_record(i) for i in range(1, 20)]
     svc.import_file(db, ACTOR, vics_file(tmp_path / "a.json", clean), "clean")
     assert not [s for s in seen if s.startswith("CREATE INDEX temp.")]
